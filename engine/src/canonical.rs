@@ -1,0 +1,41 @@
+//! Canonical JSON: object keys sorted, no insignificant white space, decimals as strings (the
+//! types serialize them so). Two equal results give byte-identical text on every platform.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Sorts object keys at every depth, whatever the map type behind `serde_json::Map`.
+pub fn sort_keys(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> =
+                map.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+/// The canonical text of a value.
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    Ok(sort_keys(serde_json::to_value(value)?).to_string())
+}
+
+/// The canonical text, indented for people (still sorted, still byte-stable).
+pub fn to_string_pretty<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&sort_keys(serde_json::to_value(value)?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_sorted() {
+        let v = serde_json::json!({"b": 1, "a": {"d": [ {"z": 1, "y": 2} ], "c": "0.10"}});
+        assert_eq!(
+            super::to_string(&v).unwrap(),
+            r#"{"a":{"c":"0.10","d":[{"y":2,"z":1}]},"b":1}"#
+        );
+    }
+}

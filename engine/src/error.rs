@@ -1,0 +1,47 @@
+//! Typed errors. Every message names the thing at fault: a catalog JSON path, an event id, a field.
+
+use thiserror::Error;
+
+/// An error that stops a computation. Per-event problems are not errors: they become
+/// [`crate::event::Reject`]s or [`crate::meter::Diagnostic`]s and the computation goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Error {
+    /// A catalog could not be parsed or failed validation. `path` is a JSON path such as
+    /// `products[2].prices.fr-par.unit_price`.
+    #[error("catalog {catalog}: {path}: {message}")]
+    Catalog {
+        catalog: String,
+        path: String,
+        message: String,
+    },
+    /// A set of catalog versions that cannot form one price book.
+    #[error("price book: {0}")]
+    PriceBook(String),
+    /// A period that is empty, reversed or malformed.
+    #[error("period: {0}")]
+    Period(String),
+    /// An estimate request that cannot be computed. `path` names the field (`items[3].uptime`).
+    #[error("estimate request: {path}: {message}")]
+    Request { path: String, message: String },
+    /// A quantity refers to a sku or region the pricing catalog does not have (for example when
+    /// re-pricing under another catalog).
+    #[error("no price for sku `{sku}` in region `{region}` in catalog {catalog}: {message}")]
+    NoPrice {
+        catalog: String,
+        sku: String,
+        region: String,
+        message: String,
+    },
+    /// Decimal arithmetic left the representable range.
+    #[error("decimal overflow while {0}")]
+    Overflow(String),
+    /// Two events share an id but not their content. Both are named.
+    #[error("event id `{id}` is used twice with different content: {first} vs {second}")]
+    ConflictingDuplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,661 @@
+//! Estimates: an estimate is the invoice of a hypothetical month.
+//!
+//! The request describes a setup (items: a sku, a count, a plan, an expected uptime, GB, egress
+//! or requests). [`estimate`] writes the usage events that setup would produce in the month, then
+//! meters and rates them with [`crate::meter()`] and [`crate::rate()`], the path invoices take.
+//! There is no second formula: the hourly and monthly costs of an instance, and the break-even
+//! uptime between them, are found by rating the same synthetic usage under each plan.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Charge, Measure, PriceBook, Product};
+use crate::error::{Error, Result};
+use crate::event::{EventKind, UsageEvent};
+use crate::meter::{Diagnostic, meter};
+use crate::money::RoundingMode;
+use crate::rate::{RatedLine, Summary, rate, summarize};
+use crate::time::{Period, format_instant};
+
+/// Most items in one request, and most resources per item: bounds on the work one request asks.
+pub const MAX_ITEMS: usize = 1000;
+pub const MAX_COUNT: u32 = 10_000;
+
+/// The account the synthetic usage is written under.
+const ACCOUNT: &str = "estimate";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateRequest {
+    /// The month to estimate, `YYYY-MM` (its length matters for uptime and per-second billing).
+    pub month: String,
+    /// Default region of the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Rounding of line amounts to the currency's minor unit.
+    #[serde(default)]
+    pub rounding: RoundingMode,
+    pub items: Vec<EstimateItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateItem {
+    pub sku: String,
+    /// A name for the line ("web servers").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// How many identical resources.
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default)]
+    pub plan: Plan,
+    /// Expected time running in the month (default: the whole month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime: Option<Uptime>,
+    /// GB per resource (storage: provisioned or stored).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub gb: Option<Decimal>,
+    /// Outgoing GB in the month for the whole item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub egress_gb: Option<Decimal>,
+    /// Requests in the month for the whole item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub requests: Option<Decimal>,
+    /// Units in the month of any other counter.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub quantity: Option<Decimal>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    #[default]
+    Hourly,
+    Monthly,
+}
+
+/// Expected uptime: `{"hours": "200"}` in the month, or `{"percent": "50"}` of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Uptime {
+    Hours(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+    Percent(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+}
+
+/// The result: the rated lines of the month, a summary per item, subtotals and the total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Estimate {
+    pub month: Period,
+    pub catalog: String,
+    pub currency: String,
+    pub items: Vec<ItemEstimate>,
+    pub lines: Vec<RatedLine>,
+    #[serde(flatten)]
+    pub summary: Summary,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ItemEstimate {
+    pub index: usize,
+    pub sku: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub region: String,
+    pub service: String,
+    pub count: u32,
+    pub plan: Plan,
+    /// Uptime in hours per resource, as used.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub uptime_hours: Decimal,
+    /// The item's share of the total: the sum of its rounded lines.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub cost: Decimal,
+    /// For an instance sold both ways: both plans at this uptime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    /// Why the item's cost leaves something out, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Comparison {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub hourly: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub monthly: Decimal,
+    pub cheaper: Cheaper,
+    /// The fewest whole hours of uptime from which the monthly plan costs no more than the hourly
+    /// one; none when the hourly plan stays cheaper all month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_even_hours: Option<i64>,
+    pub monthly_sku: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cheaper {
+    Hourly,
+    Monthly,
+    Equal,
+}
+
+/// A validated item, ready to write usage for.
+struct Resolved<'a> {
+    index: usize,
+    item: &'a EstimateItem,
+    product: &'a Product,
+    region: String,
+    hours: Decimal,
+    /// The monthly-plan product sold for this hourly sku, if any.
+    monthly: Option<&'a Product>,
+    /// The sku whose usage the item bills (the monthly plan's under `plan: monthly`).
+    billed: &'a Product,
+}
+
+/// Prices a setup for one month.
+pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate> {
+    let month = Period::parse(&request.month).map_err(|e| req_err("month", e.to_string()))?;
+    if !month.is_calendar_month() {
+        return Err(req_err(
+            "month",
+            format!("`{}` must be a calendar month, YYYY-MM", request.month),
+        ));
+    }
+    if request.items.len() > MAX_ITEMS {
+        return Err(req_err(
+            "items",
+            format!(
+                "at most {MAX_ITEMS} items per request (got {})",
+                request.items.len()
+            ),
+        ));
+    }
+    let resolved: Vec<Resolved> = request
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| resolve(book, request, &month, i, item))
+        .collect::<Result<_>>()?;
+
+    // The month of the whole setup, through the invoicing path.
+    let mut events = Vec::new();
+    for r in &resolved {
+        write_usage(r, r.billed, r.hours, &month, &mut events);
+    }
+    let metered = meter(book, month, &events)?;
+    let rating = rate(book, &metered)?;
+    let currency = book.currency().to_string();
+    let summary = summarize(&rating.lines, &currency, request.rounding);
+
+    // Item summaries: resource lines by prefix; a counter line (an account total) goes to the
+    // first item that feeds its sku.
+    let mut counter_owner: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &resolved {
+        for sku in counter_skus(r) {
+            counter_owner.entry(sku).or_insert(r.index);
+        }
+    }
+    let mut items = Vec::with_capacity(resolved.len());
+    for r in &resolved {
+        let prefix = resource_prefix(r.index);
+        let mine = rating.lines.iter().filter(|l| match &l.resource {
+            Some(res) => res.starts_with(&prefix),
+            None => counter_owner.get(l.sku.as_str()) == Some(&r.index),
+        });
+        let cost = summarize(
+            &mine.cloned().collect::<Vec<_>>(),
+            &currency,
+            request.rounding,
+        )
+        .total;
+        let shared: Vec<String> = counter_skus(r)
+            .into_iter()
+            .filter_map(|s| {
+                counter_owner
+                    .get(s)
+                    .filter(|o| **o != r.index)
+                    .map(|o| format!("`{s}` is counted with item {o}"))
+            })
+            .collect();
+        let comparison = match r.monthly {
+            Some(monthly) => Some(compare(book, request.rounding, &month, r, monthly)?),
+            None => None,
+        };
+        items.push(ItemEstimate {
+            index: r.index,
+            sku: r.item.sku.clone(),
+            label: r.item.label.clone(),
+            region: r.region.clone(),
+            service: r.product.service.clone(),
+            count: r.item.count,
+            plan: r.item.plan,
+            uptime_hours: r.hours.normalize(),
+            cost,
+            comparison,
+            note: (!shared.is_empty()).then(|| {
+                format!(
+                    "{}: free allowances and tiers apply to the account total",
+                    shared.join(", ")
+                )
+            }),
+        });
+    }
+    Ok(Estimate {
+        month,
+        catalog: rating.catalog,
+        currency,
+        items,
+        lines: rating.lines,
+        summary,
+        diagnostics: rating.diagnostics,
+    })
+}
+
+fn req_err(path: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Request {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn resource_prefix(index: usize) -> String {
+    format!("item-{index}/")
+}
+
+fn counter_skus<'a>(r: &Resolved<'a>) -> Vec<&'a str> {
+    match (&r.product.charge, &r.product.egress_sku) {
+        (Charge::Counter { .. }, _) => vec![r.product.sku.as_str()],
+        (Charge::Storage { .. }, Some(e)) if r.item.egress_gb.is_some() => vec![e.as_str()],
+        _ => vec![],
+    }
+}
+
+fn resolve<'a>(
+    book: &'a PriceBook,
+    req: &EstimateRequest,
+    month: &Period,
+    i: usize,
+    item: &'a EstimateItem,
+) -> Result<Resolved<'a>> {
+    let at = |field: &str| format!("items[{i}].{field}");
+    let product = book.product(&item.sku).ok_or_else(|| {
+        req_err(
+            at("sku"),
+            format!("unknown sku `{}` in catalog `{}`", item.sku, book.id()),
+        )
+    })?;
+    let region = item
+        .region
+        .clone()
+        .or_else(|| req.region.clone())
+        .ok_or_else(|| {
+            req_err(
+                at("region"),
+                "required when the request has no default region",
+            )
+        })?;
+    if !product.prices.contains_key(&region) {
+        return Err(req_err(
+            at("region"),
+            format!("sku `{}` is not sold in region `{region}`", item.sku),
+        ));
+    }
+    if item.count == 0 || item.count > MAX_COUNT {
+        return Err(req_err(
+            at("count"),
+            format!("must be from 1 to {MAX_COUNT} (got {})", item.count),
+        ));
+    }
+    let month_hours = Decimal::from(month.hours());
+    let hours = match item.uptime {
+        None => month_hours,
+        Some(Uptime::Hours(h)) => h,
+        Some(Uptime::Percent(p)) => {
+            if p.is_sign_negative() || p > Decimal::ONE_HUNDRED {
+                return Err(req_err(
+                    at("uptime.percent"),
+                    format!("must be from 0 to 100 (got {p})"),
+                ));
+            }
+            month_hours * p / Decimal::ONE_HUNDRED
+        }
+    };
+    if hours.is_sign_negative() || hours > month_hours {
+        return Err(req_err(
+            at("uptime.hours"),
+            format!(
+                "must be from 0 to {month_hours}, the hours of {} (got {hours})",
+                month.label()
+            ),
+        ));
+    }
+    for (field, v) in [
+        ("gb", item.gb),
+        ("egress_gb", item.egress_gb),
+        ("requests", item.requests),
+        ("quantity", item.quantity),
+    ] {
+        if v.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
+            return Err(req_err(at(field), "must not be negative"));
+        }
+    }
+    let given: Vec<&str> = [
+        ("gb", item.gb),
+        ("egress_gb", item.egress_gb),
+        ("requests", item.requests),
+        ("quantity", item.quantity),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(f, _)| *f)
+    .collect();
+    let takes: &[&str] = match &product.charge {
+        Charge::TimeMetered { .. } | Charge::MonthlyPlan { .. } | Charge::Flat {} => &[],
+        Charge::Storage { .. } if product.egress_sku.is_some() => &["gb", "egress_gb"],
+        Charge::Storage { .. } => &["gb"],
+        Charge::Counter { .. } => &["egress_gb", "requests", "quantity"],
+    };
+    if let Some(f) = given.iter().find(|f| !takes.contains(f)) {
+        return Err(req_err(
+            at(f),
+            format!("does not apply to sku `{}`", item.sku),
+        ));
+    }
+    match &product.charge {
+        Charge::Storage { .. } if item.gb.is_none() => {
+            return Err(req_err(
+                at("gb"),
+                format!("required for storage sku `{}`", item.sku),
+            ));
+        }
+        Charge::Counter { .. } if given.len() != 1 => {
+            return Err(req_err(
+                at("quantity"),
+                format!(
+                    "give one of egress_gb, requests or quantity for counter sku `{}`",
+                    item.sku
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let monthly = match &product.charge {
+        Charge::TimeMetered { .. } => book.versions().last().and_then(|c| {
+            c.products
+                .iter()
+                .find(|p| p.plan_of.as_deref() == Some(&item.sku) && p.prices.contains_key(&region))
+        }),
+        _ => None,
+    };
+    let billed = match (item.plan, monthly) {
+        (Plan::Hourly, _) => product,
+        (Plan::Monthly, Some(m)) => m,
+        (Plan::Monthly, None) => {
+            return Err(req_err(
+                at("plan"),
+                format!(
+                    "sku `{}` has no monthly plan in region `{region}`",
+                    item.sku
+                ),
+            ));
+        }
+    };
+    Ok(Resolved {
+        index: i,
+        item,
+        product,
+        region,
+        hours,
+        monthly,
+        billed,
+    })
+}
+
+/// Writes the events the item would produce in the month, under `billed`'s charge model.
+fn write_usage(
+    r: &Resolved,
+    billed: &Product,
+    hours: Decimal,
+    month: &Period,
+    out: &mut Vec<UsageEvent>,
+) {
+    let end = month.start + duration_of_hours(hours);
+    let ev = |resource: &str,
+              sku: &str,
+              tag: &str,
+              kind: EventKind,
+              at: DateTime<Utc>,
+              quantity: Option<Decimal>| UsageEvent {
+        id: format!("{resource}/{sku}/{tag}"),
+        account: ACCOUNT.to_string(),
+        resource: resource.to_string(),
+        sku: sku.to_string(),
+        region: r.region.clone(),
+        kind,
+        at,
+        quantity,
+        tags: BTreeMap::from([("item".to_string(), r.index.to_string())]),
+    };
+    let prefix = resource_prefix(r.index);
+    for n in 0..r.item.count {
+        let res = format!("{prefix}{n}");
+        match &billed.charge {
+            Charge::TimeMetered { .. } => {
+                if hours > Decimal::ZERO {
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "start",
+                        EventKind::Start,
+                        month.start,
+                        None,
+                    ));
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "delete",
+                        EventKind::Delete,
+                        end,
+                        None,
+                    ));
+                }
+            }
+            // Ordered before the month: a steady month, not a prorated first one.
+            Charge::MonthlyPlan { .. } | Charge::Flat {} => {
+                out.push(ev(
+                    &res,
+                    &billed.sku,
+                    "start",
+                    EventKind::Start,
+                    month.start - Duration::days(1),
+                    None,
+                ));
+            }
+            Charge::Storage { measure, .. } => {
+                let kind = match measure {
+                    Measure::Provisioned => EventKind::Start,
+                    Measure::MaxPerHour => EventKind::Sample,
+                };
+                if hours > Decimal::ZERO {
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "create",
+                        kind,
+                        month.start,
+                        r.item.gb,
+                    ));
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "delete",
+                        EventKind::Delete,
+                        end,
+                        None,
+                    ));
+                }
+            }
+            Charge::Counter { .. } => {}
+        }
+    }
+    let res = format!("{prefix}usage");
+    if let (Charge::Storage { .. }, Some(egress), Some(gb)) =
+        (&billed.charge, &billed.egress_sku, r.item.egress_gb)
+    {
+        out.push(ev(
+            &res,
+            egress,
+            "egress",
+            EventKind::Increment,
+            month.start,
+            Some(gb),
+        ));
+    }
+    if let Charge::Counter { .. } = billed.charge {
+        let q = r.item.egress_gb.or(r.item.requests).or(r.item.quantity);
+        out.push(ev(
+            &res,
+            &billed.sku,
+            "count",
+            EventKind::Increment,
+            month.start,
+            q,
+        ));
+    }
+}
+
+/// Hours as a duration, to the nanosecond.
+fn duration_of_hours(hours: Decimal) -> Duration {
+    use rust_decimal::prelude::ToPrimitive;
+    let nanos = (hours * Decimal::from(3_600_000_000_000i64)).round();
+    Duration::nanoseconds(nanos.to_i64().unwrap_or(i64::MAX))
+}
+
+/// The cost of the item alone, under `billed`, at `hours` of uptime: the invoicing path again.
+fn cost_alone(
+    book: &PriceBook,
+    rounding: RoundingMode,
+    month: &Period,
+    r: &Resolved,
+    billed: &Product,
+    hours: Decimal,
+) -> Result<Decimal> {
+    let mut events = Vec::new();
+    write_usage(r, billed, hours, month, &mut events);
+    let rating = rate(book, &meter(book, *month, &events)?)?;
+    Ok(summarize(&rating.lines, book.currency(), rounding).total)
+}
+
+fn compare(
+    book: &PriceBook,
+    rounding: RoundingMode,
+    month: &Period,
+    r: &Resolved,
+    monthly: &Product,
+) -> Result<Comparison> {
+    let hourly_cost = cost_alone(book, rounding, month, r, r.product, r.hours)?;
+    let monthly_cost = cost_alone(book, rounding, month, r, monthly, r.hours)?;
+    let cheaper = match hourly_cost.cmp(&monthly_cost) {
+        std::cmp::Ordering::Less => Cheaper::Hourly,
+        std::cmp::Ordering::Greater => Cheaper::Monthly,
+        std::cmp::Ordering::Equal => Cheaper::Equal,
+    };
+    // Cost never decreases with uptime, so a binary search over whole hours finds the first
+    // hour at which the hourly plan costs at least the monthly one.
+    let (mut lo, mut hi) = (0i64, month.hours());
+    let at = |h: i64| cost_alone(book, rounding, month, r, r.product, Decimal::from(h));
+    let break_even_hours = if at(hi)? < monthly_cost {
+        None
+    } else {
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if at(mid)? >= monthly_cost {
+                hi = mid
+            } else {
+                lo = mid + 1
+            }
+        }
+        Some(lo)
+    };
+    Ok(Comparison {
+        hourly: hourly_cost,
+        monthly: monthly_cost,
+        cheaper,
+        break_even_hours,
+        monthly_sku: monthly.sku.clone(),
+    })
+}
+
+/// The JSON Schema of an estimate request.
+pub fn request_schema() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&schemars::schema_for!(EstimateRequest)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+impl std::fmt::Display for Estimate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Estimate for {} ({}, {})",
+            self.month.label(),
+            self.catalog,
+            format_instant(&self.month.start)
+        )?;
+        for (service, amount) in &self.summary.subtotals {
+            writeln!(f, "  {service:<24} {amount:>12} {}", self.currency)?;
+        }
+        write!(
+            f,
+            "  {:<24} {:>12} {}",
+            "Total", self.summary.total, self.currency
+        )
+    }
+}

@@ -1,0 +1,338 @@
+//! Usage events: the public input contract, as JSON (an array) or JSON Lines.
+//!
+//! ```json
+//! {"id":"e1","account":"acme","resource":"vm-1","sku":"DEV1-S","region":"fr-par",
+//!  "kind":"start","at":"2026-01-04T09:40:00Z","quantity":"20","tags":{"team":"web"}}
+//! ```
+//! A bad event is never dropped silently: it becomes a [`Reject`] that names its line, its id and
+//! the field at fault, and the other events go on.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::time;
+
+/// What happened to a resource.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Start,
+    Stop,
+    Delete,
+    /// A quantity at an instant (stored GB, provisioned size).
+    Sample,
+    /// A counter delta (egress GB, requests).
+    Increment,
+}
+
+impl EventKind {
+    /// Order of events at the same instant: what closes comes before what opens, so that a stop
+    /// and a start at one instant end a run and open the next one.
+    pub fn rank(self) -> u8 {
+        match self {
+            EventKind::Stop => 0,
+            EventKind::Delete => 1,
+            EventKind::Start => 2,
+            EventKind::Sample => 3,
+            EventKind::Increment => 4,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Start => "start",
+            EventKind::Stop => "stop",
+            EventKind::Delete => "delete",
+            EventKind::Sample => "sample",
+            EventKind::Increment => "increment",
+        }
+    }
+}
+
+/// A usage event as written on the wire. `at` is RFC 3339 with an offset; `quantity` is a
+/// decimal string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageEvent {
+    /// Idempotency id: the same id twice is one event.
+    pub id: String,
+    pub account: String,
+    pub resource: String,
+    pub sku: String,
+    pub region: String,
+    pub kind: EventKind,
+    #[serde(with = "time::instant")]
+    #[schemars(with = "String")]
+    pub at: DateTime<Utc>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub quantity: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl UsageEvent {
+    /// Checks what the types cannot: non-empty ids, a non-negative quantity where one is due.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for (field, value) in [
+            ("id", &self.id),
+            ("account", &self.account),
+            ("resource", &self.resource),
+            ("sku", &self.sku),
+            ("region", &self.region),
+        ] {
+            if value.is_empty() {
+                return Err((field, "must not be empty".into()));
+            }
+        }
+        match (self.kind, self.quantity) {
+            (_, Some(q)) if q.is_sign_negative() && !q.is_zero() => {
+                Err(("quantity", format!("must not be negative (got {q})")))
+            }
+            (EventKind::Sample | EventKind::Increment, None) => Err((
+                "quantity",
+                format!("a {} event needs a quantity", self.kind.name()),
+            )),
+            (EventKind::Stop | EventKind::Delete, Some(_)) => Err((
+                "quantity",
+                format!("a {} event takes no quantity", self.kind.name()),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Canonical one-line JSON of the event, used to compare duplicates and in messages.
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// An event that could not be used, with where it came from and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Reject {
+    /// 1-based line of a JSON Lines input, or 1-based position in a JSON array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The event id, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The field at fault, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl Reject {
+    pub fn of(event: &UsageEvent, field: &str, reason: impl Into<String>) -> Self {
+        Reject {
+            line: None,
+            id: Some(event.id.clone()),
+            field: Some(field.into()),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(l) = self.line {
+            write!(f, "line {l}: ")?;
+        }
+        if let Some(id) = &self.id {
+            write!(f, "event `{id}`: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// Events read from an input, and what could not be read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    pub events: Vec<UsageEvent>,
+    pub rejects: Vec<Reject>,
+}
+
+/// Parses one event from a JSON value's text. The error carries the id when it can be read.
+fn parse_one(text: &str, line: usize) -> Result<UsageEvent, Reject> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, UsageEvent>(de) {
+        Ok(event) => match event.check() {
+            Ok(()) => Ok(event),
+            Err((field, reason)) => Err(Reject {
+                line: Some(line),
+                ..Reject::of(&event, field, reason)
+            }),
+        },
+        Err(e) => {
+            let path = e.path().to_string();
+            let reason = e.into_inner().to_string();
+            Err(Reject {
+                line: Some(line),
+                id: read_id(text),
+                field: (path != ".").then_some(path),
+                reason: strip_position(&reason),
+            })
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the column is noise once the line is known.
+fn strip_position(reason: &str) -> String {
+    match reason.rfind(" at line ") {
+        Some(i) => reason[..i].to_string(),
+        None => reason.to_string(),
+    }
+}
+
+fn read_id(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: Option<String>,
+    }
+    serde_json::from_str::<Id>(text).ok().and_then(|i| i.id)
+}
+
+/// Parses JSON Lines: one event per non-blank line.
+pub fn parse_jsonl(text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_one(line, i + 1) {
+            Ok(e) => out.events.push(e),
+            Err(r) => out.rejects.push(r),
+        }
+    }
+    out
+}
+
+/// Parses a JSON array of events. A malformed array is one reject; a malformed element is a
+/// reject of its own and the others are kept.
+pub fn parse_json(text: &str) -> Parsed {
+    let mut out = Parsed::default();
+    match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
+        Ok(items) => {
+            for (i, raw) in items.iter().enumerate() {
+                match parse_one(raw.get(), i + 1) {
+                    Ok(e) => out.events.push(e),
+                    Err(r) => out.rejects.push(r),
+                }
+            }
+        }
+        Err(e) => out.rejects.push(Reject {
+            line: None,
+            id: None,
+            field: None,
+            reason: format!("the input is not a JSON array of events: {e}"),
+        }),
+    }
+    out
+}
+
+/// Parses JSON (an array) or JSON Lines, whichever the text is.
+pub fn parse(text: &str) -> Parsed {
+    if text.trim_start().starts_with('[') {
+        parse_json(text)
+    } else {
+        parse_jsonl(text)
+    }
+}
+
+/// The JSON Schema of one usage event.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(UsageEvent);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"{"id":"e1","account":"a","resource":"r","sku":"s","region":"x","kind":"start","at":"2026-01-01T10:00:00+01:00"}"#;
+
+    #[test]
+    fn parses_and_converts_to_utc() {
+        let p = parse_jsonl(OK);
+        assert!(p.rejects.is_empty(), "{:?}", p.rejects);
+        assert_eq!(
+            time::format_instant(&p.events[0].at),
+            "2026-01-01T09:00:00Z"
+        );
+    }
+
+    #[test]
+    fn rejects_name_line_id_and_field() {
+        let text = format!(
+            "{OK}\n{}\n{}\n{}\n{}\nnot json\n",
+            OK.replace("e1", "e2").replace("+01:00", ""),
+            OK.replace("e1", "e3")
+                .replace(r#""kind":"start""#, r#""kind":"sample","quantity":"-1""#),
+            OK.replace("e1", "e4")
+                .replace(r#""kind":"start""#, r#""kind":"sample","quantity":"abc""#),
+            OK.replace("e1", "e5")
+                .replace(r#""region":"x""#, r#""region":"x","zone":"z""#),
+        );
+        let p = parse_jsonl(&text);
+        assert_eq!(p.events.len(), 1);
+        let shown: Vec<String> = p.rejects.iter().map(|r| r.to_string()).collect();
+        assert_eq!(shown.len(), 5, "{shown:#?}");
+        assert!(
+            shown[0].starts_with(
+                "line 2: event `e2`: at: timestamp `2026-01-01T10:00:00` has no UTC offset"
+            ),
+            "{}",
+            shown[0]
+        );
+        assert_eq!(
+            shown[1],
+            "line 3: event `e3`: quantity: must not be negative (got -1)"
+        );
+        assert!(
+            shown[2].starts_with("line 4: event `e4`: quantity: "),
+            "{}",
+            shown[2]
+        );
+        assert!(
+            shown[3].starts_with("line 5: event `e5`: zone: unknown field `zone`"),
+            "{}",
+            shown[3]
+        );
+        assert!(shown[4].starts_with("line 6: expected"), "{}", shown[4]);
+    }
+
+    #[test]
+    fn decimal_overflow_is_a_reject() {
+        let text = OK.replace(
+            r#""kind":"start""#,
+            r#""kind":"increment","quantity":"99999999999999999999999999999999""#,
+        );
+        let p = parse_jsonl(&text);
+        assert_eq!(p.rejects.len(), 1);
+        assert_eq!(p.rejects[0].field.as_deref(), Some("quantity"));
+    }
+
+    #[test]
+    fn json_array_keeps_good_elements() {
+        let text = format!("[{OK}, {{\"id\": 3}}]");
+        let p = parse_json(&text);
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.rejects.len(), 1);
+        assert_eq!(p.rejects[0].line, Some(2));
+    }
+}

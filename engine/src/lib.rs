@@ -1,0 +1,50 @@
+//! # ratecard: the rating engine
+//!
+//! One pure pipeline serves both the calculator (compiled to WebAssembly) and the invoicing
+//! backend (native): **meter -> rate -> (discount -> tax -> document)**.
+//!
+//! - [`event`]: usage events, the input contract (JSON or JSON Lines);
+//! - [`catalog`]: price lists and their versions ([`catalog::PriceBook`]);
+//! - [`meter`]: events -> quantities, per resource and price segment (no prices);
+//! - [`rate`]: quantities -> priced lines (Cost = Quantity x Unit Price), and re-pricing;
+//! - [`estimate`]: a setup -> the usage of a hypothetical month -> the same meter and rate path;
+//! - [`models`]: one module per charge model; [`granularity`]: time units; [`money`]: rounding.
+//!
+//! The engine is pure: no I/O, no clock, no randomness, no global state, no floats. The same
+//! inputs give byte-identical [`canonical`] JSON on every platform.
+#![deny(
+    clippy::float_arithmetic,
+    clippy::float_cmp,
+    clippy::cast_precision_loss
+)]
+#![forbid(unsafe_code)]
+
+pub mod canonical;
+pub mod catalog;
+pub mod error;
+pub mod estimate;
+pub mod event;
+pub mod granularity;
+pub mod meter;
+pub mod models;
+pub mod money;
+pub mod rate;
+pub mod time;
+
+pub use catalog::{Catalog, PriceBook};
+pub use error::{Error, Result};
+pub use estimate::{Estimate, EstimateRequest, estimate};
+pub use event::{Reject, UsageEvent};
+pub use meter::{Metered, Quantity, meter};
+pub use money::RoundingMode;
+pub use rate::{RatedLine, Rating, rate, reprice};
+pub use time::Period;
+
+/// Parses, meters and rates events in one call: the invoicing path up to priced lines.
+pub fn rate_events(book: &PriceBook, period: Period, events_text: &str) -> Result<Rating> {
+    let parsed = event::parse(events_text);
+    let mut metered = meter(book, period, &parsed.events)?;
+    metered.rejects.extend(parsed.rejects);
+    metered.rejects.sort();
+    rate(book, &metered)
+}

@@ -1,0 +1,347 @@
+//! Metering: usage events in, quantities out. No price is read here: the result can be rated
+//! under any price book that sells the same skus (a pricing view).
+//!
+//! The steps, each deterministic whatever the order of the events:
+//! 1. deduplicate by event id (the same id with other content rejects both, naming both);
+//! 2. check each event against the price book (sku, region, kind for the charge model);
+//! 3. group by resource (or by account for counters), order each group by (instant, kind, id);
+//! 4. hand each group to its charge model, which cuts the usage at the period and at the price
+//!    segments and reports inconsistencies as diagnostics.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, DefaultHasher};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::catalog::{Charge, PriceBook};
+use crate::error::{Error, Result};
+use crate::event::{EventKind, Reject, UsageEvent};
+use crate::models;
+use crate::time::{self, Period};
+
+/// A deterministic hasher: the engine holds no randomness, not even in hash seeds.
+pub(crate) type FixedState = BuildHasherDefault<DefaultHasher>;
+
+/// The unit a quantity is counted in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    Second,
+    Minute,
+    Hour,
+    /// One GB held for one hour.
+    GbHour,
+    /// One day of a monthly plan's first month.
+    Day,
+    Month,
+    /// A counter's own unit (`GB`, `request`).
+    Count(String),
+}
+
+impl Unit {
+    pub fn name(&self) -> &str {
+        match self {
+            Unit::Second => "second",
+            Unit::Minute => "minute",
+            Unit::Hour => "hour",
+            Unit::GbHour => "GB-hour",
+            Unit::Day => "day",
+            Unit::Month => "month",
+            Unit::Count(u) => u,
+        }
+    }
+
+    /// Plural for formulas ("200 hours").
+    pub fn plural(&self, quantity: Decimal) -> String {
+        let n = self.name();
+        if quantity == Decimal::ONE || matches!(self, Unit::Count(_)) {
+            n.to_string()
+        } else {
+            format!("{n}s")
+        }
+    }
+
+    fn from_name(s: &str) -> Unit {
+        match s {
+            "second" => Unit::Second,
+            "minute" => Unit::Minute,
+            "hour" => Unit::Hour,
+            "GB-hour" => Unit::GbHour,
+            "day" => Unit::Day,
+            "month" => Unit::Month,
+            other => Unit::Count(other.to_string()),
+        }
+    }
+}
+
+impl Serialize for Unit {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Unit::from_name(&s))
+    }
+}
+
+impl JsonSchema for Unit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Unit".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string"})
+    }
+}
+
+/// A metered quantity: what a resource (or, for counters, an account) used of one sku in one
+/// region during one price segment. Rating turns it into a line by multiplying by a price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    pub account: String,
+    /// The resource; none for counters, which are totalled per account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub sku: String,
+    pub region: String,
+    /// The time the quantity covers: a price segment, or the service month of a plan.
+    pub segment: Period,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub quantity: Decimal,
+    pub unit: Unit,
+    /// The instant whose price applies.
+    #[serde(with = "time::instant")]
+    #[schemars(with = "String")]
+    pub price_at: DateTime<Utc>,
+    /// For `day` quantities: the days of the month the plan's price is spread over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month_days: Option<i64>,
+    /// How the quantity was counted, in words.
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An inconsistency in the events that metering resolved in a stated, deterministic way.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Diagnostic {
+    pub account: String,
+    pub resource: String,
+    pub sku: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    pub message: String,
+}
+
+/// The result of metering one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Metered {
+    pub period: Period,
+    /// The price list whose charge rules were used (`id`).
+    pub catalog: String,
+    pub quantities: Vec<Quantity>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub rejects: Vec<Reject>,
+    /// Distinct events accepted (duplicates counted once).
+    pub events: usize,
+    /// Exact duplicates that were folded into one.
+    pub duplicates: usize,
+}
+
+/// The events of one resource (or one account's counter), in order.
+pub(crate) struct Group<'a> {
+    pub account: &'a str,
+    pub resource: &'a str,
+    pub sku: &'a str,
+    pub region: &'a str,
+    pub events: Vec<&'a UsageEvent>,
+}
+
+impl Group<'_> {
+    pub fn diagnostic(&self, event: Option<&UsageEvent>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            account: self.account.to_string(),
+            resource: self.resource.to_string(),
+            sku: self.sku.to_string(),
+            event: event.map(|e| e.id.clone()),
+            message: message.into(),
+        }
+    }
+
+    /// Tags of the group: the union over its events, later events winning.
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        let mut tags = BTreeMap::new();
+        for e in &self.events {
+            tags.extend(e.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        tags
+    }
+}
+
+/// What a charge model's metering gets to work with.
+pub(crate) struct Ctx<'a> {
+    pub period: Period,
+    /// The period cut at the price book's version boundaries.
+    pub segments: &'a [Period],
+}
+
+/// Meters `events` over `period` with the charge rules of `book`.
+pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<Metered> {
+    let segments = book.segments(&period)?;
+    let mut rejects = Vec::new();
+
+    // 1. Deduplicate by id.
+    let mut by_id: HashMap<&str, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(events.len(), FixedState::default());
+    let mut conflicted: BTreeMap<&str, Vec<&UsageEvent>> = BTreeMap::new();
+    let mut duplicates = 0;
+    for (i, e) in events.iter().enumerate() {
+        match by_id.get(e.id.as_str()) {
+            None => {
+                by_id.insert(&e.id, i);
+            }
+            Some(&j) if events[j] == *e => duplicates += 1,
+            Some(&j) => {
+                let list = conflicted.entry(&e.id).or_insert_with(|| vec![&events[j]]);
+                if !list.contains(&e) {
+                    list.push(e);
+                }
+            }
+        }
+    }
+    for (id, mut list) in conflicted {
+        by_id.remove(id);
+        list.sort_by_key(|e| e.canonical());
+        let (first, second) = (list[0].canonical(), list[1].canonical());
+        let message = Error::ConflictingDuplicate {
+            id: id.to_string(),
+            first,
+            second,
+        }
+        .to_string();
+        rejects.push(Reject {
+            line: None,
+            id: Some(id.to_string()),
+            field: Some("id".into()),
+            reason: message,
+        });
+    }
+
+    // 2. Check against the price book; 3. group.
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut groups: HashMap<Key, Vec<&UsageEvent>, FixedState> =
+        HashMap::with_hasher(FixedState::default());
+    let mut accepted = 0;
+    for &i in by_id.values() {
+        let e = &events[i];
+        let Some(product) = book.product(&e.sku) else {
+            rejects.push(Reject::of(
+                e,
+                "sku",
+                format!("unknown sku `{}` in catalog `{}`", e.sku, book.id()),
+            ));
+            continue;
+        };
+        if !product.prices.contains_key(&e.region) || !book.has_region(&e.region) {
+            rejects.push(Reject::of(
+                e,
+                "region",
+                format!("sku `{}` is not sold in region `{}`", e.sku, e.region),
+            ));
+            continue;
+        }
+        if let Err(reason) = kind_allowed(&product.charge, e) {
+            rejects.push(Reject::of(e, "kind", reason));
+            continue;
+        }
+        accepted += 1;
+        let resource = if matches!(product.charge, Charge::Counter { .. }) {
+            ""
+        } else {
+            e.resource.as_str()
+        };
+        groups
+            .entry((&e.account, resource, &e.sku, &e.region))
+            .or_default()
+            .push(e);
+    }
+    let mut keys: Vec<Key> = groups.keys().copied().collect();
+    keys.sort_unstable();
+
+    // 4. Meter each group with its charge model.
+    let ctx = Ctx {
+        period,
+        segments: &segments,
+    };
+    let mut quantities = Vec::new();
+    let mut diagnostics = Vec::new();
+    for key in keys {
+        let mut evs = groups.remove(&key).unwrap_or_default();
+        evs.sort_unstable_by(|a, b| {
+            (a.at, a.kind.rank(), &a.id).cmp(&(b.at, b.kind.rank(), &b.id))
+        });
+        let group = Group {
+            account: key.0,
+            resource: key.1,
+            sku: key.2,
+            region: key.3,
+            events: evs,
+        };
+        let Some(product) = book.product(group.sku) else {
+            continue;
+        };
+        models::meter(
+            &product.charge,
+            &ctx,
+            &group,
+            &mut quantities,
+            &mut diagnostics,
+        )?;
+    }
+
+    rejects.sort();
+    diagnostics.sort();
+    Ok(Metered {
+        period,
+        catalog: book.id().to_string(),
+        quantities,
+        diagnostics,
+        rejects,
+        events: accepted,
+        duplicates,
+    })
+}
+
+/// Which event kinds a charge model takes.
+fn kind_allowed(charge: &Charge, e: &UsageEvent) -> std::result::Result<(), String> {
+    use EventKind::*;
+    let ok = match charge {
+        Charge::TimeMetered { .. } | Charge::MonthlyPlan { .. } | Charge::Flat {} => {
+            matches!(e.kind, Start | Stop | Delete)
+        }
+        Charge::Storage { .. } => matches!(e.kind, Start | Stop | Delete | Sample),
+        Charge::Counter { .. } => e.kind == Increment,
+    };
+    if ok {
+        Ok(())
+    } else {
+        let model = match charge {
+            Charge::TimeMetered { .. } => "time_metered",
+            Charge::MonthlyPlan { .. } => "monthly_plan",
+            Charge::Flat {} => "flat",
+            Charge::Storage { .. } => "storage",
+            Charge::Counter { .. } => "counter",
+        };
+        Err(format!(
+            "a {} event does not apply to sku `{}` ({model})",
+            e.kind.name(),
+            e.sku
+        ))
+    }
+}

@@ -1,0 +1,63 @@
+//! Flat monthly fees (a support plan, a reserved address): the full monthly price for every
+//! calendar month in which the resource exists, with no proration.
+
+use rust_decimal::Decimal;
+
+use crate::catalog::{PriceBook, Product};
+use crate::error::Result;
+use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::models::monthly_plan::{lifetime, month_check};
+use crate::models::required;
+use crate::rate::{self, RatedLine};
+
+pub(crate) fn meter(
+    ctx: &Ctx,
+    group: &Group,
+    out: &mut Vec<Quantity>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    let Some((order, deleted)) = lifetime(group, diags) else {
+        return Ok(());
+    };
+    let period = month_check(ctx)?;
+    if order < period.end && deleted.is_none_or(|d| d > period.start) {
+        out.push(Quantity {
+            account: group.account.to_string(),
+            resource: Some(group.resource.to_string()),
+            sku: group.sku.to_string(),
+            region: group.region.to_string(),
+            segment: period,
+            quantity: Decimal::ONE,
+            unit: Unit::Month,
+            price_at: order.max(period.start),
+            month_days: None,
+            detail: format!("flat fee for {}", period.label()),
+            tags: group.tags(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn rate(
+    book: &PriceBook,
+    product: &Product,
+    qs: &[&Quantity],
+    out: &mut Vec<RatedLine>,
+) -> Result<()> {
+    for q in qs {
+        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let monthly = required(price.monthly_price, "monthly_price", catalog, q)?;
+        out.push(rate::line(
+            q,
+            product,
+            catalog,
+            q.quantity,
+            monthly,
+            "month",
+            Decimal::ONE,
+            "flat/month".into(),
+            "",
+        )?);
+    }
+    Ok(())
+}

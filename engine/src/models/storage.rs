@@ -1,0 +1,253 @@
+//! Quantities over time (volumes, object storage), priced per GB-month.
+//!
+//! The time a resource exists is cut into hours (clock hours, or hours counted from its creation
+//! with `elapsed`). Each started hour counts the largest GB in force during it: the provisioned
+//! size for a volume (`start` with a quantity, resized by `sample`), or the largest stored sample
+//! for object storage (a sample holds until the next one). The quantity is the sum, in GB-hours;
+//! the price per GB-month is spread over the catalog's hours-per-month convention:
+//! `cost = price / hours_per_month x GB x hours`.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::catalog::{Measure, PriceBook, Product, TimeRounding};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::models::required;
+use crate::rate::{self, RatedLine};
+use crate::time::{format_instant, from_nanos, nanos};
+
+const HOUR: i128 = 3_600_000_000_000;
+
+/// One life of the resource, from creation to deletion, with its size changes.
+struct Life {
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    /// (instant, GB) in order; the first is at `start`.
+    sizes: Vec<(DateTime<Utc>, Decimal)>,
+}
+
+fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Life> {
+    let mut out = Vec::new();
+    let mut cur: Option<Life> = None;
+    for e in &group.events {
+        match (e.kind, cur.as_mut()) {
+            (EventKind::Start, None) => match (measure, e.quantity) {
+                (Measure::Provisioned, None) => {
+                    diags.push(group.diagnostic(
+                        Some(e),
+                        "start of a volume without its size (quantity): ignored",
+                    ));
+                }
+                (_, q) => {
+                    cur = Some(Life {
+                        start: e.at,
+                        end: None,
+                        sizes: q.map(|q| vec![(e.at, q)]).unwrap_or_default(),
+                    })
+                }
+            },
+            (EventKind::Start, Some(life)) => diags.push(group.diagnostic(
+                Some(e),
+                format!(
+                    "start of a resource that exists since {}: ignored",
+                    format_instant(&life.start)
+                ),
+            )),
+            (EventKind::Sample, Some(life)) => {
+                life.sizes.push((e.at, e.quantity.unwrap_or_default()))
+            }
+            (EventKind::Sample, None) => match measure {
+                // Object storage exists from its first measurement.
+                Measure::MaxPerHour => {
+                    cur = Some(Life {
+                        start: e.at,
+                        end: None,
+                        sizes: vec![(e.at, e.quantity.unwrap_or_default())],
+                    });
+                }
+                Measure::Provisioned => {
+                    diags.push(group.diagnostic(
+                        Some(e),
+                        "size sample of a volume that does not exist: ignored",
+                    ));
+                }
+            },
+            (EventKind::Stop, _) => {
+                diags.push(group.diagnostic(
+                    Some(e),
+                    "stop ignored: storage is billed until it is deleted",
+                ));
+            }
+            (EventKind::Delete, Some(_)) => {
+                if let Some(mut life) = cur.take() {
+                    life.end = Some(e.at);
+                    out.push(life);
+                }
+            }
+            (EventKind::Delete, None) => {
+                diags.push(
+                    group.diagnostic(Some(e), "delete of a resource that does not exist: ignored"),
+                );
+            }
+            (EventKind::Increment, _) => {}
+        }
+    }
+    out.extend(cur);
+    out
+}
+
+pub(crate) fn meter(
+    measure: Measure,
+    rounding: TimeRounding,
+    ctx: &Ctx,
+    group: &Group,
+    out: &mut Vec<Quantity>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    let tags = group.tags();
+    for life in lives(measure, group, diags) {
+        if life.sizes.is_empty() || life.start >= ctx.period.end {
+            continue;
+        }
+        let start = nanos(life.start);
+        let end = nanos(life.end.unwrap_or(ctx.period.end).min(ctx.period.end)).max(start);
+        let origin = match rounding {
+            TimeRounding::Elapsed => start,
+            TimeRounding::Clock => start.div_euclid(HOUR) * HOUR,
+        };
+        let p0 = nanos(ctx.period.start);
+        // Hours k = first.. whose start lies in the period and before the end of the life.
+        let first = (-((origin - p0).div_euclid(HOUR))).max(0);
+        let last = -((origin - end).div_euclid(HOUR)); // ceil((end - origin) / HOUR)
+        let last = last.max(if end == start { 1 } else { 0 });
+        for seg in ctx.segments {
+            let (s0, s1) = (nanos(seg.start), nanos(seg.end));
+            let mut gb_hours = Decimal::ZERO;
+            let mut hours = 0i64;
+            let mut peak = Decimal::ZERO;
+            for k in first..last {
+                let h0 = origin + k * HOUR;
+                if h0 < s0 || h0 >= s1 {
+                    continue;
+                }
+                let gb = max_in(
+                    &life.sizes,
+                    from_nanos(h0.max(start)),
+                    from_nanos(h0 + HOUR),
+                );
+                gb_hours = gb_hours.checked_add(gb).ok_or_else(|| {
+                    Error::Overflow(format!("summing GB-hours of `{}`", group.resource))
+                })?;
+                peak = peak.max(gb);
+                hours += 1;
+            }
+            if hours == 0 {
+                continue;
+            }
+            let how = match (measure, rounding) {
+                (Measure::Provisioned, TimeRounding::Clock) => "provisioned GB, clock hours",
+                (Measure::Provisioned, TimeRounding::Elapsed) => "provisioned GB, started hours",
+                (Measure::MaxPerHour, TimeRounding::Clock) => "largest GB in each clock hour",
+                (Measure::MaxPerHour, TimeRounding::Elapsed) => "largest GB in each started hour",
+            };
+            let until = life
+                .end
+                .map(|e| format_instant(&e))
+                .unwrap_or_else(|| "still there".into());
+            out.push(Quantity {
+                account: group.account.to_string(),
+                resource: Some(group.resource.to_string()),
+                sku: group.sku.to_string(),
+                region: group.region.to_string(),
+                segment: *seg,
+                quantity: gb_hours.normalize(),
+                unit: Unit::GbHour,
+                price_at: seg.start,
+                month_days: None,
+                detail: format!(
+                    "{} -> {until}: {hours} hours, {how}, peak {} GB",
+                    format_instant(&life.start),
+                    peak.normalize()
+                ),
+                tags: tags.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The largest size in force during `[a, b)`: the size at `a` (the last change at or before it)
+/// and every change inside the window.
+fn max_in(sizes: &[(DateTime<Utc>, Decimal)], a: DateTime<Utc>, b: DateTime<Utc>) -> Decimal {
+    let at_a = sizes.partition_point(|(t, _)| *t <= a);
+    let mut best = if at_a > 0 {
+        sizes[at_a - 1].1
+    } else {
+        Decimal::ZERO
+    };
+    for (t, v) in &sizes[at_a..] {
+        if *t >= b {
+            break;
+        }
+        best = best.max(*v);
+    }
+    best
+}
+
+pub(crate) fn rate(
+    book: &PriceBook,
+    product: &Product,
+    qs: &[&Quantity],
+    out: &mut Vec<RatedLine>,
+) -> Result<()> {
+    for q in qs {
+        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
+        let hours = catalog.hours_per_month.hours_at(q.segment.start);
+        out.push(rate::line(
+            q,
+            product,
+            catalog,
+            q.quantity,
+            unit_price,
+            "GB-month",
+            Decimal::from(hours),
+            "storage/gb_month".into(),
+            "",
+        )?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_instant;
+    use std::str::FromStr;
+
+    #[test]
+    fn max_per_hour_takes_the_peak() {
+        let t = |s: &str| parse_instant(s).unwrap();
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        let sizes = vec![
+            (t("2026-01-01T15:00:00Z"), d("10")),
+            (t("2026-01-01T16:20:00Z"), d("15")),
+            (t("2026-01-01T16:40:00Z"), d("17")),
+            (t("2026-01-01T16:50:00Z"), d("14")),
+        ];
+        assert_eq!(
+            max_in(&sizes, t("2026-01-01T16:00:00Z"), t("2026-01-01T17:00:00Z")),
+            d("17")
+        );
+        assert_eq!(
+            max_in(&sizes, t("2026-01-01T17:00:00Z"), t("2026-01-01T18:00:00Z")),
+            d("14")
+        );
+        assert_eq!(
+            max_in(&sizes, t("2026-01-01T14:00:00Z"), t("2026-01-01T15:00:00Z")),
+            d("0")
+        );
+    }
+}

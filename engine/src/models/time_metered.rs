@@ -1,0 +1,377 @@
+//! Time-metered resources (instances, IPs): billed for the time each run lasts.
+//!
+//! - A run is one uninterrupted period from start to stop (or delete). Each run is billed on its
+//!   own: its minimum applies again after a restart.
+//! - `billable: running` ends a run at stop; `create_to_delete` keeps it open through stops.
+//! - The run becomes whole units by the granularity rules ([`crate::granularity`]); each unit
+//!   belongs to the price segment containing its start.
+//! - `freeze_after_hours` (legacy) bills a run at most N hours in a period.
+//! - `monthly_cap` bills a resource at most its monthly price in a period.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::catalog::{Billable, Charge, Granularity, PriceBook, Product, TimeRounding};
+use crate::error::Result;
+use crate::event::EventKind;
+use crate::granularity::UnitSpan;
+use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::models::required;
+use crate::rate::{self, RatedLine};
+use crate::time::{format_instant, nanos};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// Turns ordered start/stop/delete events into runs. Inconsistent events are reported and
+/// ignored, the same way whatever their input order.
+pub(crate) fn runs(group: &Group, billable: Billable, diags: &mut Vec<Diagnostic>) -> Vec<Run> {
+    let mut out = Vec::new();
+    let mut open: Option<DateTime<Utc>> = None;
+    let mut stopped = false;
+    for e in &group.events {
+        match (e.kind, open, billable) {
+            (EventKind::Start, None, _) => {
+                open = Some(e.at);
+                stopped = false;
+            }
+            (EventKind::Start, Some(_), Billable::CreateToDelete) if stopped => stopped = false,
+            (EventKind::Start, Some(since), _) => diags.push(group.diagnostic(
+                Some(e),
+                format!(
+                    "start while already running since {}: ignored",
+                    format_instant(&since)
+                ),
+            )),
+            (EventKind::Stop, Some(start), Billable::Running) => {
+                out.push(Run {
+                    start,
+                    end: Some(e.at),
+                });
+                open = None;
+            }
+            (EventKind::Stop, Some(_), Billable::CreateToDelete) => stopped = true,
+            (EventKind::Delete, Some(start), _) => {
+                out.push(Run {
+                    start,
+                    end: Some(e.at),
+                });
+                open = None;
+            }
+            (EventKind::Stop, None, _) => {
+                diags.push(group.diagnostic(Some(e), "stop without a running run: ignored"));
+            }
+            // A delete of a stopped resource is normal when only running time is billed.
+            (EventKind::Delete, None, Billable::Running) => {}
+            (EventKind::Delete, None, Billable::CreateToDelete) => {
+                diags.push(
+                    group.diagnostic(Some(e), "delete of a resource that does not exist: ignored"),
+                );
+            }
+            (EventKind::Sample | EventKind::Increment, _, _) => {}
+        }
+    }
+    if let Some(start) = open {
+        out.push(Run { start, end: None });
+    }
+    out
+}
+
+pub(crate) fn meter(
+    charge: &Charge,
+    ctx: &Ctx,
+    group: &Group,
+    out: &mut Vec<Quantity>,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    let Charge::TimeMetered {
+        granularity,
+        rounding,
+        minimum_seconds,
+        billable,
+        freeze_after_hours,
+        ..
+    } = *charge
+    else {
+        return Ok(());
+    };
+    let unit = unit_of(granularity);
+    let tags = group.tags();
+    for run in runs(group, billable, diags) {
+        let end = run.end.unwrap_or(ctx.period.end);
+        if run.start >= ctx.period.end {
+            continue;
+        }
+        let span = UnitSpan::of_run(
+            nanos(run.start),
+            nanos(end),
+            granularity.seconds(),
+            rounding,
+            minimum_seconds,
+        );
+        let mut left =
+            freeze_after_hours.map(|h| i128::from(h) * 3600 / i128::from(granularity.seconds()));
+        let describe = describe(&run, rounding, granularity, minimum_seconds);
+        for seg in ctx.segments {
+            let mut n = span.count_in(seg);
+            let mut detail = describe.clone();
+            if let Some(l) = left.as_mut() {
+                if n > *l {
+                    detail.push_str(&format!(
+                        ", frozen after {} hours",
+                        freeze_after_hours.unwrap_or(0)
+                    ));
+                    n = *l;
+                }
+                *l -= n;
+            }
+            if n > 0 {
+                out.push(Quantity {
+                    account: group.account.to_string(),
+                    resource: Some(group.resource.to_string()),
+                    sku: group.sku.to_string(),
+                    region: group.region.to_string(),
+                    segment: *seg,
+                    quantity: Decimal::from_i128_with_scale(n, 0),
+                    unit: unit.clone(),
+                    price_at: seg.start,
+                    month_days: None,
+                    detail,
+                    tags: tags.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unit_of(g: Granularity) -> Unit {
+    match g {
+        Granularity::Second => Unit::Second,
+        Granularity::Minute => Unit::Minute,
+        Granularity::Hour => Unit::Hour,
+    }
+}
+
+fn describe(run: &Run, rounding: TimeRounding, g: Granularity, minimum: u32) -> String {
+    let end = run
+        .end
+        .map(|e| format_instant(&e))
+        .unwrap_or_else(|| "still running".into());
+    let how = match rounding {
+        TimeRounding::Elapsed => "elapsed",
+        TimeRounding::Clock => "clock",
+    };
+    let g = unit_of(g);
+    let mut text = format!(
+        "run {} -> {end}, {how} {}s",
+        format_instant(&run.start),
+        g.name()
+    );
+    if minimum > 0 {
+        text.push_str(&format!(", minimum {minimum} s"));
+    }
+    text
+}
+
+pub(crate) fn rate(
+    book: &PriceBook,
+    product: &Product,
+    qs: &[&Quantity],
+    out: &mut Vec<RatedLine>,
+) -> Result<()> {
+    let Charge::TimeMetered {
+        granularity,
+        rounding,
+        monthly_cap,
+        ..
+    } = product.charge
+    else {
+        return Ok(());
+    };
+    let divisor = Decimal::from(3600 / granularity.seconds());
+    let rule = format!(
+        "time_metered/{}/{}",
+        match rounding {
+            TimeRounding::Elapsed => "elapsed",
+            TimeRounding::Clock => "clock",
+        },
+        unit_of(granularity).name()
+    );
+    let mut lines = Vec::with_capacity(qs.len());
+    for q in qs {
+        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
+        lines.push(rate::line(
+            q,
+            product,
+            catalog,
+            q.quantity,
+            unit_price,
+            "hour",
+            divisor,
+            rule.clone(),
+            "",
+        )?);
+    }
+    if monthly_cap {
+        apply_monthly_cap(book, product, qs, &mut lines)?;
+    }
+    out.extend(lines);
+    Ok(())
+}
+
+/// Replaces the lines of each resource whose sum passes the monthly price by one line at the
+/// monthly price, which names the sum it replaces.
+fn apply_monthly_cap(
+    book: &PriceBook,
+    product: &Product,
+    qs: &[&Quantity],
+    lines: &mut Vec<RatedLine>,
+) -> Result<()> {
+    let mut resources: Vec<&Option<String>> = qs.iter().map(|q| &q.resource).collect();
+    resources.sort();
+    resources.dedup();
+    let mut capped = Vec::with_capacity(lines.len());
+    for resource in resources {
+        let mine: Vec<&RatedLine> = lines.iter().filter(|l| &l.resource == resource).collect();
+        let Some(first) = qs.iter().find(|q| &q.resource == resource) else {
+            continue;
+        };
+        let (catalog, price) = book.price(&first.sku, &first.region, first.price_at)?;
+        let cap = required(price.monthly_price, "monthly_price", catalog, first)?;
+        let sum: Decimal = mine.iter().map(|l| l.amount).sum();
+        if sum <= cap {
+            capped.extend(mine.into_iter().cloned());
+            continue;
+        }
+        let units: Decimal = mine.iter().map(|l| l.quantity).sum();
+        let month = crate::meter::Quantity {
+            quantity: Decimal::ONE,
+            unit: Unit::Month,
+            detail: format!(
+                "{} of usage ({} {}) capped at the monthly price",
+                mine.iter()
+                    .map(|l| l.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                units.normalize(),
+                first.unit.plural(units)
+            ),
+            ..(*first).clone()
+        };
+        let note = format!(
+            "monthly cap; usage would cost {} {}",
+            sum.normalize(),
+            catalog.currency
+        );
+        let mut line = rate::line(
+            &month,
+            product,
+            catalog,
+            Decimal::ONE,
+            cap,
+            "month",
+            Decimal::ONE,
+            "time_metered/monthly_cap".into(),
+            &note,
+        )?;
+        line.segment = crate::time::Period {
+            start: mine
+                .iter()
+                .map(|l| l.segment.start)
+                .min()
+                .unwrap_or(line.segment.start),
+            end: mine
+                .iter()
+                .map(|l| l.segment.end)
+                .max()
+                .unwrap_or(line.segment.end),
+        };
+        capped.push(line);
+    }
+    *lines = capped;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::UsageEvent;
+    use crate::time::parse_instant;
+
+    fn ev(id: &str, kind: EventKind, at: &str) -> UsageEvent {
+        UsageEvent {
+            id: id.into(),
+            account: "a".into(),
+            resource: "r".into(),
+            sku: "s".into(),
+            region: "x".into(),
+            kind,
+            at: parse_instant(at).unwrap(),
+            quantity: None,
+            tags: Default::default(),
+        }
+    }
+
+    fn group(events: &[UsageEvent]) -> Group<'_> {
+        Group {
+            account: "a",
+            resource: "r",
+            sku: "s",
+            region: "x",
+            events: events.iter().collect(),
+        }
+    }
+
+    #[test]
+    fn stop_then_start_opens_a_new_run() {
+        let evs = [
+            ev("1", EventKind::Start, "2026-01-01T10:00:00Z"),
+            ev("2", EventKind::Stop, "2026-01-01T11:00:00Z"),
+            ev("3", EventKind::Start, "2026-01-01T12:00:00Z"),
+            ev("4", EventKind::Delete, "2026-01-01T13:00:00Z"),
+        ];
+        let mut d = vec![];
+        assert_eq!(runs(&group(&evs), Billable::Running, &mut d).len(), 2);
+        // Create to delete: the stop does not end the run.
+        let r = runs(&group(&evs), Billable::CreateToDelete, &mut d);
+        assert_eq!(
+            r,
+            vec![Run {
+                start: evs[0].at,
+                end: Some(evs[3].at)
+            }]
+        );
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn inconsistencies_are_diagnosed() {
+        let evs = [
+            ev("0", EventKind::Stop, "2026-01-01T09:00:00Z"),
+            ev("1", EventKind::Start, "2026-01-01T10:00:00Z"),
+            ev("2", EventKind::Start, "2026-01-01T10:30:00Z"),
+        ];
+        let mut d = vec![];
+        let r = runs(&group(&evs), Billable::Running, &mut d);
+        assert_eq!(
+            r,
+            vec![Run {
+                start: evs[1].at,
+                end: None
+            }]
+        );
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "stop without a running run: ignored",
+                "start while already running since 2026-01-01T10:00:00Z: ignored"
+            ]
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Rating: quantities in, priced lines out. Cost = Quantity x Unit Price, at full precision.
+//! Every line explains itself: quantity, unit, unit price, rule and a readable formula.
+//!
+//! [`rate`] prices metered quantities with a price book; [`reprice`] is the pricing view: the
+//! same quantities under another price book (another provider, a what-if, next year's prices).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, PriceBook, Product};
+use crate::error::{Error, Result};
+use crate::event::Reject;
+use crate::meter::{Diagnostic, Metered, Quantity, Unit};
+use crate::models;
+use crate::money::{self, RoundingMode};
+use crate::time::Period;
+
+/// One priced line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatedLine {
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub sku: String,
+    pub region: String,
+    /// The product's service, for subtotals.
+    pub service: String,
+    pub description: String,
+    pub segment: Period,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub quantity: Decimal,
+    pub unit: Unit,
+    /// The catalog's price, per `price_unit`.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub unit_price: Decimal,
+    pub price_unit: String,
+    /// Quantity units per `price_unit` (3600 seconds per hour, 720 GB-hours per GB-month).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub divisor: Decimal,
+    /// quantity x unit_price / divisor, at full precision.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub amount: Decimal,
+    /// The charge rule that produced the line (`time_metered/clock/hour`).
+    pub rule: String,
+    /// The computation in words: `200 started hours x 0.111 EUR`.
+    pub formula: String,
+    /// How the quantity was counted (the run, the samples, the allowance).
+    pub detail: String,
+    /// The catalog version that priced the line (`id@version`).
+    pub catalog: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// All lines of one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Rating {
+    pub period: Period,
+    /// The price list the lines were priced with.
+    pub catalog: String,
+    pub currency: String,
+    pub lines: Vec<RatedLine>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub rejects: Vec<Reject>,
+}
+
+/// Rounded subtotals per service and their total: the sums of the rounded lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    pub rounding: RoundingMode,
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub subtotals: BTreeMap<String, Decimal>,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub total: Decimal,
+}
+
+impl Rating {
+    /// Rounds each line to the currency's minor unit, then sums per service and overall.
+    pub fn summary(&self, rounding: RoundingMode) -> Summary {
+        summarize(&self.lines, &self.currency, rounding)
+    }
+}
+
+pub(crate) fn summarize(lines: &[RatedLine], currency: &str, rounding: RoundingMode) -> Summary {
+    let mut subtotals: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut total = money::round(Decimal::ZERO, currency, rounding);
+    for l in lines {
+        let net = money::round(l.amount, currency, rounding);
+        let s = subtotals
+            .entry(l.service.clone())
+            .or_insert_with(|| money::round(Decimal::ZERO, currency, rounding));
+        *s += net;
+        total += net;
+    }
+    Summary {
+        rounding,
+        subtotals,
+        total,
+    }
+}
+
+/// Prices metered quantities with `book`.
+pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
+    // Quantities of one account, sku and region are rated together: free allowances and tiers
+    // apply to the account's total, and a monthly cap to a resource's month.
+    let mut groups: BTreeMap<(&str, &str, &str), Vec<&Quantity>> = BTreeMap::new();
+    for q in &metered.quantities {
+        groups
+            .entry((q.account.as_str(), q.sku.as_str(), q.region.as_str()))
+            .or_default()
+            .push(q);
+    }
+    let mut lines = Vec::with_capacity(metered.quantities.len());
+    for ((_, sku, region), qs) in groups {
+        let product = book.product(sku).ok_or_else(|| Error::NoPrice {
+            catalog: book.id().to_string(),
+            sku: sku.to_string(),
+            region: region.to_string(),
+            message: "the sku is not in this price list".into(),
+        })?;
+        for q in &qs {
+            check_segment(book, q)?;
+        }
+        models::rate(book, product, &qs, &mut lines)?;
+    }
+    // Stable: within one resource and segment, the model's order stands (allowance, then tiers).
+    lines.sort_by(|a, b| {
+        (&a.account, &a.sku, &a.region, &a.resource, a.segment).cmp(&(
+            &b.account,
+            &b.sku,
+            &b.region,
+            &b.resource,
+            b.segment,
+        ))
+    });
+    Ok(Rating {
+        period: metered.period,
+        catalog: book.id().to_string(),
+        currency: book.currency().to_string(),
+        lines,
+        diagnostics: metered.diagnostics.clone(),
+        rejects: metered.rejects.clone(),
+    })
+}
+
+/// The pricing view: the same metered quantities, valued with another price book.
+pub fn reprice(metered: &Metered, other: &PriceBook) -> Result<Rating> {
+    rate(other, metered)
+}
+
+/// Time-split quantities must not straddle a price change of the book that prices them: that
+/// would price part of the usage at the wrong price. Plans are priced at their start by rule.
+fn check_segment(book: &PriceBook, q: &Quantity) -> Result<()> {
+    if matches!(q.unit, Unit::Day | Unit::Month) {
+        return Ok(());
+    }
+    if let Some(v) = book
+        .versions()
+        .iter()
+        .find(|v| q.segment.start < v.effective_from && v.effective_from < q.segment.end)
+    {
+        return Err(Error::PriceBook(format!(
+            "{} takes effect inside a metered segment ({}); meter the events again with this price book",
+            v.reference(),
+            q.segment.label()
+        )));
+    }
+    Ok(())
+}
+
+/// Builds a line: amount = quantity x unit_price / divisor, with its formula.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn line(
+    q: &Quantity,
+    product: &Product,
+    catalog: &Catalog,
+    quantity: Decimal,
+    unit_price: Decimal,
+    price_unit: &str,
+    divisor: Decimal,
+    rule: String,
+    note: &str,
+) -> Result<RatedLine> {
+    let amount = quantity
+        .checked_mul(unit_price)
+        .and_then(|x| x.checked_div(divisor))
+        .ok_or_else(|| {
+            Error::Overflow(format!(
+                "pricing {quantity} {} of `{}`",
+                q.unit.name(),
+                q.sku
+            ))
+        })?
+        .normalize();
+    let cur = &catalog.currency;
+    let mut formula = format!(
+        "{} {} x {} {cur}",
+        quantity.normalize(),
+        started(&q.unit, quantity),
+        unit_price.normalize()
+    );
+    if price_unit != q.unit.name() {
+        formula.push('/');
+        formula.push_str(price_unit);
+    }
+    if divisor != Decimal::ONE {
+        formula.push_str(&format!(" / {}", divisor.normalize()));
+    }
+    if !note.is_empty() {
+        formula.push_str(&format!(" ({note})"));
+    }
+    Ok(RatedLine {
+        account: q.account.clone(),
+        resource: q.resource.clone(),
+        sku: q.sku.clone(),
+        region: q.region.clone(),
+        service: product.service.clone(),
+        description: product.description.clone(),
+        segment: q.segment,
+        quantity: quantity.normalize(),
+        unit: q.unit.clone(),
+        unit_price: unit_price.normalize(),
+        price_unit: price_unit.to_string(),
+        divisor: divisor.normalize(),
+        amount,
+        rule,
+        formula,
+        detail: q.detail.clone(),
+        catalog: catalog.reference(),
+        tags: q.tags.clone(),
+    })
+}
+
+/// "started hours" for time units, the plain unit otherwise.
+fn started(unit: &Unit, quantity: Decimal) -> String {
+    match unit {
+        Unit::Second | Unit::Minute | Unit::Hour => format!("started {}", unit.plural(quantity)),
+        _ => unit.plural(quantity),
+    }
+}

@@ -1,0 +1,242 @@
+//! Time: strict UTC instants, billing periods and calendar facts (hours and days of a month).
+//!
+//! Every computation is in UTC. A timestamp without an offset is an error, never a guess.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, TimeZone, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+
+/// Parses an RFC 3339 timestamp that carries an offset (`Z` or `+01:00`) and converts it to UTC.
+pub fn parse_instant(text: &str) -> std::result::Result<DateTime<Utc>, String> {
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => Ok(t.with_timezone(&Utc)),
+        Err(e) => {
+            // Tell the common mistake apart from other malformations.
+            let no_offset =
+                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok();
+            if no_offset {
+                Err(format!(
+                    "timestamp `{text}` has no UTC offset (write `{text}Z` for UTC)"
+                ))
+            } else {
+                Err(format!("`{text}` is not an RFC 3339 timestamp: {e}"))
+            }
+        }
+    }
+}
+
+/// Formats an instant the one canonical way: RFC 3339, UTC, `Z`, whole seconds unless a
+/// fraction is present.
+pub fn format_instant(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Serde helpers for a strict instant (offset required, stored as UTC).
+pub mod instant {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        t: &DateTime<Utc>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&format_instant(t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<DateTime<Utc>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_instant(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A half-open interval of time `[start, end)` in UTC. A billing period is usually one calendar
+/// month; a segment is the part of a period in which one catalog version is in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Period {
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self> {
+        if start >= end {
+            return Err(Error::Period(format!(
+                "the period {} .. {} is empty: its end must come after its start",
+                format_instant(&start),
+                format_instant(&end)
+            )));
+        }
+        Ok(Period { start, end })
+    }
+
+    /// The calendar month `year-month` in UTC.
+    pub fn month(year: i32, month: u32) -> Result<Self> {
+        let first = NaiveDate::from_ymd_opt(year, month, 1)
+            .ok_or_else(|| Error::Period(format!("{year:04}-{month:02} is not a month")))?;
+        let next = first
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| Error::Period(format!("{year:04}-{month:02} is out of range")))?;
+        Period::new(midnight(first), midnight(next))
+    }
+
+    /// Parses `YYYY-MM` (a calendar month) or `START/END` (two RFC 3339 instants).
+    pub fn parse(text: &str) -> Result<Self> {
+        if let Some((a, b)) = text.split_once('/') {
+            let start = parse_instant(a).map_err(Error::Period)?;
+            let end = parse_instant(b).map_err(Error::Period)?;
+            return Period::new(start, end);
+        }
+        let bad = || {
+            Error::Period(format!(
+                "`{text}` is neither YYYY-MM nor START/END in RFC 3339"
+            ))
+        };
+        let (y, m) = text.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        Period::month(year, month)
+    }
+
+    /// The calendar month that contains `t`.
+    pub fn month_of(t: DateTime<Utc>) -> Self {
+        // A valid instant always has a valid month; fall back to a one-second period defensively.
+        Period::month(t.year(), t.month()).unwrap_or(Period {
+            start: t,
+            end: t + Duration::seconds(1),
+        })
+    }
+
+    /// Whether this period is exactly one calendar month.
+    pub fn is_calendar_month(&self) -> bool {
+        Period::month_of(self.start) == *self
+    }
+
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+
+    pub fn overlaps(&self, other: &Period) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    pub fn intersect(&self, other: &Period) -> Option<Period> {
+        let start = self.start.max(other.start);
+        let end = self.end.min(other.end);
+        (start < end).then_some(Period { start, end })
+    }
+
+    /// Whole hours in the period (rounded down).
+    pub fn hours(&self) -> i64 {
+        (self.end - self.start).num_hours()
+    }
+
+    /// The canonical text: `YYYY-MM` for a calendar month, `START/END` otherwise.
+    pub fn label(&self) -> String {
+        if self.is_calendar_month() {
+            format!("{:04}-{:02}", self.start.year(), self.start.month())
+        } else {
+            format!(
+                "{}/{}",
+                format_instant(&self.start),
+                format_instant(&self.end)
+            )
+        }
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.label())
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Period::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Period {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Period".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A calendar month `YYYY-MM` (UTC) or `START/END` with two RFC 3339 instants.",
+            "pattern": "^([0-9]{4}-[0-9]{2}|[^/]+/[^/]+)$"
+        })
+    }
+}
+
+fn midnight(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// Days in the calendar month containing `t` (28..31).
+pub fn days_in_month(t: DateTime<Utc>) -> i64 {
+    let m = Period::month_of(t);
+    (m.end - m.start).num_days()
+}
+
+/// Hours in the calendar month containing `t` (672..744).
+pub fn hours_in_month(t: DateTime<Utc>) -> i64 {
+    days_in_month(t) * 24
+}
+
+/// Nanoseconds since the Unix epoch: the integer time line the granularity rules work on.
+pub fn nanos(t: DateTime<Utc>) -> i128 {
+    i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
+}
+
+/// The inverse of [`nanos`].
+pub fn from_nanos(n: i128) -> DateTime<Utc> {
+    let secs = n.div_euclid(1_000_000_000);
+    let sub = n.rem_euclid(1_000_000_000);
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    let sub = u32::try_from(sub).unwrap_or(0);
+    Utc.timestamp_opt(secs, sub)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_is_required() {
+        assert!(parse_instant("2026-01-04T09:40:00Z").is_ok());
+        assert_eq!(
+            parse_instant("2026-01-04T10:40:00+01:00").unwrap(),
+            parse_instant("2026-01-04T09:40:00Z").unwrap()
+        );
+        let e = parse_instant("2026-01-04T09:40:00").unwrap_err();
+        assert!(e.contains("has no UTC offset"), "{e}");
+    }
+
+    #[test]
+    fn months_and_hours() {
+        let feb = Period::parse("2026-02").unwrap();
+        assert_eq!(feb.hours(), 672);
+        assert_eq!(hours_in_month(feb.start), 672);
+        assert_eq!(days_in_month(Period::parse("2028-02").unwrap().start), 29);
+        assert_eq!(Period::parse("2026-01").unwrap().hours(), 744);
+        assert_eq!(feb.label(), "2026-02");
+        assert!(Period::parse("2026-13").is_err());
+        assert!(Period::parse("2026-01-02T00:00:00Z/2026-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn nanos_round_trip() {
+        let t = parse_instant("2026-01-04T09:40:00.25Z").unwrap();
+        assert_eq!(from_nanos(nanos(t)), t);
+    }
+}
