@@ -373,16 +373,16 @@ impl Catalog {
                     ));
                 }
             }
-            if let Some(e) = &p.egress_sku {
-                if !matches!(
+            if let Some(e) = &p.egress_sku
+                && !matches!(
                     self.product(e).map(|t| &t.charge),
                     Some(Charge::Counter { .. })
-                ) {
-                    return Err(self.err(
-                        format!("products[{i}].egress_sku"),
-                        format!("`{e}` must be a counter sku"),
-                    ));
-                }
+                )
+            {
+                return Err(self.err(
+                    format!("products[{i}].egress_sku"),
+                    format!("`{e}` must be a counter sku"),
+                ));
             }
         }
         Ok(())
@@ -582,15 +582,15 @@ impl PriceBook {
                 )));
             }
             for p in &pair[1].products {
-                if let Some(old) = pair[0].product(&p.sku) {
-                    if old.charge != p.charge {
-                        return Err(Error::PriceBook(format!(
-                            "the charge rules of sku `{}` differ between {} and {}: only prices may change",
-                            p.sku,
-                            pair[0].reference(),
-                            pair[1].reference()
-                        )));
-                    }
+                if let Some(old) = pair[0].product(&p.sku)
+                    && old.charge != p.charge
+                {
+                    return Err(Error::PriceBook(format!(
+                        "the charge rules of sku `{}` differ between {} and {}: only prices may change",
+                        p.sku,
+                        pair[0].reference(),
+                        pair[1].reference()
+                    )));
                 }
             }
         }

@@ -167,6 +167,16 @@ pub struct Parsed {
 
 /// Parses one event from a JSON value's text. The error carries the id when it can be read.
 fn parse_one(text: &str, line: usize) -> Result<UsageEvent, Reject> {
+    // Fast path: most events are good. Only a bad one is parsed again to find its field.
+    if let Ok(event) = serde_json::from_str::<UsageEvent>(text) {
+        return match event.check() {
+            Ok(()) => Ok(event),
+            Err((field, reason)) => Err(Reject {
+                line: Some(line),
+                ..Reject::of(&event, field, reason)
+            }),
+        };
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, UsageEvent>(de) {
         Ok(event) => match event.check() {

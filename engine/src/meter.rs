@@ -8,8 +8,8 @@
 //! 4. hand each group to its charge model, which cuts the usage at the period and at the price
 //!    segments and reports inconsistencies as diagnostics.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, DefaultHasher};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -22,8 +22,9 @@ use crate::event::{EventKind, Reject, UsageEvent};
 use crate::models;
 use crate::time::{self, Period};
 
-/// A deterministic hasher: the engine holds no randomness, not even in hash seeds.
-pub(crate) type FixedState = BuildHasherDefault<DefaultHasher>;
+/// A deterministic hasher (FxHash, with no random seed): the engine holds no randomness, not
+/// even in hash seeds, and the output is sorted whatever the map's order.
+pub(crate) type FixedState = rustc_hash::FxBuildHasher;
 
 /// The unit a quantity is counted in.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -202,13 +203,15 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     let mut conflicted: BTreeMap<&str, Vec<&UsageEvent>> = BTreeMap::new();
     let mut duplicates = 0;
     for (i, e) in events.iter().enumerate() {
-        match by_id.get(e.id.as_str()) {
-            None => {
-                by_id.insert(&e.id, i);
+        match by_id.entry(e.id.as_str()) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
             }
-            Some(&j) if events[j] == *e => duplicates += 1,
-            Some(&j) => {
-                let list = conflicted.entry(&e.id).or_insert_with(|| vec![&events[j]]);
+            Entry::Occupied(j) if events[*j.get()] == *e => duplicates += 1,
+            Entry::Occupied(j) => {
+                let list = conflicted
+                    .entry(&e.id)
+                    .or_insert_with(|| vec![&events[*j.get()]]);
                 if !list.contains(&e) {
                     list.push(e);
                 }
@@ -236,11 +239,17 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     // 2. Check against the price book; 3. group.
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
     let mut groups: HashMap<Key, Vec<&UsageEvent>, FixedState> =
-        HashMap::with_hasher(FixedState::default());
+        HashMap::with_capacity_and_hasher(events.len() / 16 + 1, FixedState::default());
     let mut accepted = 0;
+    // The newest version that sells a sku holds its charge rules.
+    let mut products: HashMap<&str, &crate::catalog::Product, FixedState> =
+        HashMap::with_hasher(FixedState::default());
+    for v in book.versions() {
+        products.extend(v.products.iter().map(|p| (p.sku.as_str(), p)));
+    }
     for &i in by_id.values() {
         let e = &events[i];
-        let Some(product) = book.product(&e.sku) else {
+        let Some(&product) = products.get(e.sku.as_str()) else {
             rejects.push(Reject::of(
                 e,
                 "sku",
@@ -248,7 +257,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
             ));
             continue;
         };
-        if !product.prices.contains_key(&e.region) || !book.has_region(&e.region) {
+        if !product.prices.contains_key(&e.region) {
             rejects.push(Reject::of(
                 e,
                 "region",

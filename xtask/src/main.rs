@@ -1,1 +1,252 @@
-fn main() {}
+//! Project automation. `cargo xtask <command>`:
+//!
+//! - `test`: installs what is missing (the wasm32 target), then runs fmt --check, clippy with
+//!   warnings denied, every native test, and the wasm32 build of the engine.
+//! - `bench`: runs the criterion benchmarks with the `bench` profile and writes their figures
+//!   into BENCHMARKS.md.
+//! - `serve`: builds and serves the calculator and the API (not built yet: see the README).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("bench") => bench(),
+        Some("serve") => serve(),
+        _ => {
+            eprintln!("usage: cargo xtask <test|bench|serve>");
+            eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
+            eprintln!("  bench  criterion benchmarks; figures written to BENCHMARKS.md");
+            eprintln!("  serve  the calculator and the API on 127.0.0.1:8080");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs one step, printing its name and how long it took.
+fn step(name: &str, mut cmd: Command) -> Result<(), String> {
+    println!("==> {name}");
+    let t = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{name}: could not start: {e}"))?;
+    if !status.success() {
+        return Err(format!("{name}: failed ({status})"));
+    }
+    println!("    {name}: ok in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    match out {
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == WASM_TARGET) =>
+        {
+            Ok(())
+        }
+        Ok(_) => {
+            let mut c = Command::new("rustup");
+            c.args(["target", "add", WASM_TARGET]);
+            step("install the wasm32 target", c)
+        }
+        Err(e) => Err(format!(
+            "rustup is needed to add the {WASM_TARGET} target: {e}"
+        )),
+    }
+}
+
+fn test() -> Result<(), String> {
+    let t = Instant::now();
+    ensure_wasm_target()?;
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--check"]);
+    step("format check", c)?;
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    step("clippy", c)?;
+    let mut c = cargo();
+    c.args(["test", "--workspace"]);
+    let (passed, failed) = counted_step("native tests (unit, conformance, property)", c)?;
+    let mut c = cargo();
+    c.args(["build", "-p", "ratecard", "--target", WASM_TARGET]);
+    step("engine build for wasm32", c)?;
+    println!(
+        "==> all checks passed in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!("tests: {passed} passed, {failed} failed");
+    Ok(())
+}
+
+fn bench() -> Result<(), String> {
+    let mut c = cargo();
+    c.args(["bench", "-p", "ratecard", "--bench", "pipeline"]);
+    step("pipeline benchmark (1,000,000 events)", c)?;
+    let dir = root().join("target/criterion/pipeline");
+    let median = |id: &str| -> Result<f64, String> {
+        let path = dir.join(id).join("new/estimates.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The file is criterion's own JSON; the median's point estimate is in nanoseconds.
+        let key = "\"median\":{\"confidence_interval\":";
+        let at = text.find(key).ok_or("no median in estimates.json")?;
+        let rest = &text[at..];
+        let p = rest
+            .find("\"point_estimate\":")
+            .ok_or("no point estimate")?
+            + "\"point_estimate\":".len();
+        let num: String = rest[p..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '-')
+            .collect();
+        num.parse::<f64>()
+            .map_err(|e| format!("median of {id}: {e}"))
+    };
+    let events = 1_000_000f64;
+    let parse = median("parse_only")?;
+    let full = median("parse_meter_rate")?;
+    let meter_rate = median("meter_rate")?;
+    let per_s = |ns: f64| events / (ns / 1e9);
+    let machine = machine();
+    let table = format!(
+        "| step | median time for 1,000,000 events | throughput |\n|---|---|---|\n\
+         | parse only (serde_json into `UsageEvent`) | {:.0} ms | {:.2} M events/s |\n\
+         | meter + rate (events already parsed) | {:.0} ms | {:.2} M events/s |\n\
+         | parse + meter + rate (end to end) | {:.0} ms | {:.2} M events/s |\n\n\
+         End to end is **{:.0} %** of parse-only throughput. Machine: {machine}.\n",
+        parse / 1e6,
+        per_s(parse) / 1e6,
+        meter_rate / 1e6,
+        per_s(meter_rate) / 1e6,
+        full / 1e6,
+        per_s(full) / 1e6,
+        100.0 * parse / full,
+    );
+    println!("\n{table}");
+    write_section("pipeline", &table)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {rustc}, one thread")
+}
+
+/// Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->`.
+fn write_section(name: &str, body: &str) -> Result<(), String> {
+    let path = root().join("BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (start, end) = (
+        format!("<!-- bench:{name}:start -->"),
+        format!("<!-- bench:{name}:end -->"),
+    );
+    let (Some(a), Some(b)) = (text.find(&start), text.find(&end)) else {
+        return Err(format!("BENCHMARKS.md has no {start} ... {end} markers"));
+    };
+    let new = format!("{}{start}\n{body}{}", &text[..a], &text[b..]);
+    std::fs::write(&path, new).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("BENCHMARKS.md updated ({name})");
+    Ok(())
+}
+
+fn serve() -> Result<(), String> {
+    Err(
+        "the calculator (web/) and the invoicing service (server/) are not built yet; \
+         today `cargo xtask test` checks the engine, and the README shows how to call it"
+            .into(),
+    )
+}
+
+/// Runs a `cargo test` step, echoing its output, and sums its `test result:` lines, so that the
+/// run ends with one total rather than the last crate's count.
+fn counted_step(name: &str, mut cmd: Command) -> Result<(usize, usize), String> {
+    use std::io::{BufRead, BufReader};
+    println!("==> {name}");
+    let t = Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{name}: could not start: {e}"))?;
+    let (mut passed, mut failed) = (0, 0);
+    let count = |rest: &str, word: &str| -> usize {
+        rest.split(';')
+            .find_map(|part| {
+                let part = part
+                    .trim()
+                    .trim_start_matches("ok. ")
+                    .trim_start_matches("FAILED. ");
+                part.strip_suffix(word).and_then(|n| n.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, " passed");
+                failed += count(rest, " failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
+    if !status.success() {
+        println!("tests: {passed} passed, {failed} failed");
+        return Err(format!("{name}: failed ({status})"));
+    }
+    if passed == 0 {
+        return Err(format!("{name}: no test ran"));
+    }
+    println!("    {name}: ok in {:.1} s", t.elapsed().as_secs_f64());
+    Ok((passed, failed))
+}

@@ -16,7 +16,7 @@ use crate::event::EventKind;
 use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
 use crate::models::required;
 use crate::rate::{self, RatedLine};
-use crate::time::{format_instant, from_nanos, nanos};
+use crate::time::{format_instant, nanos};
 
 const HOUR: i128 = 3_600_000_000_000;
 
@@ -122,21 +122,19 @@ pub(crate) fn meter(
         let first = (-((origin - p0).div_euclid(HOUR))).max(0);
         let last = -((origin - end).div_euclid(HOUR)); // ceil((end - origin) / HOUR)
         let last = last.max(if end == start { 1 } else { 0 });
+        let sizes: Vec<(i128, Decimal)> = life.sizes.iter().map(|(t, v)| (nanos(*t), *v)).collect();
+        let mut cursor = 0usize;
         for seg in ctx.segments {
             let (s0, s1) = (nanos(seg.start), nanos(seg.end));
             let mut gb_hours = Decimal::ZERO;
             let mut hours = 0i64;
             let mut peak = Decimal::ZERO;
-            for k in first..last {
+            // Hours of this segment: starts in [s0, s1), in order, so the cursor only moves on.
+            let k0 = first.max(-((origin - s0).div_euclid(HOUR)));
+            let k1 = last.min(-((origin - s1).div_euclid(HOUR)));
+            for k in k0..k1 {
                 let h0 = origin + k * HOUR;
-                if h0 < s0 || h0 >= s1 {
-                    continue;
-                }
-                let gb = max_in(
-                    &life.sizes,
-                    from_nanos(h0.max(start)),
-                    from_nanos(h0 + HOUR),
-                );
+                let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR);
                 gb_hours = gb_hours.checked_add(gb).ok_or_else(|| {
                     Error::Overflow(format!("summing GB-hours of `{}`", group.resource))
                 })?;
@@ -179,15 +177,18 @@ pub(crate) fn meter(
 }
 
 /// The largest size in force during `[a, b)`: the size at `a` (the last change at or before it)
-/// and every change inside the window.
-fn max_in(sizes: &[(DateTime<Utc>, Decimal)], a: DateTime<Utc>, b: DateTime<Utc>) -> Decimal {
-    let at_a = sizes.partition_point(|(t, _)| *t <= a);
-    let mut best = if at_a > 0 {
-        sizes[at_a - 1].1
+/// and every change inside the window. `cursor` is the first change after the previous
+/// window's start; windows come in order, so it only moves forward.
+fn max_in(sizes: &[(i128, Decimal)], cursor: &mut usize, a: i128, b: i128) -> Decimal {
+    while *cursor < sizes.len() && sizes[*cursor].0 <= a {
+        *cursor += 1;
+    }
+    let mut best = if *cursor > 0 {
+        sizes[*cursor - 1].1
     } else {
         Decimal::ZERO
     };
-    for (t, v) in &sizes[at_a..] {
+    for (t, v) in &sizes[*cursor..] {
         if *t >= b {
             break;
         }
@@ -229,7 +230,7 @@ mod tests {
 
     #[test]
     fn max_per_hour_takes_the_peak() {
-        let t = |s: &str| parse_instant(s).unwrap();
+        let t = |s: &str| nanos(parse_instant(s).unwrap());
         let d = |s: &str| Decimal::from_str(s).unwrap();
         let sizes = vec![
             (t("2026-01-01T15:00:00Z"), d("10")),
@@ -237,17 +238,13 @@ mod tests {
             (t("2026-01-01T16:40:00Z"), d("17")),
             (t("2026-01-01T16:50:00Z"), d("14")),
         ];
-        assert_eq!(
-            max_in(&sizes, t("2026-01-01T16:00:00Z"), t("2026-01-01T17:00:00Z")),
-            d("17")
-        );
-        assert_eq!(
-            max_in(&sizes, t("2026-01-01T17:00:00Z"), t("2026-01-01T18:00:00Z")),
-            d("14")
-        );
-        assert_eq!(
-            max_in(&sizes, t("2026-01-01T14:00:00Z"), t("2026-01-01T15:00:00Z")),
-            d("0")
-        );
+        let mut c = 0;
+        let h = |s: &str| (t(s), t(s) + HOUR);
+        let (a, b) = h("2026-01-01T14:00:00Z");
+        assert_eq!(max_in(&sizes, &mut c, a, b), d("0"));
+        let (a, b) = h("2026-01-01T16:00:00Z");
+        assert_eq!(max_in(&sizes, &mut c, a, b), d("17"));
+        let (a, b) = h("2026-01-01T17:00:00Z");
+        assert_eq!(max_in(&sizes, &mut c, a, b), d("14"));
     }
 }

@@ -98,13 +98,31 @@ pub(crate) fn meter(
     else {
         return Ok(());
     };
-    let unit = unit_of(granularity);
-    let tags = group.tags();
+    // Each run is counted on its own (its minimum, its freeze); the units of a resource's runs
+    // in one price segment then make one quantity, as an invoice line per resource and month.
+    struct Acc {
+        units: i128,
+        runs: usize,
+        first: Option<Run>,
+        last: Option<Run>,
+        frozen: bool,
+    }
+    let mut acc: Vec<Acc> = ctx
+        .segments
+        .iter()
+        .map(|_| Acc {
+            units: 0,
+            runs: 0,
+            first: None,
+            last: None,
+            frozen: false,
+        })
+        .collect();
     for run in runs(group, billable, diags) {
-        let end = run.end.unwrap_or(ctx.period.end);
         if run.start >= ctx.period.end {
             continue;
         }
+        let end = run.end.unwrap_or(ctx.period.end);
         let span = UnitSpan::of_run(
             nanos(run.start),
             nanos(end),
@@ -114,36 +132,56 @@ pub(crate) fn meter(
         );
         let mut left =
             freeze_after_hours.map(|h| i128::from(h) * 3600 / i128::from(granularity.seconds()));
-        let describe = describe(&run, rounding, granularity, minimum_seconds);
-        for seg in ctx.segments {
+        for (seg, a) in ctx.segments.iter().zip(acc.iter_mut()) {
             let mut n = span.count_in(seg);
-            let mut detail = describe.clone();
             if let Some(l) = left.as_mut() {
                 if n > *l {
-                    detail.push_str(&format!(
-                        ", frozen after {} hours",
-                        freeze_after_hours.unwrap_or(0)
-                    ));
+                    a.frozen = true;
                     n = *l;
                 }
                 *l -= n;
             }
             if n > 0 {
-                out.push(Quantity {
-                    account: group.account.to_string(),
-                    resource: Some(group.resource.to_string()),
-                    sku: group.sku.to_string(),
-                    region: group.region.to_string(),
-                    segment: *seg,
-                    quantity: Decimal::from_i128_with_scale(n, 0),
-                    unit: unit.clone(),
-                    price_at: seg.start,
-                    month_days: None,
-                    detail,
-                    tags: tags.clone(),
-                });
+                a.units += n;
+                a.runs += 1;
+                a.first.get_or_insert(run);
+                a.last = Some(run);
             }
         }
+    }
+    let unit = unit_of(granularity);
+    let tags = group.tags();
+    for (seg, a) in ctx.segments.iter().zip(acc) {
+        let (Some(first), Some(last)) = (a.first, a.last) else {
+            continue;
+        };
+        let mut detail = describe(
+            a.runs,
+            &first,
+            &last,
+            rounding,
+            granularity,
+            minimum_seconds,
+        );
+        if a.frozen {
+            detail.push_str(&format!(
+                ", frozen after {} hours a run",
+                freeze_after_hours.unwrap_or(0)
+            ));
+        }
+        out.push(Quantity {
+            account: group.account.to_string(),
+            resource: Some(group.resource.to_string()),
+            sku: group.sku.to_string(),
+            region: group.region.to_string(),
+            segment: *seg,
+            quantity: Decimal::from_i128_with_scale(a.units, 0),
+            unit: unit.clone(),
+            price_at: seg.start,
+            month_days: None,
+            detail,
+            tags: tags.clone(),
+        });
     }
     Ok(())
 }
@@ -156,8 +194,15 @@ fn unit_of(g: Granularity) -> Unit {
     }
 }
 
-fn describe(run: &Run, rounding: TimeRounding, g: Granularity, minimum: u32) -> String {
-    let end = run
+fn describe(
+    runs: usize,
+    first: &Run,
+    last: &Run,
+    rounding: TimeRounding,
+    g: Granularity,
+    minimum: u32,
+) -> String {
+    let end = last
         .end
         .map(|e| format_instant(&e))
         .unwrap_or_else(|| "still running".into());
@@ -166,9 +211,14 @@ fn describe(run: &Run, rounding: TimeRounding, g: Granularity, minimum: u32) -> 
         TimeRounding::Clock => "clock",
     };
     let g = unit_of(g);
+    let what = if runs == 1 {
+        "run".to_string()
+    } else {
+        format!("{runs} runs")
+    };
     let mut text = format!(
-        "run {} -> {end}, {how} {}s",
-        format_instant(&run.start),
+        "{what} {} -> {end}, {how} {}s",
+        format_instant(&first.start),
         g.name()
     );
     if minimum > 0 {

@@ -1,0 +1,171 @@
+//! Properties of metering and rating that must hold for any usage (proptest).
+
+use chrono::{DateTime, Duration, Utc};
+use proptest::prelude::*;
+use ratecard::event::EventKind;
+use ratecard::{Catalog, Period, PriceBook, Rating, UsageEvent, canonical, meter, rate, reprice};
+use rust_decimal::Decimal;
+
+fn book(name: &str) -> PriceBook {
+    let text = ratecard_conformance::catalog_text(name).expect("sample catalog");
+    PriceBook::single(Catalog::from_json(text).expect("valid catalog"))
+}
+
+/// A per-second catalog without a run minimum, for the splitting property.
+fn per_second_book() -> PriceBook {
+    let text = r#"{"id":"p","name":"p","version":"1","effective_from":"2026-01-01T00:00:00Z","currency":"EUR",
+      "hours_per_month":"730","source":"test","disclaimer":"test","regions":[{"id":"r1","name":"r1"}],
+      "products":[{"sku":"vm","service":"Instances","description":"vm",
+      "charge":{"model":"time_metered","granularity":"second","rounding":"elapsed","billable":"running"},
+      "prices":{"r1":{"unit_price":"0.0913"}}}]}"#;
+    PriceBook::single(Catalog::from_json(text).expect("valid catalog"))
+}
+
+fn january() -> Period {
+    Period::parse("2026-01").expect("period")
+}
+
+fn t0() -> DateTime<Utc> {
+    january().start
+}
+
+/// Raw material for an event: (resource, kind, minute of the month, quantity).
+type Spec = (u8, u8, u32, u32);
+
+/// Events over a mix of models of the `nimbus` sample catalog: per-second instances with a cap,
+/// a provisioned volume, object storage samples and an egress counter.
+fn events_from(specs: &[Spec]) -> Vec<UsageEvent> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, &(res, kind, minute, q))| {
+            let (sku, kind, quantity) = match res % 4 {
+                0 | 1 => (
+                    "GP1-XS",
+                    if kind % 2 == 0 {
+                        EventKind::Start
+                    } else {
+                        EventKind::Stop
+                    },
+                    None,
+                ),
+                2 => match kind % 3 {
+                    0 => ("block-ssd", EventKind::Start, Some(Decimal::from(q % 500))),
+                    1 => ("block-ssd", EventKind::Sample, Some(Decimal::from(q % 500))),
+                    _ => ("block-ssd", EventKind::Delete, None),
+                },
+                _ => (
+                    "object-egress",
+                    EventKind::Increment,
+                    Some(Decimal::new(i64::from(q), 1)),
+                ),
+            };
+            UsageEvent {
+                id: format!("e{i}"),
+                account: format!("acct-{}", res % 2),
+                resource: format!("res-{res}"),
+                sku: sku.into(),
+                region: "fr-par".into(),
+                kind,
+                at: t0() + Duration::minutes(i64::from(minute)),
+                quantity,
+                tags: Default::default(),
+            }
+        })
+        .collect()
+}
+
+fn rated(book: &PriceBook, events: &[UsageEvent]) -> Rating {
+    rate(book, &meter(book, january(), events).expect("meter")).expect("rate")
+}
+
+fn total(r: &Rating) -> Decimal {
+    r.lines.iter().map(|l| l.amount).sum()
+}
+
+fn specs() -> impl Strategy<Value = Vec<Spec>> {
+    prop::collection::vec(
+        (0u8..8, 0u8..6, 0u32..(31 * 24 * 60 + 120), 0u32..100_000),
+        0..40,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Shuffling the events, or sending some twice, never changes the result.
+    #[test]
+    fn order_and_duplicates_do_not_matter(specs in specs(), seed in any::<u64>(), dup in prop::collection::vec(any::<prop::sample::Index>(), 0..10)) {
+        let book = book("nimbus-2026-01");
+        let events = events_from(&specs);
+        let reference = canonical::to_string(&rated(&book, &events)).expect("json");
+        let mut shuffled = events.clone();
+        for d in &dup {
+            if !events.is_empty() {
+                shuffled.push(events[d.index(events.len())].clone());
+            }
+        }
+        // A deterministic shuffle from the seed (Fisher-Yates with an LCG).
+        let mut s = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let j = ((s >> 33) as usize) % (i + 1);
+            shuffled.swap(i, j);
+        }
+        let got = canonical::to_string(&rated(&book, &shuffled)).expect("json");
+        prop_assert_eq!(got, reference);
+    }
+
+    /// Per-second billing with no minimum: a run split in two contiguous runs costs the same.
+    #[test]
+    fn splitting_a_run_costs_the_same(start in 0i64..2_000_000, len in 2i64..600_000, cut in 1i64..600_000) {
+        let cut = cut % (len - 1) + 1;
+        let book = per_second_book();
+        let at = |s: i64| t0() + Duration::seconds(s);
+        let ev = |id: &str, res: &str, kind, t| UsageEvent {
+            id: id.into(), account: "a".into(), resource: res.into(), sku: "vm".into(), region: "r1".into(),
+            kind, at: at(t), quantity: None, tags: Default::default(),
+        };
+        let whole = [ev("1", "vm", EventKind::Start, start), ev("2", "vm", EventKind::Stop, start + len)];
+        let split = [
+            ev("1", "vm", EventKind::Start, start), ev("2", "vm", EventKind::Stop, start + cut),
+            ev("3", "vm", EventKind::Start, start + cut), ev("4", "vm", EventKind::Stop, start + len),
+        ];
+        prop_assert_eq!(total(&rated(&book, &whole)), total(&rated(&book, &split)));
+    }
+
+    /// More usage never costs less: an extra increment, a later stop, a larger sample.
+    #[test]
+    fn cost_never_decreases_with_usage(specs in specs(), extra in (0u8..8, 0u8..6, 0u32..(31 * 24 * 60), 0u32..100_000)) {
+        let book = book("nimbus-2026-01");
+        let base = events_from(&specs);
+        let before = total(&rated(&book, &base));
+        // Growth that cannot remove usage: one more increment, or the largest specs grown.
+        let mut grown = base.clone();
+        let res = 3 + 4 * (extra.0 % 2);
+        grown.extend(events_from(&[(res, 0, extra.2, extra.3)]).into_iter().map(|mut e| { e.id = "extra".into(); e }));
+        prop_assert!(total(&rated(&book, &grown)) >= before);
+        // A run that lasts longer.
+        let a = [(0u8, 0u8, 10u32, 0u32), (0, 1, 10 + extra.2 % 1000, 0)];
+        let b = [(0u8, 0u8, 10u32, 0u32), (0, 1, 10 + extra.2 % 1000 + 1 + u32::from(extra.1), 0)];
+        prop_assert!(total(&rated(&book, &events_from(&b))) >= total(&rated(&book, &events_from(&a))));
+    }
+
+    /// Re-pricing with the same price book is the identity.
+    #[test]
+    fn repricing_with_the_same_book_is_the_identity(specs in specs()) {
+        let book = book("nimbus-2026-01");
+        let m = meter(&book, january(), &events_from(&specs)).expect("meter");
+        prop_assert_eq!(reprice(&m, &book).expect("reprice"), rate(&book, &m).expect("rate"));
+    }
+
+    /// No amount and no quantity is ever negative.
+    #[test]
+    fn no_amount_is_negative(specs in specs()) {
+        let r = rated(&book("nimbus-2026-01"), &events_from(&specs));
+        for l in &r.lines {
+            prop_assert!(!l.amount.is_sign_negative() || l.amount.is_zero(), "{:?}", l);
+            prop_assert!(!l.quantity.is_sign_negative() || l.quantity.is_zero(), "{:?}", l);
+        }
+    }
+}
