@@ -175,6 +175,36 @@ impl Group<'_> {
         }
     }
 
+    /// A quantity of the group's sku: for its resource, or for the account when the group is a
+    /// counter (whose resource is empty).
+    pub fn quantity(
+        &self,
+        segment: Period,
+        quantity: Decimal,
+        unit: Unit,
+        price_at: DateTime<Utc>,
+        detail: String,
+    ) -> Quantity {
+        let per_resource = !self.resource.is_empty();
+        Quantity {
+            account: self.account.to_string(),
+            resource: per_resource.then(|| self.resource.to_string()),
+            sku: self.sku.to_string(),
+            region: self.region.to_string(),
+            segment,
+            quantity,
+            unit,
+            price_at,
+            month_days: None,
+            detail,
+            tags: if per_resource {
+                self.tags()
+            } else {
+                BTreeMap::new()
+            },
+        }
+    }
+
     /// Tags of the group: the union over its events, later events winning.
     pub fn tags(&self) -> BTreeMap<String, String> {
         let mut tags = BTreeMap::new();

@@ -38,24 +38,18 @@ pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity
         if n == 0 {
             continue;
         }
-        out.push(Quantity {
-            account: group.account.to_string(),
-            resource: None,
-            sku: group.sku.to_string(),
-            region: group.region.to_string(),
-            segment: *seg,
-            quantity: total.normalize(),
-            unit: Unit::Count(unit.to_string()),
-            price_at: seg.start,
-            month_days: None,
-            detail: format!(
+        out.push(group.quantity(
+            *seg,
+            total.normalize(),
+            Unit::Count(unit.to_string()),
+            seg.start,
+            format!(
                 "{n} {} from {} {}",
                 plural(n, "increment"),
                 resources.len(),
                 plural(resources.len(), "resource")
             ),
-            tags: Default::default(),
-        });
+        ));
     }
     Ok(())
 }

@@ -21,19 +21,13 @@ pub(crate) fn meter(
     };
     let period = month_check(ctx)?;
     if order < period.end && deleted.is_none_or(|d| d > period.start) {
-        out.push(Quantity {
-            account: group.account.to_string(),
-            resource: Some(group.resource.to_string()),
-            sku: group.sku.to_string(),
-            region: group.region.to_string(),
-            segment: period,
-            quantity: Decimal::ONE,
-            unit: Unit::Month,
-            price_at: order.max(period.start),
-            month_days: None,
-            detail: format!("flat fee for {}", period.label()),
-            tags: group.tags(),
-        });
+        out.push(group.quantity(
+            period,
+            Decimal::ONE,
+            Unit::Month,
+            order.max(period.start),
+            format!("flat fee for {}", period.label()),
+        ));
     }
     Ok(())
 }

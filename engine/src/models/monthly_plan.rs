@@ -76,28 +76,24 @@ pub(crate) fn meter(
     let alive_at = |t: DateTime<Utc>| order <= t && deleted.is_none_or(|d| d > t);
     let alive_in = |p: &Period| order < p.end && deleted.is_none_or(|d| d > p.start);
     let next = Period::month_of(period.end);
-    let tags = group.tags();
     let push = |out: &mut Vec<Quantity>,
                 segment: Period,
                 price_at: DateTime<Utc>,
                 days: Option<i64>,
                 detail: String| {
         out.push(Quantity {
-            account: group.account.to_string(),
-            resource: Some(group.resource.to_string()),
-            sku: group.sku.to_string(),
-            region: group.region.to_string(),
-            segment,
-            quantity: Decimal::from(days.unwrap_or(1)),
-            unit: if days.is_some() {
-                Unit::Day
-            } else {
-                Unit::Month
-            },
-            price_at,
             month_days: days.map(|_| days_in_month(segment.start)),
-            detail,
-            tags: tags.clone(),
+            ..group.quantity(
+                segment,
+                Decimal::from(days.unwrap_or(1)),
+                if days.is_some() {
+                    Unit::Day
+                } else {
+                    Unit::Month
+                },
+                price_at,
+                detail,
+            )
         });
     };
     let ordered_in_period = period.contains(order);

@@ -106,7 +106,6 @@ pub(crate) fn meter(
     out: &mut Vec<Quantity>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
-    let tags = group.tags();
     for life in lives(measure, group, diags) {
         if life.sizes.is_empty() || life.start >= ctx.period.end {
             continue;
@@ -154,23 +153,17 @@ pub(crate) fn meter(
                 .end
                 .map(|e| format_instant(&e))
                 .unwrap_or_else(|| "still there".into());
-            out.push(Quantity {
-                account: group.account.to_string(),
-                resource: Some(group.resource.to_string()),
-                sku: group.sku.to_string(),
-                region: group.region.to_string(),
-                segment: *seg,
-                quantity: gb_hours.normalize(),
-                unit: Unit::GbHour,
-                price_at: seg.start,
-                month_days: None,
-                detail: format!(
+            out.push(group.quantity(
+                *seg,
+                gb_hours.normalize(),
+                Unit::GbHour,
+                seg.start,
+                format!(
                     "{} -> {until}: {hours} hours, {how}, peak {} GB",
                     format_instant(&life.start),
                     peak.normalize()
                 ),
-                tags: tags.clone(),
-            });
+            ));
         }
     }
     Ok(())

@@ -150,7 +150,6 @@ pub(crate) fn meter(
         }
     }
     let unit = unit_of(granularity);
-    let tags = group.tags();
     for (seg, a) in ctx.segments.iter().zip(acc) {
         let (Some(first), Some(last)) = (a.first, a.last) else {
             continue;
@@ -169,19 +168,13 @@ pub(crate) fn meter(
                 freeze_after_hours.unwrap_or(0)
             ));
         }
-        out.push(Quantity {
-            account: group.account.to_string(),
-            resource: Some(group.resource.to_string()),
-            sku: group.sku.to_string(),
-            region: group.region.to_string(),
-            segment: *seg,
-            quantity: Decimal::from_i128_with_scale(a.units, 0),
-            unit: unit.clone(),
-            price_at: seg.start,
-            month_days: None,
+        out.push(group.quantity(
+            *seg,
+            Decimal::from_i128_with_scale(a.units, 0),
+            unit.clone(),
+            seg.start,
             detail,
-            tags: tags.clone(),
-        });
+        ));
     }
     Ok(())
 }
