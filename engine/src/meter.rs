@@ -10,6 +10,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -227,35 +228,48 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     let segments = book.segments(&period)?;
     let mut rejects = Vec::new();
 
-    // 1. Deduplicate by id.
-    let mut by_id: HashMap<&str, usize, FixedState> =
+    // 1. Deduplicate by id. The map is keyed by a 64-bit hash of the id (small entries, no
+    // string compare); two different ids with one hash go to a string-keyed map, so the result
+    // never depends on the hash. `keep` marks the events that go on, in input order.
+    let mut by_hash: HashMap<u64, usize, FixedState> =
         HashMap::with_capacity_and_hasher(events.len(), FixedState::default());
-    let mut conflicted: BTreeMap<&str, Vec<&UsageEvent>> = BTreeMap::new();
+    let mut collided: HashMap<&str, usize, FixedState> = HashMap::default();
+    let mut conflicted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut keep = vec![true; events.len()];
     let mut duplicates = 0;
     for (i, e) in events.iter().enumerate() {
-        match by_id.entry(e.id.as_str()) {
+        let first = match by_hash.entry(FixedState::default().hash_one(e.id.as_str())) {
             Entry::Vacant(slot) => {
                 slot.insert(i);
+                continue;
             }
-            Entry::Occupied(j) if events[*j.get()] == *e => duplicates += 1,
-            Entry::Occupied(j) => {
-                let list = conflicted
-                    .entry(&e.id)
-                    .or_insert_with(|| vec![&events[*j.get()]]);
-                if !list.contains(&e) {
-                    list.push(e);
+            Entry::Occupied(j) if events[*j.get()].id == e.id => *j.get(),
+            Entry::Occupied(_) => match collided.entry(e.id.as_str()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    continue;
                 }
+                Entry::Occupied(j) => *j.get(),
+            },
+        };
+        keep[i] = false;
+        if events[first] == *e {
+            duplicates += 1;
+        } else {
+            let list = conflicted.entry(&e.id).or_insert_with(|| vec![first]);
+            if !list.iter().any(|&k| events[k] == *e) {
+                list.push(i);
             }
         }
     }
-    for (id, mut list) in conflicted {
-        by_id.remove(id);
-        list.sort_by_key(|e| e.canonical());
-        let (first, second) = (list[0].canonical(), list[1].canonical());
+    for (id, list) in conflicted {
+        keep[list[0]] = false;
+        let mut texts: Vec<String> = list.iter().map(|&k| events[k].canonical()).collect();
+        texts.sort();
         let message = Error::ConflictingDuplicate {
             id: id.to_string(),
-            first,
-            second,
+            first: texts[0].clone(),
+            second: texts[1].clone(),
         }
         .to_string();
         rejects.push(Reject {
@@ -277,8 +291,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     for v in book.versions() {
         products.extend(v.products.iter().map(|p| (p.sku.as_str(), p)));
     }
-    for &i in by_id.values() {
-        let e = &events[i];
+    for e in events.iter().zip(&keep).filter(|(_, k)| **k).map(|(e, _)| e) {
         let Some(&product) = products.get(e.sku.as_str()) else {
             rejects.push(Reject::of(
                 e,
