@@ -216,6 +216,24 @@ impl Group<'_> {
     }
 }
 
+/// Events at one instant, in the order that keeps a resource's story consistent: when it is
+/// open, what closes comes first (a stop and a start make a restart); when it is not, what opens
+/// comes first (a start and a stop make a run of zero length, billed its minimum). The chunk is
+/// already in (kind, id) order, so the result depends only on the events and the state.
+pub(crate) fn at_one_instant<'a>(chunk: &[&'a UsageEvent], open: bool) -> Vec<&'a UsageEvent> {
+    let opens = |e: &&UsageEvent| matches!(e.kind, EventKind::Start | EventKind::Sample);
+    if open {
+        chunk.to_vec()
+    } else {
+        chunk
+            .iter()
+            .filter(|e| opens(e))
+            .chain(chunk.iter().filter(|e| !opens(e)))
+            .copied()
+            .collect()
+    }
+}
+
 /// What a charge model's metering gets to work with.
 pub(crate) struct Ctx<'a> {
     pub period: Period,
@@ -291,7 +309,12 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     for v in book.versions() {
         products.extend(v.products.iter().map(|p| (p.sku.as_str(), p)));
     }
-    for e in events.iter().zip(&keep).filter(|(_, k)| **k).map(|(e, _)| e) {
+    for e in events
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(e, _)| e)
+    {
         let Some(&product) = products.get(e.sku.as_str()) else {
             rejects.push(Reject::of(
                 e,

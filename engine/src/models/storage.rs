@@ -31,67 +31,72 @@ struct Life {
 fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Life> {
     let mut out = Vec::new();
     let mut cur: Option<Life> = None;
-    for e in &group.events {
-        match (e.kind, cur.as_mut()) {
-            (EventKind::Start, None) => match (measure, e.quantity) {
-                (Measure::Provisioned, None) => {
-                    diags.push(group.diagnostic(
-                        Some(e),
-                        "start of a volume without its size (quantity): ignored",
-                    ));
-                }
-                (_, q) => {
-                    cur = Some(Life {
-                        start: e.at,
-                        end: None,
-                        sizes: q.map(|q| vec![(e.at, q)]).unwrap_or_default(),
-                    })
-                }
-            },
-            (EventKind::Start, Some(life)) => diags.push(group.diagnostic(
-                Some(e),
-                format!(
-                    "start of a resource that exists since {}: ignored",
-                    format_instant(&life.start)
-                ),
-            )),
-            (EventKind::Sample, Some(life)) => {
-                life.sizes.push((e.at, e.quantity.unwrap_or_default()))
-            }
-            (EventKind::Sample, None) => match measure {
-                // Object storage exists from its first measurement.
-                Measure::MaxPerHour => {
-                    cur = Some(Life {
-                        start: e.at,
-                        end: None,
-                        sizes: vec![(e.at, e.quantity.unwrap_or_default())],
-                    });
-                }
-                Measure::Provisioned => {
-                    diags.push(group.diagnostic(
-                        Some(e),
-                        "size sample of a volume that does not exist: ignored",
-                    ));
-                }
-            },
-            (EventKind::Stop, _) => {
-                diags.push(group.diagnostic(
+    for chunk in group.events.chunk_by(|a, b| a.at == b.at) {
+        for e in crate::meter::at_one_instant(chunk, cur.is_some()) {
+            match (e.kind, cur.as_mut()) {
+                (EventKind::Start, None) => match (measure, e.quantity) {
+                    (Measure::Provisioned, None) => {
+                        diags.push(group.diagnostic(
+                            Some(e),
+                            "start of a volume without its size (quantity): ignored",
+                        ));
+                    }
+                    (_, q) => {
+                        cur = Some(Life {
+                            start: e.at,
+                            end: None,
+                            sizes: q.map(|q| vec![(e.at, q)]).unwrap_or_default(),
+                        })
+                    }
+                },
+                (EventKind::Start, Some(life)) => diags.push(group.diagnostic(
                     Some(e),
-                    "stop ignored: storage is billed until it is deleted",
-                ));
-            }
-            (EventKind::Delete, Some(_)) => {
-                if let Some(mut life) = cur.take() {
-                    life.end = Some(e.at);
-                    out.push(life);
+                    format!(
+                        "start of a resource that exists since {}: ignored",
+                        format_instant(&life.start)
+                    ),
+                )),
+                (EventKind::Sample, Some(life)) => {
+                    life.sizes.push((e.at, e.quantity.unwrap_or_default()))
                 }
+                (EventKind::Sample, None) => match measure {
+                    // Object storage exists from its first measurement.
+                    Measure::MaxPerHour => {
+                        cur = Some(Life {
+                            start: e.at,
+                            end: None,
+                            sizes: vec![(e.at, e.quantity.unwrap_or_default())],
+                        });
+                    }
+                    Measure::Provisioned => {
+                        diags.push(group.diagnostic(
+                            Some(e),
+                            "size sample of a volume that does not exist: ignored",
+                        ));
+                    }
+                },
+                (EventKind::Stop, _) => {
+                    diags.push(group.diagnostic(
+                        Some(e),
+                        "stop ignored: storage is billed until it is deleted",
+                    ));
+                }
+                (EventKind::Delete, Some(_)) => {
+                    if let Some(mut life) = cur.take() {
+                        life.end = Some(e.at);
+                        out.push(life);
+                    }
+                }
+                (EventKind::Delete, None) => {
+                    diags.push(
+                        group.diagnostic(
+                            Some(e),
+                            "delete of a resource that does not exist: ignored",
+                        ),
+                    );
+                }
+                (EventKind::Increment, _) => {}
             }
-            (EventKind::Delete, None) => {
-                diags.push(
-                    group.diagnostic(Some(e), "delete of a resource that does not exist: ignored"),
-                );
-            }
-            (EventKind::Increment, _) => {}
         }
     }
     out.extend(cur);

@@ -32,46 +32,51 @@ pub(crate) fn runs(group: &Group, billable: Billable, diags: &mut Vec<Diagnostic
     let mut out = Vec::new();
     let mut open: Option<DateTime<Utc>> = None;
     let mut stopped = false;
-    for e in &group.events {
-        match (e.kind, open, billable) {
-            (EventKind::Start, None, _) => {
-                open = Some(e.at);
-                stopped = false;
+    for chunk in group.events.chunk_by(|a, b| a.at == b.at) {
+        for e in crate::meter::at_one_instant(chunk, open.is_some()) {
+            match (e.kind, open, billable) {
+                (EventKind::Start, None, _) => {
+                    open = Some(e.at);
+                    stopped = false;
+                }
+                (EventKind::Start, Some(_), Billable::CreateToDelete) if stopped => stopped = false,
+                (EventKind::Start, Some(since), _) => diags.push(group.diagnostic(
+                    Some(e),
+                    format!(
+                        "start while already running since {}: ignored",
+                        format_instant(&since)
+                    ),
+                )),
+                (EventKind::Stop, Some(start), Billable::Running) => {
+                    out.push(Run {
+                        start,
+                        end: Some(e.at),
+                    });
+                    open = None;
+                }
+                (EventKind::Stop, Some(_), Billable::CreateToDelete) => stopped = true,
+                (EventKind::Delete, Some(start), _) => {
+                    out.push(Run {
+                        start,
+                        end: Some(e.at),
+                    });
+                    open = None;
+                }
+                (EventKind::Stop, None, _) => {
+                    diags.push(group.diagnostic(Some(e), "stop without a running run: ignored"));
+                }
+                // A delete of a stopped resource is normal when only running time is billed.
+                (EventKind::Delete, None, Billable::Running) => {}
+                (EventKind::Delete, None, Billable::CreateToDelete) => {
+                    diags.push(
+                        group.diagnostic(
+                            Some(e),
+                            "delete of a resource that does not exist: ignored",
+                        ),
+                    );
+                }
+                (EventKind::Sample | EventKind::Increment, _, _) => {}
             }
-            (EventKind::Start, Some(_), Billable::CreateToDelete) if stopped => stopped = false,
-            (EventKind::Start, Some(since), _) => diags.push(group.diagnostic(
-                Some(e),
-                format!(
-                    "start while already running since {}: ignored",
-                    format_instant(&since)
-                ),
-            )),
-            (EventKind::Stop, Some(start), Billable::Running) => {
-                out.push(Run {
-                    start,
-                    end: Some(e.at),
-                });
-                open = None;
-            }
-            (EventKind::Stop, Some(_), Billable::CreateToDelete) => stopped = true,
-            (EventKind::Delete, Some(start), _) => {
-                out.push(Run {
-                    start,
-                    end: Some(e.at),
-                });
-                open = None;
-            }
-            (EventKind::Stop, None, _) => {
-                diags.push(group.diagnostic(Some(e), "stop without a running run: ignored"));
-            }
-            // A delete of a stopped resource is normal when only running time is billed.
-            (EventKind::Delete, None, Billable::Running) => {}
-            (EventKind::Delete, None, Billable::CreateToDelete) => {
-                diags.push(
-                    group.diagnostic(Some(e), "delete of a resource that does not exist: ignored"),
-                );
-            }
-            (EventKind::Sample | EventKind::Increment, _, _) => {}
         }
     }
     if let Some(start) = open {
@@ -388,6 +393,39 @@ mod tests {
                 start: evs[0].at,
                 end: Some(evs[3].at)
             }]
+        );
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn start_and_stop_at_one_instant() {
+        // Idle: the start comes first, a run of zero length. Running: the stop comes first, a restart.
+        let idle = [
+            ev("2", EventKind::Stop, "2026-01-01T10:00:00Z"),
+            ev("1", EventKind::Start, "2026-01-01T10:00:00Z"),
+        ];
+        let mut d = vec![];
+        let r = runs(&group(&idle), Billable::Running, &mut d);
+        assert_eq!(
+            r,
+            vec![Run {
+                start: idle[0].at,
+                end: Some(idle[0].at)
+            }]
+        );
+        let running = [
+            ev("0", EventKind::Start, "2026-01-01T09:00:00Z"),
+            ev("1", EventKind::Stop, "2026-01-01T10:00:00Z"),
+            ev("2", EventKind::Start, "2026-01-01T10:00:00Z"),
+        ];
+        let r = runs(&group(&running), Billable::Running, &mut d);
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            r[1],
+            Run {
+                start: running[2].at,
+                end: None
+            }
         );
         assert!(d.is_empty(), "{d:?}");
     }
