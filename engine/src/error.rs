@@ -32,6 +32,15 @@ pub enum Error {
         region: String,
         message: String,
     },
+    /// A VAT rule could not be applied (an invalid VAT number on an invoice, a missing rate).
+    #[error("VAT: {0}")]
+    Vat(String),
+    /// A currency conversion could not be made (no rate for the date, a malformed rates file).
+    #[error("FX: {0}")]
+    Fx(String),
+    /// A document could not be built as asked (a number in the wrong format, a missing field).
+    #[error("document: {0}")]
+    Document(String),
     /// Decimal arithmetic left the representable range.
     #[error("decimal overflow while {0}")]
     Overflow(String),

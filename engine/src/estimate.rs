@@ -640,6 +640,21 @@ pub fn request_schema() -> String {
     text
 }
 
+impl Estimate {
+    /// The estimate's lines as the rating of its month: what a quote or an estimate document
+    /// is built from.
+    pub fn rating(&self) -> crate::rate::Rating {
+        crate::rate::Rating {
+            period: self.month,
+            catalog: self.catalog.clone(),
+            currency: self.currency.clone(),
+            lines: self.lines.clone(),
+            diagnostics: self.diagnostics.clone(),
+            rejects: Vec::new(),
+        }
+    }
+}
+
 impl std::fmt::Display for Estimate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(

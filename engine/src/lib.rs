@@ -19,17 +19,25 @@
 )]
 #![forbid(unsafe_code)]
 
+pub mod adjust;
 pub mod canonical;
 pub mod catalog;
+pub mod correction;
+pub mod document;
 pub mod error;
 pub mod estimate;
 pub mod event;
+pub mod export;
+pub mod fx;
 pub mod granularity;
 pub mod meter;
 pub mod models;
 pub mod money;
+pub mod party;
+pub mod projection;
 pub mod rate;
 pub mod time;
+pub mod vat;
 
 pub use catalog::{Catalog, PriceBook};
 pub use error::{Error, Result};

@@ -20,7 +20,13 @@
 //! }
 //! ```
 
-use ratecard::{Catalog, PriceBook, canonical, estimate, event, money::RoundingMode};
+use ratecard::document::{self, DocumentRequest, Fx};
+use ratecard::fx::FxRates;
+use ratecard::vat::{self, VatTable};
+use ratecard::{
+    Catalog, PriceBook, canonical, correction, estimate, event, export, money::RoundingMode,
+    projection,
+};
 use serde_json::{Value, json};
 
 mod embedded {
@@ -51,7 +57,7 @@ impl std::fmt::Display for Failure {
 pub fn produce(case: &Value) -> Result<Value, String> {
     let field = |k: &str| case.get(k).ok_or_else(|| format!("the case has no `{k}`"));
     let run = field("run")?.as_str().ok_or("`run` must be a string")?;
-    let book = |key: &str| -> Result<PriceBook, String> {
+    let load = |key: &str| -> Result<PriceBook, String> {
         let list = field(key)?
             .as_array()
             .ok_or(format!("`{key}` must be an array"))?;
@@ -80,7 +86,7 @@ pub fn produce(case: &Value) -> Result<Value, String> {
     };
     let out = match run {
         "rate" | "reprice" => {
-            let metering = book("catalogs")?;
+            let metering = load("catalogs")?;
             let period = ratecard::Period::parse(
                 field("period")?
                     .as_str()
@@ -93,7 +99,7 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             metered.rejects.extend(parsed.rejects);
             metered.rejects.sort();
             let pricing = if run == "reprice" {
-                book("reprice_with")?
+                load("reprice_with")?
             } else {
                 metering
             };
@@ -102,7 +108,7 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             json!({ "rating": rating, "summary": summary, "events": metered.events, "duplicates": metered.duplicates })
         }
         "estimate" => {
-            let book = book("catalogs")?;
+            let book = load("catalogs")?;
             let request: ratecard::EstimateRequest =
                 serde_json::from_value(field("request")?.clone())
                     .map_err(|e| format!("estimate request: {e}"))?;
@@ -116,9 +122,156 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             let c = Catalog::from_json(text).map_err(|e| e.to_string())?;
             json!({ "catalog": c.reference(), "products": c.products.len() })
         }
+        "document" | "export" => {
+            let book = load("catalogs")?;
+            let rating = rating_of(case, &book)?;
+            let request: DocumentRequest = parse(field("document")?, "document request")?;
+            let fx = FxRates::sample().map_err(|e| e.to_string())?;
+            let doc = document::build(
+                &request,
+                &rating,
+                &book,
+                &VatTable::builtin(),
+                Fx::Rates(&fx),
+            )
+            .map_err(|e| e.to_string())?;
+            if run == "document" {
+                serde_json::to_value(&doc).map_err(|e| e.to_string())?
+            } else {
+                let ubl = export::ubl(&doc).map_err(|e| e.to_string())?;
+                json!({ "csv": export::csv(&doc).map_err(|e| e.to_string())?, "ubl": ubl })
+            }
+        }
+        "correction" => {
+            let book = load("catalogs")?;
+            let fx = FxRates::sample().map_err(|e| e.to_string())?;
+            let vat = VatTable::builtin();
+            let rating = rating_of(case, &book)?;
+            let request: DocumentRequest = parse(field("document")?, "document request")?;
+            let original = document::build(&request, &rating, &book, &vat, Fx::Rates(&fx))
+                .map_err(|e| e.to_string())?;
+            let before = canonical::to_string(&original).map_err(|e| e.to_string())?;
+            // The new rating: the events plus the late ones, under the same or a corrected price book.
+            let mut all = events()?;
+            if let Some(late) = case.get("late_events") {
+                let more = event::parse_json(&late.to_string());
+                all.events.extend(more.events);
+                all.rejects.extend(more.rejects);
+            }
+            let pricing = if case.get("rerate_with").is_some() {
+                load("rerate_with")?
+            } else {
+                book.clone()
+            };
+            let period = ratecard::Period::parse(
+                field("period")?
+                    .as_str()
+                    .ok_or("`period` must be a string")?,
+            )
+            .map_err(|e| e.to_string())?;
+            let metered = ratecard::meter(&book, period, &all.events).map_err(|e| e.to_string())?;
+            let rerated = ratecard::rate(&pricing, &metered).map_err(|e| e.to_string())?;
+            let req: correction::CorrectionRequest =
+                parse(field("correction")?, "correction request")?;
+            let result = correction::correct(&original, &rerated, &pricing, &vat, &req)
+                .map_err(|e| e.to_string())?;
+            let after = canonical::to_string(&original).map_err(|e| e.to_string())?;
+            json!({ "original": original, "correction": result, "original_unchanged": before == after })
+        }
+        "projection" => {
+            let book = load("catalogs")?;
+            let parsed = events()?;
+            let req: projection::ProjectionRequest =
+                parse(field("projection")?, "projection request")?;
+            serde_json::to_value(
+                projection::project(&book, &parsed.events, &req).map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?
+        }
+        "vat_number" => {
+            let list = field("numbers")?
+                .as_array()
+                .ok_or("`numbers` must be an array")?;
+            let mut out = Vec::new();
+            for n in list {
+                let (c, num) = (
+                    n["country"].as_str().unwrap_or(""),
+                    n["number"].as_str().unwrap_or(""),
+                );
+                out.push(match vat::number::validate(c, num) {
+                    Ok(()) => json!({ "country": c, "number": num, "valid": true }),
+                    Err(why) => {
+                        json!({ "country": c, "number": num, "valid": false, "reason": why })
+                    }
+                });
+            }
+            json!({ "results": out })
+        }
+        "vat_treatment" => {
+            let seller = parse(field("seller")?, "seller")?;
+            let buyer = parse(field("buyer")?, "buyer")?;
+            let date = chrono::NaiveDate::parse_from_str(
+                field("date")?.as_str().unwrap_or(""),
+                "%Y-%m-%d",
+            )
+            .map_err(|e| e.to_string())?;
+            let purpose = if case.get("purpose").and_then(Value::as_str) == Some("estimate") {
+                vat::Purpose::Estimate
+            } else {
+                vat::Purpose::Invoice
+            };
+            let t = vat::treatment(&VatTable::builtin(), &seller, &buyer, date, purpose)
+                .map_err(|e| e.to_string())?;
+            serde_json::to_value(t).map_err(|e| e.to_string())?
+        }
+        "fx" => {
+            let rates = match (case.get("xml"), case.get("csv")) {
+                (Some(Value::String(x)), _) => FxRates::from_ecb_xml(x, "case"),
+                (_, Some(Value::String(c))) => FxRates::from_ecb_csv(c, "case"),
+                _ => FxRates::sample(),
+            }
+            .map_err(|e| e.to_string())?;
+            let ask = field("stamp")?;
+            let date =
+                chrono::NaiveDate::parse_from_str(ask["date"].as_str().unwrap_or(""), "%Y-%m-%d")
+                    .map_err(|e| e.to_string())?;
+            serde_json::to_value(
+                rates
+                    .stamp(ask["currency"].as_str().unwrap_or(""), date)
+                    .map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?
+        }
         other => return Err(format!("unknown run `{other}`")),
     };
     Ok(canonical::sort_keys(out))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T, String> {
+    serde_json::from_value(v.clone()).map_err(|e| format!("{what}: {e}"))
+}
+
+/// The rating a document case is built from: its events over its period, or its estimate.
+fn rating_of(case: &Value, book: &PriceBook) -> Result<ratecard::Rating, String> {
+    if let Some(req) = case.get("request") {
+        let request: ratecard::EstimateRequest = parse(req, "estimate request")?;
+        return Ok(estimate(book, &request)
+            .map_err(|e| e.to_string())?
+            .rating());
+    }
+    let period = ratecard::Period::parse(
+        case.get("period")
+            .and_then(Value::as_str)
+            .ok_or("the case has no `period`")?,
+    )
+    .map_err(|e| e.to_string())?;
+    let parsed = match (case.get("events"), case.get("events_jsonl")) {
+        (Some(v), None) => event::parse_json(&v.to_string()),
+        (None, Some(Value::String(t))) => event::parse_jsonl(t),
+        _ => return Err("give `events` or `events_jsonl`".into()),
+    };
+    let metered = ratecard::meter(book, period, &parsed.events).map_err(|e| e.to_string())?;
+    ratecard::rate(book, &metered).map_err(|e| e.to_string())
 }
 
 /// Runs one case. `Ok(actual)` when it passes; the actual output is returned for blessing.
@@ -159,8 +312,27 @@ pub fn run_case(name: &str, text: &str) -> Result<Value, Failure> {
     }
 }
 
-/// Hand-computed values, by JSON pointer: they hold even when `expected` is re-blessed.
+/// Hand-computed values, by JSON pointer: they hold even when `expected` is re-blessed. And
+/// `contains`: texts that must appear in a string of the output (an export).
 fn check_points(case: &Value, actual: &Value) -> Result<(), String> {
+    if let Some(Value::Object(contains)) = case.get("contains") {
+        for (pointer, wanted) in contains {
+            let text = actual
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("contains {pointer}: no such text in the output"))?;
+            for w in wanted
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !text.contains(w) {
+                    return Err(format!("contains {pointer}: `{w}` is missing"));
+                }
+            }
+        }
+    }
     let Some(Value::Object(checks)) = case.get("checks") else {
         return Ok(());
     };

@@ -169,3 +169,46 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every document balances (nets + VAT = gross, the breakdown covers every net) and has no
+    /// negative line, whatever the usage, discounts, credits and currency.
+    #[test]
+    fn every_document_balances(
+        specs in specs(),
+        percent in 0u32..=100,
+        fixed in 0u32..5_000,
+        credit in 0u32..5_000,
+        country in prop::sample::select(vec!["FR", "DE", "US", "FI"]),
+        usd in any::<bool>(),
+    ) {
+        use ratecard::adjust::{Adjustment, Adjustments, Credit, CreditKind, Scope, Value};
+        use ratecard::document::{self, DocumentKind, DocumentRequest, Fx};
+        let book = book("nimbus-2026-01");
+        let rating = rated(&book, &events_from(&specs));
+        let request = DocumentRequest {
+            kind: DocumentKind::DraftInvoice,
+            number: None,
+            issue_date: chrono::NaiveDate::from_ymd_opt(2026, 2, 2).expect("date"),
+            valid_until: None,
+            seller: serde_json::from_str(r#"{"name":"S","vat_number":"FR40303265045"}"#).expect("seller"),
+            buyer: serde_json::from_value(serde_json::json!({"name":"B","country":country})).expect("buyer"),
+            currency: usd.then(|| "USD".to_string()),
+            rounding: Default::default(),
+            adjustments: Adjustments {
+                commitments: vec![Adjustment { id: "c".into(), description: "c".into(), scope: Scope::Service("Instances".into()), value: Value::Percent(Decimal::from(percent)) }],
+                discounts: vec![Adjustment { id: "d".into(), description: "d".into(), scope: Scope::Document, value: Value::Fixed(Decimal::new(i64::from(fixed), 2)) }],
+                credits: vec![Credit { id: "k".into(), description: "k".into(), kind: CreditKind::Prepaid, balance: Decimal::new(i64::from(credit), 2), expires: None }],
+            },
+            notes: None,
+            references: None,
+        };
+        let fx = ratecard::fx::FxRates::sample().expect("sample rates");
+        let doc = document::build(&request, &rating, &book, &ratecard::vat::VatTable::builtin(), Fx::Rates(&fx)).expect("document");
+        prop_assert!(document::check_balance(&doc).is_ok());
+        prop_assert_eq!(doc.totals.net + doc.totals.tax, doc.totals.gross);
+        prop_assert!(doc.lines.iter().all(|l| !l.net.is_sign_negative()));
+    }
+}

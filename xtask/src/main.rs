@@ -105,6 +105,19 @@ fn test() -> Result<(), String> {
     c.args(["test", "--workspace"]);
     let (passed, failed) = counted_step("native tests (unit, conformance, property)", c)?;
     let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "-p",
+        "ratecard",
+        "--example",
+        "invoice_flow",
+    ]);
+    step(
+        "README example: events, invoice, late event, credit note",
+        c,
+    )?;
+    let mut c = cargo();
     c.args(["build", "-p", "ratecard", "--target", WASM_TARGET]);
     step("engine build for wasm32", c)?;
     println!(

@@ -1,0 +1,348 @@
+//! Commitments, discounts and credits: applied after rating and before tax, in that order.
+//!
+//! - A commitment (savings plan) or a discount is a percentage or a fixed amount, on one line, a
+//!   sku, a family, a service or the whole document.
+//! - A credit (prepaid or promotional) is a balance with an expiry date, used on the whole
+//!   document after the discounts; what is left is reported and carries over.
+//! - Nothing makes a line negative: a reduction takes at most what the line still has. A fixed
+//!   amount is taken from the lines in their order.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustments {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<Adjustment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<Adjustment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credits: Vec<Credit>,
+}
+
+impl Adjustments {
+    pub fn is_empty(&self) -> bool {
+        self.commitments.is_empty() && self.discounts.is_empty() && self.credits.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    pub id: String,
+    pub description: String,
+    #[serde(default)]
+    pub scope: Scope,
+    pub value: Value,
+}
+
+/// What an adjustment applies to: `"document"`, `{"line": 1}` (1-based), `{"sku": "b2-15"}`,
+/// `{"family": "B2"}` or `{"service": "Instances"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    #[default]
+    Document,
+    Line(usize),
+    Sku(String),
+    Family(String),
+    Service(String),
+}
+
+/// `{"percent": "10"}` or `{"fixed": "25.00"}` (in the catalog's currency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Percent(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+    Fixed(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credit {
+    pub id: String,
+    pub description: String,
+    pub kind: CreditKind,
+    /// The balance before this document, in the catalog's currency.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub balance: Decimal,
+    /// The last issue date on which the credit can be used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditKind {
+    Prepaid,
+    Promotional,
+}
+
+/// What one adjustment took off, in the catalog's currency at full precision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Applied {
+    pub id: String,
+    /// `commitment`, `discount` or `credit`.
+    pub kind: String,
+    pub description: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub amount: Decimal,
+    /// Set when a fixed amount could not be used in full (the lines in scope had less).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A credit after this document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CreditBalance {
+    pub id: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub before: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub used: Decimal,
+    /// Carried over to the next document (zero once expired).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub remaining: Decimal,
+    /// `applied`, `expired` or `exhausted`.
+    pub status: String,
+}
+
+/// A line as adjustments see it.
+pub struct Target<'a> {
+    pub sku: &'a str,
+    pub family: Option<&'a str>,
+    pub service: &'a str,
+    /// What the line still has; reduced in place.
+    pub amount: Decimal,
+}
+
+fn in_scope(scope: &Scope, index: usize, t: &Target) -> bool {
+    match scope {
+        Scope::Document => true,
+        Scope::Line(n) => *n == index + 1,
+        Scope::Sku(s) => t.sku == s,
+        Scope::Family(f) => t.family == Some(f.as_str()),
+        Scope::Service(s) => t.service == s,
+    }
+}
+
+/// Takes up to `amount` from the lines for which `pick` is true, in order; returns what it took.
+fn take(lines: &mut [Target], amount: Decimal, pick: impl Fn(usize, &Target) -> bool) -> Decimal {
+    let mut left = amount;
+    for (i, t) in lines.iter_mut().enumerate() {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        if pick(i, t) {
+            let cut = left.min(t.amount);
+            t.amount -= cut;
+            left -= cut;
+        }
+    }
+    amount - left
+}
+
+fn check(a: &Adjustment, lines: usize) -> Result<()> {
+    let bad = |m: String| Err(Error::Document(format!("adjustment `{}`: {m}", a.id)));
+    match a.value {
+        Value::Percent(p) if p.is_sign_negative() || p > Decimal::ONE_HUNDRED => {
+            bad(format!("percent must be from 0 to 100 (got {p})"))
+        }
+        Value::Fixed(f) if f.is_sign_negative() => {
+            bad(format!("a fixed amount must not be negative (got {f})"))
+        }
+        _ => match a.scope {
+            Scope::Line(n) if n == 0 || n > lines => bad(format!(
+                "line {n} does not exist (the document has {lines})"
+            )),
+            _ => Ok(()),
+        },
+    }
+}
+
+/// Applies the adjustments to the lines (in place), in the order commitments, discounts,
+/// credits. Returns what each took and the credits' balances.
+pub fn apply(
+    lines: &mut [Target],
+    adj: &Adjustments,
+    issue_date: NaiveDate,
+) -> Result<(Vec<Applied>, Vec<CreditBalance>)> {
+    let mut applied = Vec::new();
+    let n = lines.len();
+    for (kind, list) in [
+        ("commitment", &adj.commitments),
+        ("discount", &adj.discounts),
+    ] {
+        for a in list {
+            check(a, n)?;
+            let (amount, note) = match a.value {
+                Value::Percent(p) => {
+                    let mut total = Decimal::ZERO;
+                    for (i, t) in lines.iter_mut().enumerate() {
+                        if in_scope(&a.scope, i, t) {
+                            let cut = (t.amount * p / Decimal::ONE_HUNDRED).min(t.amount);
+                            t.amount -= cut;
+                            total += cut;
+                        }
+                    }
+                    (total, None)
+                }
+                Value::Fixed(f) => {
+                    let took = take(lines, f, |i, t| in_scope(&a.scope, i, t));
+                    let note = (took < f).then(|| {
+                        format!(
+                            "{} of {} used: the lines in scope had no more",
+                            took.normalize(),
+                            f.normalize()
+                        )
+                    });
+                    (took, note)
+                }
+            };
+            applied.push(Applied {
+                id: a.id.clone(),
+                kind: kind.into(),
+                description: a.description.clone(),
+                amount: amount.normalize(),
+                note,
+            });
+        }
+    }
+    let mut balances = Vec::new();
+    for c in &adj.credits {
+        if c.balance.is_sign_negative() {
+            return Err(Error::Document(format!(
+                "credit `{}`: the balance must not be negative",
+                c.id
+            )));
+        }
+        if c.expires.is_some_and(|e| e < issue_date) {
+            balances.push(CreditBalance {
+                id: c.id.clone(),
+                before: c.balance,
+                used: Decimal::ZERO,
+                remaining: Decimal::ZERO,
+                status: "expired".into(),
+            });
+            continue;
+        }
+        let used = take(lines, c.balance, |_, _| true);
+        let remaining = c.balance - used;
+        let status = if remaining.is_zero() {
+            "exhausted"
+        } else {
+            "applied"
+        };
+        balances.push(CreditBalance {
+            id: c.id.clone(),
+            before: c.balance,
+            used: used.normalize(),
+            remaining: remaining.normalize(),
+            status: status.into(),
+        });
+        applied.push(Applied {
+            id: c.id.clone(),
+            kind: "credit".into(),
+            description: c.description.clone(),
+            amount: used.normalize(),
+            note: None,
+        });
+    }
+    Ok((applied, balances))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn lines() -> Vec<Target<'static>> {
+        vec![
+            Target {
+                sku: "a",
+                family: Some("F"),
+                service: "Instances",
+                amount: d("100"),
+            },
+            Target {
+                sku: "b",
+                family: None,
+                service: "Storage",
+                amount: d("10"),
+            },
+        ]
+    }
+
+    #[test]
+    fn order_and_floor_at_zero() {
+        let mut l = lines();
+        let adj = Adjustments {
+            commitments: vec![Adjustment {
+                id: "sp".into(),
+                description: "plan".into(),
+                scope: Scope::Family("F".into()),
+                value: Value::Percent(d("20")),
+            }],
+            discounts: vec![Adjustment {
+                id: "v".into(),
+                description: "voucher".into(),
+                scope: Scope::Sku("b".into()),
+                value: Value::Fixed(d("15")),
+            }],
+            credits: vec![Credit {
+                id: "c".into(),
+                description: "promo".into(),
+                kind: CreditKind::Promotional,
+                balance: d("100"),
+                expires: None,
+            }],
+        };
+        let (applied, bal) =
+            apply(&mut l, &adj, NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()).unwrap();
+        assert_eq!(applied[0].amount, d("20"));
+        assert_eq!(applied[1].amount, d("10"));
+        assert!(applied[1].note.is_some());
+        assert_eq!((l[0].amount, l[1].amount), (d("0"), d("0")));
+        assert_eq!((bal[0].used, bal[0].remaining), (d("80"), d("20")));
+    }
+
+    #[test]
+    fn expired_credit_is_not_used() {
+        let mut l = lines();
+        let adj = Adjustments {
+            credits: vec![Credit {
+                id: "c".into(),
+                description: "old".into(),
+                kind: CreditKind::Prepaid,
+                balance: d("5"),
+                expires: Some(NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()),
+            }],
+            ..Default::default()
+        };
+        let (_, bal) = apply(&mut l, &adj, NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()).unwrap();
+        assert_eq!(bal[0].status, "expired");
+        assert_eq!(l[0].amount, d("100"));
+    }
+}

@@ -1,0 +1,568 @@
+//! Documents: estimates, quotes, draft and final invoices, credit notes. One serde model with a
+//! canonical JSON form.
+//!
+//! From rated lines to a document, in the order of DOMAIN.md:
+//! 1. the rated amounts at full precision;
+//! 2. commitments, discounts, credits ([`crate::adjust`]), never below zero;
+//! 3. each line converted (if the document is not in the catalog's currency) and rounded to the
+//!    currency's minor unit, with the document's rounding mode;
+//! 4. VAT per rate category on the sum of the line nets in it, rounded half up (EN 16931
+//!    BR-CO-17);
+//! 5. totals as sums of what is shown. Every document is checked to balance to the cent.
+//!
+//! Numbers are assigned by the caller (the server owns the sequence); the engine checks their
+//! format: `SERIES-YYYY-NNNNNN` (series of 1 to 8 capital letters, the issue year, 4 to 8 digits).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::adjust::{self, Adjustments, Applied, CreditBalance, Target};
+use crate::catalog::PriceBook;
+use crate::error::{Error, Result};
+use crate::fx::{FxRates, FxStamp};
+use crate::meter::Unit;
+use crate::money::{self, RoundingMode};
+use crate::party::{Customer, Seller};
+use crate::rate::Rating;
+use crate::time::Period;
+use crate::vat::{self, Purpose, Treatment, VatCategory, VatTable};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Estimate,
+    Quote,
+    DraftInvoice,
+    FinalInvoice,
+    CreditNote,
+}
+
+impl DocumentKind {
+    fn needs_number(self) -> bool {
+        matches!(
+            self,
+            DocumentKind::Quote | DocumentKind::FinalInvoice | DocumentKind::CreditNote
+        )
+    }
+
+    fn purpose(self) -> Purpose {
+        match self {
+            DocumentKind::Estimate | DocumentKind::Quote => Purpose::Estimate,
+            _ => Purpose::Invoice,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DocumentKind::Estimate => "estimate",
+            DocumentKind::Quote => "quote",
+            DocumentKind::DraftInvoice => "draft invoice",
+            DocumentKind::FinalInvoice => "invoice",
+            DocumentKind::CreditNote => "credit note",
+        }
+    }
+}
+
+/// A document this one corrects or completes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub number: String,
+    #[schemars(with = "String")]
+    pub issue_date: NaiveDate,
+}
+
+/// What the caller decides about a document; the rest comes from the rating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRequest {
+    pub kind: DocumentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[schemars(with = "String")]
+    pub issue_date: NaiveDate,
+    /// Quotes: the last day the quote holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub valid_until: Option<NaiveDate>,
+    pub seller: Seller,
+    pub buyer: Customer,
+    /// ISO 4217; the catalog's currency when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub rounding: RoundingMode,
+    #[serde(default, skip_serializing_if = "Adjustments::is_empty")]
+    pub adjustments: Adjustments,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Reference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DocumentLine {
+    /// 1-based.
+    pub id: usize,
+    pub description: String,
+    pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub sku: String,
+    pub region: String,
+    pub service: String,
+    pub segment: Period,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub quantity: Decimal,
+    pub unit: Unit,
+    /// Price excluding tax per `price_unit`, in the document's currency, full precision.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub unit_price: Decimal,
+    pub price_unit: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub divisor: Decimal,
+    /// The rated amount, in the catalog's currency, full precision.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub rated: Decimal,
+    /// What commitments, discounts and credits took off, in the catalog's currency.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub reductions: Decimal,
+    /// The line's net, in the document's currency, rounded.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub net: Decimal,
+    pub vat_category: VatCategory,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub vat_rate: Decimal,
+    pub formula: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VatBreakdown {
+    pub category: VatCategory,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub taxable: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub tax: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Totals {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub net: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub tax: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub gross: Decimal,
+    /// The VAT total in EUR, when the document is in another currency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub tax_eur: Option<Decimal>,
+}
+
+/// The rounding policy, stated on every document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RoundingPolicy {
+    pub lines: RoundingMode,
+    pub vat: String,
+    pub totals: String,
+}
+
+impl RoundingPolicy {
+    fn of(mode: RoundingMode) -> Self {
+        RoundingPolicy {
+            lines: mode,
+            vat: "half up, per rate category on the sum of the line nets (EN 16931 BR-CO-17)"
+                .into(),
+            totals: "sums of the rounded amounts shown".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Document {
+    pub kind: DocumentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[schemars(with = "String")]
+    pub issue_date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub valid_until: Option<NaiveDate>,
+    pub supply_period: Period,
+    pub seller: Seller,
+    pub buyer: Customer,
+    pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx: Option<FxStamp>,
+    /// The price list and its versions (`id@version`) that priced the lines.
+    pub catalog: Vec<String>,
+    pub lines: Vec<DocumentLine>,
+    /// The adjustments asked for, kept so that a correction applies the same ones.
+    #[serde(default, skip_serializing_if = "Adjustments::is_empty")]
+    pub adjustments: Adjustments,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied: Vec<Applied>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credits: Vec<CreditBalance>,
+    pub vat_treatment: Treatment,
+    pub vat: Vec<VatBreakdown>,
+    pub totals: Totals,
+    pub rounding: RoundingPolicy,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Reference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// SHA-256 of the canonical JSON of the inputs (the request, the rating, the VAT treatment
+    /// and the FX stamp): anyone holding them can check which usage and prices made this.
+    pub inputs_digest: String,
+}
+
+/// Where a document's exchange rate comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Fx<'a> {
+    /// No conversion is possible: a currency other than the catalog's is an error.
+    None,
+    /// Look the rate up for the issue date.
+    Rates(&'a FxRates),
+    /// Use this rate (a correction keeps the original's).
+    Stamp(&'a FxStamp),
+}
+
+/// Checks a document number's format for the kind and issue date.
+pub fn check_number(kind: DocumentKind, number: Option<&str>, issue_date: NaiveDate) -> Result<()> {
+    let name = kind.name();
+    match (kind.needs_number(), number) {
+        (true, None) => Err(Error::Document(format!(
+            "a {name} needs a number (SERIES-YYYY-NNNNNN)"
+        ))),
+        (false, Some(n)) => Err(Error::Document(format!(
+            "a {name} has no number (got `{n}`)"
+        ))),
+        (false, None) => Ok(()),
+        (true, Some(n)) => {
+            let parts: Vec<&str> = n.split('-').collect();
+            let ok = parts.len() == 3
+                && (1..=8).contains(&parts[0].len())
+                && parts[0].bytes().all(|b| b.is_ascii_uppercase())
+                && parts[1].len() == 4
+                && parts[1].bytes().all(|b| b.is_ascii_digit())
+                && (4..=8).contains(&parts[2].len())
+                && parts[2].bytes().all(|b| b.is_ascii_digit());
+            if !ok {
+                return Err(Error::Document(format!(
+                    "number `{n}` is not SERIES-YYYY-NNNNNN (e.g. INV-2026-000001)"
+                )));
+            }
+            if parts[1] != format!("{:04}", issue_date.year()) {
+                return Err(Error::Document(format!(
+                    "number `{n}` is not of the issue year {}",
+                    issue_date.year()
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The date of supply: the last day of the supply period (continuous supplies).
+pub fn supply_date(period: &Period) -> NaiveDate {
+    (period.end - chrono::Duration::nanoseconds(1)).date_naive()
+}
+
+/// Builds a document from a rating.
+pub fn build(
+    request: &DocumentRequest,
+    rating: &Rating,
+    book: &PriceBook,
+    vat_table: &VatTable,
+    fx: Fx,
+) -> Result<Document> {
+    check_number(request.kind, request.number.as_deref(), request.issue_date)?;
+    if request.kind == DocumentKind::Quote {
+        match request.valid_until {
+            Some(v) if v >= request.issue_date => {}
+            Some(v) => {
+                return Err(Error::Document(format!(
+                    "valid_until {v} comes before the issue date {}",
+                    request.issue_date
+                )));
+            }
+            None => return Err(Error::Document("a quote needs valid_until".into())),
+        }
+    }
+    let treatment = vat::treatment(
+        vat_table,
+        &request.seller,
+        &request.buyer,
+        supply_date(&rating.period),
+        request.kind.purpose(),
+    )?;
+
+    // 2. Adjustments on the rated amounts.
+    let mut targets: Vec<Target> = rating
+        .lines
+        .iter()
+        .map(|l| Target {
+            sku: &l.sku,
+            family: book.product(&l.sku).and_then(|p| p.family.as_deref()),
+            service: &l.service,
+            amount: l.amount,
+        })
+        .collect();
+    let (applied, credits) = adjust::apply(&mut targets, &request.adjustments, request.issue_date)?;
+    let after: Vec<Decimal> = targets.iter().map(|t| t.amount).collect();
+
+    // 3. Conversion and rounding, line by line.
+    let currency = request
+        .currency
+        .clone()
+        .unwrap_or_else(|| rating.currency.clone());
+    let stamp = if currency == rating.currency {
+        None
+    } else {
+        if rating.currency != "EUR" {
+            return Err(Error::Fx(format!(
+                "ECB reference rates convert from EUR; this catalog is in {}",
+                rating.currency
+            )));
+        }
+        Some(match fx {
+            Fx::None => {
+                return Err(Error::Fx(format!(
+                    "no exchange rates were given to convert EUR into {currency}"
+                )));
+            }
+            Fx::Rates(r) => r.stamp(&currency, request.issue_date)?,
+            Fx::Stamp(s) if s.to == currency => s.clone(),
+            Fx::Stamp(s) => {
+                return Err(Error::Fx(format!(
+                    "the given rate converts into {}, not {currency}",
+                    s.to
+                )));
+            }
+        })
+    };
+    let rate = stamp.as_ref().map_or(Decimal::ONE, |s| s.rate);
+    let lines: Vec<DocumentLine> = rating
+        .lines
+        .iter()
+        .zip(after)
+        .enumerate()
+        .map(|(i, (l, after))| DocumentLine {
+            id: i + 1,
+            description: l.description.clone(),
+            account: l.account.clone(),
+            resource: l.resource.clone(),
+            sku: l.sku.clone(),
+            region: l.region.clone(),
+            service: l.service.clone(),
+            segment: l.segment,
+            quantity: l.quantity,
+            unit: l.unit.clone(),
+            unit_price: (l.unit_price * rate).normalize(),
+            price_unit: l.price_unit.clone(),
+            divisor: l.divisor,
+            rated: l.amount,
+            reductions: (l.amount - after).normalize(),
+            net: money::round(after * rate, &currency, request.rounding),
+            vat_category: treatment.category,
+            vat_rate: treatment.rate,
+            formula: l.formula.clone(),
+            detail: l.detail.clone(),
+        })
+        .collect();
+
+    let mut mentions: Vec<String> = treatment.mention.iter().cloned().collect();
+    if let Some(r) = &request.references {
+        mentions.push(format!(
+            "Corrects or completes invoice {} of {}",
+            r.number, r.issue_date
+        ));
+    }
+    let digest = inputs_digest(request, rating, &treatment, stamp.as_ref())?;
+    let catalog = {
+        let mut refs: Vec<String> = rating.lines.iter().map(|l| l.catalog.clone()).collect();
+        refs.sort();
+        refs.dedup();
+        if refs.is_empty() {
+            refs.push(rating.catalog.clone());
+        }
+        refs
+    };
+    let mut doc = Document {
+        kind: request.kind,
+        number: request.number.clone(),
+        issue_date: request.issue_date,
+        valid_until: request.valid_until,
+        supply_period: rating.period,
+        seller: request.seller.clone(),
+        buyer: request.buyer.clone(),
+        currency,
+        fx: stamp,
+        catalog,
+        lines,
+        adjustments: request.adjustments.clone(),
+        applied,
+        credits,
+        warnings: treatment.warnings.clone(),
+        vat_treatment: treatment,
+        vat: Vec::new(),
+        totals: Totals {
+            net: Decimal::ZERO,
+            tax: Decimal::ZERO,
+            gross: Decimal::ZERO,
+            tax_eur: None,
+        },
+        rounding: RoundingPolicy::of(request.rounding),
+        mentions,
+        references: request.references.clone(),
+        notes: request.notes.clone(),
+        inputs_digest: digest,
+    };
+    finish(&mut doc)?;
+    Ok(doc)
+}
+
+/// Steps 4 and 5: VAT per category and rate on the sum of the line nets, then the totals; and
+/// the check that the document balances.
+pub(crate) fn finish(doc: &mut Document) -> Result<()> {
+    let zero = money::round(Decimal::ZERO, &doc.currency, RoundingMode::HalfUp);
+    let mut groups: BTreeMap<(VatCategory, Decimal), Decimal> = BTreeMap::new();
+    for l in &doc.lines {
+        *groups.entry((l.vat_category, l.vat_rate)).or_insert(zero) += l.net;
+    }
+    doc.vat = groups
+        .into_iter()
+        .map(|((category, rate), taxable)| VatBreakdown {
+            category,
+            rate,
+            taxable,
+            tax: money::round(
+                taxable * rate / Decimal::ONE_HUNDRED,
+                &doc.currency,
+                RoundingMode::HalfUp,
+            ),
+        })
+        .collect();
+    let net = doc.lines.iter().fold(zero, |a, l| a + l.net);
+    let tax = doc.vat.iter().fold(zero, |a, v| a + v.tax);
+    let tax_eur = doc
+        .fx
+        .as_ref()
+        .map(|s| money::round(tax / s.rate, "EUR", RoundingMode::HalfUp));
+    doc.totals = Totals {
+        net,
+        tax,
+        gross: net + tax,
+        tax_eur,
+    };
+    check_balance(doc)
+}
+
+/// Every document balances: the VAT breakdown covers every net, and net + tax = gross, to the
+/// cent. A failure here is a bug, reported rather than shipped.
+pub fn check_balance(doc: &Document) -> Result<()> {
+    let nets: Decimal = doc.lines.iter().map(|l| l.net).sum();
+    let taxable: Decimal = doc.vat.iter().map(|v| v.taxable).sum();
+    let tax: Decimal = doc.vat.iter().map(|v| v.tax).sum();
+    let t = &doc.totals;
+    let balanced = nets == t.net && taxable == t.net && tax == t.tax && t.net + t.tax == t.gross;
+    let no_negative = doc
+        .lines
+        .iter()
+        .all(|l| !l.net.is_sign_negative() || l.net.is_zero());
+    debug_assert!(balanced && no_negative, "document does not balance: {t:?}");
+    if balanced && no_negative {
+        Ok(())
+    } else {
+        Err(Error::Document(format!(
+            "internal error: the document does not balance ({} + {} != {})",
+            t.net, t.tax, t.gross
+        )))
+    }
+}
+
+fn inputs_digest(
+    request: &DocumentRequest,
+    rating: &Rating,
+    treatment: &Treatment,
+    fx: Option<&FxStamp>,
+) -> Result<String> {
+    #[derive(Serialize)]
+    struct Inputs<'a> {
+        request: &'a DocumentRequest,
+        rating: &'a Rating,
+        vat: &'a Treatment,
+        fx: Option<&'a FxStamp>,
+    }
+    let text = crate::canonical::to_string(&Inputs {
+        request,
+        rating,
+        vat: treatment,
+        fx,
+    })
+    .map_err(|e| Error::Document(format!("cannot serialize the inputs: {e}")))?;
+    Ok(hex(&Sha256::digest(text.as_bytes())))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The JSON Schema of a document request.
+pub fn request_schema() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&schemars::schema_for!(DocumentRequest)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert!(check_number(DocumentKind::FinalInvoice, Some("INV-2026-000001"), d).is_ok());
+        assert!(check_number(DocumentKind::DraftInvoice, None, d).is_ok());
+        assert_eq!(
+            check_number(DocumentKind::FinalInvoice, Some("INV-2025-000001"), d)
+                .unwrap_err()
+                .to_string(),
+            "document: number `INV-2025-000001` is not of the issue year 2026"
+        );
+        assert!(check_number(DocumentKind::FinalInvoice, Some("inv-2026-1"), d).is_err());
+        assert!(check_number(DocumentKind::CreditNote, None, d).is_err());
+        assert!(check_number(DocumentKind::Estimate, Some("E-2026-0001"), d).is_err());
+    }
+}

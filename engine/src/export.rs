@@ -1,0 +1,374 @@
+//! Exports of a document: CSV of its lines, and UBL 2.1 XML with the EN 16931 core fields (the
+//! format of the French e-invoicing reform). Both are text built in memory: no I/O.
+//!
+//! UBL business terms written (BT = EN 16931 business term):
+//! - header: CustomizationID, ID (BT-1), IssueDate (BT-2), InvoiceTypeCode 380 / CreditNoteTypeCode
+//!   381 (BT-3), Note (BT-22), DocumentCurrencyCode (BT-5), TaxCurrencyCode (BT-6),
+//!   InvoicePeriod (BG-14: BT-73, BT-74), BillingReference to the corrected invoice (BG-3:
+//!   BT-25, BT-26);
+//! - seller (BG-4): name (BT-27), SIREN (BT-30), VAT number (BT-31), address and country
+//!   (BT-35..BT-40); buyer (BG-7): name (BT-44), VAT number (BT-48), country (BT-55);
+//! - TaxTotal (BT-110) with one TaxSubtotal per category and rate (BG-23: BT-116, BT-117,
+//!   BT-118, BT-119, exemption reason BT-120), and the VAT total in EUR (BT-111) when the
+//!   document is in another currency;
+//! - LegalMonetaryTotal (BG-22: BT-106, BT-109, BT-112, BT-115);
+//! - lines (BG-25): ID (BT-126), quantity and unit (BT-129, BT-130), net (BT-131), period
+//!   (BG-26), item name (BT-153), seller's item id (BT-155), VAT category and rate (BT-151,
+//!   BT-152), price (BT-146) per base quantity (BT-149).
+
+use std::fmt::Write as _;
+
+use crate::document::{Document, DocumentKind};
+use crate::error::{Error, Result};
+use crate::meter::Unit;
+use crate::vat::VatCategory;
+
+/// The document's lines as CSV, with a header row.
+pub fn csv(doc: &Document) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::Document(format!("CSV export: {e}"));
+    w.write_record([
+        "document",
+        "kind",
+        "issue_date",
+        "line",
+        "account",
+        "resource",
+        "sku",
+        "description",
+        "region",
+        "period",
+        "quantity",
+        "unit",
+        "unit_price",
+        "price_unit",
+        "divisor",
+        "net",
+        "currency",
+        "vat_category",
+        "vat_rate",
+    ])
+    .map_err(err)?;
+    let number = doc.number.clone().unwrap_or_default();
+    let kind = serde_json::to_value(doc.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    for l in &doc.lines {
+        w.write_record([
+            number.as_str(),
+            kind.as_str(),
+            &doc.issue_date.to_string(),
+            &l.id.to_string(),
+            &l.account,
+            l.resource.as_deref().unwrap_or(""),
+            &l.sku,
+            &l.description,
+            &l.region,
+            &l.segment.label(),
+            &l.quantity.to_string(),
+            l.unit.name(),
+            &l.unit_price.to_string(),
+            &l.price_unit,
+            &l.divisor.to_string(),
+            &l.net.to_string(),
+            &doc.currency,
+            l.vat_category.code(),
+            &l.vat_rate.to_string(),
+        ])
+        .map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Document(format!("CSV export: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| Error::Document(format!("CSV export: {e}")))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// UN/ECE recommendation 20 unit codes.
+fn unit_code(u: &Unit) -> &'static str {
+    match u {
+        Unit::Second => "SEC",
+        Unit::Minute => "MIN",
+        Unit::Hour => "HUR",
+        Unit::Day => "DAY",
+        Unit::Month => "MON",
+        Unit::Count(c) if c == "GB" => "E34",
+        Unit::GbHour | Unit::Count(_) => "C62",
+    }
+}
+
+/// The document as a UBL 2.1 Invoice (or CreditNote) with the EN 16931 core fields.
+pub fn ubl(doc: &Document) -> Result<String> {
+    let (root, type_tag, type_code, line_tag, qty_tag) = match doc.kind {
+        DocumentKind::FinalInvoice => (
+            "Invoice",
+            "InvoiceTypeCode",
+            "380",
+            "InvoiceLine",
+            "InvoicedQuantity",
+        ),
+        DocumentKind::CreditNote => (
+            "CreditNote",
+            "CreditNoteTypeCode",
+            "381",
+            "CreditNoteLine",
+            "CreditedQuantity",
+        ),
+        other => {
+            return Err(Error::Document(format!(
+                "UBL is for final invoices and credit notes, not for the {} kind",
+                other.name()
+            )));
+        }
+    };
+    let number = doc
+        .number
+        .as_deref()
+        .ok_or_else(|| Error::Document("UBL needs a numbered document".into()))?;
+    let cur = esc(&doc.currency);
+    let amt = |v: rust_decimal::Decimal| format!("currencyID=\"{cur}\">{v}");
+    let mut x = String::new();
+    let ns = if root == "Invoice" {
+        "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+    } else {
+        "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+    };
+    let _ = writeln!(x, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        x,
+        r#"<{root} xmlns="{ns}" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">"#
+    );
+    let _ = writeln!(
+        x,
+        "  <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>"
+    );
+    let _ = writeln!(x, "  <cbc:ID>{}</cbc:ID>", esc(number));
+    let _ = writeln!(x, "  <cbc:IssueDate>{}</cbc:IssueDate>", doc.issue_date);
+    let _ = writeln!(x, "  <cbc:{type_tag}>{type_code}</cbc:{type_tag}>");
+    for m in &doc.mentions {
+        let _ = writeln!(x, "  <cbc:Note>{}</cbc:Note>", esc(m));
+    }
+    let _ = writeln!(
+        x,
+        "  <cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>"
+    );
+    if doc.fx.is_some() {
+        let _ = writeln!(x, "  <cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>");
+    }
+    let last_day = crate::document::supply_date(&doc.supply_period);
+    let _ = writeln!(
+        x,
+        "  <cac:InvoicePeriod><cbc:StartDate>{}</cbc:StartDate><cbc:EndDate>{last_day}</cbc:EndDate></cac:InvoicePeriod>",
+        doc.supply_period.start.date_naive()
+    );
+    if let Some(r) = &doc.references {
+        let _ = writeln!(
+            x,
+            "  <cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{}</cbc:ID><cbc:IssueDate>{}</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>",
+            esc(&r.number),
+            r.issue_date
+        );
+    }
+    // Seller (BG-4).
+    let s = &doc.seller;
+    let _ = writeln!(x, "  <cac:AccountingSupplierParty><cac:Party>");
+    let _ = writeln!(
+        x,
+        "    <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>",
+        esc(&s.name)
+    );
+    address(&mut x, s.address.as_ref(), &s.country);
+    if let Some(v) = &s.vat_number {
+        let _ = writeln!(
+            x,
+            "    <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
+            esc(v)
+        );
+    }
+    let _ = write!(
+        x,
+        "    <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName>",
+        esc(&s.name)
+    );
+    if let Some(siren) = &s.siren {
+        let _ = write!(
+            x,
+            "<cbc:CompanyID schemeID=\"0002\">{}</cbc:CompanyID>",
+            esc(siren)
+        );
+    }
+    let _ = writeln!(x, "</cac:PartyLegalEntity>");
+    let _ = writeln!(x, "  </cac:Party></cac:AccountingSupplierParty>");
+    // Buyer (BG-7).
+    let b = &doc.buyer;
+    let _ = writeln!(x, "  <cac:AccountingCustomerParty><cac:Party>");
+    let _ = writeln!(
+        x,
+        "    <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>",
+        esc(&b.name)
+    );
+    address(&mut x, b.address.as_ref(), &b.country);
+    if let Some(v) = &b.vat_number {
+        let _ = writeln!(
+            x,
+            "    <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
+            esc(v)
+        );
+    }
+    let _ = writeln!(
+        x,
+        "    <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName></cac:PartyLegalEntity>",
+        esc(&b.name)
+    );
+    let _ = writeln!(x, "  </cac:Party></cac:AccountingCustomerParty>");
+    // VAT (BG-23), in the document currency, then in EUR (BT-111).
+    let _ = writeln!(
+        x,
+        "  <cac:TaxTotal><cbc:TaxAmount {}</cbc:TaxAmount>",
+        amt(doc.totals.tax)
+    );
+    for v in &doc.vat {
+        let _ = writeln!(x, "    <cac:TaxSubtotal>");
+        let _ = writeln!(
+            x,
+            "      <cbc:TaxableAmount {}</cbc:TaxableAmount>",
+            amt(v.taxable)
+        );
+        let _ = writeln!(x, "      <cbc:TaxAmount {}</cbc:TaxAmount>", amt(v.tax));
+        let _ = write!(
+            x,
+            "      <cac:TaxCategory><cbc:ID>{}</cbc:ID><cbc:Percent>{}</cbc:Percent>",
+            v.category.code(),
+            v.rate
+        );
+        match v.category {
+            VatCategory::Standard => {}
+            VatCategory::ReverseCharge => {
+                let _ = write!(
+                    x,
+                    "<cbc:TaxExemptionReasonCode>VATEX-EU-AE</cbc:TaxExemptionReasonCode><cbc:TaxExemptionReason>Reverse charge</cbc:TaxExemptionReason>"
+                );
+            }
+            VatCategory::OutOfScope => {
+                let _ = write!(
+                    x,
+                    "<cbc:TaxExemptionReasonCode>VATEX-EU-O</cbc:TaxExemptionReasonCode><cbc:TaxExemptionReason>Not subject to EU VAT</cbc:TaxExemptionReason>"
+                );
+            }
+        }
+        let _ = writeln!(
+            x,
+            "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>"
+        );
+        let _ = writeln!(x, "    </cac:TaxSubtotal>");
+    }
+    let _ = writeln!(x, "  </cac:TaxTotal>");
+    if let Some(eur) = doc.totals.tax_eur {
+        let _ = writeln!(
+            x,
+            "  <cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">{eur}</cbc:TaxAmount></cac:TaxTotal>"
+        );
+    }
+    // Totals (BG-22).
+    let t = &doc.totals;
+    let _ = writeln!(x, "  <cac:LegalMonetaryTotal>");
+    let _ = writeln!(
+        x,
+        "    <cbc:LineExtensionAmount {}</cbc:LineExtensionAmount>",
+        amt(t.net)
+    );
+    let _ = writeln!(
+        x,
+        "    <cbc:TaxExclusiveAmount {}</cbc:TaxExclusiveAmount>",
+        amt(t.net)
+    );
+    let _ = writeln!(
+        x,
+        "    <cbc:TaxInclusiveAmount {}</cbc:TaxInclusiveAmount>",
+        amt(t.gross)
+    );
+    let _ = writeln!(
+        x,
+        "    <cbc:PayableAmount {}</cbc:PayableAmount>",
+        amt(t.gross)
+    );
+    let _ = writeln!(x, "  </cac:LegalMonetaryTotal>");
+    // Lines (BG-25).
+    for l in &doc.lines {
+        let _ = writeln!(x, "  <cac:{line_tag}>");
+        let _ = writeln!(x, "    <cbc:ID>{}</cbc:ID>", l.id);
+        let _ = writeln!(
+            x,
+            "    <cbc:{qty_tag} unitCode=\"{}\">{}</cbc:{qty_tag}>",
+            unit_code(&l.unit),
+            l.quantity
+        );
+        let _ = writeln!(
+            x,
+            "    <cbc:LineExtensionAmount {}</cbc:LineExtensionAmount>",
+            amt(l.net)
+        );
+        let _ = writeln!(
+            x,
+            "    <cac:InvoicePeriod><cbc:StartDate>{}</cbc:StartDate><cbc:EndDate>{}</cbc:EndDate></cac:InvoicePeriod>",
+            l.segment.start.date_naive(),
+            crate::document::supply_date(&l.segment)
+        );
+        let _ = writeln!(
+            x,
+            "    <cac:Item><cbc:Description>{}</cbc:Description><cbc:Name>{}</cbc:Name>",
+            esc(&l.formula),
+            esc(&l.description)
+        );
+        let _ = writeln!(
+            x,
+            "      <cac:SellersItemIdentification><cbc:ID>{}</cbc:ID></cac:SellersItemIdentification>",
+            esc(&l.sku)
+        );
+        let _ = writeln!(
+            x,
+            "      <cac:ClassifiedTaxCategory><cbc:ID>{}</cbc:ID><cbc:Percent>{}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>",
+            l.vat_category.code(),
+            l.vat_rate
+        );
+        let _ = writeln!(x, "    </cac:Item>");
+        let _ = writeln!(
+            x,
+            "    <cac:Price><cbc:PriceAmount {}</cbc:PriceAmount><cbc:BaseQuantity unitCode=\"{}\">{}</cbc:BaseQuantity></cac:Price>",
+            amt(l.unit_price),
+            unit_code(&l.unit),
+            l.divisor
+        );
+        let _ = writeln!(x, "  </cac:{line_tag}>");
+    }
+    let _ = writeln!(x, "</{root}>");
+    Ok(x)
+}
+
+fn address(x: &mut String, a: Option<&crate::party::Address>, country: &str) {
+    let _ = write!(x, "    <cac:PostalAddress>");
+    if let Some(a) = a {
+        if let Some(l) = a.lines.first() {
+            let _ = write!(x, "<cbc:StreetName>{}</cbc:StreetName>", esc(l));
+        }
+        if let Some(c) = &a.city {
+            let _ = write!(x, "<cbc:CityName>{}</cbc:CityName>", esc(c));
+        }
+        if let Some(p) = &a.postcode {
+            let _ = write!(x, "<cbc:PostalZone>{}</cbc:PostalZone>", esc(p));
+        }
+    }
+    let _ = writeln!(
+        x,
+        "<cac:Country><cbc:IdentificationCode>{}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>",
+        esc(country)
+    );
+}

@@ -1,0 +1,167 @@
+//! Projection: the cost of the period so far, and at its end if the current resources keep
+//! running. It feeds budget alerts at thresholds (50, 80 and 100 % of a budget by default).
+//!
+//! - So far: the events up to `as_of`, metered and rated over `[start, as_of)`.
+//! - Projected: the same events over the whole period: a resource still running at `as_of`
+//!   runs to the end (an open run is clipped at the period's end), storage stays as it is, and
+//!   counters go on at their rate so far (scaled by period / elapsed).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::PriceBook;
+use crate::error::{Error, Result};
+use crate::event::UsageEvent;
+use crate::meter::{Unit, meter};
+use crate::money::{self, RoundingMode};
+use crate::rate::{RatedLine, rate};
+use crate::time::{self, Period};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionRequest {
+    pub period: Period,
+    #[serde(with = "time::instant")]
+    #[schemars(with = "String")]
+    pub as_of: DateTime<Utc>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub budget: Option<Decimal>,
+    /// Percent of the budget; 50, 80 and 100 by default.
+    #[serde(default = "default_thresholds")]
+    pub thresholds: Vec<u32>,
+    #[serde(default)]
+    pub rounding: RoundingMode,
+}
+
+fn default_thresholds() -> Vec<u32> {
+    vec![50, 80, 100]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Projection {
+    pub period: Period,
+    #[serde(with = "time::instant")]
+    #[schemars(with = "String")]
+    pub as_of: DateTime<Utc>,
+    /// Elapsed share of the period, in percent (2 decimals).
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub elapsed_percent: Decimal,
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub so_far: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub projected: Decimal,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub budget: Option<Decimal>,
+    pub alerts: Vec<Alert>,
+    /// The projected lines, for the breakdown.
+    pub lines: Vec<RatedLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Alert {
+    pub threshold: u32,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub limit: Decimal,
+    pub reached_so_far: bool,
+    pub reached_projected: bool,
+}
+
+pub fn project(
+    book: &PriceBook,
+    events: &[UsageEvent],
+    req: &ProjectionRequest,
+) -> Result<Projection> {
+    let p = req.period;
+    if !(p.start < req.as_of && req.as_of <= p.end) {
+        return Err(Error::Period(format!(
+            "as_of {} is not inside {}",
+            time::format_instant(&req.as_of),
+            p.label()
+        )));
+    }
+    if req.thresholds.iter().any(|t| *t == 0 || *t > 1000) {
+        return Err(Error::Request {
+            path: "thresholds".into(),
+            message: "each threshold is a percent from 1 to 1000".into(),
+        });
+    }
+    let known: Vec<UsageEvent> = events
+        .iter()
+        .filter(|e| e.at <= req.as_of)
+        .cloned()
+        .collect();
+    let currency = book.currency().to_string();
+    let total = |lines: &[RatedLine]| crate::rate::summarize(lines, &currency, req.rounding).total;
+
+    let so_far_period = Period::new(p.start, req.as_of)?;
+    let so_far = total(&rate(book, &meter(book, so_far_period, &known)?)?.lines);
+
+    let mut metered = meter(book, p, &known)?;
+    let elapsed = Decimal::from((req.as_of - p.start).num_seconds().max(1));
+    let whole = Decimal::from((p.end - p.start).num_seconds());
+    for q in metered
+        .quantities
+        .iter_mut()
+        .filter(|q| matches!(q.unit, Unit::Count(_)))
+    {
+        q.quantity = (q.quantity * whole / elapsed).normalize();
+        q.detail.push_str(&format!(
+            ", extrapolated x {} to the end of the period",
+            (whole / elapsed).round_dp(4).normalize()
+        ));
+    }
+    let lines = rate(book, &metered)?.lines;
+    let projected = total(&lines);
+    let alerts = match req.budget {
+        None => Vec::new(),
+        Some(b) => req
+            .thresholds
+            .iter()
+            .map(|&t| {
+                let limit = money::round(
+                    b * Decimal::from(t) / Decimal::ONE_HUNDRED,
+                    &currency,
+                    RoundingMode::HalfUp,
+                );
+                Alert {
+                    threshold: t,
+                    limit,
+                    reached_so_far: so_far >= limit,
+                    reached_projected: projected >= limit,
+                }
+            })
+            .collect(),
+    };
+    Ok(Projection {
+        period: p,
+        as_of: req.as_of,
+        elapsed_percent: money::round_dp(
+            elapsed * Decimal::ONE_HUNDRED / whole,
+            2,
+            RoundingMode::HalfUp,
+        ),
+        currency,
+        so_far,
+        projected,
+        budget: req.budget,
+        alerts,
+        lines,
+    })
+}
