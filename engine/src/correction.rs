@@ -174,6 +174,7 @@ pub fn correct(
         let mut doc = Document {
             kind,
             number: number.cloned(),
+            series: document::series_of(number.map(String::as_str)),
             issue_date: req.issue_date,
             valid_until: None,
             supply_period: original.supply_period,

@@ -208,6 +208,10 @@ pub struct Document {
     pub kind: DocumentKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
+    /// The numbering series: the number's prefix (`INV`, `CN`, `Q`). Each series is one
+    /// chronological sequence without gaps, kept by the caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
     #[schemars(with = "String")]
     pub issue_date: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -291,6 +295,11 @@ pub fn check_number(kind: DocumentKind, number: Option<&str>, issue_date: NaiveD
             Ok(())
         }
     }
+}
+
+/// The series of a number: its prefix before the first dash.
+pub fn series_of(number: Option<&str>) -> Option<String> {
+    number.and_then(|n| n.split('-').next()).map(str::to_string)
 }
 
 /// The date of supply: the last day of the supply period (continuous supplies).
@@ -421,6 +430,7 @@ pub fn build(
     let mut doc = Document {
         kind: request.kind,
         number: request.number.clone(),
+        series: series_of(request.number.as_deref()),
         issue_date: request.issue_date,
         valid_until: request.valid_until,
         supply_period: rating.period,
