@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Runs every conformance case natively. `RATECARD_BLESS=1` rewrites each case's `expected` with
 //! the actual output (review the diff before committing: `checks` still guard the key figures).
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Properties of metering and rating that must hold for any usage (proptest).
 
 use chrono::{DateTime, Duration, Utc};

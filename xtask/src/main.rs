@@ -4,7 +4,16 @@
 //!   warnings denied, every native test, and the wasm32 build of the engine.
 //! - `bench`: runs the criterion benchmarks with the `bench` profile and writes their figures
 //!   into BENCHMARKS.md.
-//! - `serve`: builds and serves the calculator and the API (not built yet: see the README).
+//! - `build-web`: builds the calculator into `dist/` without Trunk (cargo, wasm-bindgen,
+//!   wasm-opt) and checks its gzipped size against the budget.
+//! - `serve`: builds the calculator and serves it on 127.0.0.1:8080 (the API is not built yet).
+//!
+//! Tools the tests need are installed when missing into `$RATECARD_TOOLS` (by default
+//! `~/.cache/ratecard-tools`, outside the clone, so a machine reuses them): wasm-bindgen-cli
+//! 0.2.130 with cargo, binaryen 132 and playwright-core with npm, and Debian's chromium and
+//! chromium-driver with apt-get.
+
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -17,11 +26,15 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("bench") => bench(),
-        Some("serve") => serve(),
+        Some("serve") => web::serve(),
+        Some("build-web") => web::build_web().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <test|bench|serve>");
+            eprintln!("usage: cargo xtask <test|bench|build-web|serve>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
             eprintln!("  bench  criterion benchmarks; figures written to BENCHMARKS.md");
+            eprintln!(
+                "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
+            );
             eprintln!("  serve  the calculator and the API on 127.0.0.1:8080");
             return ExitCode::from(2);
         }
@@ -35,21 +48,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
 }
 
 /// Runs one step, printing its name and how long it took.
-fn step(name: &str, mut cmd: Command) -> Result<(), String> {
+pub(crate) fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     println!("==> {name}");
     let t = Instant::now();
     let status = cmd
@@ -120,6 +133,25 @@ fn test() -> Result<(), String> {
     let mut c = cargo();
     c.args(["build", "-p", "ratecard", "--target", WASM_TARGET]);
     step("engine build for wasm32", c)?;
+    web::ensure_tools()?;
+    let mut c = cargo();
+    c.args([
+        "test",
+        "-p",
+        "ratecard-conformance",
+        "--target",
+        WASM_TARGET,
+        "--test",
+        "wasm",
+    ]);
+    web::with_tools_path(&mut c);
+    let (wp, wf) = counted_step(
+        "conformance cases on wasm32 (Node), byte-identical to native",
+        c,
+    )?;
+    let dist = web::build_web()?;
+    let (bp, bf) = web::browser_tests(&dist)?;
+    let (passed, failed) = (passed + wp + bp, failed + wf + bf);
     println!(
         "==> all checks passed in {:.0} s",
         t.elapsed().as_secs_f64()
@@ -176,7 +208,7 @@ fn bench() -> Result<(), String> {
     write_section("pipeline", &table)
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -197,7 +229,7 @@ fn machine() -> String {
 }
 
 /// Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->`.
-fn write_section(name: &str, body: &str) -> Result<(), String> {
+pub(crate) fn write_section(name: &str, body: &str) -> Result<(), String> {
     let path = root().join("BENCHMARKS.md");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (start, end) = (
@@ -213,17 +245,9 @@ fn write_section(name: &str, body: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn serve() -> Result<(), String> {
-    Err(
-        "the calculator (web/) and the invoicing service (server/) are not built yet; \
-         today `cargo xtask test` checks the engine, and the README shows how to call it"
-            .into(),
-    )
-}
-
 /// Runs a `cargo test` step, echoing its output, and sums its `test result:` lines, so that the
 /// run ends with one total rather than the last crate's count.
-fn counted_step(name: &str, mut cmd: Command) -> Result<(usize, usize), String> {
+pub(crate) fn counted_step(name: &str, mut cmd: Command) -> Result<(usize, usize), String> {
     use std::io::{BufRead, BufReader};
     println!("==> {name}");
     let t = Instant::now();

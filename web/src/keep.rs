@@ -1,0 +1,102 @@
+//! Keeping and sharing: the share link (the whole setup in the URL's fragment), named estimates
+//! in localStorage, and files to download (JSON, CSV).
+
+use std::collections::BTreeMap;
+
+use wasm_bindgen::JsCast;
+
+use crate::state::Setup;
+
+const SAVED_KEY: &str = "ratecard.saved";
+
+/// The setup as a URL fragment: `#s=` and the JSON, percent-encoded.
+pub fn to_fragment(setup: &Setup) -> String {
+    let json = serde_json::to_string(setup).unwrap_or_default();
+    format!("#s={}", String::from(js_sys::encode_uri_component(&json)))
+}
+
+/// The setup in a URL fragment, if there is one. A fragment that does not read gives an error,
+/// shown to the user; the default setup is used meanwhile.
+pub fn from_fragment(fragment: &str) -> Option<Result<Setup, String>> {
+    let encoded = fragment.strip_prefix("#s=")?;
+    let json: String = js_sys::decode_uri_component(encoded)
+        .map(String::from)
+        .map_err(|_| "the share link is damaged".to_string())
+        .ok()?;
+    Some(serde_json::from_str(&json).map_err(|e| format!("the share link could not be read: {e}")))
+}
+
+fn window() -> Option<web_sys::Window> {
+    web_sys::window()
+}
+
+pub fn current_fragment() -> String {
+    window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Replaces the URL's fragment without adding a history entry.
+pub fn set_fragment(fragment: &str) {
+    if let Some(h) = window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(fragment));
+    }
+}
+
+pub fn share_url(setup: &Setup) -> String {
+    let base = window()
+        .and_then(|w| w.location().href().ok())
+        .map(|h| h.split('#').next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    format!("{base}{}", to_fragment(setup))
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+pub fn saved() -> BTreeMap<String, Setup> {
+    storage()
+        .and_then(|s| s.get_item(SAVED_KEY).ok().flatten())
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+pub fn save(name: &str, setup: &Setup) {
+    let mut all = saved();
+    all.insert(name.to_string(), setup.clone());
+    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
+        let _ = s.set_item(SAVED_KEY, &text);
+    }
+}
+
+pub fn forget(name: &str) {
+    let mut all = saved();
+    all.remove(name);
+    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
+        let _ = s.set_item(SAVED_KEY, &text);
+    }
+}
+
+/// Offers `text` as a file download.
+pub fn download(name: &str, mime: &str, text: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let props = web_sys::BlobPropertyBag::new();
+    props.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let anchor = window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(a) = anchor {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

@@ -1,0 +1,11 @@
+//! The ratecard calculator: a Leptos single-page app that calls the engine as a Rust library.
+//!
+//! State is one plain [`state::Setup`] in a signal; everything shown is derived from it with the
+//! engine (a memo). Effects only sync with the outside: the URL (the share link holds the whole
+//! setup) and localStorage (saved estimates). `state` and `i18n` hold no DOM code, so they are
+//! tested natively, and the browser tests compare the page with them.
+
+pub mod app;
+pub mod i18n;
+pub mod keep;
+pub mod state;

@@ -1,0 +1,309 @@
+//! The calculator's build, its tools, its browser tests and `serve`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::{cargo, root, step};
+
+const WASM_BINDGEN: &str = "0.2.130";
+const BINARYEN: &str = "132.0.0";
+const PLAYWRIGHT: &str = "1.65.1";
+/// The gzipped transfer of a release build (wasm + JS + CSS + page) may not exceed this. The
+/// goal is 300 KB; the build measures about 360 KB today (see BENCHMARKS.md), so this guards
+/// against growth while the size is brought down.
+pub const BUDGET_GZIP_BYTES: u64 = 400 * 1024;
+pub const GOAL_GZIP_BYTES: u64 = 300 * 1024;
+
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("RATECARD_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/root".into()))
+                .join(".cache/ratecard-tools")
+        })
+}
+
+/// Puts the tools first on a command's PATH (cargo-installed binaries, then npm's).
+pub fn with_tools_path(c: &mut Command) {
+    let t = tools_dir();
+    let path = format!(
+        "{}:{}:{}",
+        t.join("bin").display(),
+        t.join("npm/node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    c.env("PATH", path);
+}
+
+fn version_of(bin: &str) -> String {
+    let mut c = Command::new(bin);
+    c.arg("--version");
+    with_tools_path(&mut c);
+    c.output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Installs what is missing, and only that.
+pub fn ensure_tools() -> Result<(), String> {
+    let t = tools_dir();
+    if !version_of("wasm-bindgen").ends_with(WASM_BINDGEN) {
+        let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        // Without --locked: the CLI's lockfile names a crate the registry may lack.
+        c.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN,
+            "--root",
+        ])
+        .arg(&t);
+        step("install wasm-bindgen-cli (about 4 minutes, once)", c)?;
+    }
+    if !version_of("wasm-opt").contains("version_132")
+        || !t.join("npm/node_modules/playwright-core").exists()
+    {
+        std::fs::create_dir_all(t.join("npm")).map_err(|e| e.to_string())?;
+        let mut c = Command::new("npm");
+        c.args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(t.join("npm"))
+            .arg(format!("binaryen@{BINARYEN}"))
+            .arg(format!("playwright-core@{PLAYWRIGHT}"));
+        step(
+            "install binaryen (wasm-opt) and playwright-core with npm",
+            c,
+        )?;
+    }
+    if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+        let mut c = Command::new("sh");
+        c.args(["-c", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver"]);
+        step("install chromium and chromium-driver with apt-get", c)?;
+    }
+    Ok(())
+}
+
+/// Builds the calculator into `dist/`: the release wasm, wasm-bindgen's JS, wasm-opt -Oz, the
+/// page and its stylesheet. The same files `trunk build --release` makes, without Trunk.
+pub fn build_web() -> Result<PathBuf, String> {
+    ensure_tools()?;
+    let r = root();
+    let dist = r.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "-p",
+        "ratecard-web",
+        "--release",
+        "--target",
+        crate::WASM_TARGET,
+    ]);
+    step("calculator release build (wasm32)", c)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| r.join("target"));
+    let mut c = Command::new("wasm-bindgen");
+    c.args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--out-name",
+        "web",
+        "--out-dir",
+    ])
+    .arg(&dist)
+    .arg(target.join("wasm32-unknown-unknown/release/ratecard-web.wasm"));
+    with_tools_path(&mut c);
+    step("wasm-bindgen", c)?;
+    let wasm = dist.join("web_bg.wasm");
+    let mut c = Command::new("wasm-opt");
+    c.args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ])
+    .arg(&wasm)
+    .arg("-o")
+    .arg(&wasm);
+    with_tools_path(&mut c);
+    step("wasm-opt -Oz (binaryen 132)", c)?;
+    let page = std::fs::read_to_string(r.join("index.html")).map_err(|e| e.to_string())?;
+    let page = page
+        .replace(r#"<link data-trunk rel="css" href="web/style.css" />"#, r#"<link rel="stylesheet" href="style.css" />"#)
+        .replace(
+            r#"<link data-trunk rel="rust" href="web/Cargo.toml" data-bin="ratecard-web" data-wasm-opt="z" />"#,
+            r#"<script type="module">import init from './web.js'; await init({ module_or_path: './web_bg.wasm' });</script>"#,
+        );
+    std::fs::write(dist.join("index.html"), page).map_err(|e| e.to_string())?;
+    std::fs::copy(r.join("web/style.css"), dist.join("style.css")).map_err(|e| e.to_string())?;
+    let (raw, gz) = transfer_size(&dist)?;
+    println!(
+        "    calculator: {raw} bytes raw, {gz} bytes gzipped (budget {BUDGET_GZIP_BYTES}, goal {GOAL_GZIP_BYTES})"
+    );
+    if gz > BUDGET_GZIP_BYTES {
+        return Err(format!(
+            "the calculator's gzipped transfer is {gz} bytes, over the {BUDGET_GZIP_BYTES} budget"
+        ));
+    }
+    Ok(dist)
+}
+
+/// Raw and gzipped bytes of what a browser downloads: the wasm, the JS glue, the CSS, the page.
+pub fn transfer_size(dist: &Path) -> Result<(u64, u64), String> {
+    let (mut raw, mut gz) = (0, 0);
+    for f in ["web_bg.wasm", "web.js", "style.css", "index.html"] {
+        let p = dist.join(f);
+        raw += std::fs::metadata(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .len();
+        let out = Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(&p)
+            .output()
+            .map_err(|e| format!("gzip: {e}"))?;
+        gz += out.stdout.len() as u64;
+    }
+    Ok((raw, gz))
+}
+
+/// Runs the browser scenarios in headless Chromium, then checks what the page showed against
+/// the native engine.
+pub fn browser_tests(dist: &Path) -> Result<(usize, usize), String> {
+    let out = root().join("target/browser");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let mut c = Command::new("node");
+    c.arg(root().join("web/tests/browser.mjs"))
+        .env("RATECARD_DIST", dist)
+        .env("RATECARD_OUT", &out)
+        .env("RATECARD_NPM", tools_dir().join("npm"));
+    with_tools_path(&mut c);
+    step("browser tests (headless Chromium)", c)?;
+    // What the page showed, against the engine computed natively.
+    println!("==> browser results against the native engine");
+    let observed: serde_json::Value = read_json(&out.join("observed.json"))?;
+    let export: serde_json::Value = read_json(&out.join("export.json"))?;
+    let setup: ratecard_web::state::Setup = serde_json::from_value(export["setup"].clone())
+        .map_err(|e| format!("exported setup: {e}"))?;
+    let native = setup.compute();
+    let doc = native
+        .document
+        .as_ref()
+        .ok_or("the exported setup gives no document natively")?;
+    let shown = observed["scenario_total"]["gross"].as_str().unwrap_or("");
+    let expected = ratecard_web::i18n::money(doc.totals.gross, &setup.currency, setup.lang);
+    let mut failed = 0;
+    let mut check = |name: &str, ok: bool, detail: String| {
+        println!(
+            "    {} {name}{}",
+            if ok { "ok  " } else { "FAIL" },
+            if ok {
+                String::new()
+            } else {
+                format!(": {detail}")
+            }
+        );
+        if !ok {
+            failed += 1;
+        }
+    };
+    check(
+        "page total equals the native engine's",
+        shown == expected,
+        format!("page {shown:?}, native {expected:?}"),
+    );
+    let native_estimate = serde_json::to_value(&native.estimate).map_err(|e| e.to_string())?;
+    let same = ratecard::canonical::to_string(&export["estimate"]).ok()
+        == ratecard::canonical::to_string(&native_estimate).ok();
+    check(
+        "exported estimate JSON equals the native engine's, byte for byte",
+        same,
+        "the canonical JSON differs".into(),
+    );
+    let request: ratecard::EstimateRequest = serde_json::from_value(export["request"].clone())
+        .map_err(|e| format!("exported request: {e}"))?;
+    let book = ratecard_web::state::book(export["catalog"].as_str().unwrap_or(""))
+        .map_err(|e| e.to_string())?;
+    let again = ratecard::estimate(&book, &request).map_err(|e| e.to_string())?;
+    check(
+        "the exported request re-estimated natively gives the exported result",
+        ratecard::canonical::to_string(&again).ok()
+            == ratecard::canonical::to_string(&export["estimate"]).ok(),
+        "re-estimating the exported request gives another result".into(),
+    );
+    if failed > 0 {
+        return Err(format!(
+            "{failed} browser result(s) differ from the native engine"
+        ));
+    }
+    let browser: serde_json::Value = read_json(&out.join("summary.json"))?;
+    let passed = browser["passed"].as_u64().unwrap_or(0) as usize + 3;
+    Ok((passed, 0))
+}
+
+fn read_json(p: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Builds the calculator and serves `dist/` on 127.0.0.1:8080 (or `$RATECARD_ADDR`).
+pub fn serve() -> Result<(), String> {
+    let dist = build_web()?;
+    let addr = std::env::var("RATECARD_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let listener =
+        std::net::TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    println!("\nThe calculator is at http://{addr}/  (Ctrl-C stops it)");
+    println!("The invoicing API is not built yet: today `serve` serves the calculator only.");
+    let started = Instant::now();
+    for stream in listener.incoming().flatten() {
+        let _ = serve_one(stream, &dist);
+        let _ = started;
+    }
+    Ok(())
+}
+
+/// A minimal static file server for `dist/` (GET only, no directory listing).
+fn serve_one(mut s: std::net::TcpStream, dist: &Path) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf)?;
+    let req = String::from_utf8_lossy(&buf[..n]);
+    let path = req
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("/");
+    let name = if path == "/" {
+        "index.html"
+    } else {
+        path.trim_start_matches('/')
+    };
+    let file = dist.join(name);
+    let inside = !name.contains("..") && file.is_file();
+    let (status, body, mime) = if inside {
+        let mime = match file.extension().and_then(|e| e.to_str()) {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js") => "text/javascript",
+            Some("wasm") => "application/wasm",
+            Some("css") => "text/css",
+            _ => "application/octet-stream",
+        };
+        ("200 OK", std::fs::read(&file)?, mime)
+    } else {
+        ("404 Not Found", b"not found".to_vec(), "text/plain")
+    };
+    write!(
+        s,
+        "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(&body)
+}
