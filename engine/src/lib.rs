@@ -30,6 +30,8 @@ pub mod event;
 pub mod export;
 pub mod fx;
 pub mod granularity;
+#[cfg(feature = "wasm")]
+pub mod js;
 pub mod meter;
 pub mod models;
 pub mod money;

@@ -149,9 +149,10 @@ fn test() -> Result<(), String> {
         "conformance cases on wasm32 (Node), byte-identical to native",
         c,
     )?;
+    let (jp, jf) = web::js_api_tests()?;
     let dist = web::build_web()?;
     let (bp, bf) = web::browser_tests(&dist)?;
-    let (passed, failed) = (passed + wp + bp, failed + wf + bf);
+    let (passed, failed) = (passed + wp + jp + bp, failed + wf + jf + bf);
     println!(
         "==> all checks passed in {:.0} s",
         t.elapsed().as_secs_f64()

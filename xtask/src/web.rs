@@ -10,6 +10,7 @@ use crate::{cargo, root, step};
 const WASM_BINDGEN: &str = "0.2.130";
 const BINARYEN: &str = "132.0.0";
 const PLAYWRIGHT: &str = "1.65.1";
+const TYPESCRIPT: &str = "5";
 /// The gzipped transfer of a release build (wasm + JS + CSS + page) may not exceed this. The
 /// goal is 300 KB; the build measures about 360 KB today (see BENCHMARKS.md), so this guards
 /// against growth while the size is brought down.
@@ -62,17 +63,19 @@ pub fn ensure_tools() -> Result<(), String> {
         .arg(&t);
         step("install wasm-bindgen-cli (about 4 minutes, once)", c)?;
     }
-    if !version_of("wasm-opt").contains("version_132")
-        || !t.join("npm/node_modules/playwright-core").exists()
-    {
+    let npm_ok = ["playwright-core", "typescript"]
+        .iter()
+        .all(|m| t.join("npm/node_modules").join(m).exists());
+    if !version_of("wasm-opt").contains("version_132") || !npm_ok {
         std::fs::create_dir_all(t.join("npm")).map_err(|e| e.to_string())?;
         let mut c = Command::new("npm");
         c.args(["install", "--no-audit", "--no-fund", "--prefix"])
             .arg(t.join("npm"))
             .arg(format!("binaryen@{BINARYEN}"))
-            .arg(format!("playwright-core@{PLAYWRIGHT}"));
+            .arg(format!("playwright-core@{PLAYWRIGHT}"))
+            .arg(format!("typescript@{TYPESCRIPT}"));
         step(
-            "install binaryen (wasm-opt) and playwright-core with npm",
+            "install binaryen (wasm-opt), playwright-core and typescript with npm",
             c,
         )?;
     }
@@ -306,4 +309,54 @@ fn serve_one(mut s: std::net::TcpStream, dist: &Path) -> std::io::Result<()> {
         body.len()
     )?;
     s.write_all(&body)
+}
+
+/// The engine's JavaScript API: built with `--features wasm` for Node, its functions tested
+/// against the native outputs, and its TypeScript declarations type-checked.
+pub fn js_api_tests() -> Result<(usize, usize), String> {
+    let r = root();
+    let out = r.join("target/js-api");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut c = cargo();
+    c.args([
+        "build",
+        "-p",
+        "ratecard",
+        "--lib",
+        "--release",
+        "--features",
+        "wasm",
+        "--target",
+        crate::WASM_TARGET,
+    ]);
+    step("engine JS API build (wasm32, --features wasm)", c)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| r.join("target"));
+    let mut c = Command::new("wasm-bindgen");
+    c.args(["--target", "nodejs", "--out-name", "ratecard", "--out-dir"])
+        .arg(&out)
+        .arg(target.join("wasm32-unknown-unknown/release/ratecard.wasm"));
+    with_tools_path(&mut c);
+    step("wasm-bindgen (Node, with TypeScript declarations)", c)?;
+    let mut c = Command::new("node");
+    c.arg(r.join("engine/js/test.mjs")).arg(&out);
+    step("JS API against the native outputs", c)?;
+    std::fs::copy(r.join("engine/js/types-test.ts"), out.join("types-test.ts"))
+        .map_err(|e| e.to_string())?;
+    let mut c = Command::new("tsc");
+    c.args([
+        "--strict",
+        "--noEmit",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2020",
+    ])
+    .arg(out.join("types-test.ts"));
+    with_tools_path(&mut c);
+    step("TypeScript declarations type-check (tsc --strict)", c)?;
+    Ok((6, 0))
 }
