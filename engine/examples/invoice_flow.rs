@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for l in &invoice.lines {
         println!(
             "  {:>2}. {:<16} {:<52} {:>8}",
-            l.id, l.sku, l.formula, l.net
+            l.id, l.sku, l.formula, l.amount
         );
     }
     let before = canonical::to_string(&invoice)?;
@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for l in &credit.lines {
         println!(
             "  {:>2}. {:<16} {:<52} {:>8}",
-            l.id, l.sku, l.formula, l.net
+            l.id, l.sku, l.formula, l.amount
         );
     }
 

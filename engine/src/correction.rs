@@ -112,8 +112,8 @@ pub fn correct(
     let (mut down, mut up) = (Vec::new(), Vec::new());
     for k in keys {
         let (o, n) = (old.get(k), new.get(k));
-        let old_net = o.map_or(Decimal::ZERO, |l| l.net);
-        let new_net = n.map_or(Decimal::ZERO, |l| l.net);
+        let old_net = o.map_or(Decimal::ZERO, |l| l.amount);
+        let new_net = n.map_or(Decimal::ZERO, |l| l.amount);
         let delta = new_net - old_net;
         if delta.is_zero() {
             continue;
@@ -127,7 +127,7 @@ pub fn correct(
             rated: (n.map_or(Decimal::ZERO, |l| l.rated) - o.map_or(Decimal::ZERO, |l| l.rated))
                 .abs(),
             reductions: Decimal::ZERO,
-            net: delta.abs(),
+            amount: delta.abs(),
             formula: format!(
                 "{} -> {}",
                 o.map_or("nothing billed".to_string(), |l| l.formula.clone()),

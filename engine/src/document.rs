@@ -137,10 +137,11 @@ pub struct DocumentLine {
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
     pub reductions: Decimal,
-    /// The line's net, in the document's currency, rounded.
+    /// The line's amount (net of reductions, excluding VAT), in the document's currency,
+    /// rounded: EN 16931 BT-131.
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
-    pub net: Decimal,
+    pub amount: Decimal,
     pub vat_category: VatCategory,
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
@@ -402,7 +403,7 @@ pub fn build(
             divisor: l.divisor,
             rated: l.amount,
             reductions: (l.amount - after).normalize(),
-            net: money::round(after * rate, &currency, request.rounding),
+            amount: money::round(after * rate, &currency, request.rounding),
             vat_category: treatment.category,
             vat_rate: treatment.rate,
             formula: l.formula.clone(),
@@ -468,7 +469,7 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
     let zero = money::round(Decimal::ZERO, &doc.currency, RoundingMode::HalfUp);
     let mut groups: BTreeMap<(VatCategory, Decimal), Decimal> = BTreeMap::new();
     for l in &doc.lines {
-        *groups.entry((l.vat_category, l.vat_rate)).or_insert(zero) += l.net;
+        *groups.entry((l.vat_category, l.vat_rate)).or_insert(zero) += l.amount;
     }
     doc.vat = groups
         .into_iter()
@@ -483,7 +484,7 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
             ),
         })
         .collect();
-    let net = doc.lines.iter().fold(zero, |a, l| a + l.net);
+    let net = doc.lines.iter().fold(zero, |a, l| a + l.amount);
     let tax = doc.vat.iter().fold(zero, |a, v| a + v.tax);
     let tax_eur = doc
         .fx
@@ -501,7 +502,7 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
 /// Every document balances: the VAT breakdown covers every net, and net + tax = gross, to the
 /// cent. A failure here is a bug, reported rather than shipped.
 pub fn check_balance(doc: &Document) -> Result<()> {
-    let nets: Decimal = doc.lines.iter().map(|l| l.net).sum();
+    let nets: Decimal = doc.lines.iter().map(|l| l.amount).sum();
     let taxable: Decimal = doc.vat.iter().map(|v| v.taxable).sum();
     let tax: Decimal = doc.vat.iter().map(|v| v.tax).sum();
     let t = &doc.totals;
@@ -509,7 +510,7 @@ pub fn check_balance(doc: &Document) -> Result<()> {
     let no_negative = doc
         .lines
         .iter()
-        .all(|l| !l.net.is_sign_negative() || l.net.is_zero());
+        .all(|l| !l.amount.is_sign_negative() || l.amount.is_zero());
     debug_assert!(balanced && no_negative, "document does not balance: {t:?}");
     if balanced && no_negative {
         Ok(())

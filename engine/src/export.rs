@@ -71,7 +71,7 @@ pub fn csv(doc: &Document) -> Result<String> {
             &l.unit_price.to_string(),
             &l.price_unit,
             &l.divisor.to_string(),
-            &l.net.to_string(),
+            &l.amount.to_string(),
             &doc.currency,
             l.vat_category.code(),
             &l.vat_rate.to_string(),
@@ -314,7 +314,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
         let _ = writeln!(
             x,
             "    <cbc:LineExtensionAmount {}</cbc:LineExtensionAmount>",
-            amt(l.net)
+            amt(l.amount)
         );
         let _ = writeln!(
             x,

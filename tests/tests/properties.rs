@@ -210,6 +210,6 @@ proptest! {
         let doc = document::build(&request, &rating, &book, &ratecard::vat::VatTable::builtin(), Fx::Rates(&fx)).expect("document");
         prop_assert!(document::check_balance(&doc).is_ok());
         prop_assert_eq!(doc.totals.net + doc.totals.tax, doc.totals.gross);
-        prop_assert!(doc.lines.iter().all(|l| !l.net.is_sign_negative()));
+        prop_assert!(doc.lines.iter().all(|l| !l.amount.is_sign_negative()));
     }
 }

@@ -162,29 +162,30 @@ fn test() -> Result<(), String> {
 }
 
 fn bench() -> Result<(), String> {
+    pipeline_bench()?;
+    web::bench()
+}
+
+/// The median of a criterion benchmark, in nanoseconds.
+pub(crate) fn criterion_median(group: &str, id: &str) -> Result<f64, String> {
+    let path = root()
+        .join("target/criterion")
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    v["median"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| format!("{}: no median", path.display()))
+}
+
+fn pipeline_bench() -> Result<(), String> {
     let mut c = cargo();
     c.args(["bench", "-p", "ratecard", "--bench", "pipeline"]);
     step("pipeline benchmark (1,000,000 events)", c)?;
-    let dir = root().join("target/criterion/pipeline");
-    let median = |id: &str| -> Result<f64, String> {
-        let path = dir.join(id).join("new/estimates.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        // The file is criterion's own JSON; the median's point estimate is in nanoseconds.
-        let key = "\"median\":{\"confidence_interval\":";
-        let at = text.find(key).ok_or("no median in estimates.json")?;
-        let rest = &text[at..];
-        let p = rest
-            .find("\"point_estimate\":")
-            .ok_or("no point estimate")?
-            + "\"point_estimate\":".len();
-        let num: String = rest[p..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '-')
-            .collect();
-        num.parse::<f64>()
-            .map_err(|e| format!("median of {id}: {e}"))
-    };
+    let median = |id: &str| criterion_median("pipeline", id);
     let events = 1_000_000f64;
     let parse = median("parse_only")?;
     let full = median("parse_meter_rate")?;

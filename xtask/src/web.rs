@@ -247,7 +247,7 @@ pub fn browser_tests(dist: &Path) -> Result<(usize, usize), String> {
         ));
     }
     let browser: serde_json::Value = read_json(&out.join("summary.json"))?;
-    let passed = browser["passed"].as_u64().unwrap_or(0) as usize + 3;
+    let passed = browser["passed"].as_u64().unwrap_or(0) as usize + 4;
     Ok((passed, 0))
 }
 
@@ -315,6 +315,33 @@ fn serve_one(mut s: std::net::TcpStream, dist: &Path) -> std::io::Result<()> {
 /// against the native outputs, and its TypeScript declarations type-checked.
 pub fn js_api_tests() -> Result<(usize, usize), String> {
     let r = root();
+    let out = build_js_api()?;
+    let mut c = Command::new("node");
+    c.arg(r.join("engine/js/test.mjs")).arg(&out);
+    step("JS API against the native outputs", c)?;
+    std::fs::copy(r.join("engine/js/types-test.ts"), out.join("types-test.ts"))
+        .map_err(|e| e.to_string())?;
+    let mut c = Command::new("tsc");
+    c.args([
+        "--strict",
+        "--noEmit",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2020",
+    ])
+    .arg(out.join("types-test.ts"));
+    with_tools_path(&mut c);
+    step("TypeScript declarations type-check (tsc --strict)", c)?;
+    // Five checks in the Node script, and the type-check.
+    Ok((6, 0))
+}
+
+/// Builds the engine's JS API for Node into `target/js-api`.
+pub fn build_js_api() -> Result<PathBuf, String> {
+    let r = root();
     let out = r.join("target/js-api");
     let _ = std::fs::remove_dir_all(&out);
     let mut c = cargo();
@@ -339,24 +366,56 @@ pub fn js_api_tests() -> Result<(usize, usize), String> {
         .arg(target.join("wasm32-unknown-unknown/release/ratecard.wasm"));
     with_tools_path(&mut c);
     step("wasm-bindgen (Node, with TypeScript declarations)", c)?;
+    Ok(out)
+}
+
+/// The calculator's figures for BENCHMARKS.md: transfer size, first total, 200-line recompute,
+/// and the engine in wasm against native on the 200-line estimate.
+pub fn bench() -> Result<(), String> {
+    let r = root();
+    let mut c = cargo();
+    c.args(["bench", "-p", "ratecard", "--bench", "estimate"]);
+    step("200-line estimate, native (criterion)", c)?;
+    let native = crate::criterion_median("estimate", "200_lines")?;
+    let native_js = crate::criterion_median("estimate", "js_equivalent")?;
+    let out = build_js_api()?;
     let mut c = Command::new("node");
-    c.arg(r.join("engine/js/test.mjs")).arg(&out);
-    step("JS API against the native outputs", c)?;
-    std::fs::copy(r.join("engine/js/types-test.ts"), out.join("types-test.ts"))
-        .map_err(|e| e.to_string())?;
-    let mut c = Command::new("tsc");
-    c.args([
-        "--strict",
-        "--noEmit",
-        "--module",
-        "nodenext",
-        "--moduleResolution",
-        "nodenext",
-        "--target",
-        "es2020",
-    ])
-    .arg(out.join("types-test.ts"));
+    c.arg(r.join("engine/js/bench.mjs")).arg(&out);
+    let o = c.output().map_err(|e| e.to_string())?;
+    let wasm: serde_json::Value =
+        serde_json::from_slice(&o.stdout).map_err(|e| format!("JS API bench: {e}"))?;
+    let wasm_ms = wasm["median_ms"]
+        .as_f64()
+        .ok_or("JS API bench: no median")?;
+    let dist = build_web()?;
+    let (raw, gz) = transfer_size(&dist)?;
+    let mut c = Command::new("node");
+    c.arg(r.join("web/tests/bench.mjs"))
+        .env("RATECARD_DIST", &dist)
+        .env("RATECARD_NPM", tools_dir().join("npm"))
+        .env("RATECARD_ROOT", &r);
     with_tools_path(&mut c);
-    step("TypeScript declarations type-check (tsc --strict)", c)?;
-    Ok((6, 0))
+    let o = c.output().map_err(|e| e.to_string())?;
+    let page: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .map_err(|e| format!("browser bench: {e}: {}", String::from_utf8_lossy(&o.stderr)))?;
+    let first = page["first_total_median_ms"].as_f64().unwrap_or(0.0);
+    let recompute = page["recompute_200_median_ms"].as_f64().unwrap_or(0.0);
+    let table = format!(
+        "| figure | measured | goal |\n|---|---|---|\n\
+         | gzipped transfer of a release build (wasm + JS + CSS + page) | {:.1} KB ({:.1} KB raw) | 300 KB |\n\
+         | navigation to the first total rendered, headless Chromium on localhost (median of 10 loads) | {first:.0} ms | |\n\
+         | one edit on a 200-line setup until the new total is on screen (median of 10) | {recompute:.1} ms | |\n\
+         | 200-line estimate, native engine (criterion, opt-level 3) | {:.2} ms | |\n\
+         | the same as one JS API call (parse catalogs and request, estimate, result to JSON), native | {:.2} ms | |\n\
+         | that JS API call in wasm under Node (release profile, opt-level z; median of 30) | {wasm_ms:.2} ms | |\n\n\
+         **wasm / native: {:.2}x** for the same work. Machine: {}.\n",
+        gz as f64 / 1024.0,
+        raw as f64 / 1024.0,
+        native / 1e6,
+        native_js / 1e6,
+        wasm_ms / (native_js / 1e6),
+        crate::machine(),
+    );
+    println!("\n{table}");
+    crate::write_section("calculator", &table)
 }

@@ -1,0 +1,345 @@
+//! `ratecard`: the engine natively, from the command line.
+//!
+//! ```text
+//! ratecard estimate REQUEST.json [--catalog FILE]...
+//! ratecard invoice --catalog FILE... --events FILE --customer FILE --period YYYY-MM
+//!                  [--seller FILE] [--fx FILE] [--issue-date YYYY-MM-DD]
+//!                  [--format json|table|csv] [--rejects FILE]
+//! ratecard catalog validate FILE...
+//! ```
+//! Exit codes: 0 success; 1 an error (printed on stderr); 3 `invoice` made a draft but some
+//! events were rejected (each printed on stderr, and written to `--rejects`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ratecard::document::{self, DocumentKind, DocumentRequest, Fx};
+use ratecard::fx::FxRates;
+use ratecard::party::{Customer, Seller};
+use ratecard::vat::VatTable;
+use ratecard::{Catalog, EstimateRequest, Period, PriceBook, canonical, event, export};
+
+#[derive(Parser)]
+#[command(
+    name = "ratecard",
+    version,
+    about = "The ratecard engine: estimates and invoices from the command line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prices an estimate request and prints the estimate's canonical JSON: the same bytes the
+    /// calculator computes in wasm. REQUEST is an estimate request, or a file exported by the
+    /// calculator (its `request` is used, with its `catalog` when no --catalog is given).
+    Estimate {
+        request: PathBuf,
+        /// Catalog versions (JSON files) of one price list; a name of a sample catalog
+        /// (`stratus`, `nimbus`) also works.
+        #[arg(long = "catalog")]
+        catalogs: Vec<String>,
+    },
+    /// Makes a draft invoice from usage events (JSON or JSON Lines), offline.
+    Invoice {
+        #[arg(long = "catalog", required = true)]
+        catalogs: Vec<String>,
+        #[arg(long)]
+        events: PathBuf,
+        /// The customer (JSON: name, country, kind, vat_number, address).
+        #[arg(long)]
+        customer: PathBuf,
+        /// The billing period: YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// The seller (JSON); the sample seller when absent.
+        #[arg(long)]
+        seller: Option<PathBuf>,
+        /// ECB rates (daily XML or history CSV); the sample rates when absent.
+        #[arg(long)]
+        fx: Option<PathBuf>,
+        /// The currency of the invoice (the catalog's when absent).
+        #[arg(long)]
+        currency: Option<String>,
+        /// YYYY-MM-DD; the day after the period when absent.
+        #[arg(long = "issue-date")]
+        issue_date: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        /// Write the rejected events here, one JSON object per line.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
+    /// Catalog commands.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Checks catalog files; prints each one's id, version and products, or its first error.
+    Validate { files: Vec<PathBuf> },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Table,
+    Csv,
+}
+
+const SAMPLES: &[(&str, &[&str])] = &[
+    (
+        "stratus",
+        &[
+            include_str!("../../catalog/stratus-2026-01.json"),
+            include_str!("../../catalog/stratus-2026-03.json"),
+        ],
+    ),
+    (
+        "nimbus",
+        &[include_str!("../../catalog/nimbus-2026-01.json")],
+    ),
+];
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A price book from files, or from the name of a sample catalog.
+fn book(catalogs: &[String]) -> Result<PriceBook, String> {
+    let mut versions = Vec::new();
+    for c in catalogs {
+        match SAMPLES.iter().find(|(name, _)| name == c) {
+            Some((_, texts)) => {
+                for t in *texts {
+                    versions.push(Catalog::from_json(t).map_err(|e| e.to_string())?);
+                }
+            }
+            None => versions
+                .push(Catalog::from_json(&read(Path::new(c))?).map_err(|e| format!("{c}: {e}"))?),
+        }
+    }
+    PriceBook::new(versions).map_err(|e| e.to_string())
+}
+
+fn estimate(request: &Path, catalogs: &[String]) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(&read(request)?).map_err(|e| format!("{}: {e}", request.display()))?;
+    // A calculator export carries the request and the catalog's name.
+    let (req, named) = match value.get("request") {
+        Some(r) => (
+            r.clone(),
+            value
+                .get("catalog")
+                .and_then(|c| c.as_str())
+                .map(String::from),
+        ),
+        None => (value, None),
+    };
+    let req: EstimateRequest = serde_json::from_value(req)
+        .map_err(|e| format!("{}: estimate request: {e}", request.display()))?;
+    let catalogs = match (catalogs.is_empty(), named) {
+        (false, _) => catalogs.to_vec(),
+        (true, Some(n)) => vec![n],
+        (true, None) => return Err("give --catalog (a file, or a sample: stratus, nimbus)".into()),
+    };
+    let result = ratecard::estimate(&book(&catalogs)?, &req).map_err(|e| e.to_string())?;
+    canonical::to_string(&result).map_err(|e| e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn invoice(
+    catalogs: &[String],
+    events: &Path,
+    customer: &Path,
+    period: &str,
+    seller: Option<&Path>,
+    fx: Option<&Path>,
+    currency: Option<String>,
+    issue_date: Option<&str>,
+    format: Format,
+    rejects_to: Option<&Path>,
+) -> Result<(String, usize), String> {
+    let book = book(catalogs)?;
+    let period = Period::parse(period).map_err(|e| e.to_string())?;
+    let parsed = event::parse(&read(events)?);
+    let mut metered = ratecard::meter(&book, period, &parsed.events).map_err(|e| e.to_string())?;
+    metered.rejects.extend(parsed.rejects);
+    metered.rejects.sort();
+    let rating = ratecard::rate(&book, &metered).map_err(|e| e.to_string())?;
+    for r in &rating.rejects {
+        eprintln!("rejected: {r}");
+    }
+    if let Some(p) = rejects_to {
+        let lines: String = rating
+            .rejects
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default() + "\n")
+            .collect();
+        std::fs::write(p, lines).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let buyer: Customer = serde_json::from_str(&read(customer)?)
+        .map_err(|e| format!("{}: {e}", customer.display()))?;
+    let seller: Seller = match seller {
+        Some(p) => serde_json::from_str(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => serde_json::from_str(
+            r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045","siren":"303265045"}"#,
+        )
+        .map_err(|e| e.to_string())?,
+    };
+    let rates = match fx {
+        Some(p) => {
+            let text = read(p)?;
+            let source = format!("ECB euro reference rates ({})", p.display());
+            if text.trim_start().starts_with('<') {
+                FxRates::from_ecb_xml(&text, &source)
+            } else {
+                FxRates::from_ecb_csv(&text, &source)
+            }
+        }
+        None => FxRates::sample(),
+    }
+    .map_err(|e| e.to_string())?;
+    let issue_date = match issue_date {
+        Some(d) => d.parse().map_err(|e| format!("--issue-date {d}: {e}"))?,
+        None => period.end.date_naive(),
+    };
+    let request = DocumentRequest {
+        kind: DocumentKind::DraftInvoice,
+        number: None,
+        issue_date,
+        valid_until: None,
+        seller,
+        buyer,
+        currency,
+        rounding: Default::default(),
+        adjustments: Default::default(),
+        notes: None,
+        references: None,
+    };
+    let doc = document::build(
+        &request,
+        &rating,
+        &book,
+        &VatTable::builtin(),
+        Fx::Rates(&rates),
+    )
+    .map_err(|e| e.to_string())?;
+    let text = match format {
+        Format::Json => canonical::to_string_pretty(&doc).map_err(|e| e.to_string())?,
+        Format::Csv => export::csv(&doc).map_err(|e| e.to_string())?,
+        Format::Table => table(&doc),
+    };
+    Ok((text, rating.rejects.len()))
+}
+
+fn table(doc: &ratecard::document::Document) -> String {
+    let mut out = format!(
+        "{} for {} ({}), {}\n\n",
+        doc.kind.name(),
+        doc.buyer.name,
+        doc.buyer.country,
+        doc.supply_period.label()
+    );
+    for l in &doc.lines {
+        out.push_str(&format!(
+            "{:>3}  {:<18} {:<24} {:<58} {:>12}\n",
+            l.id,
+            l.sku,
+            l.resource.as_deref().unwrap_or("-"),
+            l.formula,
+            l.amount
+        ));
+    }
+    out.push_str(&format!("\n{:>118} {}\n", doc.totals.net, "net"));
+    for v in &doc.vat {
+        out.push_str(&format!(
+            "{:>118} VAT {} % ({:?})\n",
+            v.tax, v.rate, v.category
+        ));
+    }
+    out.push_str(&format!(
+        "{:>118} gross {}\n",
+        doc.totals.gross, doc.currency
+    ));
+    for m in &doc.mentions {
+        out.push_str(&format!("{m}\n"));
+    }
+    out
+}
+
+fn validate(files: &[PathBuf]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut bad = Vec::new();
+    for f in files {
+        match read(f).and_then(|t| Catalog::from_json(&t).map_err(|e| e.to_string())) {
+            Ok(c) => out.push_str(&format!(
+                "ok  {}: {} ({} products, {}, hours per month {:?})\n",
+                f.display(),
+                c.reference(),
+                c.products.len(),
+                c.currency,
+                c.hours_per_month
+            )),
+            Err(e) => bad.push(format!("{}: {e}", f.display())),
+        }
+    }
+    if bad.is_empty() {
+        Ok(out)
+    } else {
+        Err(format!("{out}{}", bad.join("\n")))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Estimate { request, catalogs } => estimate(request, catalogs).map(|t| (t, 0)),
+        Command::Invoice {
+            catalogs,
+            events,
+            customer,
+            period,
+            seller,
+            fx,
+            currency,
+            issue_date,
+            format,
+            rejects,
+        } => invoice(
+            catalogs,
+            events,
+            customer,
+            period,
+            seller.as_deref(),
+            fx.as_deref(),
+            currency.clone(),
+            issue_date.as_deref(),
+            *format,
+            rejects.as_deref(),
+        ),
+        Command::Catalog {
+            command: CatalogCommand::Validate { files },
+        } => validate(files).map(|t| (t, 0)),
+    };
+    match result {
+        Ok((text, rejected)) => {
+            println!("{}", text.trim_end());
+            if rejected > 0 {
+                eprintln!("{rejected} event(s) rejected");
+                return ExitCode::from(3);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ratecard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The `ratecard` command, run as a user would: its output, its errors and its exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ratecard-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ratecard"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run ratecard")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+const REQUEST: &str = r#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2,"plan":"monthly","uptime":{"percent":"50"}},{"sku":"classic-volume","gb":"250"}]}"#;
+
+#[test]
+fn estimate_prints_the_engines_canonical_json() {
+    let d = dir("estimate");
+    let f = d.join("request.json");
+    std::fs::write(&f, REQUEST).unwrap();
+    let out = run(&[
+        "estimate",
+        f.to_str().unwrap(),
+        "--catalog",
+        "../catalog/stratus-2026-01.json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let book = ratecard::PriceBook::single(
+        ratecard::Catalog::from_json(include_str!("../../catalog/stratus-2026-01.json")).unwrap(),
+    );
+    let expected = ratecard::estimate(&book, &serde_json::from_str(REQUEST).unwrap()).unwrap();
+    assert_eq!(
+        text(&out.stdout).trim_end(),
+        ratecard::canonical::to_string(&expected).unwrap()
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"], "90.33"); // 2 x 40.00 (monthly plan) + 10.33 (744 x 250 x 0.04 / 720)
+}
+
+#[test]
+fn estimate_accepts_a_calculator_export() {
+    let d = dir("export");
+    let f = d.join("estimate.json");
+    std::fs::write(
+        &f,
+        format!(r#"{{"catalog":"stratus","request":{REQUEST},"setup":{{}},"estimate":null}}"#),
+    )
+    .unwrap();
+    let out = run(&["estimate", f.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["catalog"], "stratus");
+    assert_eq!(v["total"], "90.33");
+}
+
+#[test]
+fn estimate_errors_name_the_field() {
+    let d = dir("estimate-error");
+    let f = d.join("request.json");
+    std::fs::write(
+        &f,
+        r#"{"month":"2026-01","region":"gra","items":[{"sku":"b9-99"}]}"#,
+    )
+    .unwrap();
+    let out = run(&["estimate", f.to_str().unwrap(), "--catalog", "stratus"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "ratecard: estimate request: items[0].sku: unknown sku `b9-99` in catalog `stratus`"
+    );
+}
+
+const EVENTS: &str = r#"{"id":"g1","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T09:40:00Z"}
+{"id":"g2","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-12T16:30:00Z"}
+{"id":"g3","account":"acme","resource":"vol-a","sku":"classic-volume","region":"gra","kind":"start","at":"2026-01-08T10:00:00Z","quantity":"250"}
+{"id":"g4","account":"acme","resource":"vol-a","sku":"classic-volume","region":"gra","kind":"delete","at":"2026-01-12T16:30:00Z"}
+"#;
+
+fn invoice_files(name: &str, events: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let d = dir(name);
+    let (e, c) = (d.join("events.jsonl"), d.join("customer.json"));
+    std::fs::write(&e, events).unwrap();
+    std::fs::write(
+        &c,
+        r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    )
+    .unwrap();
+    (d, e, c)
+}
+
+#[test]
+fn invoice_from_files() {
+    let (_, e, c) = invoice_files("invoice", EVENTS);
+    let out = run(&[
+        "invoice",
+        "--catalog",
+        "stratus",
+        "--events",
+        e.to_str().unwrap(),
+        "--customer",
+        c.to_str().unwrap(),
+        "--period",
+        "2026-01",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            v["totals"]["net"].as_str(),
+            v["totals"]["tax"].as_str(),
+            v["totals"]["gross"].as_str()
+        ),
+        (Some("23.63"), Some("4.73"), Some("28.36"))
+    );
+    assert_eq!(v["kind"], "draft_invoice");
+    assert_eq!(v["issue_date"], "2026-02-01");
+    let csv = run(&[
+        "invoice",
+        "--catalog",
+        "stratus",
+        "--events",
+        e.to_str().unwrap(),
+        "--customer",
+        c.to_str().unwrap(),
+        "--period",
+        "2026-01",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        text(&csv.stdout).starts_with("document,kind,issue_date,line,"),
+        "{}",
+        text(&csv.stdout)
+    );
+    let table = run(&[
+        "invoice",
+        "--catalog",
+        "stratus",
+        "--events",
+        e.to_str().unwrap(),
+        "--customer",
+        c.to_str().unwrap(),
+        "--period",
+        "2026-01",
+        "--format",
+        "table",
+    ]);
+    let t = text(&table.stdout);
+    assert!(
+        t.contains("200 started hours x 0.111 EUR") && t.contains("28.36 gross EUR"),
+        "{t}"
+    );
+}
+
+#[test]
+fn rejected_events_go_to_stderr_and_the_rejects_file_and_set_the_exit_code() {
+    let events = format!(
+        "{EVENTS}{}\n",
+        r#"{"id":"bad","account":"acme","resource":"x","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-05T10:00:00"}"#
+    );
+    let (d, e, c) = invoice_files("rejects", &events);
+    let rejects = d.join("rejects.jsonl");
+    let out = run(&[
+        "invoice",
+        "--catalog",
+        "stratus",
+        "--events",
+        e.to_str().unwrap(),
+        "--customer",
+        c.to_str().unwrap(),
+        "--period",
+        "2026-01",
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "rejected: line 5: event `bad`: at: timestamp `2026-01-05T10:00:00` has no UTC offset"
+        ),
+        "{err}"
+    );
+    let kept = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(kept.lines().count(), 1);
+    assert!(kept.contains(r#""id":"bad""#));
+    // The draft is still made from the good events.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["totals"]["gross"], "28.36");
+}
+
+#[test]
+fn catalog_validate() {
+    let ok = run(&[
+        "catalog",
+        "validate",
+        "../catalog/stratus-2026-01.json",
+        "../catalog/nimbus-2026-01.json",
+    ]);
+    assert!(ok.status.success());
+    assert!(
+        text(&ok.stdout).contains("stratus@2026-01 (13 products, EUR"),
+        "{}",
+        text(&ok.stdout)
+    );
+    let d = dir("validate");
+    let bad = d.join("bad.json");
+    let mut c: serde_json::Value =
+        serde_json::from_str(include_str!("../../catalog/stratus-2026-01.json")).unwrap();
+    c["products"][0]["prices"]["gra"]["unit_price"] = serde_json::json!("-1");
+    std::fs::write(&bad, c.to_string()).unwrap();
+    let out = run(&["catalog", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "catalog stratus@2026-01: products[0].prices.gra.unit_price: must not be negative"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
