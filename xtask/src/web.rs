@@ -202,8 +202,9 @@ pub fn browser_tests(dist: &Path) -> Result<(usize, usize), String> {
         .ok_or("the exported setup gives no document natively")?;
     let shown = observed["scenario_total"]["gross"].as_str().unwrap_or("");
     let expected = ratecard_web::i18n::money(doc.totals.gross, &setup.currency, setup.lang);
-    let mut failed = 0;
+    let (mut failed, mut ran) = (0, 0);
     let mut check = |name: &str, ok: bool, detail: String| {
+        ran += 1;
         println!(
             "    {} {name}{}",
             if ok { "ok  " } else { "FAIL" },
@@ -241,13 +242,31 @@ pub fn browser_tests(dist: &Path) -> Result<(usize, usize), String> {
             == ratecard::canonical::to_string(&export["estimate"]).ok(),
         "re-estimating the exported request gives another result".into(),
     );
+    let mut c = cargo();
+    c.args(["run", "--quiet", "-p", "ratecard-server", "--", "estimate"])
+        .arg(out.join("export.json"));
+    let o = c.output().map_err(|e| format!("ratecard estimate: {e}"))?;
+    let cli = String::from_utf8_lossy(&o.stdout).trim_end().to_string();
+    check(
+        "`ratecard estimate` accepts the exported JSON and prints the browser's result",
+        o.status.success()
+            && ratecard::canonical::to_string(&export["estimate"])
+                .ok()
+                .as_deref()
+                == Some(cli.as_str()),
+        format!(
+            "exit {:?}: {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    );
     if failed > 0 {
         return Err(format!(
             "{failed} browser result(s) differ from the native engine"
         ));
     }
     let browser: serde_json::Value = read_json(&out.join("summary.json"))?;
-    let passed = browser["passed"].as_u64().unwrap_or(0) as usize + 4;
+    let passed = browser["passed"].as_u64().unwrap_or(0) as usize + ran;
     Ok((passed, 0))
 }
 
@@ -316,9 +335,33 @@ fn serve_one(mut s: std::net::TcpStream, dist: &Path) -> std::io::Result<()> {
 pub fn js_api_tests() -> Result<(usize, usize), String> {
     let r = root();
     let out = build_js_api()?;
-    let mut c = Command::new("node");
-    c.arg(r.join("engine/js/test.mjs")).arg(&out);
-    step("JS API against the native outputs", c)?;
+    println!("==> JS API against the native outputs");
+    let o = Command::new("node")
+        .arg(r.join("engine/js/test.mjs"))
+        .arg(&out)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let report = String::from_utf8_lossy(&o.stdout).to_string();
+    print!("{report}");
+    let tally = report
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("js-api: "))
+        .unwrap_or("");
+    let count = |word: &str| {
+        tally
+            .split(", ")
+            .find_map(|p| p.strip_suffix(word))
+            .and_then(|n| n.trim().parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let (js_passed, js_failed) = (count(" passed"), count(" failed"));
+    if !o.status.success() || js_failed > 0 || js_passed == 0 {
+        return Err(format!(
+            "JS API: {js_passed} passed, {js_failed} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
     std::fs::copy(r.join("engine/js/types-test.ts"), out.join("types-test.ts"))
         .map_err(|e| e.to_string())?;
     let mut c = Command::new("tsc");
@@ -335,8 +378,8 @@ pub fn js_api_tests() -> Result<(usize, usize), String> {
     .arg(out.join("types-test.ts"));
     with_tools_path(&mut c);
     step("TypeScript declarations type-check (tsc --strict)", c)?;
-    // Five checks in the Node script, and the type-check.
-    Ok((6, 0))
+    // The Node script's checks, and the type-check.
+    Ok((js_passed + 1, 0))
 }
 
 /// Builds the engine's JS API for Node into `target/js-api`.
