@@ -315,26 +315,13 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         .filter(|(_, k)| **k)
         .map(|(e, _)| e)
     {
-        let Some(&product) = products.get(e.sku.as_str()) else {
-            rejects.push(Reject::of(
-                e,
-                "sku",
-                format!("unknown sku `{}` in catalog `{}`", e.sku, book.id()),
-            ));
-            continue;
+        let product = match check_with(book, products.get(e.sku.as_str()).copied(), e) {
+            Ok(p) => p,
+            Err(r) => {
+                rejects.push(r);
+                continue;
+            }
         };
-        if !product.prices.contains_key(&e.region) {
-            rejects.push(Reject::of(
-                e,
-                "region",
-                format!("sku `{}` is not sold in region `{}`", e.sku, e.region),
-            ));
-            continue;
-        }
-        if let Err(reason) = kind_allowed(&product.charge, e) {
-            rejects.push(Reject::of(e, "kind", reason));
-            continue;
-        }
         accepted += 1;
         let resource = if matches!(product.charge, Charge::Counter { .. }) {
             ""
@@ -391,6 +378,35 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         events: accepted,
         duplicates,
     })
+}
+
+/// Checks one event against the price book: its sku, its region and its kind. A service that
+/// stores events checks them with this, the rule metering applies.
+pub fn check(book: &PriceBook, e: &UsageEvent) -> std::result::Result<(), Reject> {
+    check_with(book, book.product(&e.sku), e).map(|_| ())
+}
+
+fn check_with<'a>(
+    book: &PriceBook,
+    product: Option<&'a crate::catalog::Product>,
+    e: &UsageEvent,
+) -> std::result::Result<&'a crate::catalog::Product, Reject> {
+    let Some(product) = product else {
+        return Err(Reject::of(
+            e,
+            "sku",
+            format!("unknown sku `{}` in catalog `{}`", e.sku, book.id()),
+        ));
+    };
+    if !product.prices.contains_key(&e.region) {
+        return Err(Reject::of(
+            e,
+            "region",
+            format!("sku `{}` is not sold in region `{}`", e.sku, e.region),
+        ));
+    }
+    kind_allowed(&product.charge, e).map_err(|reason| Reject::of(e, "kind", reason))?;
+    Ok(product)
 }
 
 /// Which event kinds a charge model takes.

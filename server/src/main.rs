@@ -6,6 +6,8 @@
 //!                  [--seller FILE] [--fx FILE] [--issue-date YYYY-MM-DD]
 //!                  [--format json|table|csv] [--rejects FILE]
 //! ratecard catalog validate FILE...
+//! ratecard serve [--addr HOST:PORT] [--db PATH] [--catalog FILE]... [--dist DIR] [--demo]
+//! ratecard audit verify [--db PATH]
 //! ```
 //! Exit codes: 0 success; 1 an error (printed on stderr); 3 `invoice` made a draft but some
 //! events were rejected (each printed on stderr, and written to `--rejects`).
@@ -19,6 +21,7 @@ use ratecard::fx::FxRates;
 use ratecard::party::{Customer, Seller};
 use ratecard::vat::VatTable;
 use ratecard::{Catalog, EstimateRequest, Period, PriceBook, canonical, event, export};
+use ratecard_server::{api, demo, ledger};
 
 #[derive(Parser)]
 #[command(
@@ -77,6 +80,40 @@ enum Command {
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
+    },
+    /// Serves the calculator and the JSON API, with the ledger in SQLite.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// The SQLite ledger (created and migrated when needed).
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: PathBuf,
+        /// The price list events are invoiced with (files, or `stratus` / `nimbus`).
+        #[arg(long = "catalog", default_values_t = vec!["stratus".to_string()])]
+        catalogs: Vec<String>,
+        /// The built calculator; `dist` when it exists.
+        #[arg(long)]
+        dist: Option<PathBuf>,
+        /// Seed an empty ledger with demo customers, a month of events and one final invoice.
+        #[arg(long)]
+        demo: bool,
+        /// The bearer token of write endpoints. There is no default: without one, they answer 503.
+        #[arg(long, env = "RATECARD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recomputes the hash chain of the audit log; exits 1 if an entry was changed or removed.
+    Verify {
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: PathBuf,
     },
 }
 
@@ -297,6 +334,108 @@ fn validate(files: &[PathBuf]) -> Result<String, String> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    addr: &str,
+    db: &Path,
+    catalogs: &[String],
+    dist: Option<PathBuf>,
+    demo_data: bool,
+    token: Option<String>,
+) -> Result<(String, usize), String> {
+    tracing_subscriber::fmt().with_target(false).init();
+    let book = book(catalogs)?;
+    let ledger: std::sync::Arc<dyn ledger::Store> =
+        std::sync::Arc::new(ledger::SqliteLedger::open(db).map_err(|e| e.to_string())?);
+    let mut all = std::collections::BTreeMap::new();
+    for (name, _) in SAMPLES {
+        all.insert(name.to_string(), self::book(&[name.to_string()])?);
+    }
+    all.insert(book.id().to_string(), book.clone());
+    let dist =
+        dist.or_else(|| Some(PathBuf::from("dist")).filter(|d| d.join("index.html").exists()));
+    let state = api::AppState {
+        ledger: ledger.clone(),
+        book: book.clone(),
+        catalogs: all,
+        token: token.filter(|t| !t.is_empty()),
+        seller: serde_json::from_str(
+            r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045","siren":"303265045"}"#,
+        )
+        .map_err(|e| e.to_string())?,
+        vat: VatTable::builtin(),
+        fx: FxRates::sample().map_err(|e| e.to_string())?,
+        dist: dist.clone(),
+    };
+    let mut demo_invoice = None;
+    if demo_data && demo::seed(ledger.as_ref(), &book)? {
+        let period = Period::parse("2026-01").map_err(|e| e.to_string())?;
+        let issue = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).ok_or("date")?;
+        let doc =
+            api::finalize_period(&state, "acme", &period, issue).map_err(|e| e.to_string())?;
+        demo_invoice = doc.number;
+    }
+    let has_token = state.token.is_some();
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("ratecard is listening on http://{local}/");
+        match &dist {
+            Some(d) => println!("  calculator:  http://{local}/  (from {})", d.display()),
+            None => println!("  calculator:  not served (no dist/; run `cargo xtask build-web`)"),
+        }
+        println!("  API:         http://{local}/api/v1/health   description: http://{local}/api/openapi.json");
+        if let Some(n) = demo_invoice {
+            println!("  demo invoice: curl -H \"Authorization: Bearer $RATECARD_TOKEN\" http://{local}/api/v1/invoices/{n}?format=ubl");
+        }
+        if !has_token {
+            println!("  no RATECARD_TOKEN: write endpoints answer 503 until one is set");
+        }
+        axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async {
+                let ctrl_c = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                #[cfg(unix)]
+                let term = async {
+                    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                        s.recv().await;
+                    }
+                };
+                #[cfg(not(unix))]
+                let term = std::future::pending::<()>();
+                tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+                println!("shutting down: finishing the requests in flight");
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    Ok((String::new(), 0))
+}
+
+fn audit_verify(db: &Path) -> Result<(String, usize), String> {
+    if !db.exists() {
+        return Err(format!("{}: no such ledger", db.display()));
+    }
+    let l = ledger::SqliteLedger::open(db).map_err(|e| e.to_string())?;
+    let r = ledger::Store::verify_audit(&l).map_err(|e| e.to_string())?;
+    if r.ok {
+        Ok((
+            format!(
+                "audit log intact: {} entries, hash chain verified",
+                r.entries
+            ),
+            0,
+        ))
+    } else {
+        Err(format!(
+            "audit log broken at entry {}: it was changed or an entry was removed",
+            r.broken_at.unwrap_or(0)
+        ))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -327,6 +466,17 @@ fn main() -> ExitCode {
         Command::Catalog {
             command: CatalogCommand::Validate { files },
         } => validate(files).map(|t| (t, 0)),
+        Command::Serve {
+            addr,
+            db,
+            catalogs,
+            dist,
+            demo,
+            token,
+        } => serve(addr, db, catalogs, dist.clone(), *demo, token.clone()),
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => audit_verify(db),
     };
     match result {
         Ok((text, rejected)) => {

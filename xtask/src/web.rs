@@ -1,9 +1,8 @@
 //! The calculator's build, its tools, its browser tests and `serve`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use crate::{cargo, root, step};
 
@@ -275,59 +274,47 @@ fn read_json(p: &Path) -> Result<serde_json::Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-/// Builds the calculator and serves `dist/` on 127.0.0.1:8080 (or `$RATECARD_ADDR`).
+/// Builds the calculator and starts `ratecard serve` on 127.0.0.1:8080 with a demo ledger
+/// (sample customers, a month of events, one final invoice) and a fresh bearer token.
 pub fn serve() -> Result<(), String> {
     let dist = build_web()?;
+    let r = root();
+    let db_dir = r.join("target/demo");
+    std::fs::create_dir_all(&db_dir).map_err(|e| e.to_string())?;
+    let token = match std::env::var("RATECARD_TOKEN") {
+        Ok(t) if !t.is_empty() => t,
+        _ => random_token()?,
+    };
     let addr = std::env::var("RATECARD_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let listener =
-        std::net::TcpListener::bind(&addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    println!("\nThe calculator is at http://{addr}/  (Ctrl-C stops it)");
-    println!("The invoicing API is not built yet: today `serve` serves the calculator only.");
-    let started = Instant::now();
-    for stream in listener.incoming().flatten() {
-        let _ = serve_one(stream, &dist);
-        let _ = started;
-    }
-    Ok(())
+    println!("\nBearer token for the write endpoints of this run: {token}");
+    println!("  export RATECARD_TOKEN={token}\n");
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "-p",
+        "ratecard-server",
+        "--",
+        "serve",
+        "--demo",
+        "--addr",
+        &addr,
+        "--db",
+    ])
+    .arg(db_dir.join("ratecard-demo.sqlite"))
+    .arg("--dist")
+    .arg(&dist)
+    .env("RATECARD_TOKEN", &token);
+    step("ratecard serve (Ctrl-C stops it)", c)
 }
 
-/// A minimal static file server for `dist/` (GET only, no directory listing).
-fn serve_one(mut s: std::net::TcpStream, dist: &Path) -> std::io::Result<()> {
-    let mut buf = [0u8; 4096];
-    let n = s.read(&mut buf)?;
-    let req = String::from_utf8_lossy(&buf[..n]);
-    let path = req
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("/");
-    let name = if path == "/" {
-        "index.html"
-    } else {
-        path.trim_start_matches('/')
-    };
-    let file = dist.join(name);
-    let inside = !name.contains("..") && file.is_file();
-    let (status, body, mime) = if inside {
-        let mime = match file.extension().and_then(|e| e.to_str()) {
-            Some("html") => "text/html; charset=utf-8",
-            Some("js") => "text/javascript",
-            Some("wasm") => "application/wasm",
-            Some("css") => "text/css",
-            _ => "application/octet-stream",
-        };
-        ("200 OK", std::fs::read(&file)?, mime)
-    } else {
-        ("404 Not Found", b"not found".to_vec(), "text/plain")
-    };
-    write!(
-        s,
-        "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    s.write_all(&body)
+/// 128 random bits as hex, from the operating system.
+fn random_token() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("no random token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The engine's JavaScript API: built with `--features wasm` for Node, its functions tested

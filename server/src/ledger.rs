@@ -1,0 +1,475 @@
+//! The ledger: usage events, customers, finalized documents and the audit log, in SQLite.
+//!
+//! - Events are idempotent by id: a UNIQUE primary key, so the same event sent twice is stored
+//!   once. The same id with other content is refused.
+//! - Finalized documents are immutable: there is no update or delete path, and triggers make
+//!   the database refuse one too.
+//! - Numbers are assigned inside the transaction that stores the document, one sequence per
+//!   series and year, so they have no gaps and no duplicates.
+//! - Every state change appends an audit entry whose hash covers the previous entry's hash:
+//!   changing or removing an entry breaks the chain, which `verify_audit` detects.
+//!
+//! [`Store`] is the interface the service uses; [`SqliteLedger`] is its SQLite implementation.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use ratecard::document::Document;
+use ratecard::event::UsageEvent;
+use ratecard::party::Customer;
+use ratecard::time::Period;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+
+pub type Result<T> = std::result::Result<T, LedgerError>;
+
+#[derive(Debug)]
+pub enum LedgerError {
+    /// The request conflicts with what is stored (a period already finalized).
+    Conflict(String),
+    NotFound(String),
+    Db(String),
+}
+
+impl std::fmt::Display for LedgerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LedgerError::Conflict(m) | LedgerError::NotFound(m) => f.write_str(m),
+            LedgerError::Db(m) => write!(f, "ledger: {m}"),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError::Db(e.to_string())
+    }
+}
+
+/// What an ingestion did with a batch.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Ingested {
+    pub accepted: usize,
+    pub duplicate: usize,
+    /// Ids used before with other content.
+    pub conflicting: Vec<String>,
+}
+
+/// The ledger's interface, so that another database can follow SQLite.
+pub trait Store: Send + Sync {
+    fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested>;
+    /// The account's events up to the end of `period` (earlier ones give the state at its start).
+    fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>>;
+    fn event_count(&self) -> Result<u64>;
+    fn put_customer(&self, account: &str, customer: &Customer) -> Result<()>;
+    fn customer(&self, account: &str) -> Result<Option<Customer>>;
+    /// Assigns the next number of `series` for `year`, builds the document with it and stores
+    /// it, in one transaction. `make` gets the number.
+    fn finalize(
+        &self,
+        series: &str,
+        year: i32,
+        account: &str,
+        make: &mut dyn FnMut(String) -> std::result::Result<Document, String>,
+    ) -> Result<Document>;
+    fn document(&self, number: &str) -> Result<Option<Document>>;
+    fn final_invoice_for(&self, account: &str, period: &Period) -> Result<Option<String>>;
+    fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
+    fn verify_audit(&self) -> Result<AuditReport>;
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditReport {
+    pub entries: u64,
+    pub ok: bool,
+    /// The first entry whose hash does not follow, if any.
+    pub broken_at: Option<i64>,
+}
+
+pub struct SqliteLedger {
+    conn: Mutex<Connection>,
+}
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the ledger.
+    r#"
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX events_account_at ON events (account, at);
+    CREATE TABLE customers (account TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE documents (
+        number TEXT PRIMARY KEY,
+        series TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        account TEXT NOT NULL,
+        period TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (series, year, seq)
+    );
+    CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
+    CREATE TRIGGER documents_kept BEFORE DELETE ON documents
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are kept'); END;
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_kept BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
+];
+
+fn chain_hash(prev: &str, seq: i64, at: &str, action: &str, subject: &str, detail: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [prev, &seq.to_string(), at, action, subject, detail] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl SqliteLedger {
+    /// Opens (creating if needed) the ledger at `path` and applies the pending migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, m) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(m)?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+            )?;
+            tx.commit()?;
+        }
+        Ok(SqliteLedger {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn append_audit(
+        tx: &rusqlite::Transaction,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let (prev_seq, prev): (i64, String) = tx
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, String::new()));
+        let (seq, at) = (prev_seq + 1, now());
+        let hash = chain_hash(&prev, seq, &at, action, subject, detail);
+        tx.execute(
+            "INSERT INTO audit (seq, at, action, subject, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![seq, at, action, subject, detail, prev, hash],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store for SqliteLedger {
+    fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut out = Ingested::default();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (id, account, at, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut existing = tx.prepare_cached("SELECT body FROM events WHERE id = ?1")?;
+            for e in events {
+                let body = e.canonical();
+                let at = ratecard::time::format_instant(&e.at);
+                if insert.execute(params![e.id, e.account, at, body])? == 1 {
+                    out.accepted += 1;
+                } else {
+                    let stored: String = existing.query_row(params![e.id], |r| r.get(0))?;
+                    if stored == body {
+                        out.duplicate += 1
+                    } else {
+                        out.conflicting.push(e.id.clone())
+                    }
+                }
+            }
+        }
+        Self::append_audit(
+            &tx,
+            "ingest",
+            "events",
+            &format!(
+                "{} accepted, {} duplicate, {} conflicting",
+                out.accepted,
+                out.duplicate,
+                out.conflicting.len()
+            ),
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
+        let conn = self.conn();
+        let mut q =
+            conn.prepare_cached("SELECT body FROM events WHERE account = ?1 AND at < ?2")?;
+        let end = ratecard::time::format_instant(&period.end);
+        let rows = q.query_map(params![account, end], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for body in rows {
+            let body = body?;
+            out.push(
+                serde_json::from_str(&body)
+                    .map_err(|e| LedgerError::Db(format!("stored event: {e}")))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn event_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn put_customer(&self, account: &str, customer: &Customer) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let body = serde_json::to_string(customer).map_err(|e| LedgerError::Db(e.to_string()))?;
+        tx.execute("INSERT INTO customers (account, body) VALUES (?1, ?2) ON CONFLICT (account) DO UPDATE SET body = excluded.body", params![account, body])?;
+        Self::append_audit(&tx, "customer", account, &body)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn customer(&self, account: &str) -> Result<Option<Customer>> {
+        let body: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT body FROM customers WHERE account = ?1",
+                params![account],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_str(&b).map_err(|e| LedgerError::Db(format!("stored customer: {e}")))
+        })
+        .transpose()
+    }
+
+    fn finalize(
+        &self,
+        series: &str,
+        year: i32,
+        account: &str,
+        make: &mut dyn FnMut(String) -> std::result::Result<Document, String>,
+    ) -> Result<Document> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let last: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM documents WHERE series = ?1 AND year = ?2",
+            params![series, year],
+            |r| r.get(0),
+        )?;
+        let seq = last + 1;
+        let number = format!("{series}-{year:04}-{seq:06}");
+        let doc = make(number.clone()).map_err(LedgerError::Conflict)?;
+        let body =
+            ratecard::canonical::to_string(&doc).map_err(|e| LedgerError::Db(e.to_string()))?;
+        let kind = serde_json::to_value(doc.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        tx.execute(
+            "INSERT INTO documents (number, series, year, seq, kind, account, period, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![number, series, year, seq, kind, account, doc.supply_period.label(), body],
+        )?;
+        Self::append_audit(&tx, "finalize", &number, &doc.inputs_digest)?;
+        tx.commit()?;
+        Ok(doc)
+    }
+
+    fn document(&self, number: &str) -> Result<Option<Document>> {
+        let body: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT body FROM documents WHERE number = ?1",
+                params![number],
+                |r| r.get(0),
+            )
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_str(&b).map_err(|e| LedgerError::Db(format!("stored document: {e}")))
+        })
+        .transpose()
+    }
+
+    fn final_invoice_for(&self, account: &str, period: &Period) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT number FROM documents WHERE account = ?1 AND period = ?2 AND kind = 'final_invoice' ORDER BY seq LIMIT 1",
+                params![account, period.label()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Self::append_audit(&tx, action, subject, detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn verify_audit(&self) -> Result<AuditReport> {
+        let conn = self.conn();
+        let mut q = conn.prepare(
+            "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
+        )?;
+        let rows = q.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let (mut prev, mut expected_seq, mut entries) = (String::new(), 1i64, 0u64);
+        for row in rows {
+            let (seq, at, action, subject, detail, prev_hash, hash) = row?;
+            entries += 1;
+            let good = seq == expected_seq
+                && prev_hash == prev
+                && hash == chain_hash(&prev, seq, &at, &action, &subject, &detail);
+            if !good {
+                return Ok(AuditReport {
+                    entries,
+                    ok: false,
+                    broken_at: Some(seq),
+                });
+            }
+            prev = hash;
+            expected_seq += 1;
+        }
+        Ok(AuditReport {
+            entries,
+            ok: true,
+            broken_at: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger(name: &str) -> (SqliteLedger, std::path::PathBuf) {
+        let p = std::env::temp_dir().join(format!(
+            "ratecard-ledger-{}-{name}.sqlite",
+            std::process::id()
+        ));
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
+        }
+        (SqliteLedger::open(&p).unwrap(), p)
+    }
+
+    fn ev(id: &str, at: &str) -> UsageEvent {
+        serde_json::from_str(&format!(r#"{{"id":"{id}","account":"a","resource":"r","sku":"b2-15","region":"gra","kind":"start","at":"{at}"}}"#)).unwrap()
+    }
+
+    #[test]
+    fn idempotent_ingestion() {
+        let (l, _) = ledger("ingest");
+        let r = l
+            .ingest(&[
+                ev("1", "2026-01-01T00:00:00Z"),
+                ev("2", "2026-01-02T00:00:00Z"),
+            ])
+            .unwrap();
+        assert_eq!((r.accepted, r.duplicate), (2, 0));
+        let r = l
+            .ingest(&[
+                ev("1", "2026-01-01T00:00:00Z"),
+                ev("2", "2026-01-03T00:00:00Z"),
+            ])
+            .unwrap();
+        assert_eq!(
+            (r.accepted, r.duplicate, r.conflicting),
+            (0, 1, vec!["2".to_string()])
+        );
+        assert_eq!(l.event_count().unwrap(), 2);
+    }
+
+    #[test]
+    fn documents_and_audit_cannot_be_changed() {
+        let (l, p) = ledger("immutable");
+        l.audit("test", "x", "y").unwrap();
+        let conn = Connection::open(&p).unwrap();
+        let e = conn
+            .execute("UPDATE audit SET detail = 'z'", [])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("append-only"), "{e}");
+        let e = conn
+            .execute("DELETE FROM audit", [])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("append-only"), "{e}");
+        assert!(l.verify_audit().unwrap().ok);
+    }
+
+    #[test]
+    fn a_tampered_audit_log_is_detected() {
+        let (l, p) = ledger("tamper");
+        for i in 0..3 {
+            l.audit("test", &i.to_string(), "d").unwrap();
+        }
+        // Someone drops the trigger and rewrites an entry.
+        let conn = Connection::open(&p).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER audit_append_only; UPDATE audit SET detail = 'forged' WHERE seq = 2;",
+        )
+        .unwrap();
+        let r = l.verify_audit().unwrap();
+        assert_eq!((r.ok, r.broken_at), (false, Some(2)));
+    }
+}

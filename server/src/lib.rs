@@ -1,0 +1,11 @@
+//! The invoicing service: the engine natively, behind HTTP, with a durable ledger.
+//!
+//! - [`ledger`]: events, customers, finalized documents and the hash-chained audit log (SQLite);
+//! - [`api`]: the axum router (`/api/v1`, `/api/openapi.json`, the calculator's files);
+//! - [`demo`]: demo customers and a month of events for `ratecard serve --demo`.
+//!
+//! Only this crate knows HTTP and SQL; every figure comes from the engine.
+
+pub mod api;
+pub mod demo;
+pub mod ledger;

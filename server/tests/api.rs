@@ -1,0 +1,559 @@
+//! The HTTP service end to end, on loopback: errors, idempotent ingestion, numbering under
+//! concurrency, corrections, the audit chain, and an ingestion killed with SIGKILL.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ratecard_server::{api, ledger};
+use serde_json::Value;
+
+const TOKEN: &str = "test-token-7f3a";
+
+fn temp_db(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("ratecard-api-{}-{name}.sqlite", std::process::id()));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
+    }
+    p
+}
+
+fn book() -> ratecard::PriceBook {
+    ratecard::PriceBook::single(
+        ratecard::Catalog::from_json(include_str!("../../catalog/stratus-2026-01.json")).unwrap(),
+    )
+}
+
+/// Starts the service in this process on a free loopback port.
+fn start(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>) {
+    let ledger: Arc<dyn ledger::Store> =
+        Arc::new(ledger::SqliteLedger::open(&temp_db(name)).unwrap());
+    let mut catalogs = std::collections::BTreeMap::new();
+    catalogs.insert("stratus".to_string(), book());
+    let state = api::AppState {
+        ledger: ledger.clone(),
+        book: book(),
+        catalogs,
+        token: token.map(String::from),
+        seller: serde_json::from_str(
+            r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045","siren":"303265045"}"#,
+        )
+        .unwrap(),
+        vat: ratecard::vat::VatTable::builtin(),
+        fx: ratecard::fx::FxRates::sample().unwrap(),
+        dist: None,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            axum::serve(l, api::router(state)).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), ledger)
+}
+
+/// One HTTP/1.1 request with `Connection: close`; returns the status and the body.
+fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{auth}Connection: close\r\n\r\n", body.len()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn events_for(account: &str, from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| {
+            format!(
+                r#"{{"id":"{account}-{i}","account":"{account}","resource":"vm-{}","sku":"b2-15","region":"gra","kind":"{}","at":"2026-01-{:02}T{:02}:00:00Z"}}"#,
+                i / 2,
+                if i % 2 == 0 { "start" } else { "stop" },
+                1 + (i / 48) % 28,
+                (i % 48) / 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn setup_account(addr: SocketAddr, account: &str) {
+    let (st, b) = http(
+        addr,
+        "PUT",
+        &format!("/api/v1/accounts/{account}/customer"),
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        events_for(account, 0, 20).as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+}
+
+#[test]
+fn health_openapi_and_estimates_are_public() {
+    let (addr, _) = start("public", Some(TOKEN));
+    let (st, b) = http(addr, "GET", "/api/v1/health", None, b"");
+    assert_eq!((st, json_of(&b)["status"].as_str()), (200, Some("ok")));
+    let (st, b) = http(addr, "GET", "/api/openapi.json", None, b"");
+    assert_eq!(st, 200);
+    let doc = json_of(&b);
+    for r in api::ROUTES {
+        assert!(
+            doc["paths"][r.path][r.method].is_object(),
+            "{} {} missing from the OpenAPI document",
+            r.method,
+            r.path
+        );
+    }
+    let (st, b) = http(addr, "POST", "/api/v1/estimates", None, br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","uptime":{"percent":"50"}}]}"#);
+    assert_eq!(
+        (st, json_of(&b)["total"].as_str()),
+        (200, Some("41.29")),
+        "{b}"
+    );
+    let (st, b) = http(addr, "GET", "/api/v1/catalogs", None, b"");
+    assert_eq!((st, json_of(&b)[0]["id"].as_str()), (200, Some("stratus")));
+}
+
+#[test]
+fn documented_errors() {
+    let (addr, _) = start("errors", Some(TOKEN));
+    let code =
+        |(st, b): (u16, String)| (st, json_of(&b)["code"].as_str().unwrap_or("").to_string());
+    assert_eq!(
+        code(http(addr, "POST", "/api/v1/estimates", None, b"{not json")),
+        (400, "invalid_json".into())
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/estimates",
+        None,
+        br#"{"month":"2026-01","items":[],"colour":"red"}"#,
+    );
+    assert_eq!(
+        (st, json_of(&b)["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    assert!(
+        json_of(&b)["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{b}"
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/estimates",
+        None,
+        br#"{"month":"2026-01","region":"gra","items":[{"sku":"b9-99"}]}"#,
+    );
+    assert_eq!(
+        (st, json_of(&b)["code"].as_str()),
+        (422, Some("unprocessable"))
+    );
+    let big = vec![b' '; api::BODY_LIMIT + 1024];
+    assert_eq!(
+        code(http(addr, "POST", "/api/v1/events", Some(TOKEN), &big)),
+        (413, "too_large".into())
+    );
+    assert_eq!(
+        code(http(addr, "POST", "/api/v1/events", None, b"[]")),
+        (401, "unauthorized".into())
+    );
+    assert_eq!(
+        code(http(addr, "POST", "/api/v1/events", Some("nope"), b"[]")),
+        (403, "forbidden".into())
+    );
+    assert_eq!(
+        code(http(
+            addr,
+            "GET",
+            "/api/v1/invoices/INV-2026-999999",
+            Some(TOKEN),
+            b""
+        )),
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        code(http(addr, "GET", "/api/v1/nothing", None, b"")),
+        (404, "not_found".into())
+    );
+    let (addr, _) = start("no-token", None);
+    assert_eq!(
+        code(http(
+            addr,
+            "POST",
+            "/api/v1/events",
+            Some("anything"),
+            b"[]"
+        )),
+        (503, "no_token_configured".into())
+    );
+}
+
+#[test]
+fn ingestion_is_idempotent_and_keeps_rejects() {
+    let (addr, ledger) = start("ingest", Some(TOKEN));
+    let batch = events_for("acme", 0, 10);
+    let (_, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        batch.as_bytes(),
+    );
+    assert_eq!(
+        (
+            json_of(&b)["accepted"].as_u64(),
+            json_of(&b)["duplicate"].as_u64()
+        ),
+        (Some(10), Some(0)),
+        "{b}"
+    );
+    let (_, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        batch.as_bytes(),
+    );
+    assert_eq!(
+        (
+            json_of(&b)["accepted"].as_u64(),
+            json_of(&b)["duplicate"].as_u64()
+        ),
+        (Some(0), Some(10)),
+        "{b}"
+    );
+    let bad = concat!(
+        r#"{"id":"acme-0","account":"acme","resource":"vm-0","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}"#,
+        "\n",
+        r#"{"id":"x1","account":"acme","resource":"vm-9","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00"}"#,
+        "\n",
+        r#"{"id":"x2","account":"acme","resource":"vm-9","sku":"zz-99","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}"#
+    );
+    let (st, b) = http(addr, "POST", "/api/v1/events", Some(TOKEN), bad.as_bytes());
+    let v = json_of(&b);
+    assert_eq!(
+        (st, v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (200, Some(0), Some(3)),
+        "{b}"
+    );
+    let reasons: Vec<&str> = v["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("no UTC offset")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("unknown sku `zz-99`")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("stored before with other content")),
+        "{reasons:?}"
+    );
+    assert_eq!(ledger.event_count().unwrap(), 10);
+}
+
+#[test]
+fn fifty_concurrent_finalizations_get_fifty_gapless_numbers() {
+    let (addr, ledger) = start("numbers", Some(TOKEN));
+    for i in 0..50 {
+        setup_account(addr, &format!("acct-{i:02}"));
+    }
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let (st, b) = http(
+                    addr,
+                    "POST",
+                    &format!("/api/v1/accounts/acct-{i:02}/invoices"),
+                    Some(TOKEN),
+                    br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+                );
+                assert_eq!(st, 201, "{b}");
+                json_of(&b)["number"].as_str().unwrap().to_string()
+            })
+        })
+        .collect();
+    let numbers: BTreeSet<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let expected: BTreeSet<String> = (1..=50).map(|n| format!("INV-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+    // A period is finalized once.
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/accounts/acct-07/invoices",
+        Some(TOKEN),
+        br#"{"period":"2026-01"}"#,
+    );
+    assert_eq!((st, json_of(&b)["code"].as_str()), (409, Some("conflict")));
+    assert!(ledger.verify_audit().unwrap().ok);
+}
+
+#[test]
+fn a_late_event_gives_a_credit_note_and_the_invoice_stays_byte_identical() {
+    let (addr, ledger) = start("late", Some(TOKEN));
+    http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    let start_ev = r#"{"id":"g1","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T09:40:00Z"}"#;
+    http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        start_ev.as_bytes(),
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/accounts/acme/invoices",
+        Some(TOKEN),
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(st, 201, "{b}");
+    let number = json_of(&b)["number"].as_str().unwrap().to_string();
+    assert_eq!(json_of(&b)["totals"]["net"], "73.59"); // 663 clock hours x 0.111
+    let (_, before) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/invoices/{number}"),
+        Some(TOKEN),
+        b"",
+    );
+    let late = r#"{"id":"g2","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-12T16:30:00Z"}"#;
+    http(addr, "POST", "/api/v1/events", Some(TOKEN), late.as_bytes());
+    let (st, b) = http(
+        addr,
+        "POST",
+        &format!("/api/v1/invoices/{number}/rerate"),
+        Some(TOKEN),
+        br#"{"issue_date":"2026-02-10"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    let cn = &json_of(&b)["credit_note"];
+    assert_eq!(
+        (
+            cn["number"].as_str(),
+            cn["totals"]["net"].as_str(),
+            cn["references"]["number"].as_str()
+        ),
+        (Some("CN-2026-000001"), Some("51.39"), Some(number.as_str()))
+    );
+    let (_, after) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/invoices/{number}"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(before, after, "the finalized invoice changed");
+    let (st, ubl) = http(
+        addr,
+        "GET",
+        "/api/v1/invoices/CN-2026-000001?format=ubl",
+        Some(TOKEN),
+        b"",
+    );
+    assert!(
+        st == 200 && ubl.contains("<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>"),
+        "{ubl}"
+    );
+    let (st, csv) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/invoices/{number}?format=csv"),
+        Some(TOKEN),
+        b"",
+    );
+    assert!(st == 200 && csv.starts_with("document,kind,"), "{csv}");
+    assert!(ledger.verify_audit().unwrap().ok);
+}
+
+#[test]
+fn projection_with_budget_alerts() {
+    let (addr, _) = start("projection", Some(TOKEN));
+    setup_account(addr, "acme");
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounts/acme/projection?period=2026-01&as_of=2026-01-15T00:00:00Z&budget=10",
+        Some(TOKEN),
+        b"",
+    );
+    let v = json_of(&b);
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(v["alerts"].as_array().map(|a| a.len()), Some(3));
+}
+
+/// An ingestion killed with SIGKILL in the middle, then restarted: every acknowledged event is
+/// there exactly once, and sending the batches again adds only what was missing.
+#[test]
+fn an_ingestion_killed_with_sigkill_loses_no_acknowledged_event() {
+    let db = temp_db("sigkill");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let spawn = || {
+        #[allow(clippy::zombie_processes)] // every path below kills and waits, or returns it
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ratecard"))
+            .args([
+                "serve",
+                "--addr",
+                &addr.to_string(),
+                "--db",
+                db.to_str().unwrap(),
+                "--dist",
+                "/nonexistent",
+            ])
+            .env("RATECARD_TOKEN", TOKEN)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if TcpStream::connect(addr).is_ok() {
+                return child;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server did not start");
+    };
+    let batches: Vec<String> = (0..30)
+        .map(|b| events_for("kill", b * 1000, 1000))
+        .collect();
+    let mut child = spawn();
+    let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sender = {
+        let (acked, batches) = (acked.clone(), batches.clone());
+        std::thread::spawn(move || {
+            for b in &batches {
+                let (st, body) = http(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes());
+                if st != 200 || json_of(&body)["accepted"].as_u64() != Some(1000) {
+                    return;
+                }
+                acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+    };
+    while acked.load(std::sync::atomic::Ordering::SeqCst) < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let _ = sender.join();
+    let acknowledged = acked.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (5..30).contains(&acknowledged),
+        "killed after {acknowledged} batches"
+    );
+
+    let mut child = spawn();
+    // Every acknowledged batch is present exactly once: re-sending it adds nothing.
+    for b in &batches[..acknowledged] {
+        let v = json_of(&http(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes()).1);
+        assert_eq!(
+            (v["accepted"].as_u64(), v["duplicate"].as_u64()),
+            (Some(0), Some(1000)),
+            "{v}"
+        );
+    }
+    // The rest goes in once, and a second time adds nothing.
+    for round in 0..2 {
+        let mut added = 0;
+        for b in &batches[acknowledged..] {
+            let v = json_of(&http(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes()).1);
+            added += v["accepted"].as_u64().unwrap();
+        }
+        if round == 1 {
+            assert_eq!(added, 0);
+        }
+    }
+    let v = json_of(&http(addr, "GET", "/api/v1/health", None, b"").1);
+    assert_eq!(v["events"].as_u64(), Some(30_000));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ratecard"))
+        .args(["audit", "verify", "--db", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("audit log intact"));
+}
