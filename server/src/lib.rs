@@ -7,5 +7,6 @@
 //! Only this crate knows HTTP and SQL; every figure comes from the engine.
 
 pub mod api;
+pub mod client;
 pub mod demo;
 pub mod ledger;

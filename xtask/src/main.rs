@@ -25,13 +25,15 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("serve") => web::serve(),
         Some("build-web") => web::build_web().map(|_| ()),
         _ => {
             eprintln!("usage: cargo xtask <test|bench|build-web|serve>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
-            eprintln!("  bench  criterion benchmarks; figures written to BENCHMARKS.md");
+            eprintln!(
+                "  bench [pipeline|calculator|service]  benchmarks; figures written to BENCHMARKS.md"
+            );
             eprintln!(
                 "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
             );
@@ -161,9 +163,60 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
-fn bench() -> Result<(), String> {
-    pipeline_bench()?;
-    web::bench()
+/// All benchmarks, or one section: `pipeline`, `calculator` or `service`.
+fn bench(only: Option<&str>) -> Result<(), String> {
+    match only {
+        None => {
+            pipeline_bench()?;
+            web::bench()?;
+            service_bench()
+        }
+        Some("pipeline") => pipeline_bench(),
+        Some("calculator") => web::bench(),
+        Some("service") => service_bench(),
+        Some(other) => Err(format!(
+            "no benchmark `{other}`: pipeline, calculator or service"
+        )),
+    }
+}
+
+/// The service on loopback: ingestion, a 100,000-event draft, estimate latency under load.
+fn service_bench() -> Result<(), String> {
+    println!("==> service benchmark (loopback)");
+    let out = cargo()
+        .args(["bench", "-p", "ratecard-server", "--bench", "service"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| {
+            format!(
+                "service bench printed no result: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let table = format!(
+        "| figure | measured | goal |\n|---|---|---|\n\
+         | ingestion, 100 batches of 1,000 events (NDJSON over HTTP into SQLite, one client) | {:.0} events/s | at least 50,000 |\n\
+         | draft invoice of an account with 100,000 events (median of 5) | {:.1} ms | under 200 ms |\n\
+         | estimate endpoint, 100 concurrent clients x 40 requests: p50 | {:.2} ms | |\n\
+         | the same: p99 | {:.2} ms | |\n\
+         | the same: throughput | {:.0} requests/s | |\n\n\
+         Machine: {}. Server and clients share the machine's 2 cores.\n",
+        f("ingest_events_per_s"),
+        f("draft_100k_median_ms"),
+        f("estimate_p50_ms"),
+        f("estimate_p99_ms"),
+        f("estimate_per_s"),
+        machine()
+    );
+    println!("\n{table}");
+    write_section("service", &table)
 }
 
 /// The median of a criterion benchmark, in nanoseconds.
@@ -197,7 +250,7 @@ fn pipeline_bench() -> Result<(), String> {
          | parse only (serde_json into `UsageEvent`) | {:.0} ms | {:.2} M events/s |\n\
          | meter + rate (events already parsed) | {:.0} ms | {:.2} M events/s |\n\
          | parse + meter + rate (end to end) | {:.0} ms | {:.2} M events/s |\n\n\
-         End to end is **{:.0} %** of parse-only throughput. Machine: {machine}.\n",
+         End to end is **{:.0} %** of parse-only throughput. Machine: {machine}; one thread.\n",
         parse / 1e6,
         per_s(parse) / 1e6,
         meter_rate / 1e6,
@@ -227,7 +280,7 @@ pub(crate) fn machine() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    format!("{cpu}, {cores} cores, {rustc}, one thread")
+    format!("{cpu}, {cores} cores, {rustc}")
 }
 
 /// Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->`.

@@ -375,8 +375,10 @@ pub fn build_js_api() -> Result<PathBuf, String> {
     let out = r.join("target/js-api");
     let _ = std::fs::remove_dir_all(&out);
     let mut c = cargo();
+    // A cdylib only here: declaring it in Cargo.toml would give the engine's rlib a filename
+    // without a hash, which collides when a profile builds the engine twice.
     c.args([
-        "build",
+        "rustc",
         "-p",
         "ratecard",
         "--lib",
@@ -385,6 +387,8 @@ pub fn build_js_api() -> Result<PathBuf, String> {
         "wasm",
         "--target",
         crate::WASM_TARGET,
+        "--crate-type",
+        "cdylib",
     ]);
     step("engine JS API build (wasm32, --features wasm)", c)?;
     let target = std::env::var_os("CARGO_TARGET_DIR")

@@ -1,0 +1,149 @@
+//! The service on loopback (`cargo xtask bench` runs it and writes BENCHMARKS.md):
+//! - ingestion throughput: 100 batches of 1,000 events, NDJSON, into SQLite;
+//! - the draft invoice of an account with 100,000 events (median of 5);
+//! - the estimate endpoint's latency under 100 concurrent clients (p50, p99).
+//!
+//! Prints one JSON line.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratecard_server::client::request;
+use ratecard_server::{api, ledger};
+
+const TOKEN: &str = "bench-token";
+
+fn start() -> SocketAddr {
+    let db = std::env::temp_dir().join(format!("ratecard-bench-{}.sqlite", std::process::id()));
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let book = ratecard::PriceBook::single(
+        ratecard::Catalog::from_json(include_str!("../../catalog/stratus-2026-01.json"))
+            .expect("catalog"),
+    );
+    let mut catalogs = std::collections::BTreeMap::new();
+    catalogs.insert("stratus".to_string(), book.clone());
+    let state = api::AppState {
+        ledger: Arc::new(ledger::SqliteLedger::open(&db).expect("ledger")),
+        book,
+        catalogs,
+        token: Some(TOKEN.into()),
+        seller: serde_json::from_str(
+            r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045"}"#,
+        )
+        .expect("seller"),
+        vat: ratecard::vat::VatTable::builtin(),
+        fx: ratecard::fx::FxRates::sample().expect("fx"),
+        dist: None,
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(l.local_addr().expect("addr")).expect("send");
+            axum::serve(l, api::router(state)).await.expect("serve");
+        });
+    });
+    rx.recv().expect("address")
+}
+
+/// `n` events of one account from `from`: 1,000 resources started and stopped through January.
+fn batch(account: &str, from: usize, n: usize) -> String {
+    let mut s = String::with_capacity(n * 170);
+    for i in from..from + n {
+        let (res, k) = (i % 1000, i / 1000);
+        let kind = if k % 2 == 0 { "start" } else { "stop" };
+        let minute = k * 440 + res % 400;
+        s.push_str(&format!(
+            "{{\"id\":\"{account}-{i}\",\"account\":\"{account}\",\"resource\":\"vm-{res}\",\"sku\":\"b2-15\",\"region\":\"gra\",\"kind\":\"{kind}\",\"at\":\"2026-01-{:02}T{:02}:{:02}:00Z\"}}\n",
+            1 + minute / 1440,
+            (minute / 60) % 24,
+            minute % 60
+        ));
+    }
+    s
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let addr = start();
+    let ok = |(st, b): (u16, String)| {
+        assert!(st == 200 || st == 201, "{st}: {b}");
+        b
+    };
+    ok(request(
+        addr,
+        "PUT",
+        "/api/v1/accounts/big/customer",
+        Some(TOKEN),
+        br#"{"name":"Big SAS","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    )
+    .expect("put"));
+
+    // Ingestion: 100 batches of 1,000 (one account, so that the draft below has 100,000 events).
+    let batches: Vec<String> = (0..100).map(|b| batch("big", b * 1000, 1000)).collect();
+    let t = Instant::now();
+    for b in &batches {
+        ok(request(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes()).expect("ingest"));
+    }
+    let ingest_s = t.elapsed().as_secs_f64();
+
+    // The draft of an account with 100,000 events.
+    let mut drafts = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let body = ok(request(
+            addr,
+            "GET",
+            "/api/v1/accounts/big/invoices/draft?period=2026-01",
+            Some(TOKEN),
+            b"",
+        )
+        .expect("draft"));
+        drafts.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(body.contains("\"totals\""));
+    }
+    drafts.sort_by(f64::total_cmp);
+
+    // The estimate endpoint under 100 concurrent clients, 40 requests each.
+    let req = br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2,"uptime":{"percent":"50"}},{"sku":"classic-volume","gb":"250"},{"sku":"object-storage","gb":"100","egress_gb":"500"}]}"#;
+    let t = Instant::now();
+    let clients: Vec<_> = (0..100)
+        .map(|_| {
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|_| {
+                        let t = Instant::now();
+                        let (st, _) = request(addr, "POST", "/api/v1/estimates", None, req)
+                            .expect("estimate");
+                        assert_eq!(st, 200);
+                        t.elapsed().as_secs_f64() * 1000.0
+                    })
+                    .collect::<Vec<f64>>()
+            })
+        })
+        .collect();
+    let mut lat: Vec<f64> = clients
+        .into_iter()
+        .flat_map(|c| c.join().expect("client"))
+        .collect();
+    let wall = t.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "{{\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"draft_100k_median_ms\":{:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
+        100_000.0 / ingest_s,
+        drafts[2],
+        pct(0.50),
+        pct(0.99),
+        lat.len(),
+        lat.len() as f64 / wall
+    );
+}
