@@ -29,6 +29,31 @@ const PARTIES: &str = r#"{
   "buyer": {"name": "Acme SARL", "country": "FR", "kind": "business", "vat_number": "FR40303265045"}
 }"#;
 
+/// The document's head line and its lines.
+fn show(doc: &ratecard::document::Document) {
+    let refers = doc
+        .references
+        .as_ref()
+        .map(|r| format!(" for {}", r.number))
+        .unwrap_or_default();
+    let t = &doc.totals;
+    println!(
+        "{} {}{refers}: net {} + VAT {} = {} {}",
+        doc.kind.name(),
+        doc.number.as_deref().unwrap_or(""),
+        t.net,
+        t.tax,
+        t.gross,
+        doc.currency
+    );
+    for l in &doc.lines {
+        println!(
+            "  {:>2}. {:<16} {:<52} {:>8}",
+            l.id, l.sku, l.formula, l.amount
+        );
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let book = PriceBook::single(Catalog::from_json(CATALOG)?);
     let (vat, fx) = (VatTable::builtin(), FxRates::sample()?);
@@ -40,21 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rating = rate(&book, &meter(&book, january, &parsed.events)?)?;
     let request: DocumentRequest = serde_json::from_str(PARTIES)?;
     let invoice = document::build(&request, &rating, &book, &vat, Fx::Rates(&fx))?;
-    println!(
-        "{} {}: net {} + VAT {} = {} {}",
-        invoice.kind.name(),
-        invoice.number.as_deref().unwrap_or(""),
-        invoice.totals.net,
-        invoice.totals.tax,
-        invoice.totals.gross,
-        invoice.currency
-    );
-    for l in &invoice.lines {
-        println!(
-            "  {:>2}. {:<16} {:<52} {:>8}",
-            l.id, l.sku, l.formula, l.amount
-        );
-    }
+    show(&invoice);
     let before = canonical::to_string(&invoice)?;
 
     // 2. A late event: the same period is metered and rated again, and compared.
@@ -68,22 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let correction = correct(&invoice, &rerated, &book, &vat, &fix)?;
     let credit = correction.credit_note.ok_or("a credit note was expected")?;
-    println!(
-        "{} {} for {}: net {} + VAT {} = {} {}",
-        credit.kind.name(),
-        credit.number.as_deref().unwrap_or(""),
-        credit.references.as_ref().map_or("", |r| r.number.as_str()),
-        credit.totals.net,
-        credit.totals.tax,
-        credit.totals.gross,
-        credit.currency
-    );
-    for l in &credit.lines {
-        println!(
-            "  {:>2}. {:<16} {:<52} {:>8}",
-            l.id, l.sku, l.formula, l.amount
-        );
-    }
+    show(&credit);
 
     // 3. The invoice is untouched; both documents export to UBL for e-invoicing.
     assert_eq!(

@@ -447,6 +447,16 @@ async fn finalize(
     json_response(StatusCode::CREATED, &doc)
 }
 
+fn stored_document(s: &AppState, number: &str) -> Result<ratecard::document::Document, ApiError> {
+    s.ledger.document(number)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no document `{number}`"),
+        )
+    })
+}
+
 #[derive(Deserialize)]
 struct FormatQuery {
     format: Option<String>,
@@ -462,15 +472,7 @@ async fn get_invoice(
     let doc = blocking({
         let s = s.clone();
         let n = number.clone();
-        move || {
-            s.ledger.document(&n)?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    format!("no document `{n}`"),
-                )
-            })
-        }
+        move || stored_document(&s, &n)
     })
     .await?;
     match q.format.as_deref().unwrap_or("json") {
@@ -512,13 +514,7 @@ async fn rerate(
     let result = blocking({
         let s = s.clone();
         move || {
-            let original = s.ledger.document(&number)?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    format!("no document `{number}`"),
-                )
-            })?;
+            let original = stored_document(&s, &number)?;
             let account = original
                 .lines
                 .first()
@@ -539,41 +535,36 @@ async fn rerate(
             let plan = correction::correct(&original, &rerated, &s.book, &s.vat, &probe)
                 .map_err(ApiError::engine)?;
             let mut out = serde_json::Map::new();
-            if plan.credit_note.is_some() {
+            // The same correction, numbered: `pick` takes the document of one series from it.
+            type Pick = fn(correction::Correction) -> Option<ratecard::document::Document>;
+            let needed: [(&str, &str, bool, Pick); 2] = [
+                ("CN", "credit_note", plan.credit_note.is_some(), |c| {
+                    c.credit_note
+                }),
+                (
+                    "INV",
+                    "supplementary_invoice",
+                    plan.supplementary_invoice.is_some(),
+                    |c| c.supplementary_invoice,
+                ),
+            ];
+            for (series, key, wanted, pick) in needed {
+                if !wanted {
+                    continue;
+                }
                 let mut make = |n: String| {
-                    let req = CorrectionRequest {
-                        issue_date,
-                        credit_note_number: Some(n),
-                        supplementary_number: Some(format!("INV-{year}-000000")),
-                    };
-                    correction::correct(&original, &rerated, &s.book, &s.vat, &req)
-                        .map_err(|e| e.to_string())?
-                        .credit_note
-                        .ok_or_else(|| "nothing to credit".to_string())
+                    let mut req = probe.clone();
+                    if series == "CN" {
+                        req.credit_note_number = Some(n)
+                    } else {
+                        req.supplementary_number = Some(n)
+                    }
+                    let c = correction::correct(&original, &rerated, &s.book, &s.vat, &req)
+                        .map_err(|e| e.to_string())?;
+                    pick(c).ok_or_else(|| format!("the correction no longer needs a {key}"))
                 };
-                let cn = s.ledger.finalize("CN", year, &account, &mut make)?;
-                out.insert(
-                    "credit_note".into(),
-                    serde_json::to_value(cn).unwrap_or_default(),
-                );
-            }
-            if plan.supplementary_invoice.is_some() {
-                let mut make = |n: String| {
-                    let req = CorrectionRequest {
-                        issue_date,
-                        credit_note_number: Some(format!("CN-{year}-000000")),
-                        supplementary_number: Some(n),
-                    };
-                    correction::correct(&original, &rerated, &s.book, &s.vat, &req)
-                        .map_err(|e| e.to_string())?
-                        .supplementary_invoice
-                        .ok_or_else(|| "nothing more to bill".to_string())
-                };
-                let inv = s.ledger.finalize("INV", year, &account, &mut make)?;
-                out.insert(
-                    "supplementary_invoice".into(),
-                    serde_json::to_value(inv).unwrap_or_default(),
-                );
+                let doc = s.ledger.finalize(series, year, &account, &mut make)?;
+                out.insert(key.into(), serde_json::to_value(doc).unwrap_or_default());
             }
             if out.is_empty() {
                 out.insert("unchanged".into(), Value::Bool(true));

@@ -173,6 +173,23 @@ impl SqliteLedger {
         })
     }
 
+    /// The JSON body a query finds for `key`, read back into its type.
+    fn stored<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<T>> {
+        let body: Option<String> = self
+            .conn()
+            .query_row(sql, params![key], |r| r.get(0))
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_str(&b).map_err(|e| LedgerError::Db(format!("stored {what}: {e}")))
+        })
+        .transpose()
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -276,18 +293,11 @@ impl Store for SqliteLedger {
     }
 
     fn customer(&self, account: &str) -> Result<Option<Customer>> {
-        let body: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT body FROM customers WHERE account = ?1",
-                params![account],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|b| {
-            serde_json::from_str(&b).map_err(|e| LedgerError::Db(format!("stored customer: {e}")))
-        })
-        .transpose()
+        self.stored(
+            "SELECT body FROM customers WHERE account = ?1",
+            account,
+            "customer",
+        )
     }
 
     fn finalize(
@@ -323,18 +333,11 @@ impl Store for SqliteLedger {
     }
 
     fn document(&self, number: &str) -> Result<Option<Document>> {
-        let body: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT body FROM documents WHERE number = ?1",
-                params![number],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|b| {
-            serde_json::from_str(&b).map_err(|e| LedgerError::Db(format!("stored document: {e}")))
-        })
-        .transpose()
+        self.stored(
+            "SELECT body FROM documents WHERE number = ?1",
+            number,
+            "document",
+        )
     }
 
     fn final_invoice_for(&self, account: &str, period: &Period) -> Result<Option<String>> {
