@@ -87,7 +87,8 @@ pub fn ensure_tools() -> Result<(), String> {
 }
 
 /// Builds the calculator into `dist/`: the release wasm, wasm-bindgen's JS, wasm-opt -Oz, the
-/// page and its stylesheet. The same files `trunk build --release` makes, without Trunk.
+/// page and its stylesheet: the app `trunk build --release` makes, without Trunk (whose file
+/// names carry a hash, and whose wasm-opt run differs by a few hundred bytes).
 pub fn build_web() -> Result<PathBuf, String> {
     ensure_tools()?;
     let r = root();
