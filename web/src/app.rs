@@ -281,6 +281,13 @@ fn ItemRow(
                 <input data-testid=id("count") inputmode="numeric" prop:value=move || item().count on:input=set(|it, v| it.count = v) />
                 <FieldError outcome item=Some(i) field="count" />
             </label>
+            <label>{label(lang, "region")}
+                <select data-testid=id("region") prop:value=move || item().region on:change=set(|it, v| it.region = v)>
+                    <option value="">{label(lang, "default_region")}</option>
+                    {move || regions(&setup.with(|s| s.catalog.clone())).into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
+                </select>
+                <FieldError outcome item=Some(i) field="region" />
+            </label>
             <Show when=move || kind() == "instance" || kind() == "network">
                 <label>{label(lang, "uptime")}
                     <input data-testid=id("uptime") inputmode="decimal" prop:value=move || item().uptime on:input=set(|it, v| it.uptime = v) />
@@ -417,14 +424,21 @@ fn Compare(setup: RwSignal<Setup>, outcome: Memo<Outcome>, lang: Signal<Lang>) -
                     }
                 }).collect_view()}
             </table>
-            {move || curve.with(|(_, pts)| chart(pts))}
+            {move || {
+                let shown = curve.with(|c| c.0);
+                let be = rows().iter().find(|r| r.0 == shown).and_then(|r| r.2.break_even_hours);
+                curve.with(|(_, pts)| chart(pts, be))
+            }}
         </section>
     }
 }
 
 /// Monthly cost against uptime hours: the hourly plan (a polyline), the monthly plan (a flat
 /// line) and where they cross. Integer geometry: the page needs no float formatting.
-fn chart(points: &[(i64, Decimal, Option<Decimal>)]) -> impl IntoView + use<> {
+fn chart(
+    points: &[(i64, Decimal, Option<Decimal>)],
+    break_even: Option<i64>,
+) -> impl IntoView + use<> {
     const W: i64 = 480;
     const H: i64 = 200;
     const PAD: i64 = 30;
@@ -452,6 +466,10 @@ fn chart(points: &[(i64, Decimal, Option<Decimal>)]) -> impl IntoView + use<> {
             <line x1=PAD y1=PAD x2=PAD y2=H - PAD class="axis" />
             <polyline points=hourly class="hourly" fill="none" />
             {monthly.map(|m| view! { <line x1=PAD y1=y(m) x2=W - PAD y2=y(m) class="monthly" /> })}
+            {monthly.zip(break_even).map(|(m, h)| view! {
+                <circle cx=x(h) cy=y(m) r="5" class="cross" data-testid="plan-cross" />
+                <text x=x(h) + 8 y=y(m) - 8>{format!("{h} h")}</text>
+            })}
             <text x=PAD y=H - 8>"0 h"</text>
             <text x=W - PAD - 30 y=H - 8>{format!("{max_h} h")}</text>
         </svg>

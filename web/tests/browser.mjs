@@ -77,6 +77,7 @@ await scenario('an EU business with a VAT number gets the reverse charge', async
   const mention = await text(page, 'vat-mention');
   expect(mention.includes('Reverse charge, Article 196'), `mention: ${mention}`);
   expect((await text(page, 'total-vat')) === 'EUR 0.00', 'no VAT');
+  expect(await page.locator('[data-testid=plan-cross]').count() === 1, 'the chart marks where the plans cross');
   await page.fill('[data-testid=vat-number]', 'DE136695978');
   await page.waitForSelector('[data-testid="customer.vat_number-error"], [data-testid=warning]');
   await page.fill('[data-testid=vat-number]', 'DE136695976');
