@@ -6,7 +6,8 @@
 //!   into BENCHMARKS.md.
 //! - `build-web`: builds the calculator into `dist/` without Trunk (cargo, wasm-bindgen,
 //!   wasm-opt) and checks its gzipped size against the budget.
-//! - `serve`: builds the calculator and serves it on 127.0.0.1:8080 (the API is not built yet).
+//! - `serve`: builds the calculator and starts `ratecard serve` on 127.0.0.1:8080 with a demo
+//!   ledger and a fresh bearer token.
 //!
 //! Tools the tests need are installed when missing into `$RATECARD_TOOLS` (by default
 //! `~/.cache/ratecard-tools`, outside the clone, so a machine reuses them): wasm-bindgen-cli
