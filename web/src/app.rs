@@ -395,11 +395,8 @@ fn Compare(setup: RwSignal<Setup>, outcome: Memo<Outcome>, lang: Signal<Lang>) -
             .or(first);
         let Some(i) = i else { return (0, Vec::new()) };
         let hours = setup.with(|s| {
-            chrono::NaiveDate::parse_from_str(&format!("{}-01", s.month), "%Y-%m-%d")
-                .map(|d| {
-                    let next = d.checked_add_months(chrono::Months::new(1)).unwrap_or(d);
-                    (next - d).num_hours()
-                })
+            ratecard::Period::parse(&s.month)
+                .map(|p| p.hours())
                 .unwrap_or(744)
         });
         let points: Vec<i64> = (0..=12).map(|k| hours * k / 12).collect();
@@ -624,13 +621,8 @@ fn Keep(setup: RwSignal<Setup>, outcome: Memo<Outcome>, lang: Signal<Lang>) -> i
     let import = RwSignal::new(String::new());
     let import_error = RwSignal::new(None::<String>);
     let export_json = move |_| {
-        let (s, o) = (setup.get(), outcome.get());
-        let value = serde_json::json!({ "setup": s, "catalog": s.catalog, "request": o.request, "estimate": o.estimate });
-        keep::download(
-            "estimate.json",
-            "application/json",
-            &serde_json::to_string_pretty(&value).unwrap_or_default(),
-        );
+        let text = setup.with(|s| outcome.with(|o| keep::export_json(s, o)));
+        keep::download("estimate.json", "application/json", &text);
     };
     let export_csv = move |_| {
         if let Some(d) = outcome.with(|o| o.document.clone()) {
@@ -670,7 +662,7 @@ fn Keep(setup: RwSignal<Setup>, outcome: Memo<Outcome>, lang: Signal<Lang>) -> i
             </label>
             <button data-testid="import" on:click=move |_| {
                 let text = import.get();
-                match serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string()).and_then(|v| serde_json::from_value::<Setup>(v.get("setup").cloned().unwrap_or(v)).map_err(|e| e.to_string())) {
+                match keep::import_json(&text) {
                     Ok(s) => { setup.set(s); import_error.set(None); }
                     Err(e) => import_error.set(Some(e)),
                 }

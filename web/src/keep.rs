@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use ratecard::{Estimate, EstimateRequest};
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
-use crate::state::Setup;
+use crate::state::{Outcome, Setup};
 
 const SAVED_KEY: &str = "ratecard.saved";
 
@@ -24,6 +26,39 @@ pub fn from_fragment(fragment: &str) -> Option<Result<Setup, String>> {
         .map_err(|_| "the share link is damaged".to_string())
         .ok()?;
     Some(serde_json::from_str(&json).map_err(|e| format!("the share link could not be read: {e}")))
+}
+
+/// What "Export JSON" writes: the setup (to import again), and the engine's request and result.
+/// `ratecard estimate` reads the same file and prints the same result.
+#[derive(Serialize)]
+struct Export<'a> {
+    setup: &'a Setup,
+    catalog: &'a str,
+    request: &'a Option<EstimateRequest>,
+    estimate: &'a Option<Estimate>,
+}
+
+pub fn export_json(setup: &Setup, outcome: &Outcome) -> String {
+    serde_json::to_string_pretty(&Export {
+        setup,
+        catalog: &setup.catalog,
+        request: &outcome.request,
+        estimate: &outcome.estimate,
+    })
+    .unwrap_or_default()
+}
+
+/// Reads an exported file (its `setup`) or a bare setup.
+pub fn import_json(text: &str) -> Result<Setup, String> {
+    #[derive(Deserialize)]
+    struct Exported {
+        setup: Option<Setup>,
+    }
+    match serde_json::from_str::<Exported>(text) {
+        Ok(Exported { setup: Some(s) }) => Ok(s),
+        Ok(Exported { setup: None }) => serde_json::from_str(text).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn window() -> Option<web_sys::Window> {

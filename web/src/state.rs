@@ -54,7 +54,7 @@ pub fn book(id: &str) -> Result<PriceBook, String> {
                     .ok_or_else(|| format!("unknown catalog `{id}`"))?;
                 let versions = texts
                     .iter()
-                    .map(|t| Catalog::from_json(t).map_err(|e| e.to_string()))
+                    .map(|t| Catalog::from_shipped_json(t).map_err(|e| e.to_string()))
                     .collect::<Result<Vec<_>, _>>()?;
                 PriceBook::new(versions).map_err(|e| e.to_string())
             })

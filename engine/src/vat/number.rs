@@ -4,12 +4,14 @@
 //! Checksums: AT, BE, DE, DK, EE, EL (Greece), FI, FR (numeric keys), HR, HU, IT, LU, NL, PL, PT,
 //! SE, SI, SK. Format only: BG, CY, CZ, ES, IE, LT, LV, MT, RO.
 
-/// A VAT number, normalized: upper case, without spaces, dots or dashes.
+/// A VAT number, normalized: upper case, without spaces, dots or dashes. Only ASCII letters
+/// are upper-cased (VAT numbers are ASCII; anything else fails the format check as it is), so
+/// the Unicode case tables stay out of the calculator's WebAssembly.
 pub fn normalize(number: &str) -> String {
     number
         .chars()
         .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}'))
-        .flat_map(char::to_uppercase)
+        .map(|c| c.to_ascii_uppercase())
         .collect()
 }
 
