@@ -570,13 +570,20 @@ pub struct PriceBook {
 }
 
 impl PriceBook {
-    pub fn new(mut versions: Vec<Catalog>) -> Result<Self> {
+    pub fn new(versions: Vec<Catalog>) -> Result<Self> {
         if versions.is_empty() {
             return Err(Error::PriceBook(
                 "at least one catalog version is required".into(),
             ));
         }
-        versions.sort_by_key(|c| c.effective_from);
+        // In force order, equal instants in the order given (reported below). Insertion keeps
+        // it stable without a sort routine: a price book has a handful of versions.
+        let mut sorted: Vec<Catalog> = Vec::with_capacity(versions.len());
+        for c in versions {
+            let at = sorted.partition_point(|s| s.effective_from <= c.effective_from);
+            sorted.insert(at, c);
+        }
+        let versions = sorted;
         let first = &versions[0];
         for v in &versions[1..] {
             if v.id != first.id || v.currency != first.currency {
@@ -803,6 +810,38 @@ mod tests {
             .to_string();
         assert!(
             e.contains("no version of catalog `t` is in force at 2025-12-01T00:00:00Z"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn versions_are_put_in_force_order_and_equal_instants_are_refused() {
+        let a = Catalog::from_json(&minimal("")).unwrap();
+        let at = |v: &str, t: &str| {
+            let mut c = a.clone();
+            c.version = v.into();
+            c.effective_from = time::parse_instant(t).unwrap();
+            c
+        };
+        let book = PriceBook::new(vec![
+            at("3", "2026-03-01T00:00:00Z"),
+            a.clone(),
+            at("2", "2026-02-01T00:00:00Z"),
+        ])
+        .unwrap();
+        let order: Vec<String> = book.versions().iter().map(|c| c.version.clone()).collect();
+        assert_eq!(order, ["1", "2", "3"]);
+        // Equal instants are named in the order they were given.
+        let e = PriceBook::new(vec![
+            at("3", "2026-03-01T00:00:00Z"),
+            at("b", "2026-02-01T00:00:00Z"),
+            a.clone(),
+            at("a", "2026-02-01T00:00:00Z"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("t@b and t@a take effect at the same instant"),
             "{e}"
         );
     }

@@ -421,7 +421,7 @@ pub fn build(
     let digest = inputs_digest(request, rating, &treatment, stamp.as_ref())?;
     let catalog = {
         let mut refs: Vec<String> = rating.lines.iter().map(|l| l.catalog.clone()).collect();
-        refs.sort();
+        refs.sort_unstable();
         refs.dedup();
         if refs.is_empty() {
             refs.push(rating.catalog.clone());

@@ -55,6 +55,6 @@ pub fn rate_events(book: &PriceBook, period: Period, events_text: &str) -> Resul
     let parsed = event::parse(events_text);
     let mut metered = meter(book, period, &parsed.events)?;
     metered.rejects.extend(parsed.rejects);
-    metered.rejects.sort();
+    metered.rejects.sort_unstable();
     rate(book, &metered)
 }

@@ -133,15 +133,20 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         models::rate(book, product, &qs, &mut lines)?;
     }
     // Stable: within one resource and segment, the model's order stands (allowance, then tiers).
-    lines.sort_by(|a, b| {
-        (&a.account, &a.sku, &a.region, &a.resource, a.segment).cmp(&(
+    // The position breaks ties, so an unstable sort (the one the calculator's WebAssembly
+    // already carries) gives the stable order.
+    let mut keyed: Vec<(usize, RatedLine)> = lines.into_iter().enumerate().collect();
+    keyed.sort_unstable_by(|(i, a), (j, b)| {
+        (&a.account, &a.sku, &a.region, &a.resource, a.segment, i).cmp(&(
             &b.account,
             &b.sku,
             &b.region,
             &b.resource,
             b.segment,
+            j,
         ))
     });
+    let lines: Vec<RatedLine> = keyed.into_iter().map(|(_, l)| l).collect();
     Ok(Rating {
         period: metered.period,
         catalog: book.id().to_string(),

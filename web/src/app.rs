@@ -182,7 +182,7 @@ fn Compose(setup: RwSignal<Setup>, outcome: Memo<Outcome>, lang: Signal<Lang>) -
                 <label>{label(lang, "family")}
                     <select on:change=move |ev| family.set(event_target_value(&ev))>
                         <option value="">"*"</option>
-                        {move || { let mut f: Vec<String> = all.with(|o| o.iter().filter(|x| x.kind == "instance").map(|x| x.family.clone()).collect()); f.sort(); f.dedup(); f.into_iter().map(|x| { let label = x.clone(); view! { <option value=x>{label}</option> } }).collect_view() }}
+                        {move || { let mut f: Vec<String> = all.with(|o| o.iter().filter(|x| x.kind == "instance").map(|x| x.family.clone()).collect()); f.sort_unstable(); f.dedup(); f.into_iter().map(|x| { let label = x.clone(); view! { <option value=x>{label}</option> } }).collect_view() }}
                     </select>
                 </label>
                 <label>{label(lang, "min_vcpu")}

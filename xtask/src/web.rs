@@ -122,6 +122,19 @@ pub fn build_web() -> Result<PathBuf, String> {
     with_tools_path(&mut c);
     step("wasm-bindgen", c)?;
     let wasm = dist.join("web_bg.wasm");
+    let page = std::fs::read_to_string(r.join("index.html")).map_err(|e| e.to_string())?;
+    // The page's Rust link is Trunk's build recipe; its wasm-opt parameters apply here too.
+    let rust_link = page
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(r#"<link data-trunk rel="rust""#))
+        .ok_or("index.html has no <link data-trunk rel=\"rust\"> line")?
+        .to_string();
+    let opt_params = rust_link
+        .split_once(r#"data-wasm-opt-params=""#)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(p, _)| p.split_whitespace().map(String::from).collect::<Vec<_>>())
+        .unwrap_or_default();
     let mut c = Command::new("wasm-opt");
     c.args([
         "-Oz",
@@ -132,16 +145,16 @@ pub fn build_web() -> Result<PathBuf, String> {
         "--enable-reference-types",
         "--enable-multivalue",
     ])
+    .args(&opt_params)
     .arg(&wasm)
     .arg("-o")
     .arg(&wasm);
     with_tools_path(&mut c);
     step("wasm-opt -Oz (binaryen 132)", c)?;
-    let page = std::fs::read_to_string(r.join("index.html")).map_err(|e| e.to_string())?;
     let page = page
         .replace(r#"<link data-trunk rel="css" href="web/style.css" />"#, r#"<link rel="stylesheet" href="style.css" />"#)
         .replace(
-            r#"<link data-trunk rel="rust" href="web/Cargo.toml" data-bin="ratecard-web" data-wasm-opt="z" />"#,
+            &rust_link,
             r#"<script type="module">import init from './web.js'; await init({ module_or_path: './web_bg.wasm' });</script>"#,
         );
     std::fs::write(dist.join("index.html"), page).map_err(|e| e.to_string())?;

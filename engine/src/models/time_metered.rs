@@ -281,7 +281,7 @@ fn apply_monthly_cap(
     lines: &mut Vec<RatedLine>,
 ) -> Result<()> {
     let mut resources: Vec<&Option<String>> = qs.iter().map(|q| &q.resource).collect();
-    resources.sort();
+    resources.sort_unstable();
     resources.dedup();
     let mut capped = Vec::with_capacity(lines.len());
     for resource in resources {
