@@ -81,7 +81,11 @@ pub struct Credit {
     #[schemars(with = "String")]
     pub balance: Decimal,
     /// The last issue date on which the credit can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time::date_option"
+    )]
     #[schemars(with = "Option<String>")]
     pub expires: Option<NaiveDate>,
 }

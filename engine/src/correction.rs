@@ -26,6 +26,7 @@ use crate::vat::VatTable;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionRequest {
+    #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub issue_date: NaiveDate,
     /// Needed when something is credited.

@@ -73,6 +73,7 @@ impl DocumentKind {
 #[serde(deny_unknown_fields)]
 pub struct Reference {
     pub number: String,
+    #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub issue_date: NaiveDate,
 }
@@ -84,10 +85,15 @@ pub struct DocumentRequest {
     pub kind: DocumentKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
+    #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub issue_date: NaiveDate,
     /// Quotes: the last day the quote holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time::date_option"
+    )]
     #[schemars(with = "Option<String>")]
     pub valid_until: Option<NaiveDate>,
     pub seller: Seller,
@@ -213,9 +219,14 @@ pub struct Document {
     /// chronological sequence without gaps, kept by the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<String>,
+    #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub issue_date: NaiveDate,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::time::date_option"
+    )]
     #[schemars(with = "Option<String>")]
     pub valid_until: Option<NaiveDate>,
     pub supply_period: Period,

@@ -41,6 +41,7 @@ pub struct FxStamp {
     #[schemars(with = "String")]
     pub rate: Decimal,
     /// The publication day of the rate.
+    #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub date: NaiveDate,
     pub source: String,
@@ -69,8 +70,7 @@ fn parse_rate(text: &str, at: &str) -> Result<Decimal> {
 }
 
 fn parse_date(text: &str, at: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|e| Error::Fx(format!("{at}: `{text}` is not a YYYY-MM-DD date: {e}")))
+    crate::time::parse_date(text.trim()).map_err(|e| Error::Fx(format!("{at}: {e}")))
 }
 
 impl FxRates {

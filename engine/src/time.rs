@@ -13,9 +13,8 @@ pub fn parse_instant(text: &str) -> std::result::Result<DateTime<Utc>, String> {
     match DateTime::parse_from_rfc3339(text) {
         Ok(t) => Ok(t.with_timezone(&Utc)),
         Err(e) => {
-            // Tell the common mistake apart from other malformations.
-            let no_offset =
-                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok();
+            // Tell the common mistake apart from other malformations: with a `Z`, it would read.
+            let no_offset = DateTime::parse_from_rfc3339(&format!("{text}Z")).is_ok();
             if no_offset {
                 Err(format!(
                     "timestamp `{text}` has no UTC offset (write `{text}Z` for UTC)"
@@ -23,6 +22,55 @@ pub fn parse_instant(text: &str) -> std::result::Result<DateTime<Utc>, String> {
             } else {
                 Err(format!("`{text}` is not an RFC 3339 timestamp: {e}"))
             }
+        }
+    }
+}
+
+/// Parses a calendar date, exactly `YYYY-MM-DD`, a day that exists. Every date the engine reads
+/// comes through here. It is chrono's RFC 3339 reader at midnight UTC: chrono's general date
+/// reader would also take spaces between the parts, and carries a format interpreter that
+/// the calculator's WebAssembly does without.
+pub fn parse_date(text: &str) -> std::result::Result<NaiveDate, String> {
+    DateTime::parse_from_rfc3339(&format!("{text}T00:00:00Z"))
+        .map(|t| t.date_naive())
+        .map_err(|e| format!("`{text}` is not a YYYY-MM-DD date: {e}"))
+}
+
+/// Serde helpers for a date (`YYYY-MM-DD`), read by [`parse_date`].
+pub mod date {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> std::result::Result<S::Ok, S::Error> {
+        d.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<NaiveDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_date(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helpers for an optional date (`YYYY-MM-DD`), read by [`parse_date`].
+pub mod date_option {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        d: &Option<NaiveDate>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        d.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<NaiveDate>, D::Error> {
+        match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
+            Some(text) => parse_date(&text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+            None => Ok(None),
         }
     }
 }
@@ -220,6 +268,49 @@ mod tests {
         );
         let e = parse_instant("2026-01-04T09:40:00").unwrap_err();
         assert!(e.contains("has no UTC offset"), "{e}");
+        // A fraction too; anything else malformed is told as such.
+        let e = parse_instant("2026-01-04T09:40:00.250").unwrap_err();
+        assert!(e.contains("has no UTC offset"), "{e}");
+        let e = parse_instant("2026-01-04 09:40").unwrap_err();
+        assert_eq!(
+            e,
+            "`2026-01-04 09:40` is not an RFC 3339 timestamp: premature end of input"
+        );
+    }
+
+    #[test]
+    fn dates_are_exactly_year_month_day() {
+        assert_eq!(
+            parse_date("2026-02-28").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
+        );
+        for (text, why) in [
+            ("2026-02-29", "input is out of range"),
+            ("2026-2-28", "input contains invalid characters"),
+            ("2026-02-28 ", "input contains invalid characters"),
+            ("2026-02-28T00:00:00Z", "trailing input"),
+            ("28/02/2026", "input contains invalid characters"),
+            ("", "premature end of input"),
+        ] {
+            assert_eq!(
+                parse_date(text).unwrap_err(),
+                format!("`{text}` is not a YYYY-MM-DD date: {why}")
+            );
+        }
+        // Through serde too, and written back the same way.
+        let d: NaiveDate = date::deserialize(serde_json::json!("2026-01-31")).unwrap();
+        assert_eq!(
+            date::serialize(&d, serde_json::value::Serializer).unwrap(),
+            "2026-01-31"
+        );
+        let none: Option<NaiveDate> = date_option::deserialize(serde_json::Value::Null).unwrap();
+        assert_eq!(none, None);
+        let e = date::deserialize(serde_json::json!("31/01/2026")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("`31/01/2026` is not a YYYY-MM-DD date"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -244,7 +244,7 @@ fn invoice(
     }
     .map_err(|e| e.to_string())?;
     let issue_date = match issue_date {
-        Some(d) => d.parse().map_err(|e| format!("--issue-date {d}: {e}"))?,
+        Some(d) => ratecard::time::parse_date(d).map_err(|e| format!("--issue-date: {e}"))?,
         None => period.end.date_naive(),
     };
     let request = DocumentRequest {

@@ -348,9 +348,7 @@ impl Setup {
     fn document_request(&self, errors: &mut Vec<FieldError>) -> DocumentRequest {
         let q = &self.quote;
         // An estimate is dated the last day of its month, the date of supply (and of the rate).
-        let issue = q
-            .issue_date
-            .parse()
+        let issue = ratecard::time::parse_date(&q.issue_date)
             .ok()
             .unwrap_or_else(|| last_of_month(&self.month));
         let mut adjustments = Adjustments::default();
@@ -384,7 +382,7 @@ impl Setup {
             number: (q.enabled && !q.number.trim().is_empty()).then(|| q.number.trim().to_string()),
             issue_date: issue,
             valid_until: if q.enabled {
-                q.valid_until.parse().ok()
+                ratecard::time::parse_date(&q.valid_until).ok()
             } else {
                 None
             },

@@ -46,6 +46,7 @@ pub struct CountryRates {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatedRate {
+    #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub from: NaiveDate,
     /// Percent, as a decimal string (`"25.5"`).
