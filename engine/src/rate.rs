@@ -133,20 +133,17 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         models::rate(book, product, &qs, &mut lines)?;
     }
     // Stable: within one resource and segment, the model's order stands (allowance, then tiers).
-    // The position breaks ties, so an unstable sort (the one the calculator's WebAssembly
-    // already carries) gives the stable order.
-    let mut keyed: Vec<(usize, RatedLine)> = lines.into_iter().enumerate().collect();
-    keyed.sort_unstable_by(|(i, a), (j, b)| {
-        (&a.account, &a.sku, &a.region, &a.resource, a.segment, i).cmp(&(
-            &b.account,
-            &b.sku,
-            &b.region,
-            &b.resource,
-            b.segment,
-            j,
-        ))
-    });
-    let lines: Vec<RatedLine> = keyed.into_iter().map(|(_, l)| l).collect();
+    // The positions are sorted, ties broken by position, so an unstable sort (the one the
+    // calculator's WebAssembly already carries) gives the stable order and moves no line.
+    fn key(l: &RatedLine) -> impl Ord + '_ {
+        (&l.account, &l.sku, &l.region, &l.resource, l.segment)
+    }
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_unstable_by(|&i, &j| key(&lines[i]).cmp(&key(&lines[j])).then(i.cmp(&j)));
+    let mut slots: Vec<Option<RatedLine>> = lines.into_iter().map(Some).collect();
+    // Each position comes once, so every slot is taken exactly once.
+    let lines: Vec<RatedLine> = order.iter().filter_map(|&i| slots[i].take()).collect();
+    debug_assert_eq!(lines.len(), order.len());
     Ok(Rating {
         period: metered.period,
         catalog: book.id().to_string(),
