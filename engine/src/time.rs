@@ -66,12 +66,10 @@ pub mod date_option {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> std::result::Result<Option<NaiveDate>, D::Error> {
-        match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
-            Some(text) => parse_date(&text)
-                .map(Some)
-                .map_err(serde::de::Error::custom),
-            None => Ok(None),
-        }
+        <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?
+            .map(|text| parse_date(&text))
+            .transpose()
+            .map_err(serde::de::Error::custom)
     }
 }
 

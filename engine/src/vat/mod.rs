@@ -68,8 +68,7 @@ impl VatTable {
 
     /// The checks of every table, however it was read.
     fn check(self) -> Result<VatTable> {
-        let table = self;
-        for (code, c) in &table.countries {
+        for (code, c) in &self.countries {
             if c.rates.is_empty() || c.rates.windows(2).any(|w| w[0].from >= w[1].from) {
                 return Err(Error::Catalog {
                     catalog: "VAT rates".into(),
@@ -78,7 +77,7 @@ impl VatTable {
                 });
             }
         }
-        Ok(table)
+        Ok(self)
     }
 
     /// The table shipped with the engine.
