@@ -77,9 +77,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         credit_note_number: Some("CN-2026-000001".into()),
         supplementary_number: None,
     };
-    let correction = correct(&invoice, &rerated, &book, &vat, &fix)?;
+    let correction = correct(&invoice, &[], &rerated, &book, &vat, &fix)?;
     let credit = correction.credit_note.ok_or("a credit note was expected")?;
     show(&credit);
+    // Re-rating again with no new usage corrects nothing: the invoice as corrected (the
+    // original and its credit note) already matches the rating.
+    let again = correct(
+        &invoice,
+        std::slice::from_ref(&credit),
+        &rerated,
+        &book,
+        &vat,
+        &fix,
+    )?;
+    assert!(
+        again.credit_note.is_none() && again.supplementary_invoice.is_none(),
+        "a second re-rating with no new usage issues nothing"
+    );
 
     // 3. The invoice is untouched; both documents export to UBL for e-invoicing.
     assert_eq!(

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::num::OrOverflow;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -142,7 +143,7 @@ pub struct Target<'a> {
 fn in_scope(scope: &Scope, index: usize, t: &Target) -> bool {
     match scope {
         Scope::Document => true,
-        Scope::Line(n) => *n == index + 1,
+        Scope::Line(n) => *n == index.saturating_add(1),
         Scope::Sku(s) => t.sku == s,
         Scope::Family(f) => t.family == Some(f.as_str()),
         Scope::Service(s) => t.service == s,
@@ -157,12 +158,13 @@ fn take(lines: &mut [Target], amount: Decimal, pick: impl Fn(usize, &Target) -> 
             break;
         }
         if pick(i, t) {
+            // `cut` is at most each of the two, so neither subtraction can leave the range.
             let cut = left.min(t.amount);
-            t.amount -= cut;
-            left -= cut;
+            t.amount = t.amount.saturating_sub(cut);
+            left = left.saturating_sub(cut);
         }
     }
-    amount - left
+    amount.saturating_sub(left)
 }
 
 fn check(a: &Adjustment, lines: usize) -> Result<()> {
@@ -174,6 +176,10 @@ fn check(a: &Adjustment, lines: usize) -> Result<()> {
         Value::Fixed(f) if f.is_sign_negative() => {
             bad(format!("a fixed amount must not be negative (got {f})"))
         }
+        Value::Fixed(f) if f > crate::num::MAX_AMOUNT => bad(format!(
+            "a fixed amount must be at most {} (got {f})",
+            crate::num::MAX_AMOUNT
+        )),
         _ => match a.scope {
             Scope::Line(n) if n == 0 || n > lines => bad(format!(
                 "line {n} does not exist (the document has {lines})"
@@ -203,9 +209,16 @@ pub fn apply(
                     let mut total = Decimal::ZERO;
                     for (i, t) in lines.iter_mut().enumerate() {
                         if in_scope(&a.scope, i, t) {
-                            let cut = (t.amount * p / Decimal::ONE_HUNDRED).min(t.amount);
-                            t.amount -= cut;
-                            total += cut;
+                            let cut = t
+                                .amount
+                                .checked_mul(p)
+                                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                                .or_overflow(|| format!("applying adjustment `{}`", a.id))?
+                                .min(t.amount);
+                            t.amount = t.amount.saturating_sub(cut);
+                            total = total
+                                .checked_add(cut)
+                                .or_overflow(|| format!("summing adjustment `{}`", a.id))?;
                         }
                     }
                     (total, None)
@@ -233,11 +246,8 @@ pub fn apply(
     }
     let mut balances = Vec::new();
     for c in &adj.credits {
-        if c.balance.is_sign_negative() {
-            return Err(Error::Document(format!(
-                "credit `{}`: the balance must not be negative",
-                c.id
-            )));
+        if let Err(m) = crate::num::within(c.balance, crate::num::MAX_AMOUNT, "the balance") {
+            return Err(Error::Document(format!("credit `{}`: {m}", c.id)));
         }
         if c.expires.is_some_and(|e| e < issue_date) {
             balances.push(CreditBalance {
@@ -250,7 +260,8 @@ pub fn apply(
             continue;
         }
         let used = take(lines, c.balance, |_, _| true);
-        let remaining = c.balance - used;
+        // `used` is at most the balance.
+        let remaining = c.balance.saturating_sub(used);
         let status = if remaining.is_zero() {
             "exhausted"
         } else {

@@ -34,6 +34,15 @@ pub fn to_string_pretty<T: Serialize>(value: &T) -> Result<String, serde_json::E
     serde_json::to_string_pretty(&sort_keys(serde_json::to_value(value)?))
 }
 
+/// The SHA-256 of a text, in lower-case hex: the one digest the engine and the ledger use.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -557,8 +557,19 @@ impl Catalog {
                 if *price_per <= Decimal::ZERO {
                     return Err(self.err(at("price_per"), "must be greater than zero"));
                 }
-                if free_allowance.is_sign_negative() {
-                    return Err(self.err(at("free_allowance"), "must not be negative"));
+                if let Err(m) = crate::num::within(*free_allowance, crate::num::MAX_QUANTITY, "") {
+                    return Err(self.err(at("free_allowance"), m.trim_start().to_string()));
+                }
+                if *price_per > crate::num::MAX_QUANTITY
+                    || package_size.is_some_and(|s| s > crate::num::MAX_QUANTITY)
+                {
+                    return Err(self.err(
+                        at("price_per"),
+                        format!(
+                            "price_per and package_size must be at most {}",
+                            crate::num::MAX_QUANTITY
+                        ),
+                    ));
                 }
                 match (tiering, package_size) {
                     (Tiering::Package, Some(s)) if *s > Decimal::ZERO => {}
@@ -592,8 +603,8 @@ impl Catalog {
             ("unit_price", price.unit_price),
             ("monthly_price", price.monthly_price),
         ] {
-            if v.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
-                return Err(self.err(at(&format!(".{name}")), "must not be negative"));
+            if let Some(Err(m)) = v.map(|v| crate::num::within(v, crate::num::MAX_PRICE, "")) {
+                return Err(self.err(at(&format!(".{name}")), m.trim_start().to_string()));
             }
         }
         let needs_unit = match charge {
@@ -629,11 +640,11 @@ impl Catalog {
                 }
                 let mut prev = Decimal::ZERO;
                 for (k, t) in tiers.iter().enumerate() {
-                    let last = k + 1 == tiers.len();
-                    if t.unit_price.is_sign_negative() && !t.unit_price.is_zero() {
+                    let last = k.saturating_add(1) == tiers.len();
+                    if let Err(m) = crate::num::within(t.unit_price, crate::num::MAX_PRICE, "") {
                         return Err(self.err(
                             at(&format!(".tiers[{k}].unit_price")),
-                            "must not be negative",
+                            m.trim_start().to_string(),
                         ));
                     }
                     match (t.up_to, last) {
@@ -969,7 +980,7 @@ mod tests {
         let e = Catalog::from_json(&text).unwrap_err().to_string();
         assert_eq!(
             e,
-            "catalog t@1: products[0].prices.r1.unit_price: must not be negative"
+            "catalog t@1: products[0].prices.r1.unit_price: must not be negative (got -0.1)"
         );
     }
 

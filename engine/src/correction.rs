@@ -12,14 +12,16 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::catalog::PriceBook;
 use crate::document::{
-    self, Document, DocumentKind, DocumentLine, DocumentRequest, Fx, Reference, Totals,
-    check_number,
+    self, Billed, Document, DocumentKind, DocumentLine, DocumentRequest, Fx, LineChange, Reference,
+    Totals, check_number,
 };
 use crate::error::{Error, Result};
+use crate::meter::Unit;
+use crate::money;
+use crate::num::OrOverflow;
 use crate::rate::Rating;
 use crate::vat::VatTable;
 
@@ -45,7 +47,17 @@ pub struct Correction {
     pub supplementary_invoice: Option<Document>,
 }
 
-type Key = (String, String, String, Option<String>, String, String);
+/// What tells lines apart: two lines of one key are the same line billed twice. A counter's
+/// allowance and tiers differ by `slice`; a capped month and its hours share a key, so that a
+/// cap corrected to fewer hours is one line of difference.
+type Key = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 fn key(l: &DocumentLine) -> Key {
     (
@@ -54,13 +66,45 @@ fn key(l: &DocumentLine) -> Key {
         l.region.clone(),
         l.resource.clone(),
         l.segment.label(),
-        l.price_unit.clone(),
+        l.slice.clone(),
     )
 }
 
-/// Compares `original` with `rerated` and issues what corrects it. The original is only read.
+fn billed(l: &DocumentLine) -> Billed {
+    Billed {
+        quantity: l.quantity,
+        unit_price: l.unit_price,
+        rated: l.rated,
+        amount: l.amount,
+    }
+}
+
+/// The invoice as corrected so far: each key's line as last billed. The original's lines, then
+/// each earlier correction's `after`, in the order given (the order they were issued).
+fn as_corrected<'a>(
+    original: &'a Document,
+    earlier: &'a [Document],
+) -> BTreeMap<Key, (&'a DocumentLine, Billed)> {
+    let mut state: BTreeMap<Key, (&DocumentLine, Billed)> = BTreeMap::new();
+    for l in &original.lines {
+        state.insert(key(l), (l, billed(l)));
+    }
+    for doc in earlier {
+        for l in &doc.lines {
+            if let Some(c) = &l.change {
+                state.insert(key(l), (l, c.after.clone()));
+            }
+        }
+    }
+    state
+}
+
+/// Compares the invoice as already corrected (`original` plus the `earlier` corrections that
+/// reference it, in the order they were issued) with `rerated`, and issues what corrects the
+/// difference: nothing when the new rating changes no amount. The original is only read.
 pub fn correct(
     original: &Document,
+    earlier: &[Document],
     rerated: &Rating,
     book: &PriceBook,
     vat_table: &VatTable,
@@ -69,12 +113,21 @@ pub fn correct(
     let Some(number) = original
         .number
         .clone()
-        .filter(|_| original.kind == DocumentKind::FinalInvoice)
+        .filter(|_| original.kind == DocumentKind::FinalInvoice && original.references.is_none())
     else {
         return Err(Error::Document(
-            "only a final invoice with a number can be corrected".into(),
+            "only a final invoice with a number can be corrected (not a supplementary one)".into(),
         ));
     };
+    if let Some(d) = earlier
+        .iter()
+        .find(|d| d.references.as_ref().map(|r| &r.number) != Some(&number))
+    {
+        return Err(Error::Document(format!(
+            "{} does not reference {number}",
+            d.number.as_deref().unwrap_or("a document")
+        )));
+    }
     if rerated.period != original.supply_period {
         return Err(Error::Document(format!(
             "the new rating covers {}, the invoice {}",
@@ -97,48 +150,47 @@ pub fn correct(
         references: None,
     };
     let fx = original.fx.as_ref().map_or(Fx::None, Fx::Stamp);
-    let now = document::build(&request, rerated, book, vat_table, fx)?;
+    let rebuilt = document::build(&request, rerated, book, vat_table, fx)?;
 
-    let mut old: BTreeMap<Key, &DocumentLine> = BTreeMap::new();
-    for l in &original.lines {
-        old.insert(key(l), l);
-    }
+    let old = as_corrected(original, earlier);
     let mut new: BTreeMap<Key, &DocumentLine> = BTreeMap::new();
-    for l in &now.lines {
-        new.insert(key(l), l);
+    for l in &rebuilt.lines {
+        // Lines are told apart by their key; two with one key would be matched wrongly.
+        if new.insert(key(l), l).is_some() {
+            return Err(Error::Document(format!(
+                "internal error: two lines of `{}` share account, resource, segment and slice",
+                l.sku
+            )));
+        }
     }
     let mut keys: Vec<&Key> = old.keys().chain(new.keys()).collect();
-    keys.sort();
+    keys.sort_unstable();
     keys.dedup();
     let (mut down, mut up) = (Vec::new(), Vec::new());
     for k in keys {
-        let (o, n) = (old.get(k), new.get(k));
-        let old_net = o.map_or(Decimal::ZERO, |l| l.amount);
-        let new_net = n.map_or(Decimal::ZERO, |l| l.amount);
-        let delta = new_net - old_net;
+        let (o, n) = (old.get(k), new.get(k).copied());
+        let before = o.map(|(_, b)| b.clone()).unwrap_or_default();
+        let after = n.map(billed).unwrap_or_default();
+        let overflow = || {
+            format!(
+                "correcting `{}`{} of {number}",
+                k.1,
+                k.3.as_deref()
+                    .map_or(String::new(), |r| format!(", resource `{r}`"))
+            )
+        };
+        let delta = after
+            .amount
+            .checked_sub(before.amount)
+            .or_overflow(overflow)?;
         if delta.is_zero() {
             continue;
         }
-        let Some(base) = n.or(o) else { continue };
-        let dq = n.map_or(Decimal::ZERO, |l| l.quantity) - o.map_or(Decimal::ZERO, |l| l.quantity);
-        let line = DocumentLine {
-            id: 0,
-            description: format!("Correction: {}", base.description),
-            quantity: dq.abs(),
-            rated: (n.map_or(Decimal::ZERO, |l| l.rated) - o.map_or(Decimal::ZERO, |l| l.rated))
-                .abs(),
-            reductions: Decimal::ZERO,
-            amount: delta.abs(),
-            formula: format!(
-                "{} -> {}",
-                o.map_or("nothing billed".to_string(), |l| l.formula.clone()),
-                n.map_or("nothing due".to_string(), |l| l.formula.clone())
-            ),
-            detail: format!("invoiced {old_net}, due {new_net} {}", original.currency),
-            vat_category: original.vat_treatment.category,
-            vat_rate: original.vat_treatment.rate,
-            ..(*base).clone()
+        let Some(base) = n.or(o.map(|(l, _)| *l)) else {
+            continue;
         };
+        let line = difference_line(base, o.map(|(l, _)| *l), n, before, after, delta, original)
+            .or_overflow(overflow)?;
         if delta.is_sign_negative() {
             down.push(line)
         } else {
@@ -150,16 +202,16 @@ pub fn correct(
         issue_date: original.issue_date,
     };
     let digest = {
-        let text = format!(
-            "{}|{}|{}",
+        let cannot =
+            |e: serde_json::Error| Error::Document(format!("cannot serialize the inputs: {e}"));
+        let earlier: Vec<&str> = earlier.iter().map(|d| d.inputs_digest.as_str()).collect();
+        crate::canonical::sha256_hex(&format!(
+            "{}|{}|{}|{}",
             original.inputs_digest,
-            crate::canonical::to_string(rerated).unwrap_or_default(),
-            crate::canonical::to_string(req).unwrap_or_default()
-        );
-        Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+            earlier.join(","),
+            crate::canonical::to_string(rerated).map_err(cannot)?,
+            crate::canonical::to_string(req).map_err(cannot)?
+        ))
     };
     let make = |kind: DocumentKind,
                 number: Option<&String>,
@@ -168,7 +220,7 @@ pub fn correct(
      -> Result<Document> {
         check_number(kind, number.map(String::as_str), req.issue_date)?;
         for (i, l) in lines.iter_mut().enumerate() {
-            l.id = i + 1;
+            l.id = i.saturating_add(1);
         }
         let mut mentions: Vec<String> = original.vat_treatment.mention.iter().cloned().collect();
         mentions.push(mention);
@@ -183,7 +235,7 @@ pub fn correct(
             buyer: original.buyer.clone(),
             currency: original.currency.clone(),
             fx: original.fx.clone(),
-            catalog: now.catalog.clone(),
+            catalog: rebuilt.catalog.clone(),
             lines,
             adjustments: Default::default(),
             applied: Vec::new(),
@@ -241,5 +293,96 @@ pub fn correct(
     Ok(Correction {
         credit_note,
         supplementary_invoice,
+    })
+}
+
+/// One line of a correction: the difference between what was billed and what is due, in the
+/// simplest form whose quantity x unit price (/ divisor) rounds to its amount:
+/// - the quantity changed at the same price: the quantity difference at that price;
+/// - the price changed on the same quantity: the quantity at the price difference;
+/// - otherwise (a capped month become hours, a discount, rounding): one adjustment whose unit
+///   price is the difference.
+///
+/// The formula and detail say what was billed and what is due; `change` keeps both states.
+fn difference_line(
+    base: &DocumentLine,
+    old: Option<&DocumentLine>,
+    new: Option<&DocumentLine>,
+    before: Billed,
+    after: Billed,
+    delta: Decimal,
+    original: &Document,
+) -> Option<DocumentLine> {
+    let amount = delta.abs();
+    let same_terms = |o: &DocumentLine, n: &DocumentLine| {
+        o.unit == n.unit && o.price_unit == n.price_unit && o.divisor == n.divisor
+    };
+    let rounds_to = |quantity: Decimal, unit_price: Decimal, divisor: Decimal| {
+        quantity
+            .checked_mul(unit_price)
+            .and_then(|x| x.checked_div(divisor))
+            .map(|x| money::round(x, &original.currency, original.rounding.lines))
+            == Some(amount)
+    };
+    let terms = match (old, new) {
+        (Some(o), Some(n)) if same_terms(o, n) => Some(n),
+        (None, Some(n)) => Some(n),
+        (Some(o), None) => Some(o),
+        _ => None,
+    };
+    let quantity_form = terms.and_then(|t| {
+        let dq = after.quantity.checked_sub(before.quantity)?.abs();
+        let price = if after.unit_price == before.unit_price || old.is_none() {
+            after.unit_price
+        } else if new.is_none() {
+            before.unit_price
+        } else {
+            return None;
+        };
+        rounds_to(dq, price, t.divisor).then_some((dq, price, t))
+    });
+    let price_form =
+        || {
+            let t = terms?;
+            let dp = after.unit_price.checked_sub(before.unit_price)?.abs();
+            (after.quantity == before.quantity && rounds_to(after.quantity, dp, t.divisor))
+                .then_some((after.quantity, dp, t))
+        };
+    let (quantity, unit, unit_price, price_unit, divisor) = match quantity_form.or_else(price_form)
+    {
+        Some((q, p, t)) => (q, t.unit.clone(), p, t.price_unit.clone(), t.divisor),
+        None => (
+            Decimal::ONE,
+            Unit::Count("adjustment".into()),
+            amount,
+            "adjustment".to_string(),
+            Decimal::ONE,
+        ),
+    };
+    let currency = &original.currency;
+    Some(DocumentLine {
+        id: 0,
+        description: format!("Correction: {}", base.description),
+        quantity: quantity.normalize(),
+        unit,
+        unit_price: unit_price.normalize(),
+        price_unit,
+        divisor,
+        rated: after.rated.checked_sub(before.rated)?.abs(),
+        reductions: Decimal::ZERO,
+        amount,
+        formula: format!(
+            "{} -> {}",
+            old.map_or("nothing billed".to_string(), |l| l.formula.clone()),
+            new.map_or("nothing due".to_string(), |l| l.formula.clone())
+        ),
+        detail: format!(
+            "invoiced {}, due {} {currency}",
+            before.amount, after.amount
+        ),
+        vat_category: original.vat_treatment.category,
+        vat_rate: original.vat_treatment.rate,
+        change: Some(LineChange { before, after }),
+        ..base.clone()
     })
 }

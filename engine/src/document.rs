@@ -19,7 +19,6 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::adjust::{self, Adjustments, Applied, CreditBalance, Target};
 use crate::catalog::PriceBook;
@@ -27,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::fx::{FxRates, FxStamp};
 use crate::meter::Unit;
 use crate::money::{self, RoundingMode};
+use crate::num::{self, OrOverflow};
 use crate::party::{Customer, Seller};
 use crate::rate::Rating;
 use crate::time::Period;
@@ -123,6 +123,9 @@ pub struct DocumentLine {
     pub region: String,
     pub service: String,
     pub segment: Period,
+    /// Which part of a split price the line is (`free allowance`, `tier 2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
     pub quantity: Decimal,
@@ -154,6 +157,36 @@ pub struct DocumentLine {
     pub vat_rate: Decimal,
     pub formula: String,
     pub detail: String,
+    /// On a correction line: the line as billed before the correction and as due after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<LineChange>,
+}
+
+/// What a correction line changes: the line of the same key (account, sku, region, resource,
+/// segment, slice) as billed so far, and as due now. Later corrections start from `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LineChange {
+    pub before: Billed,
+    pub after: Billed,
+}
+
+/// A line's billed state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Billed {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub quantity: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub unit_price: Decimal,
+    /// In the catalog's currency, full precision.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub rated: Decimal,
+    /// In the document's currency, rounded.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub amount: Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -316,7 +349,7 @@ pub fn series_of(number: Option<&str>) -> Option<String> {
 
 /// The date of supply: the last day of the supply period (continuous supplies).
 pub fn supply_date(period: &Period) -> NaiveDate {
-    (period.end - chrono::Duration::nanoseconds(1)).date_naive()
+    crate::time::last_instant(period).date_naive()
 }
 
 /// Builds a document from a rating.
@@ -398,29 +431,52 @@ pub fn build(
         .iter()
         .zip(after)
         .enumerate()
-        .map(|(i, (l, after))| DocumentLine {
-            id: i + 1,
-            description: l.description.clone(),
-            account: l.account.clone(),
-            resource: l.resource.clone(),
-            sku: l.sku.clone(),
-            region: l.region.clone(),
-            service: l.service.clone(),
-            segment: l.segment,
-            quantity: l.quantity,
-            unit: l.unit.clone(),
-            unit_price: (l.unit_price * rate).normalize(),
-            price_unit: l.price_unit.clone(),
-            divisor: l.divisor,
-            rated: l.amount,
-            reductions: (l.amount - after).normalize(),
-            amount: money::round(after * rate, &currency, request.rounding),
-            vat_category: treatment.category,
-            vat_rate: treatment.rate,
-            formula: l.formula.clone(),
-            detail: l.detail.clone(),
+        .map(|(i, (l, after))| {
+            let overflow = || {
+                format!(
+                    "converting line {} (`{}`{}) into {currency}",
+                    i.saturating_add(1),
+                    l.sku,
+                    l.resource
+                        .as_deref()
+                        .map_or(String::new(), |r| format!(", resource `{r}`"))
+                )
+            };
+            Ok(DocumentLine {
+                id: i.saturating_add(1),
+                description: l.description.clone(),
+                account: l.account.clone(),
+                resource: l.resource.clone(),
+                sku: l.sku.clone(),
+                region: l.region.clone(),
+                service: l.service.clone(),
+                segment: l.segment,
+                slice: l.slice.clone(),
+                quantity: l.quantity,
+                unit: l.unit.clone(),
+                unit_price: l
+                    .unit_price
+                    .checked_mul(rate)
+                    .or_overflow(overflow)?
+                    .normalize(),
+                price_unit: l.price_unit.clone(),
+                divisor: l.divisor,
+                rated: l.amount,
+                // `after` is what adjustments left of the amount: between zero and the amount.
+                reductions: l.amount.saturating_sub(after).normalize(),
+                amount: money::round(
+                    after.checked_mul(rate).or_overflow(overflow)?,
+                    &currency,
+                    request.rounding,
+                ),
+                vat_category: treatment.category,
+                vat_rate: treatment.rate,
+                formula: l.formula.clone(),
+                detail: l.detail.clone(),
+                change: None,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
 
     let mut mentions: Vec<String> = treatment.mention.iter().cloned().collect();
     if let Some(r) = &request.references {
@@ -478,33 +534,48 @@ pub fn build(
 /// the check that the document balances.
 pub(crate) fn finish(doc: &mut Document) -> Result<()> {
     let zero = money::round(Decimal::ZERO, &doc.currency, RoundingMode::HalfUp);
+    let kind = doc.kind.name();
+    let overflow = |what: &'static str| move || format!("computing the {what} of the {kind}");
     let mut groups: BTreeMap<(VatCategory, Decimal), Decimal> = BTreeMap::new();
     for l in &doc.lines {
-        *groups.entry((l.vat_category, l.vat_rate)).or_insert(zero) += l.amount;
+        let sum = groups.entry((l.vat_category, l.vat_rate)).or_insert(zero);
+        *sum = sum
+            .checked_add(l.amount)
+            .or_overflow(overflow("taxable amounts"))?;
     }
-    doc.vat = groups
+    let vat = groups
         .into_iter()
-        .map(|((category, rate), taxable)| VatBreakdown {
-            category,
-            rate,
-            taxable,
-            tax: money::round(
-                taxable * rate / Decimal::ONE_HUNDRED,
-                &doc.currency,
-                RoundingMode::HalfUp,
-            ),
+        .map(|((category, rate), taxable)| {
+            let tax = taxable
+                .checked_mul(rate)
+                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                .or_overflow(overflow("VAT"))?;
+            Ok(VatBreakdown {
+                category,
+                rate,
+                taxable,
+                tax: money::round(tax, &doc.currency, RoundingMode::HalfUp),
+            })
         })
-        .collect();
-    let net = doc.lines.iter().fold(zero, |a, l| a + l.amount);
-    let tax = doc.vat.iter().fold(zero, |a, v| a + v.tax);
-    let tax_eur = doc
-        .fx
-        .as_ref()
-        .map(|s| money::round(tax / s.rate, "EUR", RoundingMode::HalfUp));
+        .collect::<Result<Vec<_>>>()?;
+    let net = num::sum_from(zero, doc.lines.iter().map(|l| l.amount))
+        .or_overflow(overflow("net total"))?;
+    let tax = num::sum_from(zero, vat.iter().map(|v| v.tax)).or_overflow(overflow("VAT total"))?;
+    let gross = net.checked_add(tax).or_overflow(overflow("gross total"))?;
+    let tax_eur = match doc.fx.as_ref() {
+        Some(s) => Some(money::round(
+            tax.checked_div(s.rate)
+                .or_overflow(overflow("VAT total in EUR"))?,
+            "EUR",
+            RoundingMode::HalfUp,
+        )),
+        None => None,
+    };
+    doc.vat = vat;
     doc.totals = Totals {
         net,
         tax,
-        gross: net + tax,
+        gross,
         tax_eur,
     };
     check_balance(doc)
@@ -513,11 +584,14 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
 /// Every document balances: the VAT breakdown covers every net, and net + tax = gross, to the
 /// cent. A failure here is a bug, reported rather than shipped.
 pub fn check_balance(doc: &Document) -> Result<()> {
-    let nets: Decimal = doc.lines.iter().map(|l| l.amount).sum();
-    let taxable: Decimal = doc.vat.iter().map(|v| v.taxable).sum();
-    let tax: Decimal = doc.vat.iter().map(|v| v.tax).sum();
+    let nets = num::sum(doc.lines.iter().map(|l| l.amount));
+    let taxable = num::sum(doc.vat.iter().map(|v| v.taxable));
+    let tax = num::sum(doc.vat.iter().map(|v| v.tax));
     let t = &doc.totals;
-    let balanced = nets == t.net && taxable == t.net && tax == t.tax && t.net + t.tax == t.gross;
+    let balanced = nets == Some(t.net)
+        && taxable == Some(t.net)
+        && tax == Some(t.tax)
+        && t.net.checked_add(t.tax) == Some(t.gross);
     let no_negative = doc
         .lines
         .iter()
@@ -553,11 +627,7 @@ fn inputs_digest(
         fx,
     })
     .map_err(|e| Error::Document(format!("cannot serialize the inputs: {e}")))?;
-    Ok(hex(&Sha256::digest(text.as_bytes())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(crate::canonical::sha256_hex(&text))
 }
 
 /// The JSON Schema of a document request.

@@ -18,12 +18,15 @@ use crate::error::{Error, Result};
 use crate::event::{EventKind, UsageEvent};
 use crate::meter::{Diagnostic, meter};
 use crate::money::RoundingMode;
+use crate::num::OrOverflow;
 use crate::rate::{RatedLine, Summary, rate, summarize};
 use crate::time::{Period, format_instant};
 
-/// Most items in one request, and most resources per item: bounds on the work one request asks.
+/// Most items in one request, most resources per item, and most resources in all: bounds on the
+/// work one request asks (the most expensive request they allow is measured in BENCHMARKS.md).
 pub const MAX_ITEMS: usize = 1000;
 pub const MAX_COUNT: u32 = 10_000;
+pub const MAX_RESOURCES: u64 = 10_000;
 
 /// The account the synthetic usage is written under.
 const ACCOUNT: &str = "estimate";
@@ -63,7 +66,7 @@ pub struct EstimateItem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::num::exact_option"
     )]
     #[schemars(with = "Option<String>")]
     pub gb: Option<Decimal>,
@@ -71,7 +74,7 @@ pub struct EstimateItem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::num::exact_option"
     )]
     #[schemars(with = "Option<String>")]
     pub egress_gb: Option<Decimal>,
@@ -79,7 +82,7 @@ pub struct EstimateItem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::num::exact_option"
     )]
     #[schemars(with = "Option<String>")]
     pub requests: Option<Decimal>,
@@ -87,7 +90,7 @@ pub struct EstimateItem {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::num::exact_option"
     )]
     #[schemars(with = "Option<String>")]
     pub quantity: Option<Decimal>,
@@ -222,6 +225,17 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
         .enumerate()
         .map(|(i, item)| resolve(book, request, &month, i, item))
         .collect::<Result<_>>()?;
+    let resources = resolved
+        .iter()
+        .fold(0u64, |n, r| n.saturating_add(u64::from(r.item.count)));
+    if resources > MAX_RESOURCES {
+        return Err(req_err(
+            "items",
+            format!(
+                "at most {MAX_RESOURCES} resources in all per request (the counts add up to {resources})"
+            ),
+        ));
+    }
 
     // The month of the whole setup, through the invoicing path.
     let mut events = Vec::new();
@@ -363,7 +377,11 @@ fn resolve<'a>(
                     format!("must be from 0 to 100 (got {p})"),
                 ));
             }
-            month_hours * p / Decimal::ONE_HUNDRED
+            // At most 744 x 100: in range.
+            month_hours
+                .saturating_mul(p)
+                .checked_div(Decimal::ONE_HUNDRED)
+                .unwrap_or(month_hours)
         }
     };
     if hours.is_sign_negative() || hours > month_hours {
@@ -383,6 +401,12 @@ fn resolve<'a>(
     ] {
         if v.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
             return Err(req_err(at(field), "must not be negative"));
+        }
+        if let Some(v) = v.filter(|v| *v > crate::num::MAX_QUANTITY) {
+            return Err(req_err(
+                at(field),
+                format!("must be at most {} (got {v})", crate::num::MAX_QUANTITY),
+            ));
         }
     }
     let given: Vec<&str> = [
@@ -465,7 +489,11 @@ fn write_usage(
     month: &Period,
     out: &mut Vec<UsageEvent>,
 ) {
-    let end = month.start + duration_of_hours(hours);
+    // `hours` is within the month (checked by `resolve`).
+    let end = month
+        .start
+        .checked_add_signed(duration_of_hours(hours))
+        .unwrap_or(month.end);
     let ev = |resource: &str,
               sku: &str,
               tag: &str,
@@ -513,7 +541,10 @@ fn write_usage(
                     &billed.sku,
                     "start",
                     EventKind::Start,
-                    month.start - Duration::days(1),
+                    month
+                        .start
+                        .checked_sub_signed(Duration::days(1))
+                        .unwrap_or(month.start),
                     None,
                 ));
             }
@@ -573,8 +604,10 @@ fn write_usage(
 /// Hours as a duration, to the nanosecond.
 fn duration_of_hours(hours: Decimal) -> Duration {
     use rust_decimal::prelude::ToPrimitive;
-    let nanos = (hours * Decimal::from(3_600_000_000_000i64)).round();
-    Duration::nanoseconds(nanos.to_i64().unwrap_or(i64::MAX))
+    let nanos = hours
+        .checked_mul(Decimal::from(3_600_000_000_000i64))
+        .map(|n| n.round());
+    Duration::nanoseconds(nanos.and_then(|n| n.to_i64()).unwrap_or(i64::MAX))
 }
 
 /// The cost of the item alone, under `billed`, at `hours` of uptime: the invoicing path again.
@@ -599,8 +632,27 @@ fn compare(
     r: &Resolved,
     monthly: &Product,
 ) -> Result<Comparison> {
-    let hourly_cost = cost_alone(book, rounding, month, r, r.product, r.hours)?;
-    let monthly_cost = cost_alone(book, rounding, month, r, monthly, r.hours)?;
+    let r_count = r.item.count;
+    // Each resource of an item is a line of its own, rounded on its own, so the item costs
+    // `count` times one resource, and the break-even uptime is that of one resource: the plans
+    // are compared by rating one resource, whatever the count.
+    let one = EstimateItem {
+        count: 1,
+        ..r.item.clone()
+    };
+    let r = &Resolved {
+        item: &one,
+        region: r.region.clone(),
+        ..*r
+    };
+    let count = Decimal::from(r_count);
+    let times = |cost: Decimal| {
+        cost.checked_mul(count)
+            .or_overflow(|| format!("items[{}]: the cost of {r_count} resources", r.index))
+    };
+    let one_hourly = cost_alone(book, rounding, month, r, r.product, r.hours)?;
+    let one_monthly = cost_alone(book, rounding, month, r, monthly, r.hours)?;
+    let (hourly_cost, monthly_cost) = (times(one_hourly)?, times(one_monthly)?);
     let cheaper = match hourly_cost.cmp(&monthly_cost) {
         std::cmp::Ordering::Less => Cheaper::Hourly,
         std::cmp::Ordering::Greater => Cheaper::Monthly,
@@ -610,15 +662,16 @@ fn compare(
     // hour at which the hourly plan costs at least the monthly one.
     let (mut lo, mut hi) = (0i64, month.hours());
     let at = |h: i64| cost_alone(book, rounding, month, r, r.product, Decimal::from(h));
-    let break_even_hours = if at(hi)? < monthly_cost {
+    let break_even_hours = if at(hi)? < one_monthly {
         None
     } else {
         while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if at(mid)? >= monthly_cost {
+            // lo < hi <= 744: neither can leave the range.
+            let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
+            if at(mid)? >= one_monthly {
                 hi = mid
             } else {
-                lo = mid + 1
+                lo = mid.saturating_add(1)
             }
         }
         Some(lo)

@@ -73,7 +73,7 @@ pub struct UsageEvent {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
+        with = "crate::num::exact_option"
     )]
     #[schemars(with = "Option<String>")]
     pub quantity: Option<Decimal>,
@@ -99,6 +99,10 @@ impl UsageEvent {
             (_, Some(q)) if q.is_sign_negative() && !q.is_zero() => {
                 Err(("quantity", format!("must not be negative (got {q})")))
             }
+            (_, Some(q)) if q > crate::num::MAX_QUANTITY => Err((
+                "quantity",
+                format!("must be at most {} (got {q})", crate::num::MAX_QUANTITY),
+            )),
             (EventKind::Sample | EventKind::Increment, None) => Err((
                 "quantity",
                 format!("a {} event needs a quantity", self.kind.name()),
@@ -222,7 +226,7 @@ pub fn parse_jsonl(text: &str) -> Parsed {
         if line.trim().is_empty() {
             continue;
         }
-        match parse_one(line, i + 1) {
+        match parse_one(line, i.saturating_add(1)) {
             Ok(e) => out.events.push(e),
             Err(r) => out.rejects.push(r),
         }
@@ -237,7 +241,7 @@ pub fn parse_json(text: &str) -> Parsed {
     match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
         Ok(items) => {
             for (i, raw) in items.iter().enumerate() {
-                match parse_one(raw.get(), i + 1) {
+                match parse_one(raw.get(), i.saturating_add(1)) {
                     Ok(e) => out.events.push(e),
                     Err(r) => out.rejects.push(r),
                 }

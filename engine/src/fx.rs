@@ -51,7 +51,7 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     for quote in ['\'', '"'] {
         let key = format!("{name}={quote}");
         if let Some(i) = tag.find(&key) {
-            let rest = &tag[i + key.len()..];
+            let rest = tag.get(i.saturating_add(key.len())..).unwrap_or_default();
             return rest.find(quote).map(|j| &rest[..j]);
         }
     }
@@ -59,12 +59,16 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn parse_rate(text: &str, at: &str) -> Result<Decimal> {
-    let rate: Decimal = text
-        .trim()
-        .parse()
-        .map_err(|e| Error::Fx(format!("{at}: `{text}` is not a decimal rate: {e}")))?;
+    let rate = crate::num::parse_exact(text)
+        .map_err(|e| Error::Fx(format!("{at}: not a decimal rate: {e}")))?;
     if rate <= Decimal::ZERO {
         return Err(Error::Fx(format!("{at}: rate `{text}` must be above zero")));
+    }
+    if rate > crate::num::MAX_PRICE {
+        return Err(Error::Fx(format!(
+            "{at}: rate `{text}` must be at most {}",
+            crate::num::MAX_PRICE
+        )));
     }
     Ok(rate)
 }
@@ -86,7 +90,7 @@ impl FxRates {
             if !tag.starts_with("Cube") {
                 continue;
             }
-            let at = format!("XML Cube element {}", n + 1);
+            let at = format!("XML Cube element {}", n.saturating_add(1));
             if let Some(t) = attr(tag, "time") {
                 let d = parse_date(t, &at)?;
                 out.days.entry(d).or_default();
@@ -127,7 +131,7 @@ impl FxRates {
             days: BTreeMap::new(),
         };
         for (n, line) in lines.enumerate() {
-            let at = format!("CSV line {}", n + 2);
+            let at = format!("CSV line {}", n.saturating_add(2));
             let cells: Vec<&str> = line.split(',').collect();
             let date = parse_date(cells[0], &at)?;
             let day = out.days.entry(date).or_default();
@@ -165,7 +169,9 @@ impl FxRates {
     /// The stamp for converting EUR into `to` on `date`: the rate of that day, or the latest
     /// published before it, at most [`MAX_AGE_DAYS`] old.
     pub fn stamp(&self, to: &str, date: NaiveDate) -> Result<FxStamp> {
-        let oldest = date - chrono::Duration::days(MAX_AGE_DAYS);
+        let oldest = date
+            .checked_sub_signed(chrono::Duration::days(MAX_AGE_DAYS))
+            .unwrap_or(date);
         let found = self
             .days
             .range(oldest..=date)

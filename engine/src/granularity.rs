@@ -9,6 +9,10 @@
 //! - `clock`: every clock unit the run touches, from the unit containing the start to the unit
 //!   containing the end;
 //! - a run minimum raises the count to ceil(minimum / unit).
+// Integer time arithmetic: instants are nanoseconds in i128 within chrono's range (under 1e28
+// in magnitude), units and hours are positive constants of at least one second. Sums and
+// differences of a few such values stay far inside i128 (1.7e38), so these cannot overflow.
+#![allow(clippy::arithmetic_side_effects)]
 
 use crate::catalog::TimeRounding;
 use crate::time::Period;

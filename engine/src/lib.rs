@@ -18,6 +18,9 @@
     clippy::cast_precision_loss
 )]
 #![forbid(unsafe_code)]
+// Arithmetic on input is checked (see `num`): an unchecked `+`, `-`, `*` or `/` on a decimal
+// or an integer does not compile outside tests.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod adjust;
 pub mod canonical;
@@ -35,6 +38,7 @@ pub mod js;
 pub mod meter;
 pub mod models;
 pub mod money;
+pub mod num;
 pub mod party;
 pub mod projection;
 pub mod rate;

@@ -254,7 +254,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     let mut collided: HashMap<&str, usize, FixedState> = HashMap::default();
     let mut conflicted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut keep = vec![true; events.len()];
-    let mut duplicates = 0;
+    let mut duplicates = 0usize;
     for (i, e) in events.iter().enumerate() {
         let first = match by_hash.entry(FixedState::default().hash_one(e.id.as_str())) {
             Entry::Vacant(slot) => {
@@ -272,7 +272,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         };
         keep[i] = false;
         if events[first] == *e {
-            duplicates += 1;
+            duplicates = duplicates.saturating_add(1);
         } else {
             let list = conflicted.entry(&e.id).or_insert_with(|| vec![first]);
             if !list.iter().any(|&k| events[k] == *e) {
@@ -300,9 +300,11 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
 
     // 2. Check against the price book; 3. group.
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
-    let mut groups: HashMap<Key, Vec<&UsageEvent>, FixedState> =
-        HashMap::with_capacity_and_hasher(events.len() / 16 + 1, FixedState::default());
-    let mut accepted = 0;
+    let mut groups: HashMap<Key, Vec<&UsageEvent>, FixedState> = HashMap::with_capacity_and_hasher(
+        (events.len() / 16).saturating_add(1),
+        FixedState::default(),
+    );
+    let mut accepted = 0usize;
     // The newest version that sells a sku holds its charge rules.
     let mut products: HashMap<&str, &crate::catalog::Product, FixedState> =
         HashMap::with_hasher(FixedState::default());
@@ -322,7 +324,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
                 continue;
             }
         };
-        accepted += 1;
+        accepted = accepted.saturating_add(1);
         let resource = if matches!(product.charge, Charge::Counter { .. }) {
             ""
         } else {

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::event::UsageEvent;
 use crate::meter::{Unit, meter};
 use crate::money::{self, RoundingMode};
+use crate::num::OrOverflow;
 use crate::rate::{RatedLine, rate};
 use crate::time::{self, Period};
 
@@ -114,17 +115,28 @@ pub fn project(
     let so_far = total(&rate(book, &meter(book, so_far_period, &known)?)?.lines);
 
     let mut metered = meter(book, p, &known)?;
-    let elapsed = Decimal::from((req.as_of - p.start).num_seconds().max(1));
-    let whole = Decimal::from((p.end - p.start).num_seconds());
+    let elapsed = Decimal::from(
+        req.as_of
+            .signed_duration_since(p.start)
+            .num_seconds()
+            .max(1),
+    );
+    let whole = Decimal::from(p.end.signed_duration_since(p.start).num_seconds());
+    let factor = whole.checked_div(elapsed).unwrap_or(Decimal::ONE);
     for q in metered
         .quantities
         .iter_mut()
         .filter(|q| matches!(q.unit, Unit::Count(_)))
     {
-        q.quantity = (q.quantity * whole / elapsed).normalize();
+        q.quantity = q
+            .quantity
+            .checked_mul(whole)
+            .and_then(|x| x.checked_div(elapsed))
+            .or_overflow(|| format!("extrapolating `{}` to the end of the period", q.sku))?
+            .normalize();
         q.detail.push_str(&format!(
             ", extrapolated x {} to the end of the period",
-            (whole / elapsed).round_dp(4).normalize()
+            factor.round_dp(4).normalize()
         ));
     }
     let lines = rate(book, &metered)?.lines;
@@ -135,8 +147,11 @@ pub fn project(
             .thresholds
             .iter()
             .map(|&t| {
+                // The threshold is a percentage (0..=255), the budget bounded: in range.
                 let limit = money::round(
-                    b * Decimal::from(t) / Decimal::ONE_HUNDRED,
+                    b.saturating_mul(Decimal::from(t))
+                        .checked_div(Decimal::ONE_HUNDRED)
+                        .unwrap_or(Decimal::ZERO),
                     &currency,
                     RoundingMode::HalfUp,
                 );
@@ -153,7 +168,10 @@ pub fn project(
         period: p,
         as_of: req.as_of,
         elapsed_percent: money::round_dp(
-            elapsed * Decimal::ONE_HUNDRED / whole,
+            elapsed
+                .saturating_mul(Decimal::ONE_HUNDRED)
+                .checked_div(whole)
+                .unwrap_or(Decimal::ZERO),
             2,
             RoundingMode::HalfUp,
         ),

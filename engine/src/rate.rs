@@ -31,6 +31,10 @@ pub struct RatedLine {
     pub service: String,
     pub description: String,
     pub segment: Period,
+    /// Which part of a split price the line is (`free allowance`, `tier 2`), when one resource
+    /// and segment has several lines: it tells them apart (corrections match lines by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<String>,
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
     pub quantity: Decimal,
@@ -98,8 +102,10 @@ pub(crate) fn summarize(lines: &[RatedLine], currency: &str, rounding: RoundingM
         let s = subtotals
             .entry(l.service.clone())
             .or_insert_with(|| money::round(Decimal::ZERO, currency, rounding));
-        *s += net;
-        total += net;
+        // Summaries are for display; a sum past the decimal range saturates rather than panics
+        // (documents, which are what gets billed, check every sum).
+        *s = s.saturating_add(net);
+        total = total.saturating_add(net);
     }
     Summary {
         rounding,
@@ -228,6 +234,7 @@ pub(crate) fn line(
         service: product.service.clone(),
         description: product.description.clone(),
         segment: q.segment,
+        slice: None,
         quantity: quantity.normalize(),
         unit: q.unit.clone(),
         unit_price: unit_price.normalize(),

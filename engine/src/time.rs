@@ -154,7 +154,7 @@ impl Period {
         // A valid instant always has a valid month; fall back to a one-second period defensively.
         Period::month(t.year(), t.month()).unwrap_or(Period {
             start: t,
-            end: t + Duration::seconds(1),
+            end: t.checked_add_signed(Duration::seconds(1)).unwrap_or(t),
         })
     }
 
@@ -179,7 +179,7 @@ impl Period {
 
     /// Whole hours in the period (rounded down).
     pub fn hours(&self) -> i64 {
-        (self.end - self.start).num_hours()
+        self.end.signed_duration_since(self.start).num_hours()
     }
 
     /// The canonical text: `YYYY-MM` for a calendar month, `START/END` otherwise.
@@ -226,20 +226,30 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
+/// The last instant of a period (one nanosecond before its end).
+pub fn last_instant(p: &Period) -> DateTime<Utc> {
+    p.end
+        .checked_sub_signed(Duration::nanoseconds(1))
+        .unwrap_or(p.end)
+}
+
 /// Days in the calendar month containing `t` (28..31).
 pub fn days_in_month(t: DateTime<Utc>) -> i64 {
     let m = Period::month_of(t);
-    (m.end - m.start).num_days()
+    m.end.signed_duration_since(m.start).num_days()
 }
 
 /// Hours in the calendar month containing `t` (672..744).
 pub fn hours_in_month(t: DateTime<Utc>) -> i64 {
-    days_in_month(t) * 24
+    days_in_month(t).saturating_mul(24)
 }
 
 /// Nanoseconds since the Unix epoch: the integer time line the granularity rules work on.
 pub fn nanos(t: DateTime<Utc>) -> i128 {
-    i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
+    // Within chrono's range this is under 1e28: no overflow in i128.
+    i128::from(t.timestamp())
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i128::from(t.timestamp_subsec_nanos()))
 }
 
 /// The inverse of [`nanos`].

@@ -173,7 +173,7 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             let rerated = ratecard::rate(&pricing, &metered).map_err(|e| e.to_string())?;
             let req: correction::CorrectionRequest =
                 parse(field("correction")?, "correction request")?;
-            let result = correction::correct(&original, &rerated, &pricing, &vat, &req)
+            let result = correction::correct(&original, &[], &rerated, &pricing, &vat, &req)
                 .map_err(|e| e.to_string())?;
             let after = canonical::to_string(&original).map_err(|e| e.to_string())?;
             json!({ "original": original, "correction": result, "original_unchanged": before == after })

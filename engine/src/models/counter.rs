@@ -15,6 +15,7 @@ use crate::catalog::{Charge, PriceBook, Product, Tier, Tiering};
 use crate::error::{Error, Result};
 use crate::meter::{Ctx, Group, Quantity, Unit};
 use crate::models::required;
+use crate::num::OrOverflow;
 use crate::rate::{self, RatedLine};
 
 pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity>) -> Result<()> {
@@ -33,7 +34,7 @@ pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity
                         group.sku, group.account
                     ))
                 })?;
-            n += 1;
+            n = n.saturating_add(1);
         }
         if n == 0 {
             continue;
@@ -62,6 +63,8 @@ struct Slice {
     note: String,
     /// Package counting: price per started package.
     package: bool,
+    /// The line's slice (`free allowance`, `tier 2`) where a segment has several.
+    slice: Option<String>,
 }
 
 pub(crate) fn rate(
@@ -80,12 +83,20 @@ pub(crate) fn rate(
     else {
         return Ok(());
     };
-    let total: Decimal = qs.iter().map(|q| q.quantity).sum();
+    let overflow = || {
+        qs.first().map_or(String::new(), |q| {
+            format!("counting `{}` for account `{}`", q.sku, q.account)
+        })
+    };
+    let total = crate::num::sum(qs.iter().map(|q| q.quantity)).or_overflow(overflow)?;
     // Position of the cumulative count at the start of each segment (segments are in order).
     let mut before = Decimal::ZERO;
     for q in qs {
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
-        let (a, b) = (before, before + q.quantity);
+        let (a, b) = (
+            before,
+            before.checked_add(q.quantity).or_overflow(overflow)?,
+        );
         before = b;
         let mut slices = Vec::new();
         // 1. Free allowance.
@@ -99,22 +110,26 @@ pub(crate) fn rate(
                     free_allowance.normalize()
                 ),
                 package: false,
+                slice: Some("free allowance".into()),
             });
         }
         // Units past the allowance, in the billable count's own coordinates.
+        // Both are non-negative and the allowance is bounded, so these stay in range.
         let (ba, bb) = (
-            (a - *free_allowance).max(Decimal::ZERO),
-            (b - *free_allowance).max(Decimal::ZERO),
+            a.saturating_sub(*free_allowance).max(Decimal::ZERO),
+            b.saturating_sub(*free_allowance).max(Decimal::ZERO),
         );
+        let billable = bb.saturating_sub(ba);
         if bb > ba {
             match tiering {
                 Tiering::None => {
                     let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
                     slices.push(Slice {
-                        units: bb - ba,
+                        units: billable,
                         unit_price,
                         note: String::new(),
                         package: false,
+                        slice: None,
                     });
                 }
                 Tiering::Graduated => {
@@ -128,6 +143,7 @@ pub(crate) fn rate(
                                 unit_price: t.unit_price,
                                 note: tier_note(k, lower, t.up_to),
                                 package: false,
+                                slice: Some(format!("tier {}", k.saturating_add(1))),
                             });
                         }
                         lower = t.up_to.unwrap_or(lower);
@@ -135,7 +151,7 @@ pub(crate) fn rate(
                 }
                 Tiering::Volume => {
                     let tiers = tiers(price.tiers.as_deref(), catalog, q)?;
-                    let billable_total = (total - *free_allowance).max(Decimal::ZERO);
+                    let billable_total = total.saturating_sub(*free_allowance).max(Decimal::ZERO);
                     let mut lower = Decimal::ZERO;
                     for (k, t) in tiers.iter().enumerate() {
                         if t.up_to.is_none_or(|u| billable_total <= u) {
@@ -145,10 +161,11 @@ pub(crate) fn rate(
                                 tier_note(k, lower, t.up_to)
                             );
                             slices.push(Slice {
-                                units: bb - ba,
+                                units: billable,
                                 unit_price: t.unit_price,
                                 note,
                                 package: false,
+                                slice: None,
                             });
                             break;
                         }
@@ -159,11 +176,17 @@ pub(crate) fn rate(
                     let size = package_size.unwrap_or(Decimal::ONE);
                     let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
                     // Packages started in this segment: ceil(b / size) - ceil(a / size).
-                    let packages = (bb / size).ceil() - (ba / size).ceil();
+                    // The catalog's package size is at least 1, so these are at most `bb`.
+                    let packages = bb
+                        .checked_div(size)
+                        .map(|x| x.ceil())
+                        .zip(ba.checked_div(size).map(|x| x.ceil()))
+                        .and_then(|(x, y)| x.checked_sub(y))
+                        .or_overflow(overflow)?;
                     if packages > Decimal::ZERO {
                         let note = format!(
                             "{} {} in started packages of {}",
-                            (bb - ba).normalize(),
+                            billable.normalize(),
                             q.unit.name(),
                             size.normalize()
                         );
@@ -172,6 +195,7 @@ pub(crate) fn rate(
                             unit_price,
                             note,
                             package: true,
+                            slice: None,
                         });
                     }
                 }
@@ -200,6 +224,7 @@ pub(crate) fn rate(
                 rule,
                 &s.note,
             )?;
+            line.slice = s.slice;
             if s.package {
                 line.unit = Unit::Count("package".into());
                 line.formula =
@@ -236,13 +261,19 @@ fn tiers<'a>(
 /// Units of `[a, b)` that fall in `[lo, hi)` (`hi` none: unbounded).
 fn overlap(a: Decimal, b: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
     let top = hi.map_or(b, |h| b.min(h));
-    (top - a.max(lo)).max(Decimal::ZERO)
+    // Non-negative bounds: the difference of two of them stays in range.
+    top.saturating_sub(a.max(lo)).max(Decimal::ZERO)
 }
 
 fn tier_note(k: usize, lower: Decimal, up_to: Option<Decimal>) -> String {
     match up_to {
-        Some(u) => format!("tier {}: {} to {}", k + 1, lower.normalize(), u.normalize()),
-        None => format!("tier {}: above {}", k + 1, lower.normalize()),
+        Some(u) => format!(
+            "tier {}: {} to {}",
+            k.saturating_add(1),
+            lower.normalize(),
+            u.normalize()
+        ),
+        None => format!("tier {}: above {}", k.saturating_add(1), lower.normalize()),
     }
 }
 

@@ -103,9 +103,15 @@ pub(crate) fn meter(
     let ordered_in_period = period.contains(order);
     let prorated = |out: &mut Vec<Quantity>| {
         let dim = days_in_month(order);
-        let days = dim - i64::from(order.day()) + 1;
+        // The order day is within its month (1..=dim).
+        let days = dim.saturating_sub(i64::from(order.day())).saturating_add(1);
         let from = Period::month_of(order);
-        let start = from.start + chrono::Duration::days(i64::from(order.day()) - 1);
+        let start = from
+            .start
+            .checked_add_signed(chrono::Duration::days(
+                i64::from(order.day()).saturating_sub(1),
+            ))
+            .unwrap_or(from.start);
         let segment = Period {
             start,
             end: from.end,
@@ -139,7 +145,7 @@ pub(crate) fn meter(
             if ordered_in_period {
                 prorated(out);
             }
-            if alive_at(period.end - chrono::Duration::nanoseconds(1)) {
+            if alive_at(crate::time::last_instant(&period)) {
                 push(
                     out,
                     next,

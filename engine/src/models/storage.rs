@@ -6,6 +6,10 @@
 //! for object storage (a sample holds until the next one). The quantity is the sum, in GB-hours;
 //! the price per GB-month is spread over the catalog's hours-per-month convention:
 //! `cost = price / hours_per_month x GB x hours`.
+// Integer time arithmetic: instants are nanoseconds in i128 within chrono's range (under 1e28
+// in magnitude), units and hours are positive constants of at least one second. Sums and
+// differences of a few such values stay far inside i128 (1.7e38), so these cannot overflow.
+#![allow(clippy::arithmetic_side_effects)]
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -17,6 +17,7 @@ use crate::event::EventKind;
 use crate::granularity::UnitSpan;
 use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
 use crate::models::required;
+use crate::num::OrOverflow;
 use crate::rate::{self, RatedLine};
 use crate::time::{format_instant, nanos};
 
@@ -135,8 +136,12 @@ pub(crate) fn meter(
             rounding,
             minimum_seconds,
         );
-        let mut left =
-            freeze_after_hours.map(|h| i128::from(h) * 3600 / i128::from(granularity.seconds()));
+        let mut left = freeze_after_hours.map(|h| {
+            i128::from(h)
+                .saturating_mul(3600)
+                .checked_div(i128::from(granularity.seconds()))
+                .unwrap_or(0)
+        });
         for (seg, a) in ctx.segments.iter().zip(acc.iter_mut()) {
             let mut n = span.count_in(seg);
             if let Some(l) = left.as_mut() {
@@ -144,11 +149,11 @@ pub(crate) fn meter(
                     a.frozen = true;
                     n = *l;
                 }
-                *l -= n;
+                *l = l.saturating_sub(n);
             }
             if n > 0 {
-                a.units += n;
-                a.runs += 1;
+                a.units = a.units.saturating_add(n);
+                a.runs = a.runs.saturating_add(1);
                 a.first.get_or_insert(run);
                 a.last = Some(run);
             }
@@ -240,7 +245,7 @@ pub(crate) fn rate(
     else {
         return Ok(());
     };
-    let divisor = Decimal::from(3600 / granularity.seconds());
+    let divisor = Decimal::from(3600i64.checked_div(granularity.seconds()).unwrap_or(1));
     let rule = format!(
         "time_metered/{}/{}",
         match rounding {
@@ -291,12 +296,13 @@ fn apply_monthly_cap(
         };
         let (catalog, price) = book.price(&first.sku, &first.region, first.price_at)?;
         let cap = required(price.monthly_price, "monthly_price", catalog, first)?;
-        let sum: Decimal = mine.iter().map(|l| l.amount).sum();
+        let overflow = || format!("summing the month of `{}`", first.sku);
+        let sum = crate::num::sum(mine.iter().map(|l| l.amount)).or_overflow(overflow)?;
         if sum <= cap {
             capped.extend(mine.into_iter().cloned());
             continue;
         }
-        let units: Decimal = mine.iter().map(|l| l.quantity).sum();
+        let units = crate::num::sum(mine.iter().map(|l| l.quantity)).or_overflow(overflow)?;
         let month = crate::meter::Quantity {
             quantity: Decimal::ONE,
             unit: Unit::Month,

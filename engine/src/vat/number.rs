@@ -3,6 +3,9 @@
 //!
 //! Checksums: AT, BE, DE, DK, EE, EL (Greece), FI, FR (numeric keys), HR, HU, IT, LU, NL, PL, PT,
 //! SE, SI, SK. Format only: BG, CY, CZ, ES, IE, LT, LV, MT, RO.
+// Checksums over the digits of a VAT number of at most 15 characters: small integers, no
+// overflow possible.
+#![allow(clippy::arithmetic_side_effects)]
 
 /// A VAT number, normalized: upper case, without spaces, dots or dashes. Only ASCII letters
 /// are upper-cased (VAT numbers are ASCII; anything else fails the format check as it is), so
