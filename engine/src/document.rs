@@ -57,6 +57,18 @@ impl DocumentKind {
         }
     }
 
+    /// The wire code (`final_invoice`), as in JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentKind::Estimate => "estimate",
+            DocumentKind::Quote => "quote",
+            DocumentKind::DraftInvoice => "draft_invoice",
+            DocumentKind::FinalInvoice => "final_invoice",
+            DocumentKind::CreditNote => "credit_note",
+        }
+    }
+
+    /// The label for people (`invoice`).
     pub fn name(self) -> &'static str {
         match self {
             DocumentKind::Estimate => "estimate",

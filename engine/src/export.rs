@@ -51,16 +51,13 @@ pub fn csv(doc: &Document) -> Result<String> {
         ],
     );
     let number = doc.number.clone().unwrap_or_default();
-    let kind = serde_json::to_value(doc.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
+    let kind = doc.kind.code();
     for l in &doc.lines {
         csv_record(
             &mut out,
             &[
                 number.as_str(),
-                kind.as_str(),
+                kind,
                 &doc.issue_date.to_string(),
                 &l.id.to_string(),
                 &l.account,

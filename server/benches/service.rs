@@ -37,6 +37,7 @@ fn start() -> SocketAddr {
         vat: ratecard::vat::VatTable::builtin(),
         fx: ratecard::fx::FxRates::sample().expect("fx"),
         dist: None,
+        work: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

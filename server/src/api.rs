@@ -46,6 +46,30 @@ pub struct AppState {
     pub fx: FxRates,
     /// The built calculator (`dist/`), served at `/`.
     pub dist: Option<PathBuf>,
+    /// How much engine and ledger work runs at once, off the async workers.
+    pub work: WorkLimit,
+}
+
+/// A bound on the engine and ledger work running at once: a request waits at most
+/// [`WorkLimit::WAIT`] for a slot, then gets 503 `busy`. The async workers only move bytes, so
+/// `/health` and the other cheap endpoints answer while heavy work runs.
+#[derive(Clone)]
+pub struct WorkLimit(Arc<tokio::sync::Semaphore>);
+
+impl WorkLimit {
+    /// How long a request waits for a slot before `busy`.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    pub fn new(slots: usize) -> Self {
+        WorkLimit(Arc::new(tokio::sync::Semaphore::new(slots.max(1))))
+    }
+}
+
+impl Default for WorkLimit {
+    /// One slot per core, so engine work never takes every core from the runtime.
+    fn default() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
 }
 
 type Shared = Arc<AppState>;
@@ -97,6 +121,9 @@ impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
         match e {
             LedgerError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            LedgerError::Unprocessable { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             LedgerError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
             LedgerError::Db(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
         }
@@ -168,21 +195,44 @@ fn json_response(status: StatusCode, v: &impl serde::Serialize) -> ApiResult {
     Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
-/// Runs ledger and engine work off the async threads.
+/// Runs ledger and engine work off the async threads, within the [`WorkLimit`]. A panic inside
+/// is logged and answered 500 `internal`; the process goes on.
 async fn blocking<T: Send + 'static>(
+    s: &AppState,
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
+    let permit = tokio::time::timeout(WorkLimit::WAIT, s.work.0.clone().acquire_owned())
         .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy with other work; retry in a few seconds",
+            )
+        })?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "engine or ledger work panicked; answered 500");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error: the request failed and was logged; nothing was stored",
+        )
+    })?
 }
 
 async fn health(State(s): State<Shared>) -> ApiResult {
-    let events = blocking({
+    let events = tokio::task::spawn_blocking({
         let s = s.clone();
-        move || Ok(s.ledger.event_count()?)
+        move || s.ledger.event_count()
     })
-    .await?;
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     json_response(
         StatusCode::OK,
         &json!({ "status": "ok", "events": events, "catalog": s.book.id() }),
@@ -221,14 +271,25 @@ async fn estimate(
 ) -> ApiResult {
     let request: EstimateRequest = parse(&body(b)?, "estimate request")?;
     let id = q.catalog.unwrap_or_else(|| s.book.id().to_string());
-    let book = s.catalogs.get(&id).ok_or_else(|| {
-        ApiError::new(
+    if !s.catalogs.contains_key(&id) {
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no catalog `{id}`"),
-        )
-    })?;
-    let result = ratecard::estimate(book, &request).map_err(ApiError::engine)?;
+        ));
+    }
+    let result = blocking(&s, {
+        let s = s.clone();
+        move || match s.catalogs.get(&id) {
+            Some(book) => ratecard::estimate(book, &request).map_err(ApiError::engine),
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no catalog",
+            )),
+        }
+    })
+    .await?;
     json_response(StatusCode::OK, &result)
 }
 
@@ -264,7 +325,7 @@ async fn ingest(
             Err(r) => rejects.push(r),
         }
     }
-    let report = blocking({
+    let report = blocking(&s, {
         let s = s.clone();
         move || Ok(s.ledger.ingest(&good)?)
     })
@@ -298,7 +359,7 @@ async fn put_customer(
     authorize(&s, &headers)?;
     let customer: Customer = parse(&body(b)?, "customer")?;
     let stored = customer.clone();
-    blocking({
+    blocking(&s, {
         let s = s.clone();
         move || Ok(s.ledger.put_customer(&account, &stored)?)
     })
@@ -364,7 +425,7 @@ async fn draft(
 ) -> ApiResult {
     authorize(&s, &headers)?;
     let period = period_of(&q.period)?;
-    let doc = blocking({
+    let doc = blocking(&s, {
         let s = s.clone();
         move || {
             let rating = rating(&s, &account, &period)?;
@@ -387,24 +448,48 @@ async fn draft(
 #[serde(deny_unknown_fields)]
 struct FinalizeBody {
     period: String,
-    #[serde(default)]
+    #[serde(default, with = "ratecard::time::date_option")]
     issue_date: Option<chrono::NaiveDate>,
 }
 
-/// Finalizes an account's period: refuses a period already finalized, rates it from the ledger,
-/// and lets the ledger number and store the invoice in one transaction.
+/// The `Idempotency-Key` header, with a digest of what it came with (endpoint and body): a
+/// retry with the same key and request gets the first answer; another request, 409.
+fn idempotency(
+    headers: &HeaderMap,
+    endpoint: &str,
+    body: &[u8],
+) -> Result<Option<crate::ledger::Idempotency>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()))
+        .ok_or_else(|| ApiError::bad("Idempotency-Key: 1 to 255 visible ASCII characters"))?;
+    let request = canonical::sha256_hex(&format!("{endpoint}\n{}", String::from_utf8_lossy(body)));
+    Ok(Some(crate::ledger::Idempotency {
+        key: key.to_string(),
+        request,
+    }))
+}
+
+/// Finalizes an account's period: rates it from the ledger, and lets the ledger check, number
+/// and store the invoice in one transaction. A period already finalized gives its invoice back.
 pub fn finalize_period(
     s: &AppState,
     account: &str,
     period: &Period,
     issue_date: chrono::NaiveDate,
-) -> Result<ratecard::document::Document, ApiError> {
-    if let Some(n) = s.ledger.final_invoice_for(account, period)? {
+    key: Option<&crate::ledger::Idempotency>,
+) -> Result<crate::ledger::Outcome, ApiError> {
+    let last_day = document::supply_date(period);
+    if issue_date <= last_day {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "issue_date_before_period_end",
             format!(
-                "{} is already finalized as {n}; re-rate it to correct it",
+                "issue date {issue_date}: an invoice for {} is issued after its last day, {last_day}",
                 period.label()
             ),
         ));
@@ -422,7 +507,8 @@ pub fn finalize_period(
         );
         document::build(&req, &rating, &s.book, &s.vat, Fx::Rates(&s.fx)).map_err(|e| e.to_string())
     };
-    Ok(s.ledger.finalize("INV", year, account, &mut make)?)
+    Ok(s.ledger
+        .finalize_period(account, period, "INV", year, key, &mut make)?)
 }
 
 async fn finalize(
@@ -432,22 +518,49 @@ async fn finalize(
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     authorize(&s, &headers)?;
-    let f: FinalizeBody = parse(&body(b)?, "finalize request")?;
+    let bytes = body(b)?;
+    let key = idempotency(&headers, &format!("finalize {account}"), &bytes)?;
+    let f: FinalizeBody = parse(&bytes, "finalize request")?;
     let period = period_of(&f.period)?;
+    let now = chrono::Utc::now();
+    if period.end > now {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "period_not_ended",
+            format!(
+                "{} ends at {}: a period is finalized once it has ended",
+                period.label(),
+                ratecard::time::format_instant(&period.end)
+            ),
+        ));
+    }
     let issue_date = f.issue_date.unwrap_or_else(|| period.end.date_naive());
-    let doc = blocking({
+    let outcome = blocking(&s, {
         let s = s.clone();
-        move || finalize_period(&s, &account, &period, issue_date)
+        let account = account.clone();
+        move || finalize_period(&s, &account, &period, issue_date, key.as_ref())
     })
     .await?;
+    let doc = outcome.documents.first().ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no document")
+    })?;
+    let number = doc.number.as_deref().unwrap_or("");
     tracing::info!(
-        number = doc.number.as_deref().unwrap_or(""),
-        "invoice finalized"
+        account,
+        number,
+        created = outcome.created,
+        replayed = outcome.replayed,
+        "finalize"
     );
-    json_response(StatusCode::CREATED, &doc)
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, doc)
 }
 
-fn stored_document(s: &AppState, number: &str) -> Result<ratecard::document::Document, ApiError> {
+fn stored_document(s: &AppState, number: &str) -> Result<crate::ledger::Stored, ApiError> {
     s.ledger.document(number)?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -469,10 +582,10 @@ async fn get_invoice(
     Query(q): Query<FormatQuery>,
 ) -> ApiResult {
     authorize(&s, &headers)?;
-    let doc = blocking({
+    let doc = blocking(&s, {
         let s = s.clone();
         let n = number.clone();
-        move || stored_document(&s, &n)
+        move || stored_document(&s, &n).map(|d| d.document)
     })
     .await?;
     match q.format.as_deref().unwrap_or("json") {
@@ -494,10 +607,13 @@ async fn get_invoice(
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RerateBody {
-    #[serde(default)]
+    #[serde(default, with = "ratecard::time::date_option")]
     issue_date: Option<chrono::NaiveDate>,
 }
 
+/// Re-rates a finalized period against the invoice as already corrected, and issues at most one
+/// credit note and one supplementary invoice, numbered and stored in one transaction: a second
+/// re-rate with nothing new answers `{"unchanged": true}`.
 async fn rerate(
     State(s): State<Shared>,
     headers: HeaderMap,
@@ -506,74 +622,82 @@ async fn rerate(
 ) -> ApiResult {
     authorize(&s, &headers)?;
     let bytes = body(b)?;
+    let key = idempotency(&headers, &format!("rerate {number}"), &bytes)?;
     let r: RerateBody = if bytes.is_empty() {
         RerateBody::default()
     } else {
         parse(&bytes, "re-rate request")?
     };
-    let result = blocking({
+    let issue_date = r
+        .issue_date
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let outcome = blocking(&s, {
         let s = s.clone();
+        let number = number.clone();
         move || {
             let original = stored_document(&s, &number)?;
-            let account = original
-                .lines
-                .first()
-                .map(|l| l.account.clone())
-                .unwrap_or_default();
-            let rerated = rating(&s, &account, &original.supply_period)?;
-            let issue_date = r
-                .issue_date
-                .unwrap_or_else(|| chrono::Utc::now().date_naive());
+            if original.corrects.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "not_an_original",
+                    format!(
+                        "{number} corrects {}: re-rate the original invoice",
+                        original.corrects.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
+            let rerated = rating(&s, &original.account, &original.document.supply_period)?;
             let year = chrono::Datelike::year(&issue_date);
-            // A dry run says which documents are needed; each is then numbered and stored in
-            // its own transaction, by the ledger, in one sequence per series.
-            let probe = CorrectionRequest {
-                issue_date,
-                credit_note_number: Some(format!("CN-{year}-000000")),
-                supplementary_number: Some(format!("INV-{year}-000000")),
-            };
-            let plan = correction::correct(&original, &rerated, &s.book, &s.vat, &probe)
-                .map_err(ApiError::engine)?;
-            let mut out = serde_json::Map::new();
-            // The same correction, numbered: `pick` takes the document of one series from it.
-            type Pick = fn(correction::Correction) -> Option<ratecard::document::Document>;
-            let needed: [(&str, &str, bool, Pick); 2] = [
-                ("CN", "credit_note", plan.credit_note.is_some(), |c| {
-                    c.credit_note
-                }),
-                (
-                    "INV",
-                    "supplementary_invoice",
-                    plan.supplementary_invoice.is_some(),
-                    |c| c.supplementary_invoice,
-                ),
-            ];
-            for (series, key, wanted, pick) in needed {
-                if !wanted {
-                    continue;
-                }
-                let mut make = |n: String| {
-                    let mut req = probe.clone();
-                    if series == "CN" {
-                        req.credit_note_number = Some(n)
-                    } else {
-                        req.supplementary_number = Some(n)
-                    }
-                    let c = correction::correct(&original, &rerated, &s.book, &s.vat, &req)
-                        .map_err(|e| e.to_string())?;
-                    pick(c).ok_or_else(|| format!("the correction no longer needs a {key}"))
+            let mut make = |stored: &crate::ledger::Stored,
+                            earlier: &[ratecard::document::Document],
+                            cn: &str,
+                            inv: &str| {
+                let req = CorrectionRequest {
+                    issue_date,
+                    credit_note_number: Some(cn.to_string()),
+                    supplementary_number: Some(inv.to_string()),
                 };
-                let doc = s.ledger.finalize(series, year, &account, &mut make)?;
-                out.insert(key.into(), serde_json::to_value(doc).unwrap_or_default());
-            }
-            if out.is_empty() {
-                out.insert("unchanged".into(), Value::Bool(true));
-            }
-            Ok(Value::Object(out))
+                let c =
+                    correction::correct(&stored.document, earlier, &rerated, &s.book, &s.vat, &req)
+                        .map_err(|e| e.to_string())?;
+                Ok(c.credit_note
+                    .into_iter()
+                    .chain(c.supplementary_invoice)
+                    .collect())
+            };
+            Ok(s.ledger.correct(&number, year, key.as_ref(), &mut make)?)
         }
     })
     .await?;
-    json_response(StatusCode::OK, &result)
+    let mut out = serde_json::Map::new();
+    for d in &outcome.documents {
+        let name = if d.kind == DocumentKind::CreditNote {
+            "credit_note"
+        } else {
+            "supplementary_invoice"
+        };
+        out.insert(
+            name.into(),
+            serde_json::to_value(d).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?,
+        );
+    }
+    if out.is_empty() {
+        out.insert("unchanged".into(), Value::Bool(true));
+    }
+    let numbers: Vec<&str> = outcome
+        .documents
+        .iter()
+        .filter_map(|d| d.number.as_deref())
+        .collect();
+    tracing::info!(
+        invoice = number,
+        issued = numbers.join(",").as_str(),
+        replayed = outcome.replayed,
+        "rerate"
+    );
+    json_response(StatusCode::OK, &Value::Object(out))
 }
 
 #[derive(Deserialize)]
@@ -596,7 +720,7 @@ async fn projection(
     }
     let req: ratecard::projection::ProjectionRequest =
         serde_json::from_value(req).map_err(|e| ApiError::bad(e.to_string()))?;
-    let result = blocking({
+    let result = blocking(&s, {
         let s = s.clone();
         move || {
             let events = s.ledger.events(&account, &req.period)?;
@@ -744,6 +868,86 @@ pub fn openapi_document() -> Value {
     })
 }
 
+/// Numbers each request (`x-request-id`, unless the client sent one), so that a log line and
+/// an error answer can be matched.
+#[derive(Clone, Default)]
+struct RequestIds(Arc<std::sync::atomic::AtomicU64>);
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(
+        &mut self,
+        _: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("req-{n}"))
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// A panic in a handler becomes a JSON 500 `internal` for that request alone; the process keeps
+/// serving (the release profile unwinds). The log line carries the request's span and id.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!(panic = what, "a handler panicked; answered 500");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error: the request failed and was logged; nothing was stored",
+    )
+    .into_response()
+}
+
+/// Every error answer is JSON `{"code","message"}`, those of the framework too (a bad query
+/// string, a wrong method, a body over the limit), which come as text or empty otherwise.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "invalid_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for name in [
+        header::ALLOW,
+        header::HeaderName::from_static("x-request-id"),
+    ] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
 pub fn router(state: AppState) -> Router {
     let dist = state.dist.clone();
     let mut app = Router::new();
@@ -755,13 +959,35 @@ pub fn router(state: AppState) -> Router {
     app = app.route("/api/{*rest}", axum::routing::any(api_404));
     let app = app
         .with_state(Arc::new(state))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::trace::TraceLayer::new_for_http());
-    match dist {
-        Some(d) => app.fallback_service(
-            tower_http::services::ServeDir::new(&d)
-                .fallback(tower_http::services::ServeFile::new(d.join("index.html"))),
-        ),
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let app = match dist {
+        Some(d) => app.fallback(move |r: axum::http::Request<axum::body::Body>| {
+            crate::files::serve(d.clone(), r)
+        }),
         None => app,
-    }
+    };
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    app.layer(axum::middleware::map_response(json_errors))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |r: &axum::http::Request<axum::body::Body>| {
+                    let id = r
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %r.method(), uri = %r.uri().path())
+                },
+            ),
+        )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+            request_id.clone(),
+        ))
+        .layer(tower_http::request_id::SetRequestIdLayer::new(
+            request_id,
+            RequestIds::default(),
+        ))
 }

@@ -25,9 +25,15 @@ pub type Result<T> = std::result::Result<T, LedgerError>;
 
 #[derive(Debug)]
 pub enum LedgerError {
-    /// The request conflicts with what is stored (a period already finalized).
+    /// The request conflicts with what is stored (an idempotency key used for another request).
     Conflict(String),
     NotFound(String),
+    /// The request breaks a rule of the ledger (an issue date before the series' last one) or
+    /// of the engine (a document that cannot be built): `code` is the stable error code.
+    Unprocessable {
+        code: &'static str,
+        message: String,
+    },
     Db(String),
 }
 
@@ -35,6 +41,7 @@ impl std::fmt::Display for LedgerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LedgerError::Conflict(m) | LedgerError::NotFound(m) => f.write_str(m),
+            LedgerError::Unprocessable { message, .. } => f.write_str(message),
             LedgerError::Db(m) => write!(f, "ledger: {m}"),
         }
     }
@@ -63,19 +70,64 @@ pub trait Store: Send + Sync {
     fn event_count(&self) -> Result<u64>;
     fn put_customer(&self, account: &str, customer: &Customer) -> Result<()>;
     fn customer(&self, account: &str) -> Result<Option<Customer>>;
-    /// Assigns the next number of `series` for `year`, builds the document with it and stores
-    /// it, in one transaction. `make` gets the number.
-    fn finalize(
+    /// Finalizes an account's period in one transaction: when the period already has an
+    /// original final invoice in `series`, that invoice is returned as it is (`created` false);
+    /// otherwise the next number of `series` for `year` is assigned, `make` builds the document
+    /// with it, and it is stored. An issue date before the series' last one is refused. With an
+    /// idempotency key, a retry gets the first outcome.
+    fn finalize_period(
         &self,
+        account: &str,
+        period: &Period,
         series: &str,
         year: i32,
-        account: &str,
+        idempotency: Option<&Idempotency>,
         make: &mut dyn FnMut(String) -> std::result::Result<Document, String>,
-    ) -> Result<Document>;
-    fn document(&self, number: &str) -> Result<Option<Document>>;
-    fn final_invoice_for(&self, account: &str, period: &Period) -> Result<Option<String>>;
+    ) -> Result<Outcome>;
+    /// Issues the corrections of the original invoice `number` in one transaction: `make` gets
+    /// the original, the corrections already stored (in order) and the next credit-note and
+    /// invoice numbers of `year`, and returns the documents to store (none: nothing changed).
+    fn correct(
+        &self,
+        number: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        make: &mut MakeCorrections,
+    ) -> Result<Outcome>;
+    fn document(&self, number: &str) -> Result<Option<Stored>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
+}
+
+/// A stored document, with what the ledger keeps beside it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub document: Document,
+    pub account: String,
+    pub period: String,
+    /// The original invoice a correction references.
+    pub corrects: Option<String>,
+}
+
+/// Builds the corrections of a stored original: from it, the corrections already stored, and the
+/// next credit-note and invoice numbers.
+pub type MakeCorrections<'a> =
+    dyn FnMut(&Stored, &[Document], &str, &str) -> std::result::Result<Vec<Document>, String> + 'a;
+
+/// An idempotency key and a digest of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request: String,
+}
+
+/// What a finalize or a correction did: the documents (new, or found), and whether they were
+/// made by this call (`created`) or are a retry's replay (`replayed`).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub documents: Vec<Document>,
+    pub created: bool,
+    pub replayed: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -130,6 +182,47 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_kept BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "#,
+    // 2: one original final invoice per account, period and series; corrections know their
+    // original; issue dates are kept for the chronological order; idempotency keys; no rewrite
+    // path (INSERT OR REPLACE deletes without firing delete triggers, so inserts over an
+    // existing key are refused too) on documents, events and the audit log.
+    r#"
+    ALTER TABLE documents ADD COLUMN corrects TEXT;
+    ALTER TABLE documents ADD COLUMN issue_date TEXT NOT NULL DEFAULT '';
+    DROP TRIGGER documents_immutable;
+    UPDATE documents SET corrects = json_extract(body, '$.references.number'),
+                         issue_date = json_extract(body, '$.issue_date');
+    CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
+    CREATE TRIGGER documents_not_replaced BEFORE INSERT ON documents
+        WHEN EXISTS (SELECT 1 FROM documents WHERE number = NEW.number)
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
+    CREATE UNIQUE INDEX documents_one_final_invoice ON documents (account, period, series)
+        WHERE kind = 'final_invoice' AND corrects IS NULL;
+    CREATE INDEX documents_corrects ON documents (corrects, seq);
+    CREATE INDEX documents_series_date ON documents (series, issue_date);
+    CREATE TRIGGER events_immutable BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'stored events are immutable'); END;
+    CREATE TRIGGER events_kept BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'stored events are kept'); END;
+    CREATE TRIGGER events_not_replaced BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id)
+        BEGIN SELECT RAISE(IGNORE); END;
+    CREATE TRIGGER audit_not_replaced BEFORE INSERT ON audit
+        WHEN EXISTS (SELECT 1 FROM audit WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        request TEXT NOT NULL,
+        status TEXT NOT NULL,
+        numbers TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TRIGGER idempotency_kept BEFORE DELETE ON idempotency
+        BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
+    CREATE TRIGGER idempotency_immutable BEFORE UPDATE ON idempotency
+        BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
+    "#,
 ];
 
 fn chain_hash(prev: &str, seq: i64, at: &str, action: &str, subject: &str, detail: &str) -> String {
@@ -143,6 +236,143 @@ fn chain_hash(prev: &str, seq: i64, at: &str, action: &str, subject: &str, detai
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn read_body<T: serde::de::DeserializeOwned>(body: &str, what: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| LedgerError::Db(format!("stored {what}: {e}")))
+}
+
+fn unprocessable(message: String) -> LedgerError {
+    LedgerError::Unprocessable {
+        code: "unprocessable",
+        message,
+    }
+}
+
+fn stored_row(conn: &Connection, number: &str) -> Result<Option<Stored>> {
+    let row: Option<(String, String, String, Option<String>)> = conn
+        .query_row(
+            "SELECT body, account, period, corrects FROM documents WHERE number = ?1",
+            params![number],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    row.map(|(body, account, period, corrects)| {
+        Ok(Stored {
+            document: read_body(&body, "document")?,
+            account,
+            period,
+            corrects,
+        })
+    })
+    .transpose()
+}
+
+/// The next number of a series for a year: one sequence without gaps, read inside the
+/// transaction that stores the document.
+fn next_number(tx: &rusqlite::Transaction, series: &str, year: i32) -> Result<String> {
+    let last: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM documents WHERE series = ?1 AND year = ?2",
+        params![series, year],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{series}-{year:04}-{:06}", last.saturating_add(1)))
+}
+
+/// Stores a numbered document, after checking the series' chronological order: its issue date
+/// may not come before the last one of the series.
+fn store_document(
+    tx: &rusqlite::Transaction,
+    account: &str,
+    corrects: Option<&str>,
+    doc: &Document,
+) -> Result<()> {
+    let number = doc
+        .number
+        .clone()
+        .ok_or_else(|| LedgerError::Db("a stored document needs a number".into()))?;
+    let series = doc.series.clone().unwrap_or_default();
+    let (year, seq) = {
+        let mut parts = number.rsplitn(3, '-');
+        let seq: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let year: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        (year, seq)
+    };
+    let issue = doc.issue_date.to_string();
+    let last: Option<String> = tx.query_row(
+        "SELECT MAX(issue_date) FROM documents WHERE series = ?1",
+        params![series],
+        |r| r.get(0),
+    )?;
+    if let Some(last) = last.filter(|l| *l > issue) {
+        return Err(LedgerError::Unprocessable {
+            code: "issue_date_out_of_order",
+            message: format!(
+                "issue date {issue} comes before {last}, the last issue date of series {series}: a series is one chronological sequence"
+            ),
+        });
+    }
+    let body = ratecard::canonical::to_string(doc).map_err(|e| LedgerError::Db(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![number, series, year, seq, doc.kind.code(), account, doc.supply_period.label(), body, corrects, issue],
+    )?;
+    SqliteLedger::append_audit(tx, "finalize", &number, &doc.inputs_digest)?;
+    Ok(())
+}
+
+/// The outcome stored under an idempotency key, when the key was used before. The same key
+/// with another request is a conflict.
+fn replay(tx: &rusqlite::Transaction, key: Option<&Idempotency>) -> Result<Option<Outcome>> {
+    let Some(k) = key else { return Ok(None) };
+    let row: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT request, status, numbers FROM idempotency WHERE key = ?1",
+            params![k.key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((request, status, numbers)) = row else {
+        return Ok(None);
+    };
+    if request != k.request {
+        return Err(LedgerError::Conflict(format!(
+            "idempotency key `{}` was used for another request",
+            k.key
+        )));
+    }
+    let numbers: Vec<String> = read_body(&numbers, "idempotency numbers")?;
+    let mut documents = Vec::new();
+    for n in numbers {
+        let s = stored_row(tx, &n)?
+            .ok_or_else(|| LedgerError::Db(format!("idempotency key names `{n}`, not stored")))?;
+        documents.push(s.document);
+    }
+    Ok(Some(Outcome {
+        documents,
+        created: status == "created",
+        replayed: true,
+    }))
+}
+
+fn remember(
+    tx: &rusqlite::Transaction,
+    key: Option<&Idempotency>,
+    outcome: &Outcome,
+) -> Result<()> {
+    let Some(k) = key else { return Ok(()) };
+    let numbers: Vec<&str> = outcome
+        .documents
+        .iter()
+        .filter_map(|d| d.number.as_deref())
+        .collect();
+    let numbers = serde_json::to_string(&numbers).map_err(|e| LedgerError::Db(e.to_string()))?;
+    let status = if outcome.created { "created" } else { "found" };
+    tx.execute(
+        "INSERT INTO idempotency (key, request, status, numbers, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![k.key, k.request, status, numbers, now()],
+    )?;
+    Ok(())
 }
 
 impl SqliteLedger {
@@ -194,7 +424,7 @@ impl SqliteLedger {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn append_audit(
+    pub(crate) fn append_audit(
         tx: &rusqlite::Transaction,
         action: &str,
         subject: &str,
@@ -300,55 +530,94 @@ impl Store for SqliteLedger {
         )
     }
 
-    fn finalize(
+    fn finalize_period(
         &self,
+        account: &str,
+        period: &Period,
         series: &str,
         year: i32,
-        account: &str,
+        idempotency: Option<&Idempotency>,
         make: &mut dyn FnMut(String) -> std::result::Result<Document, String>,
-    ) -> Result<Document> {
+    ) -> Result<Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM documents WHERE series = ?1 AND year = ?2",
-            params![series, year],
-            |r| r.get(0),
-        )?;
-        let seq = last + 1;
-        let number = format!("{series}-{year:04}-{seq:06}");
-        let doc = make(number.clone()).map_err(LedgerError::Conflict)?;
-        let body =
-            ratecard::canonical::to_string(&doc).map_err(|e| LedgerError::Db(e.to_string()))?;
-        let kind = serde_json::to_value(doc.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        tx.execute(
-            "INSERT INTO documents (number, series, year, seq, kind, account, period, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![number, series, year, seq, kind, account, doc.supply_period.label(), body],
-        )?;
-        Self::append_audit(&tx, "finalize", &number, &doc.inputs_digest)?;
-        tx.commit()?;
-        Ok(doc)
-    }
-
-    fn document(&self, number: &str) -> Result<Option<Document>> {
-        self.stored(
-            "SELECT body FROM documents WHERE number = ?1",
-            number,
-            "document",
-        )
-    }
-
-    fn final_invoice_for(&self, account: &str, period: &Period) -> Result<Option<String>> {
-        Ok(self
-            .conn()
+        if let Some(o) = replay(&tx, idempotency)? {
+            return Ok(o);
+        }
+        let existing: Option<String> = tx
             .query_row(
-                "SELECT number FROM documents WHERE account = ?1 AND period = ?2 AND kind = 'final_invoice' ORDER BY seq LIMIT 1",
-                params![account, period.label()],
+                "SELECT body FROM documents WHERE account = ?1 AND period = ?2 AND series = ?3 AND kind = 'final_invoice' AND corrects IS NULL",
+                params![account, period.label(), series],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()?;
+        let outcome = match existing {
+            Some(body) => Outcome {
+                documents: vec![read_body(&body, "document")?],
+                created: false,
+                replayed: false,
+            },
+            None => {
+                let number = next_number(&tx, series, year)?;
+                let doc = make(number).map_err(unprocessable)?;
+                store_document(&tx, account, None, &doc)?;
+                Outcome {
+                    documents: vec![doc],
+                    created: true,
+                    replayed: false,
+                }
+            }
+        };
+        remember(&tx, idempotency, &outcome)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn correct(
+        &self,
+        number: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        make: &mut MakeCorrections,
+    ) -> Result<Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(o) = replay(&tx, idempotency)? {
+            return Ok(o);
+        }
+        let original = stored_row(&tx, number)?
+            .ok_or_else(|| LedgerError::NotFound(format!("no document `{number}`")))?;
+        let earlier = {
+            let mut q = tx.prepare_cached(
+                "SELECT body FROM documents WHERE corrects = ?1 ORDER BY issue_date, series, seq",
+            )?;
+            let rows = q.query_map(params![number], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for b in rows {
+                out.push(read_body::<Document>(&b?, "document")?);
+            }
+            out
+        };
+        let (cn, inv) = (
+            next_number(&tx, "CN", year)?,
+            next_number(&tx, "INV", year)?,
+        );
+        let docs = make(&original, &earlier, &cn, &inv).map_err(unprocessable)?;
+        for d in &docs {
+            store_document(&tx, &original.account, Some(number), d)?;
+        }
+        let outcome = Outcome {
+            created: !docs.is_empty(),
+            documents: docs,
+            replayed: false,
+        };
+        remember(&tx, idempotency, &outcome)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn document(&self, number: &str) -> Result<Option<Stored>> {
+        stored_row(&self.conn(), number)
     }
 
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()> {

@@ -9,4 +9,5 @@
 pub mod api;
 pub mod client;
 pub mod demo;
+pub mod files;
 pub mod ledger;

@@ -366,14 +366,15 @@ fn serve(
         vat: VatTable::builtin(),
         fx: FxRates::sample().map_err(|e| e.to_string())?,
         dist: dist.clone(),
+        work: Default::default(),
     };
     let mut demo_invoice = None;
     if demo_data && demo::seed(ledger.as_ref(), &book)? {
         let period = Period::parse("2026-01").map_err(|e| e.to_string())?;
         let issue = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).ok_or("date")?;
-        let doc =
-            api::finalize_period(&state, "acme", &period, issue).map_err(|e| e.to_string())?;
-        demo_invoice = doc.number;
+        let doc = api::finalize_period(&state, "acme", &period, issue, None)
+            .map_err(|e| e.to_string())?;
+        demo_invoice = doc.documents.first().and_then(|d| d.number.clone());
     }
     let has_token = state.token.is_some();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;

@@ -11,8 +11,13 @@ use serde_json::Value;
 
 const TOKEN: &str = "test-token-7f3a";
 
+fn db_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ratecard-api-{}-{name}.sqlite", std::process::id()))
+}
+
+/// A fresh ledger path (any earlier file removed).
 fn temp_db(name: &str) -> PathBuf {
-    let p = std::env::temp_dir().join(format!("ratecard-api-{}-{name}.sqlite", std::process::id()));
+    let p = db_path(name);
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
     }
@@ -43,6 +48,7 @@ fn start(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>
         vat: ratecard::vat::VatTable::builtin(),
         fx: ratecard::fx::FxRates::sample().unwrap(),
         dist: None,
+        work: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -303,16 +309,329 @@ fn fifty_concurrent_finalizations_get_fifty_gapless_numbers() {
     let numbers: BTreeSet<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let expected: BTreeSet<String> = (1..=50).map(|n| format!("INV-2026-{n:06}")).collect();
     assert_eq!(numbers, expected);
-    // A period is finalized once.
+    // A period is finalized once: asking again gives the same invoice back (200).
     let (st, b) = http(
         addr,
         "POST",
         "/api/v1/accounts/acct-07/invoices",
         Some(TOKEN),
-        br#"{"period":"2026-01"}"#,
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
     );
-    assert_eq!((st, json_of(&b)["code"].as_str()), (409, Some("conflict")));
+    assert_eq!(st, 200, "{b}");
+    assert!(numbers.contains(json_of(&b)["number"].as_str().unwrap()));
     assert!(ledger.verify_audit().unwrap().ok);
+}
+
+fn post(addr: SocketAddr, path: &str, key: Option<&str>, body: &[u8]) -> (u16, Value) {
+    let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+    let (st, b) =
+        ratecard_server::client::request_with(addr, "POST", path, Some(TOKEN), &headers, body)
+            .expect("request");
+    (st, json_of(&b))
+}
+
+fn rows(db: &std::path::Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Fifty finalizations of one account and period at once: one invoice, one number, 1 x 201
+/// and 49 x 200, and one row in the ledger.
+#[test]
+fn fifty_concurrent_finalizations_of_one_period_make_one_invoice() {
+    let (addr, _) = start("one-period", Some(TOKEN));
+    setup_account(addr, "acme");
+    let handles: Vec<_> = (0..50)
+        .map(|_| {
+            std::thread::spawn(move || {
+                post(
+                    addr,
+                    "/api/v1/accounts/acme/invoices",
+                    None,
+                    br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+                )
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, Value)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let created = answers.iter().filter(|(st, _)| *st == 201).count();
+    let found = answers.iter().filter(|(st, _)| *st == 200).count();
+    assert_eq!((created, found), (1, 49), "{answers:?}");
+    let numbers: BTreeSet<&str> = answers
+        .iter()
+        .filter_map(|(_, v)| v["number"].as_str())
+        .collect();
+    assert_eq!(numbers, BTreeSet::from(["INV-2026-000001"]));
+    assert_eq!(
+        rows(&db_path("one-period"), "SELECT COUNT(*) FROM documents"),
+        1
+    );
+}
+
+/// Re-rating twice, or eight times at once, issues one credit note; a retry with the same
+/// Idempotency-Key gets the same answer; the same key with another body is refused.
+#[test]
+fn rerating_is_idempotent_and_concurrent_rerates_issue_one_document() {
+    let (addr, _) = start("rerate-once", Some(TOKEN));
+    http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    let start_ev = r#"{"id":"g1","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T09:40:00Z"}"#;
+    http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        start_ev.as_bytes(),
+    );
+    let (st, inv) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        Some("fin-1"),
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(st, 201, "{inv}");
+    let number = inv["number"].as_str().unwrap().to_string();
+    // The same key and body: the same answer, 201 again, no second invoice.
+    let (st, again) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        Some("fin-1"),
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!((st, &again), (201, &inv));
+    let late = r#"{"id":"g2","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-12T16:30:00Z"}"#;
+    http(addr, "POST", "/api/v1/events", Some(TOKEN), late.as_bytes());
+    let path = format!("/api/v1/invoices/{number}/rerate");
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || post(addr, &path, None, br#"{"issue_date":"2026-02-10"}"#))
+        })
+        .collect();
+    let answers: Vec<(u16, Value)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let notes: Vec<&str> = answers
+        .iter()
+        .filter_map(|(_, v)| v["credit_note"]["number"].as_str())
+        .collect();
+    assert_eq!(notes, vec!["CN-2026-000001"], "{answers:?}");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(st, v)| *st == 200 && v["unchanged"] == true)
+            .count(),
+        7
+    );
+    // Once more, with a key: nothing new, so nothing issued; the retry answers the same.
+    let (st, a) = post(addr, &path, Some("rr-1"), br#"{"issue_date":"2026-02-11"}"#);
+    assert_eq!((st, &a["unchanged"]), (200, &Value::Bool(true)), "{a}");
+    let (st, b) = post(addr, &path, Some("rr-1"), br#"{"issue_date":"2026-02-11"}"#);
+    assert_eq!((st, &b), (200, &a));
+    let (st, c) = post(addr, &path, Some("rr-1"), br#"{"issue_date":"2026-02-12"}"#);
+    assert_eq!((st, c["code"].as_str()), (409, Some("conflict")), "{c}");
+    assert_eq!(
+        rows(
+            &db_path("rerate-once"),
+            "SELECT COUNT(*) FROM documents WHERE kind = 'credit_note'"
+        ),
+        1
+    );
+}
+
+/// An invoice without lines can still be corrected: the account comes from the ledger row.
+#[test]
+fn an_empty_invoice_is_corrected_by_a_supplementary_invoice() {
+    let (addr, _) = start("empty", Some(TOKEN));
+    http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/quiet/customer",
+        Some(TOKEN),
+        br#"{"name":"Quiet SAS","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    let (st, inv) = post(
+        addr,
+        "/api/v1/accounts/quiet/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(
+        (st, inv["totals"]["net"].as_str()),
+        (201, Some("0.00")),
+        "{inv}"
+    );
+    let late = r#"{"id":"q1","account":"quiet","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-31T22:00:00Z"}"#;
+    http(addr, "POST", "/api/v1/events", Some(TOKEN), late.as_bytes());
+    let number = inv["number"].as_str().unwrap();
+    let (st, c) = post(
+        addr,
+        &format!("/api/v1/invoices/{number}/rerate"),
+        None,
+        br#"{"issue_date":"2026-02-10"}"#,
+    );
+    assert_eq!(st, 200, "{c}");
+    // 2 clock hours x 0.111 = 0.22
+    assert_eq!(c["supplementary_invoice"]["totals"]["net"], "0.22", "{c}");
+}
+
+/// The legal order of documents: issue dates never go backwards in a series, an invoice is
+/// issued after its period, and a period that has not ended cannot be finalized.
+#[test]
+fn documents_keep_their_legal_order() {
+    let (addr, _) = start("order", Some(TOKEN));
+    setup_account(addr, "a");
+    setup_account(addr, "b");
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/a/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-05"}"#,
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/b/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("issue_date_out_of_order")),
+        "{v}"
+    );
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/b/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-01-20"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("issue_date_before_period_end")),
+        "{v}"
+    );
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/b/invoices",
+        None,
+        br#"{"period":"2099-01"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("period_not_ended")),
+        "{v}"
+    );
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/b/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-2-1"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+}
+
+/// Rewrites of what is final are refused by the database itself, INSERT OR REPLACE included.
+#[test]
+fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
+    let (addr, _) = start("rewrite", Some(TOKEN));
+    setup_account(addr, "acme");
+    let (st, _) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(st, 201);
+    let conn = rusqlite::Connection::open(db_path("rewrite")).unwrap();
+    for sql in [
+        "INSERT OR REPLACE INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) SELECT number, series, year, seq, kind, account, period, replace(body, '\"gross\":\"', '\"gross\":\"1'), corrects, issue_date FROM documents",
+        "UPDATE documents SET body = 'x'",
+        "DELETE FROM documents",
+        "UPDATE events SET body = 'x'",
+        "DELETE FROM events",
+        "INSERT OR REPLACE INTO audit SELECT seq, at, action, subject, 'forged', prev_hash, hash FROM audit",
+        "DELETE FROM audit",
+    ] {
+        assert!(
+            conn.execute(sql, []).is_err(),
+            "the database accepted: {sql}"
+        );
+    }
+    // An INSERT OR REPLACE over an event is ignored: the stored body stays.
+    let before: String = conn
+        .query_row("SELECT body FROM events ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    conn.execute(
+        "INSERT OR REPLACE INTO events SELECT id, account, at, 'forged' FROM events",
+        [],
+    )
+    .unwrap();
+    let after: String = conn
+        .query_row("SELECT body FROM events ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+/// Every error is JSON with a stable code, the framework's too.
+#[test]
+fn framework_errors_are_json() {
+    let (addr, _) = start("json-errors", Some(TOKEN));
+    for (method, path, body, status, code) in [
+        (
+            "DELETE",
+            "/api/v1/health",
+            &b""[..],
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            "/api/v1/accounts/a/projection?period=2026-01",
+            &b""[..],
+            400,
+            "invalid_request",
+        ),
+        ("GET", "/api/v1/nothing", &b""[..], 404, "not_found"),
+        ("POST", "/api/v1/estimates", &b"{"[..], 400, "invalid_json"),
+    ] {
+        let (st, b) = http(addr, method, path, Some(TOKEN), body);
+        let v = json_of(&b);
+        assert_eq!(
+            (st, v["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {b}"
+        );
+    }
+    // The request that aborted the release server: a 422 naming the item and field.
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/estimates",
+        None,
+        br#"{"month":"2026-01","region":"gra","items":[{"sku":"high-speed-volume","count":10000,"gb":"106000000000000000000000000"}]}"#,
+    );
+    assert_eq!(st, 422, "{b}");
+    assert!(
+        json_of(&b)["message"]
+            .as_str()
+            .unwrap()
+            .contains("items[0].gb"),
+        "{b}"
+    );
 }
 
 #[test]

@@ -98,7 +98,8 @@ pub fn build_web() -> Result<PathBuf, String> {
         "build",
         "-p",
         "ratecard-web",
-        "--release",
+        "--profile",
+        "wasm-release",
         "--target",
         crate::WASM_TARGET,
     ]);
@@ -116,7 +117,7 @@ pub fn build_web() -> Result<PathBuf, String> {
         "--out-dir",
     ])
     .arg(&dist)
-    .arg(target.join("wasm32-unknown-unknown/release/ratecard-web.wasm"));
+    .arg(target.join("wasm32-unknown-unknown/wasm-release/ratecard-web.wasm"));
     with_tools_path(&mut c);
     step("wasm-bindgen", c)?;
     let wasm = dist.join("web_bg.wasm");
@@ -392,7 +393,8 @@ pub fn build_js_api() -> Result<PathBuf, String> {
         "-p",
         "ratecard",
         "--lib",
-        "--release",
+        "--profile",
+        "wasm-release",
         "--features",
         "wasm",
         "--target",
@@ -407,7 +409,7 @@ pub fn build_js_api() -> Result<PathBuf, String> {
     let mut c = Command::new("wasm-bindgen");
     c.args(["--target", "nodejs", "--out-name", "ratecard", "--out-dir"])
         .arg(&out)
-        .arg(target.join("wasm32-unknown-unknown/release/ratecard.wasm"));
+        .arg(target.join("wasm32-unknown-unknown/wasm-release/ratecard.wasm"));
     with_tools_path(&mut c);
     step("wasm-bindgen (Node, with TypeScript declarations)", c)?;
     Ok(out)
