@@ -166,7 +166,69 @@ impl std::fmt::Display for Reject {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {
     pub events: Vec<UsageEvent>,
+    /// The 1-based line (JSON Lines) or position (JSON array) of each event.
+    pub lines: Vec<usize>,
     pub rejects: Vec<Reject>,
+}
+
+impl Parsed {
+    /// Rejects every copy of an id that the input carries twice with different content, each
+    /// copy naming the other lines: which one is right cannot be told, so neither is kept.
+    /// Exact copies stay (they are one event).
+    pub fn reject_conflicting_ids(&mut self) {
+        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, e) in self.events.iter().enumerate() {
+            by_id.entry(e.id.as_str()).or_default().push(i);
+        }
+        let mut bad: Vec<usize> = Vec::new();
+        for positions in by_id.values().filter(|p| p.len() > 1) {
+            let first = positions.first().and_then(|&i| self.events.get(i));
+            if positions.iter().all(|&i| self.events.get(i) == first) {
+                continue;
+            }
+            bad.extend(positions);
+        }
+        if bad.is_empty() {
+            return;
+        }
+        bad.sort_unstable();
+        let line_of = |i: usize| self.lines.get(i).copied();
+        let mut rejects = Vec::new();
+        for &i in &bad {
+            let Some(e) = self.events.get(i) else {
+                continue;
+            };
+            let others: Vec<String> = bad
+                .iter()
+                .filter(|&&j| j != i && self.events.get(j).is_some_and(|o| o.id == e.id))
+                .filter_map(|&j| line_of(j).map(|l| l.to_string()))
+                .collect();
+            rejects.push(Reject {
+                line: line_of(i),
+                id: Some(e.id.clone()),
+                field: Some("id".into()),
+                reason: format!(
+                    "the id is used again with other content at line {}; neither copy is kept",
+                    others.join(", ")
+                ),
+            });
+        }
+        let mut keep = bad.iter().peekable();
+        let mut events = Vec::with_capacity(self.events.len());
+        let mut lines = Vec::with_capacity(self.lines.len());
+        for (i, e) in std::mem::take(&mut self.events).into_iter().enumerate() {
+            if keep.peek() == Some(&&i) {
+                keep.next();
+                continue;
+            }
+            lines.push(self.lines.get(i).copied().unwrap_or(0));
+            events.push(e);
+        }
+        self.events = events;
+        self.lines = lines;
+        self.rejects.extend(rejects);
+        self.rejects.sort_unstable();
+    }
 }
 
 /// Parses one event from a JSON value's text. The error carries the id when it can be read.
@@ -227,7 +289,10 @@ pub fn parse_jsonl(text: &str) -> Parsed {
             continue;
         }
         match parse_one(line, i.saturating_add(1)) {
-            Ok(e) => out.events.push(e),
+            Ok(e) => {
+                out.events.push(e);
+                out.lines.push(i.saturating_add(1));
+            }
             Err(r) => out.rejects.push(r),
         }
     }
@@ -242,7 +307,10 @@ pub fn parse_json(text: &str) -> Parsed {
         Ok(items) => {
             for (i, raw) in items.iter().enumerate() {
                 match parse_one(raw.get(), i.saturating_add(1)) {
-                    Ok(e) => out.events.push(e),
+                    Ok(e) => {
+                        out.events.push(e);
+                        out.lines.push(i.saturating_add(1));
+                    }
                     Err(r) => out.rejects.push(r),
                 }
             }
@@ -279,6 +347,27 @@ mod tests {
     use super::*;
 
     const OK: &str = r#"{"id":"e1","account":"a","resource":"r","sku":"s","region":"x","kind":"start","at":"2026-01-01T10:00:00+01:00"}"#;
+
+    #[test]
+    fn conflicting_copies_in_one_input_are_both_rejected() {
+        let a = OK.to_string();
+        let b = OK.replace("\"kind\":\"start\"", "\"kind\":\"stop\"");
+        let other = OK.replace("e1", "e9");
+        let mut p = parse_jsonl(&format!("{a}\n{other}\n{b}\n{a}\n"));
+        p.reject_conflicting_ids();
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.events[0].id, "e9");
+        assert_eq!(p.lines, vec![2]);
+        let shown: Vec<String> = p.rejects.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "line 1: event `e1`: id: the id is used again with other content at line 3, 4; neither copy is kept",
+                "line 3: event `e1`: id: the id is used again with other content at line 1, 4; neither copy is kept",
+                "line 4: event `e1`: id: the id is used again with other content at line 1, 3; neither copy is kept",
+            ]
+        );
+    }
 
     #[test]
     fn parses_and_converts_to_utc() {

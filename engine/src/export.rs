@@ -22,6 +22,7 @@ use crate::document::{Document, DocumentKind};
 use crate::error::{Error, Result};
 use crate::meter::Unit;
 use crate::vat::VatCategory;
+use rust_decimal::Decimal;
 
 /// The document's lines as CSV, with a header row.
 pub fn csv(doc: &Document) -> Result<String> {
@@ -85,28 +86,53 @@ pub fn csv(doc: &Document) -> Result<String> {
 /// line break is quoted, its quotes doubled. A test checks it against the csv crate's writer,
 /// which is not used here: it links float parsing and its tables (about 8 KB gzipped in the
 /// calculator) for quoting styles this export does not use.
+/// A cell that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return first) gets a leading `'`, unless it is a plain number ("-0.50" stays a number).
+fn neutralised(f: &str) -> std::borrow::Cow<'_, str> {
+    let risky = f.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = f.parse::<Decimal>().is_ok() && !f.starts_with(['=', '@', '\t', '\r']);
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{f}"))
+    } else {
+        std::borrow::Cow::Borrowed(f)
+    }
+}
+
 fn csv_record(out: &mut String, fields: &[&str]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let f = neutralised(f);
         if f.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&f.replace('"', "\"\""));
             out.push('"');
         } else {
-            out.push_str(f);
+            out.push_str(&f);
         }
     }
     out.push('\n');
 }
 
+/// Escapes text for XML, and drops the characters XML 1.0 forbids (control characters other
+/// than tab, line feed and carriage return, U+FFFE and U+FFFF), so the output is always
+/// well-formed whatever a name or a note holds.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// UN/ECE recommendation 20 unit codes.
@@ -194,6 +220,23 @@ pub fn ubl(doc: &Document) -> Result<String> {
             r.issue_date
         );
     }
+    // Out of scope of EU VAT (category O): no VAT identifier of either party (BR-O-02) and no
+    // VAT rate (BR-O-05, BR-O-09).
+    let out_of_scope = doc
+        .vat
+        .iter()
+        .any(|v| v.category == VatCategory::OutOfScope)
+        || doc
+            .lines
+            .iter()
+            .any(|l| l.vat_category == VatCategory::OutOfScope);
+    let percent = |category: VatCategory, rate: Decimal| {
+        if category == VatCategory::OutOfScope {
+            String::new()
+        } else {
+            format!("<cbc:Percent>{rate}</cbc:Percent>")
+        }
+    };
     // Seller (BG-4).
     let s = &doc.seller;
     let _ = writeln!(x, "  <cac:AccountingSupplierParty><cac:Party>");
@@ -203,7 +246,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
         esc(&s.name)
     );
     address(&mut x, s.address.as_ref(), &s.country);
-    if let Some(v) = &s.vat_number {
+    if let Some(v) = s.vat_number.as_ref().filter(|_| !out_of_scope) {
         let _ = writeln!(
             x,
             "    <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
@@ -233,7 +276,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
         esc(&b.name)
     );
     address(&mut x, b.address.as_ref(), &b.country);
-    if let Some(v) = &b.vat_number {
+    if let Some(v) = b.vat_number.as_ref().filter(|_| !out_of_scope) {
         let _ = writeln!(
             x,
             "    <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
@@ -262,9 +305,9 @@ pub fn ubl(doc: &Document) -> Result<String> {
         let _ = writeln!(x, "      <cbc:TaxAmount {}</cbc:TaxAmount>", amt(v.tax));
         let _ = write!(
             x,
-            "      <cac:TaxCategory><cbc:ID>{}</cbc:ID><cbc:Percent>{}</cbc:Percent>",
+            "      <cac:TaxCategory><cbc:ID>{}</cbc:ID>{}",
             v.category.code(),
-            v.rate
+            percent(v.category, v.rate)
         );
         match v.category {
             VatCategory::Standard => {}
@@ -352,9 +395,9 @@ pub fn ubl(doc: &Document) -> Result<String> {
         );
         let _ = writeln!(
             x,
-            "      <cac:ClassifiedTaxCategory><cbc:ID>{}</cbc:ID><cbc:Percent>{}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>",
+            "      <cac:ClassifiedTaxCategory><cbc:ID>{}</cbc:ID>{}<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>",
             l.vat_category.code(),
-            l.vat_rate
+            percent(l.vat_category, l.vat_rate)
         );
         let _ = writeln!(x, "    </cac:Item>");
         let _ = writeln!(
@@ -393,6 +436,28 @@ fn address(x: &mut String, a: Option<&crate::party::Address>, country: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_xml_stays_well_formed() {
+        let mut out = String::new();
+        csv_record(
+            &mut out,
+            &[
+                "=HYPERLINK(\"x\")",
+                "+1+2",
+                "-5+A1",
+                "@SUM(A1)",
+                "-0.50",
+                "12",
+                "a=b",
+            ],
+        );
+        assert_eq!(
+            out,
+            "\"'=HYPERLINK(\"\"x\"\")\",'+1+2,'-5+A1,'@SUM(A1),-0.50,12,a=b\n"
+        );
+        assert_eq!(esc("A\u{1}B\u{1b}<&>\tC"), "AB&lt;&amp;&gt;\tC");
+    }
 
     #[test]
     fn csv_records_quote_as_the_csv_crate_does() {

@@ -33,6 +33,8 @@ use crate::ledger::{LedgerError, Store};
 
 /// Largest request body accepted (an events batch of some 40,000 events).
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Most rejected events one batch may have; past it the batch is refused whole (422).
+pub const MAX_REJECTS: usize = 1000;
 
 pub struct AppState {
     pub ledger: Arc<dyn Store>,
@@ -171,17 +173,23 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing bearer token",
-        )),
+        None => {
+            tracing::warn!("auth failure: no bearer token");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing bearer token",
+            ))
+        }
         Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "wrong bearer token",
-        )),
+        Some(_) => {
+            tracing::warn!("auth failure: wrong bearer token");
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "wrong bearer token",
+            ))
+        }
     }
 }
 
@@ -316,18 +324,34 @@ async fn ingest(
             "the body is not a JSON array of events",
         ));
     }
-    let parsed = event::parse(text);
-    let mut rejects = parsed.rejects;
-    let mut good = Vec::with_capacity(parsed.events.len());
-    for e in parsed.events {
-        match ratecard::meter::check(&s.book, &e) {
-            Ok(()) => good.push(e),
-            Err(r) => rejects.push(r),
-        }
-    }
-    let report = blocking(&s, {
+    let text = text.to_string();
+    let (report, mut rejects) = blocking(&s, {
         let s = s.clone();
-        move || Ok(s.ledger.ingest(&good)?)
+        move || {
+            let mut parsed = event::parse(&text);
+            parsed.reject_conflicting_ids();
+            let mut rejects = parsed.rejects;
+            let mut good = Vec::with_capacity(parsed.events.len());
+            for e in parsed.events {
+                match ratecard::meter::check(&s.book, &e) {
+                    Ok(()) => good.push(e),
+                    Err(r) => rejects.push(r),
+                }
+            }
+            // A batch this wrong is refused whole, and the answer stays small.
+            if rejects.len() > MAX_REJECTS {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "too_many_rejects",
+                    format!(
+                        "{} events of the batch are invalid, more than the {MAX_REJECTS} a batch may have; nothing was stored. The first: {}",
+                        rejects.len(),
+                        rejects.iter().take(3).map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
+                    ),
+                ));
+            }
+            Ok((s.ledger.ingest(&good)?, rejects))
+        }
     })
     .await?;
     for id in &report.conflicting {

@@ -19,7 +19,8 @@ use ratecard::event::UsageEvent;
 use ratecard::party::Customer;
 use ratecard::time::Period;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
+
+use crate::audit::{self, AuditKey};
 
 pub type Result<T> = std::result::Result<T, LedgerError>;
 
@@ -130,16 +131,11 @@ pub struct Outcome {
     pub replayed: bool,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AuditReport {
-    pub entries: u64,
-    pub ok: bool,
-    /// The first entry whose hash does not follow, if any.
-    pub broken_at: Option<i64>,
-}
+pub use crate::audit::AuditReport;
 
 pub struct SqliteLedger {
     conn: Mutex<Connection>,
+    key: AuditKey,
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -223,16 +219,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER idempotency_immutable BEFORE UPDATE ON idempotency
         BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
     "#,
+    // 3: the keyed chain's head, and each event's batch (the audit entry that covers it).
+    r#"
+    ALTER TABLE events ADD COLUMN batch INTEGER;
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        mac TEXT NOT NULL
+    );
+    "#,
 ];
-
-fn chain_hash(prev: &str, seq: i64, at: &str, action: &str, subject: &str, detail: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [prev, &seq.to_string(), at, action, subject, detail] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -283,6 +280,7 @@ fn next_number(tx: &rusqlite::Transaction, series: &str, year: i32) -> Result<St
 /// may not come before the last one of the series.
 fn store_document(
     tx: &rusqlite::Transaction,
+    key: &AuditKey,
     account: &str,
     corrects: Option<&str>,
     doc: &Document,
@@ -317,8 +315,55 @@ fn store_document(
         "INSERT INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![number, series, year, seq, doc.kind.code(), account, doc.supply_period.label(), body, corrects, issue],
     )?;
-    SqliteLedger::append_audit(tx, "finalize", &number, &doc.inputs_digest)?;
+    append_audit(
+        tx,
+        key,
+        "finalize",
+        &number,
+        &format!(
+            "sha256={} inputs={}",
+            audit::digest(&body),
+            doc.inputs_digest
+        ),
+    )?;
     Ok(())
+}
+
+/// Appends an audit entry: its hash is the keyed MAC of the previous one and its fields, and the
+/// head moves to it, in the caller's transaction.
+fn append_audit(
+    tx: &rusqlite::Transaction,
+    key: &AuditKey,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<i64> {
+    let (prev_seq, prev): (i64, String) = tx
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, String::new()));
+    let (seq, at) = (prev_seq.saturating_add(1), now());
+    let hash = key.entry(&prev, seq, &at, action, subject, detail);
+    tx.execute(
+        "INSERT INTO audit (seq, at, action, subject, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![seq, at, action, subject, detail, prev, hash],
+    )?;
+    tx.execute(
+        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
+        params![seq, hash, key.head(seq, &hash)],
+    )?;
+    Ok(seq)
+}
+
+/// The number the next audit entry will have (inside an IMMEDIATE transaction, no one else
+/// appends meanwhile).
+fn next_audit_seq(tx: &rusqlite::Transaction) -> Result<i64> {
+    let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
+    Ok(last.saturating_add(1))
 }
 
 /// The outcome stored under an idempotency key, when the key was used before. The same key
@@ -376,8 +421,20 @@ fn remember(
 }
 
 impl SqliteLedger {
-    /// Opens (creating if needed) the ledger at `path` and applies the pending migrations.
+    /// Opens (creating if needed) the ledger at `path` and applies the pending migrations. The
+    /// audit key comes from the environment or the key file ([`AuditKey::for_ledger`]).
     pub fn open(path: &Path) -> Result<Self> {
+        let (key, source) = AuditKey::for_ledger(path, true).map_err(LedgerError::Db)?;
+        if let audit::KeySource::Created(p) = &source {
+            tracing::warn!(
+                key_file = %p.display(),
+                "a new audit key was written beside the ledger; keep it elsewhere (RATECARD_AUDIT_KEY_FILE) so that the database alone cannot rewrite its chain"
+            );
+        }
+        Self::open_with_key(path, key)
+    }
+
+    pub fn open_with_key(path: &Path, key: AuditKey) -> Result<Self> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -400,6 +457,7 @@ impl SqliteLedger {
         }
         Ok(SqliteLedger {
             conn: Mutex::new(conn),
+            key,
         })
     }
 
@@ -423,29 +481,6 @@ impl SqliteLedger {
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
-
-    pub(crate) fn append_audit(
-        tx: &rusqlite::Transaction,
-        action: &str,
-        subject: &str,
-        detail: &str,
-    ) -> Result<()> {
-        let (prev_seq, prev): (i64, String) = tx
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .unwrap_or((0, String::new()));
-        let (seq, at) = (prev_seq + 1, now());
-        let hash = chain_hash(&prev, seq, &at, action, subject, detail);
-        tx.execute(
-            "INSERT INTO audit (seq, at, action, subject, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![seq, at, action, subject, detail, prev, hash],
-        )?;
-        Ok(())
-    }
 }
 
 impl Store for SqliteLedger {
@@ -453,16 +488,20 @@ impl Store for SqliteLedger {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = Ingested::default();
+        // The batch is the audit entry that will cover it.
+        let batch = next_audit_seq(&tx)?;
+        let mut accepted: Vec<(String, String)> = Vec::new();
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (id, account, at, body) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO events (id, account, at, body, batch) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             let mut existing = tx.prepare_cached("SELECT body FROM events WHERE id = ?1")?;
             for e in events {
                 let body = e.canonical();
                 let at = ratecard::time::format_instant(&e.at);
-                if insert.execute(params![e.id, e.account, at, body])? == 1 {
+                if insert.execute(params![e.id, e.account, at, body, batch])? == 1 {
                     out.accepted += 1;
+                    accepted.push((e.id.clone(), body));
                 } else {
                     let stored: String = existing.query_row(params![e.id], |r| r.get(0))?;
                     if stored == body {
@@ -473,17 +512,17 @@ impl Store for SqliteLedger {
                 }
             }
         }
-        Self::append_audit(
-            &tx,
-            "ingest",
-            "events",
-            &format!(
-                "{} accepted, {} duplicate, {} conflicting",
-                out.accepted,
-                out.duplicate,
-                out.conflicting.len()
-            ),
-        )?;
+        let mut detail = format!(
+            "{} accepted, {} duplicate, {} conflicting",
+            out.accepted,
+            out.duplicate,
+            out.conflicting.len()
+        );
+        if !accepted.is_empty() {
+            let d = audit::batch_digest(accepted.iter().map(|(i, b)| (i.as_str(), b.as_str())));
+            detail.push_str(&format!(" sha256={d}"));
+        }
+        append_audit(&tx, &self.key, "ingest", "events", &detail)?;
         tx.commit()?;
         Ok(out)
     }
@@ -517,7 +556,13 @@ impl Store for SqliteLedger {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let body = serde_json::to_string(customer).map_err(|e| LedgerError::Db(e.to_string()))?;
         tx.execute("INSERT INTO customers (account, body) VALUES (?1, ?2) ON CONFLICT (account) DO UPDATE SET body = excluded.body", params![account, body])?;
-        Self::append_audit(&tx, "customer", account, &body)?;
+        append_audit(
+            &tx,
+            &self.key,
+            "customer",
+            account,
+            &format!("sha256={}", audit::digest(&body)),
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -560,7 +605,7 @@ impl Store for SqliteLedger {
             None => {
                 let number = next_number(&tx, series, year)?;
                 let doc = make(number).map_err(unprocessable)?;
-                store_document(&tx, account, None, &doc)?;
+                store_document(&tx, &self.key, account, None, &doc)?;
                 Outcome {
                     documents: vec![doc],
                     created: true,
@@ -604,7 +649,7 @@ impl Store for SqliteLedger {
         );
         let docs = make(&original, &earlier, &cn, &inv).map_err(unprocessable)?;
         for d in &docs {
-            store_document(&tx, &original.account, Some(number), d)?;
+            store_document(&tx, &self.key, &original.account, Some(number), d)?;
         }
         let outcome = Outcome {
             created: !docs.is_empty(),
@@ -623,49 +668,13 @@ impl Store for SqliteLedger {
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Self::append_audit(&tx, action, subject, detail)?;
+        append_audit(&tx, &self.key, action, subject, detail)?;
         tx.commit()?;
         Ok(())
     }
 
     fn verify_audit(&self) -> Result<AuditReport> {
-        let conn = self.conn();
-        let mut q = conn.prepare(
-            "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
-        )?;
-        let rows = q.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        let (mut prev, mut expected_seq, mut entries) = (String::new(), 1i64, 0u64);
-        for row in rows {
-            let (seq, at, action, subject, detail, prev_hash, hash) = row?;
-            entries += 1;
-            let good = seq == expected_seq
-                && prev_hash == prev
-                && hash == chain_hash(&prev, seq, &at, &action, &subject, &detail);
-            if !good {
-                return Ok(AuditReport {
-                    entries,
-                    ok: false,
-                    broken_at: Some(seq),
-                });
-            }
-            prev = hash;
-            expected_seq += 1;
-        }
-        Ok(AuditReport {
-            entries,
-            ok: true,
-            broken_at: None,
-        })
+        Ok(audit::verify(&self.conn(), &self.key, None)?)
     }
 }
 
@@ -678,10 +687,137 @@ mod tests {
             "ratecard-ledger-{}-{name}.sqlite",
             std::process::id()
         ));
-        for ext in ["", "-wal", "-shm"] {
+        for ext in ["", "-wal", "-shm", ".audit-key"] {
             let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
         }
         (SqliteLedger::open(&p).unwrap(), p)
+    }
+
+    fn customer() -> Customer {
+        serde_json::from_str(r#"{"name":"A","country":"FR","kind":"business"}"#).unwrap()
+    }
+
+    /// A ledger with a customer, a batch of events and an audit entry, and a raw connection on
+    /// it with every protective trigger dropped: what someone holding the file can do.
+    fn tampering(name: &str) -> (SqliteLedger, Connection) {
+        let (l, p) = ledger(name);
+        l.put_customer("a", &customer()).unwrap();
+        l.ingest(&[
+            ev("1", "2026-01-01T00:00:00Z"),
+            ev("2", "2026-01-02T00:00:00Z"),
+        ])
+        .unwrap();
+        l.audit("test", "x", "y").unwrap();
+        assert!(l.verify_audit().unwrap().ok, "{:?}", l.verify_audit());
+        let conn = Connection::open(&p).unwrap();
+        let triggers: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        for t in triggers {
+            conn.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+        }
+        (l, conn)
+    }
+
+    fn problems(l: &SqliteLedger) -> Vec<String> {
+        let r = l.verify_audit().unwrap();
+        assert!(!r.ok);
+        r.problems
+    }
+
+    #[test]
+    fn an_edited_event_or_customer_is_detected() {
+        let (l, conn) = tampering("edit-event");
+        conn.execute(
+            "UPDATE events SET body = replace(body, '2026-01-02', '2026-01-09') WHERE id = '2'",
+            [],
+        )
+        .unwrap();
+        assert!(
+            problems(&l).iter().any(|p| p.contains("events of batch")),
+            "{:?}",
+            problems(&l)
+        );
+        let (l, conn) = tampering("edit-customer");
+        conn.execute(
+            "UPDATE customers SET body = replace(body, '\"FR\"', '\"US\"')",
+            [],
+        )
+        .unwrap();
+        assert!(
+            problems(&l).iter().any(|p| p.contains("customer of `a`")),
+            "{:?}",
+            problems(&l)
+        );
+        let (l, conn) = tampering("add-event");
+        conn.execute(
+            "INSERT INTO events SELECT '3', account, at, body, batch FROM events WHERE id = '1'",
+            [],
+        )
+        .unwrap();
+        assert!(problems(&l).iter().any(|p| p.contains("events of batch")));
+    }
+
+    #[test]
+    fn removing_entries_from_the_end_is_detected() {
+        let (l, conn) = tampering("truncate");
+        conn.execute(
+            "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)",
+            [],
+        )
+        .unwrap();
+        assert!(
+            problems(&l)
+                .iter()
+                .any(|p| p.contains("entries were removed from the end"))
+        );
+        let (l, conn) = tampering("truncate-all");
+        conn.execute_batch("DELETE FROM audit; DELETE FROM audit_head;")
+            .unwrap();
+        let found = problems(&l);
+        assert!(
+            found.iter().any(|p| p.contains("no audit entry")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_chain_recomputed_without_the_key_is_detected() {
+        let (l, conn) = tampering("rekey");
+        // Rewrite an entry and recompute the whole chain and head with another key.
+        let other = AuditKey::from_bytes(b"not-the-ledger-key-0123456789").unwrap();
+        conn.execute("UPDATE audit SET detail = 'forged' WHERE seq = 3", [])
+            .unwrap();
+        let rows: Vec<(i64, String, String, String, String)> = conn
+            .prepare("SELECT seq, at, action, subject, detail FROM audit ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut prev = String::new();
+        for (seq, at, action, subject, detail) in rows {
+            let hash = other.entry(&prev, seq, &at, &action, &subject, &detail);
+            conn.execute(
+                "UPDATE audit SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+                params![prev, hash, seq],
+            )
+            .unwrap();
+            conn.execute(
+                "UPDATE audit_head SET seq = ?1, hash = ?2, mac = ?3",
+                params![seq, hash, other.head(seq, &hash)],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        let r = l.verify_audit().unwrap();
+        assert_eq!((r.ok, r.broken_at), (false, Some(1)), "{r:?}");
     }
 
     fn ev(id: &str, at: &str) -> UsageEvent {

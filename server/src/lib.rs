@@ -7,6 +7,7 @@
 //! Only this crate knows HTTP and SQL; every figure comes from the engine.
 
 pub mod api;
+pub mod audit;
 pub mod client;
 pub mod demo;
 pub mod files;

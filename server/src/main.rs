@@ -7,7 +7,8 @@
 //!                  [--format json|table|csv] [--rejects FILE]
 //! ratecard catalog validate FILE...
 //! ratecard serve [--addr HOST:PORT] [--db PATH] [--catalog FILE]... [--dist DIR] [--demo]
-//! ratecard audit verify [--db PATH]
+//! ratecard audit verify [--db PATH] [--expect SEQ:HASH]
+//! ratecard audit head [--db PATH]
 //! ```
 //! Exit codes: 0 success; 1 an error (printed on stderr); 3 `invoice` made a draft but some
 //! events were rejected (each printed on stderr, and written to `--rejects`).
@@ -97,9 +98,6 @@ enum Command {
         /// Seed an empty ledger with demo customers, a month of events and one final invoice.
         #[arg(long)]
         demo: bool,
-        /// The bearer token of write endpoints. There is no default: without one, they answer 503.
-        #[arg(long, env = "RATECARD_TOKEN", hide_env_values = true)]
-        token: Option<String>,
     },
     /// Audit log commands.
     Audit {
@@ -110,8 +108,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recomputes the hash chain of the audit log; exits 1 if an entry was changed or removed.
+    /// Verifies the ledger, read-only: the keyed chain of the audit log, its head, and the
+    /// documents, events and customers its entries cover. Exits 1 on any problem.
     Verify {
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: PathBuf,
+        /// An anchored head (`SEQ:HASH`, from `audit head`) the chain must still contain.
+        #[arg(long)]
+        expect: Option<String>,
+    },
+    /// Prints the chain's head (`SEQ:HASH`): record it outside the ledger to anchor the chain.
+    Head {
         #[arg(long, default_value = "ratecard.sqlite")]
         db: PathBuf,
     },
@@ -334,16 +341,40 @@ fn validate(files: &[PathBuf]) -> Result<String, String> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The bearer token: `RATECARD_TOKEN`, or the first line of the file `RATECARD_TOKEN_FILE`
+/// names. Never a command-line flag, which every user of the machine sees in `ps`.
+fn token_from_env() -> Result<Option<String>, String> {
+    if let Ok(t) = std::env::var("RATECARD_TOKEN") {
+        return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+    }
+    match std::env::var_os("RATECARD_TOKEN_FILE") {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| format!("RATECARD_TOKEN_FILE {}: {e}", Path::new(&p).display()))?;
+            Ok(text
+                .lines()
+                .next()
+                .map(|l| l.trim().to_string())
+                .filter(|t| !t.is_empty()))
+        }
+        None => Ok(None),
+    }
+}
+
 fn serve(
     addr: &str,
     db: &Path,
     catalogs: &[String],
     dist: Option<PathBuf>,
     demo_data: bool,
-    token: Option<String>,
 ) -> Result<(String, usize), String> {
-    tracing_subscriber::fmt().with_target(false).init();
+    use std::io::IsTerminal;
+    // Colours only for a person at a terminal; plain lines for a log file or a collector.
+    tracing_subscriber::fmt()
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+    let token = token_from_env()?;
     let book = book(catalogs)?;
     let ledger: std::sync::Arc<dyn ledger::Store> =
         std::sync::Arc::new(ledger::SqliteLedger::open(db).map_err(|e| e.to_string())?);
@@ -358,7 +389,7 @@ fn serve(
         ledger: ledger.clone(),
         book: book.clone(),
         catalogs: all,
-        token: token.filter(|t| !t.is_empty()),
+        token,
         seller: serde_json::from_str(
             r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045","siren":"303265045"}"#,
         )
@@ -415,25 +446,50 @@ fn serve(
     Ok((String::new(), 0))
 }
 
-fn audit_verify(db: &Path) -> Result<(String, usize), String> {
+fn audit_verify(db: &Path, expect: Option<&str>) -> Result<(String, usize), String> {
     if !db.exists() {
         return Err(format!("{}: no such ledger", db.display()));
     }
-    let l = ledger::SqliteLedger::open(db).map_err(|e| e.to_string())?;
-    let r = ledger::Store::verify_audit(&l).map_err(|e| e.to_string())?;
+    let conn = ratecard_server::audit::open_read_only(db)?;
+    let (key, _) = ratecard_server::audit::AuditKey::for_ledger(db, false)?;
+    let expect = match expect {
+        Some(e) => {
+            let (seq, hash) = e
+                .split_once(':')
+                .and_then(|(s, h)| s.parse::<i64>().ok().map(|s| (s, h)))
+                .ok_or("--expect takes SEQ:HASH, as `ratecard audit head` prints it")?;
+            Some((seq, hash))
+        }
+        None => None,
+    };
+    let r = ratecard_server::audit::verify(&conn, &key, expect).map_err(|e| e.to_string())?;
     if r.ok {
         Ok((
             format!(
-                "audit log intact: {} entries, hash chain verified",
+                "audit log intact: {} entries, keyed chain, head and covered documents, events and customers verified",
                 r.entries
             ),
             0,
         ))
     } else {
         Err(format!(
-            "audit log broken at entry {}: it was changed or an entry was removed",
-            r.broken_at.unwrap_or(0)
+            "the ledger does not verify:\n  {}",
+            r.problems.join("\n  ")
         ))
+    }
+}
+
+fn audit_head(db: &Path) -> Result<(String, usize), String> {
+    let conn = ratecard_server::audit::open_read_only(db)?;
+    let (key, _) = ratecard_server::audit::AuditKey::for_ledger(db, false)?;
+    let r = ratecard_server::audit::verify(&conn, &key, None).map_err(|e| e.to_string())?;
+    match (r.ok, r.head) {
+        (true, Some((seq, hash))) => Ok((format!("{seq}:{hash}"), 0)),
+        (true, None) => Err("the audit log is empty".into()),
+        (false, _) => Err(format!(
+            "the ledger does not verify; no head to anchor:\n  {}",
+            r.problems.join("\n  ")
+        )),
     }
 }
 
@@ -473,11 +529,13 @@ fn main() -> ExitCode {
             catalogs,
             dist,
             demo,
-            token,
-        } => serve(addr, db, catalogs, dist.clone(), *demo, token.clone()),
+        } => serve(addr, db, catalogs, dist.clone(), *demo),
         Command::Audit {
-            command: AuditCommand::Verify { db },
-        } => audit_verify(db),
+            command: AuditCommand::Verify { db, expect },
+        } => audit_verify(db, expect.as_deref()),
+        Command::Audit {
+            command: AuditCommand::Head { db },
+        } => audit_head(db),
     };
     match result {
         Ok((text, rejected)) => {

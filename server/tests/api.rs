@@ -543,7 +543,7 @@ fn documents_keep_their_legal_order() {
 /// Rewrites of what is final are refused by the database itself, INSERT OR REPLACE included.
 #[test]
 fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
-    let (addr, _) = start("rewrite", Some(TOKEN));
+    let (addr, ledger) = start("rewrite", Some(TOKEN));
     setup_account(addr, "acme");
     let (st, _) = post(
         addr,
@@ -567,6 +567,22 @@ fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
             "the database accepted: {sql}"
         );
     }
+    // Someone who drops the triggers can edit a document; verification finds it.
+    conn.execute_batch("DROP TRIGGER documents_immutable;")
+        .unwrap();
+    conn.execute(
+        "UPDATE documents SET body = replace(body, '\"gross\":\"', '\"gross\":\"1')",
+        [],
+    )
+    .unwrap();
+    let r = ledger.verify_audit().unwrap();
+    assert!(
+        !r.ok
+            && r.problems
+                .iter()
+                .any(|p| p.contains("INV-2026-000001 was changed")),
+        "{r:?}"
+    );
     // An INSERT OR REPLACE over an event is ignored: the stored body stays.
     let before: String = conn
         .query_row("SELECT body FROM events ORDER BY id LIMIT 1", [], |r| {
@@ -574,7 +590,7 @@ fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
         })
         .unwrap();
     conn.execute(
-        "INSERT OR REPLACE INTO events SELECT id, account, at, 'forged' FROM events",
+        "INSERT OR REPLACE INTO events SELECT id, account, at, 'forged', batch FROM events",
         [],
     )
     .unwrap();

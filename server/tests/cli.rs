@@ -230,3 +230,63 @@ fn catalog_validate() {
         text(&out.stderr)
     );
 }
+
+/// `audit verify` reads only: a file that is not a ledger is refused and left byte for byte as
+/// it was; a ledger verifies, its head anchors it, and a head it no longer holds fails it.
+#[test]
+fn audit_verify_reads_only_and_checks_an_anchored_head() {
+    let d = dir("audit");
+    let other = d.join("notes.sqlite");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('keep me');")
+            .unwrap();
+    }
+    let before = std::fs::read(&other).unwrap();
+    let out = run(&["audit", "verify", "--db", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a ratecard ledger"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&other).unwrap(),
+        before,
+        "verify changed the file"
+    );
+    assert!(
+        !ratecard_server::audit::beside(&other).exists(),
+        "verify created a key"
+    );
+
+    let db = d.join("ledger.sqlite");
+    {
+        let l = ratecard_server::ledger::SqliteLedger::open(&db).unwrap();
+        ratecard_server::ledger::Store::audit(&l, "test", "a", "b").unwrap();
+    }
+    let out = run(&["audit", "head", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let head = text(&out.stdout).trim().to_string();
+    assert!(head.starts_with("1:"), "{head}");
+    let out = run(&[
+        "audit",
+        "verify",
+        "--db",
+        db.to_str().unwrap(),
+        "--expect",
+        &head,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("audit log intact: 1 entries"));
+    let out = run(&[
+        "audit",
+        "verify",
+        "--db",
+        db.to_str().unwrap(),
+        "--expect",
+        "7:abc",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the anchored head is not in the chain"));
+}

@@ -133,6 +133,7 @@ fn test() -> Result<(), String> {
         "README example: events, invoice, late event, credit note",
         c,
     )?;
+    let (ep, ef) = en16931()?;
     let mut c = cargo();
     c.args(["build", "-p", "ratecard", "--target", WASM_TARGET]);
     step("engine build for wasm32", c)?;
@@ -155,13 +156,98 @@ fn test() -> Result<(), String> {
     let (jp, jf) = web::js_api_tests()?;
     let dist = web::build_web()?;
     let (bp, bf) = web::browser_tests(&dist)?;
-    let (passed, failed) = (passed + wp + jp + bp, failed + wf + jf + bf);
+    let (passed, failed) = (passed + wp + jp + bp + ep, failed + wf + jf + bf + ef);
     println!(
         "==> all checks passed in {:.0} s",
         t.elapsed().as_secs_f64()
     );
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// The official EN 16931 rules (CEN's XSLT, run by Saxon from Python's `saxonche`) over the UBL
+/// of every invoice and credit note the conformance cases produce, one of each VAT treatment,
+/// and CEN's own two samples. Any fatal rule broken fails the run.
+fn en16931() -> Result<(usize, usize), String> {
+    let r = root();
+    let rules = r.join("../shared/validation/en16931");
+    if !rules.join("EN16931-UBL-validation.xslt").exists() {
+        return Err(format!(
+            "{}: the EN 16931 rules are missing (../shared/validation beside the clone)",
+            rules.display()
+        ));
+    }
+    let py = web::tools_dir().join("python");
+    if !py.join("saxonche").exists() && !py.join("saxonche.libs").exists() {
+        let mut c = Command::new("python3");
+        c.args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(&py)
+        .arg("saxonche");
+        step("install saxonche (Saxon for Python) with pip", c)?;
+    }
+    let out = r.join("target/ubl-corpus");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "-p",
+        "ratecard-conformance",
+        "--example",
+        "ubl_corpus",
+        "--",
+    ])
+    .arg(&out);
+    step("UBL of the cases' invoices and credit notes", c)?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .map_err(|e| e.to_string())?
+        .chain(std::fs::read_dir(rules.join("examples")).map_err(|e| e.to_string())?)
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    println!(
+        "==> EN 16931 validation (CEN rules) of {} UBL documents",
+        files.len()
+    );
+    let t = Instant::now();
+    let output = Command::new("python3")
+        .env("PYTHONPATH", &py)
+        .arg(r.join("xtask/scripts/en16931.py"))
+        .arg(rules.join("EN16931-UBL-validation.xslt"))
+        .args(&files)
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    print!("{text}");
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    let (passed, failed) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("en16931: "))
+        .and_then(|l| {
+            let mut n = l
+                .split(", ")
+                .map(|p| p.split(' ').next().and_then(|x| x.parse().ok()));
+            Some((n.next()??, n.next()??))
+        })
+        .ok_or("the EN 16931 validation printed no count")?;
+    if !output.status.success() || failed > 0 || passed == 0 {
+        return Err(format!(
+            "EN 16931 validation: {failed} document(s) break a fatal rule"
+        ));
+    }
+    println!(
+        "    EN 16931 validation: ok in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok((passed, failed))
 }
 
 /// All benchmarks, or one section: `pipeline`, `calculator` or `service`.

@@ -291,6 +291,8 @@ pub fn serve() -> Result<(), String> {
     let dist = build_web()?;
     let r = root();
     let db_dir = r.join("target/demo");
+    // Demo data only: each run starts from a fresh demo ledger (and its audit key).
+    let _ = std::fs::remove_dir_all(&db_dir);
     std::fs::create_dir_all(&db_dir).map_err(|e| e.to_string())?;
     let token = match std::env::var("RATECARD_TOKEN") {
         Ok(t) if !t.is_empty() => t,

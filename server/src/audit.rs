@@ -1,0 +1,376 @@
+//! The audit log's tamper evidence.
+//!
+//! - **A keyed chain.** Each entry's `hash` is an HMAC-SHA256, under the ledger's audit key, of
+//!   the previous entry's hash and the entry's fields. Changing, inserting or removing an entry
+//!   breaks the chain, and recomputing it takes the key, which is not in the database.
+//! - **A keyed head.** `audit_head` holds the last entry's number and hash with a MAC of its own,
+//!   updated in the transaction that appends. Removing entries from the end, even all of them,
+//!   leaves a head that no longer matches; forging a head takes the key. An operator anchors the
+//!   chain by recording `ratecard audit head` somewhere the database's owner cannot rewrite
+//!   (a daily e-mail, a ticket, a write-once bucket) and passing it to `audit verify --expect`.
+//! - **What the entries cover.** A stored document's entry holds the SHA-256 of its canonical
+//!   bytes; an accepted event batch's entry, the SHA-256 of its events (each stored event names
+//!   its batch); a customer change's, the SHA-256 of the stored details. [`verify`] recomputes
+//!   them all from the tables, so an edited document, event or customer is found too.
+//!
+//! The key comes from `RATECARD_AUDIT_KEY` (the key itself) or `RATECARD_AUDIT_KEY_FILE` (a file
+//! holding it); without either, from `<ledger>.audit-key` beside the ledger, created with 32
+//! random bytes (readable by its owner only) on first use: keep that file elsewhere in
+//! production.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, KeyInit, Mac};
+use rusqlite::{Connection, OptionalExtension};
+use sha2::Sha256;
+
+/// The secret the chain is keyed with.
+#[derive(Clone)]
+pub struct AuditKey(Vec<u8>);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(..)")
+    }
+}
+
+/// Where a key came from, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Env,
+    File(PathBuf),
+    /// Created beside the ledger just now.
+    Created(PathBuf),
+}
+
+impl AuditKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() < 16 {
+            return Err("the audit key must be at least 16 bytes".into());
+        }
+        Ok(AuditKey(bytes.to_vec()))
+    }
+
+    /// The key of the ledger at `db`: the environment, a key file, or the file beside the
+    /// ledger (created when `create` and absent).
+    pub fn for_ledger(db: &Path, create: bool) -> Result<(Self, KeySource), String> {
+        if let Ok(k) = std::env::var("RATECARD_AUDIT_KEY") {
+            return Ok((Self::from_bytes(k.trim().as_bytes())?, KeySource::Env));
+        }
+        let path = match std::env::var_os("RATECARD_AUDIT_KEY_FILE") {
+            Some(p) => PathBuf::from(p),
+            None => beside(db),
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                Ok((
+                    Self::from_bytes(text.trim().as_bytes())?,
+                    KeySource::File(path),
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let key = random_hex(32)?;
+                write_private(&path, key.as_bytes())?;
+                Ok((Self::from_bytes(key.as_bytes())?, KeySource::Created(path)))
+            }
+            Err(e) => Err(format!(
+                "the audit key is needed ({}: {e}); set RATECARD_AUDIT_KEY or RATECARD_AUDIT_KEY_FILE",
+                path.display()
+            )),
+        }
+    }
+
+    fn mac(&self, parts: &[&str]) -> String {
+        // HMAC takes a key of any length, so this cannot fail.
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        for p in parts {
+            m.update(p.as_bytes());
+            m.update(&[0u8]);
+        }
+        hex(&m.finalize().into_bytes())
+    }
+
+    /// An entry's hash: the keyed MAC of the previous hash and the entry's fields.
+    pub fn entry(
+        &self,
+        prev: &str,
+        seq: i64,
+        at: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> String {
+        self.mac(&[prev, &seq.to_string(), at, action, subject, detail])
+    }
+
+    /// The head's MAC: distinct from an entry's, so that a head cannot be copied from one.
+    pub fn head(&self, seq: i64, hash: &str) -> String {
+        self.mac(&["head", &seq.to_string(), hash])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `<ledger>.audit-key`.
+pub fn beside(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".audit-key");
+    PathBuf::from(name)
+}
+
+fn random_hex(n: usize) -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("no randomness for a new audit key: {e}"))?;
+    Ok(hex(&bytes))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The SHA-256 of a text, in hex (the engine's one digest).
+pub fn digest(text: &str) -> String {
+    ratecard::canonical::sha256_hex(text)
+}
+
+/// The digest of an event batch: its events' stored bodies, in id order.
+pub fn batch_digest<'a>(bodies: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut sorted: Vec<(&str, &str)> = bodies.into_iter().collect();
+    sorted.sort_unstable();
+    let text: Vec<String> = sorted.iter().map(|(id, b)| format!("{id}\t{b}")).collect();
+    digest(&text.join("\n"))
+}
+
+/// Reads `sha256=...` from an entry's detail.
+fn recorded(detail: &str) -> Option<&str> {
+    detail
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("sha256="))
+}
+
+/// What verification found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditReport {
+    pub entries: u64,
+    pub ok: bool,
+    /// The first entry whose hash does not follow, if any.
+    pub broken_at: Option<i64>,
+    /// The head: the last entry's number and hash.
+    pub head: Option<(i64, String)>,
+    /// Every problem found (at most 50), in words.
+    pub problems: Vec<String>,
+}
+
+/// Verifies the chain, its head and what the entries cover, reading only. `expect` is an
+/// anchored head (`SEQ:HASH`) the chain must contain.
+pub fn verify(
+    conn: &Connection,
+    key: &AuditKey,
+    expect: Option<(i64, &str)>,
+) -> rusqlite::Result<AuditReport> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut broken_at = None;
+    let mut entries = 0u64;
+    let mut prev = String::new();
+    let mut expected_seq = 1i64;
+    // What the entries say of each document, batch and customer.
+    let mut documents: BTreeMap<String, String> = BTreeMap::new();
+    let mut batches: BTreeMap<i64, String> = BTreeMap::new();
+    let mut customers: BTreeMap<String, String> = BTreeMap::new();
+    let mut anchored = expect.is_none();
+    {
+        let mut q = conn.prepare(
+            "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
+        )?;
+        let mut rows = q.query([])?;
+        while let Some(r) = rows.next()? {
+            let (seq, at, action, subject, detail, prev_hash, hash): (
+                i64,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+            ) = (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            );
+            entries = entries.saturating_add(1);
+            let good = seq == expected_seq
+                && prev_hash == prev
+                && hash == key.entry(&prev, seq, &at, &action, &subject, &detail);
+            if !good && broken_at.is_none() {
+                broken_at = Some(seq);
+                problems.push(format!(
+                    "entry {seq} does not follow: it was changed, inserted or one before it removed, or the key is not the ledger's"
+                ));
+            }
+            if let Some((s, h)) = expect
+                && s == seq
+                && h == hash
+            {
+                anchored = true;
+            }
+            if let Some(d) = recorded(&detail) {
+                match action.as_str() {
+                    "finalize" => {
+                        documents.insert(subject.clone(), d.to_string());
+                    }
+                    "ingest" => {
+                        batches.insert(seq, d.to_string());
+                    }
+                    "customer" => {
+                        customers.insert(subject.clone(), d.to_string());
+                    }
+                    _ => {}
+                }
+            }
+            prev = hash;
+            expected_seq = seq.saturating_add(1);
+        }
+    }
+    let last = (entries > 0).then(|| (expected_seq.saturating_sub(1), prev.clone()));
+    // The head.
+    let head: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT seq, hash, mac FROM audit_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    match (&head, &last) {
+        (None, None) => {}
+        (None, Some(_)) => problems.push("the chain head is missing".into()),
+        (Some((s, h, m)), _) => {
+            if *m != key.head(*s, h) {
+                problems.push(
+                    "the chain head's MAC is wrong: it was forged or the key is not the ledger's"
+                        .into(),
+                );
+            } else if last.as_ref() != Some(&(*s, h.clone())) {
+                problems.push(format!(
+                    "the chain ends at entry {} but its head names entry {s}: entries were removed from the end",
+                    last.as_ref().map_or(0, |l| l.0)
+                ));
+            }
+        }
+    }
+    if !anchored {
+        problems.push(
+            "the anchored head is not in the chain: entries were removed or rewritten".into(),
+        );
+    }
+    // Documents.
+    {
+        let mut q = conn.prepare("SELECT number, body FROM documents ORDER BY number")?;
+        let mut rows = q.query([])?;
+        while let Some(r) = rows.next()? {
+            let (number, body): (String, String) = (r.get(0)?, r.get(1)?);
+            match documents.get(&number) {
+                None => problems.push(format!("document {number} has no audit entry")),
+                Some(d) if *d != digest(&body) => {
+                    problems.push(format!("document {number} was changed after it was stored"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    // Events, batch by batch.
+    {
+        let mut q = conn.prepare("SELECT id, body, batch FROM events")?;
+        let mut rows = q.query([])?;
+        let mut by_batch: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+        let mut loose = 0u64;
+        while let Some(r) = rows.next()? {
+            let batch: Option<i64> = r.get(2)?;
+            match batch {
+                Some(b) => by_batch.entry(b).or_default().push((r.get(0)?, r.get(1)?)),
+                None => loose = loose.saturating_add(1),
+            }
+        }
+        if loose > 0 {
+            problems.push(format!("{loose} stored events belong to no audited batch"));
+        }
+        for (b, events) in &by_batch {
+            let got = batch_digest(events.iter().map(|(i, b)| (i.as_str(), b.as_str())));
+            match batches.get(b) {
+                None => problems.push(format!("events of batch {b} have no audit entry")),
+                Some(d) if *d != got => problems.push(format!(
+                    "the events of batch {b} were changed, added or removed after they were stored"
+                )),
+                Some(_) => {}
+            }
+        }
+        for b in batches.keys().filter(|b| !by_batch.contains_key(b)) {
+            problems.push(format!("the events of batch {b} are gone"));
+        }
+    }
+    // Customers: the stored details are the last ones audited.
+    {
+        let mut q = conn.prepare("SELECT account, body FROM customers ORDER BY account")?;
+        let mut rows = q.query([])?;
+        while let Some(r) = rows.next()? {
+            let (account, body): (String, String) = (r.get(0)?, r.get(1)?);
+            match customers.get(&account) {
+                None => problems.push(format!("the customer of `{account}` has no audit entry")),
+                Some(d) if *d != digest(&body) => problems.push(format!(
+                    "the customer of `{account}` was changed outside the service"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    problems.truncate(50);
+    Ok(AuditReport {
+        entries,
+        ok: problems.is_empty(),
+        broken_at,
+        head: last,
+        problems,
+    })
+}
+
+/// Opens a ledger file for verification: read-only, and only if it is a ledger (it has the
+/// audit table); nothing is created or migrated.
+pub fn open_read_only(db: &Path) -> Result<Connection, String> {
+    let conn = Connection::open_with_flags(
+        db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("{}: {e}", db.display()))?;
+    let is_ledger: bool = conn
+        .query_row(
+            "SELECT COUNT(*) = 2 FROM sqlite_master WHERE type = 'table' AND name IN ('audit', 'audit_head')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| format!("{}: not a ratecard ledger ({e})", db.display()))?;
+    if !is_ledger {
+        return Err(format!(
+            "{}: not a ratecard ledger (no audit log, or one older than the keyed chain)",
+            db.display()
+        ));
+    }
+    Ok(conn)
+}
