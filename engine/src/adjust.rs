@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::num::OrOverflow;
+use crate::num::{Arith, OrOverflow};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,11 +160,11 @@ fn take(lines: &mut [Target], amount: Decimal, pick: impl Fn(usize, &Target) -> 
         if pick(i, t) {
             // `cut` is at most each of the two, so neither subtraction can leave the range.
             let cut = left.min(t.amount);
-            t.amount = t.amount.saturating_sub(cut);
-            left = left.saturating_sub(cut);
+            t.amount = t.amount.less(cut);
+            left = left.less(cut);
         }
     }
-    amount.saturating_sub(left)
+    amount.less(left)
 }
 
 fn check(a: &Adjustment, lines: usize) -> Result<()> {
@@ -211,13 +211,13 @@ pub fn apply(
                         if in_scope(&a.scope, i, t) {
                             let cut = t
                                 .amount
-                                .checked_mul(p)
-                                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                                .times(p)
+                                .and_then(|x| x.over(Decimal::ONE_HUNDRED))
                                 .or_overflow(|| format!("applying adjustment `{}`", a.id))?
                                 .min(t.amount);
-                            t.amount = t.amount.saturating_sub(cut);
+                            t.amount = t.amount.less(cut);
                             total = total
-                                .checked_add(cut)
+                                .plus(cut)
                                 .or_overflow(|| format!("summing adjustment `{}`", a.id))?;
                         }
                     }
@@ -261,7 +261,7 @@ pub fn apply(
         }
         let used = take(lines, c.balance, |_, _| true);
         // `used` is at most the balance.
-        let remaining = c.balance.saturating_sub(used);
+        let remaining = c.balance.less(used);
         let status = if remaining.is_zero() {
             "exhausted"
         } else {

@@ -21,7 +21,7 @@ use crate::document::{
 use crate::error::{Error, Result};
 use crate::meter::Unit;
 use crate::money;
-use crate::num::OrOverflow;
+use crate::num::{Arith, OrOverflow};
 use crate::rate::Rating;
 use crate::vat::VatTable;
 
@@ -179,10 +179,7 @@ pub fn correct(
                     .map_or(String::new(), |r| format!(", resource `{r}`"))
             )
         };
-        let delta = after
-            .amount
-            .checked_sub(before.amount)
-            .or_overflow(overflow)?;
+        let delta = after.amount.minus(before.amount).or_overflow(overflow)?;
         if delta.is_zero() {
             continue;
         }
@@ -319,8 +316,8 @@ fn difference_line(
     };
     let rounds_to = |quantity: Decimal, unit_price: Decimal, divisor: Decimal| {
         quantity
-            .checked_mul(unit_price)
-            .and_then(|x| x.checked_div(divisor))
+            .times(unit_price)
+            .and_then(|x| x.over(divisor))
             .map(|x| money::round(x, &original.currency, original.rounding.lines))
             == Some(amount)
     };
@@ -331,7 +328,7 @@ fn difference_line(
         _ => None,
     };
     let quantity_form = terms.and_then(|t| {
-        let dq = after.quantity.checked_sub(before.quantity)?.abs();
+        let dq = after.quantity.minus(before.quantity)?.abs();
         let price = if after.unit_price == before.unit_price || old.is_none() {
             after.unit_price
         } else if new.is_none() {
@@ -344,7 +341,7 @@ fn difference_line(
     let price_form =
         || {
             let t = terms?;
-            let dp = after.unit_price.checked_sub(before.unit_price)?.abs();
+            let dp = after.unit_price.minus(before.unit_price)?.abs();
             (after.quantity == before.quantity && rounds_to(after.quantity, dp, t.divisor))
                 .then_some((after.quantity, dp, t))
         };
@@ -368,7 +365,7 @@ fn difference_line(
         unit_price: unit_price.normalize(),
         price_unit,
         divisor,
-        rated: after.rated.checked_sub(before.rated)?.abs(),
+        rated: after.rated.minus(before.rated)?.abs(),
         reductions: Decimal::ZERO,
         amount,
         formula: format!(

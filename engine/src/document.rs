@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::fx::{FxRates, FxStamp};
 use crate::meter::Unit;
 use crate::money::{self, RoundingMode};
-use crate::num::{self, OrOverflow};
+use crate::num::{self, Arith, OrOverflow};
 use crate::party::{Customer, Seller};
 use crate::rate::Rating;
 use crate::time::Period;
@@ -466,18 +466,14 @@ pub fn build(
                 slice: l.slice.clone(),
                 quantity: l.quantity,
                 unit: l.unit.clone(),
-                unit_price: l
-                    .unit_price
-                    .checked_mul(rate)
-                    .or_overflow(overflow)?
-                    .normalize(),
+                unit_price: l.unit_price.times(rate).or_overflow(overflow)?.normalize(),
                 price_unit: l.price_unit.clone(),
                 divisor: l.divisor,
                 rated: l.amount,
                 // `after` is what adjustments left of the amount: between zero and the amount.
-                reductions: l.amount.saturating_sub(after).normalize(),
+                reductions: l.amount.less(after).normalize(),
                 amount: money::round(
-                    after.checked_mul(rate).or_overflow(overflow)?,
+                    after.times(rate).or_overflow(overflow)?,
                     &currency,
                     request.rounding,
                 ),
@@ -552,15 +548,15 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
     for l in &doc.lines {
         let sum = groups.entry((l.vat_category, l.vat_rate)).or_insert(zero);
         *sum = sum
-            .checked_add(l.amount)
+            .plus(l.amount)
             .or_overflow(overflow("taxable amounts"))?;
     }
     let vat = groups
         .into_iter()
         .map(|((category, rate), taxable)| {
             let tax = taxable
-                .checked_mul(rate)
-                .and_then(|x| x.checked_div(Decimal::ONE_HUNDRED))
+                .times(rate)
+                .and_then(|x| x.over(Decimal::ONE_HUNDRED))
                 .or_overflow(overflow("VAT"))?;
             Ok(VatBreakdown {
                 category,
@@ -573,11 +569,10 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
     let net = num::sum_from(zero, doc.lines.iter().map(|l| l.amount))
         .or_overflow(overflow("net total"))?;
     let tax = num::sum_from(zero, vat.iter().map(|v| v.tax)).or_overflow(overflow("VAT total"))?;
-    let gross = net.checked_add(tax).or_overflow(overflow("gross total"))?;
+    let gross = net.plus(tax).or_overflow(overflow("gross total"))?;
     let tax_eur = match doc.fx.as_ref() {
         Some(s) => Some(money::round(
-            tax.checked_div(s.rate)
-                .or_overflow(overflow("VAT total in EUR"))?,
+            tax.over(s.rate).or_overflow(overflow("VAT total in EUR"))?,
             "EUR",
             RoundingMode::HalfUp,
         )),
@@ -603,7 +598,7 @@ pub fn check_balance(doc: &Document) -> Result<()> {
     let balanced = nets == Some(t.net)
         && taxable == Some(t.net)
         && tax == Some(t.tax)
-        && t.net.checked_add(t.tax) == Some(t.gross);
+        && t.net.plus(t.tax) == Some(t.gross);
     let no_negative = doc
         .lines
         .iter()

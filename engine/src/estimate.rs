@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventKind, UsageEvent};
 use crate::meter::{Diagnostic, meter};
 use crate::money::RoundingMode;
-use crate::num::OrOverflow;
+use crate::num::{Arith, OrOverflow};
 use crate::rate::{RatedLine, Summary, rate, summarize};
 use crate::time::{Period, format_instant};
 
@@ -255,6 +255,9 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
             counter_owner.entry(sku).or_insert(r.index);
         }
     }
+    // The break-even uptime depends on the sku, its monthly plan and the region only, not on
+    // the item's uptime or count: found once per such triple.
+    let mut break_even: BreakEvens = BTreeMap::new();
     let mut items = Vec::with_capacity(resolved.len());
     for r in &resolved {
         let prefix = resource_prefix(r.index);
@@ -278,7 +281,14 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
             })
             .collect();
         let comparison = match r.monthly {
-            Some(monthly) => Some(compare(book, request.rounding, &month, r, monthly)?),
+            Some(monthly) => Some(compare(
+                book,
+                request.rounding,
+                &month,
+                r,
+                monthly,
+                &mut break_even,
+            )?),
             None => None,
         };
         items.push(ItemEstimate {
@@ -379,8 +389,8 @@ fn resolve<'a>(
             }
             // At most 744 x 100: in range.
             month_hours
-                .saturating_mul(p)
-                .checked_div(Decimal::ONE_HUNDRED)
+                .sat_times(p)
+                .over(Decimal::ONE_HUNDRED)
                 .unwrap_or(month_hours)
         }
     };
@@ -625,12 +635,16 @@ fn cost_alone(
     Ok(summarize(&rating.lines, book.currency(), rounding).total)
 }
 
+/// Break-even hours by (hourly sku, monthly sku, region).
+type BreakEvens = BTreeMap<(String, String, String), Option<i64>>;
+
 fn compare(
     book: &PriceBook,
     rounding: RoundingMode,
     month: &Period,
     r: &Resolved,
     monthly: &Product,
+    break_even: &mut BreakEvens,
 ) -> Result<Comparison> {
     let r_count = r.item.count;
     // Each resource of an item is a line of its own, rounded on its own, so the item costs
@@ -647,7 +661,7 @@ fn compare(
     };
     let count = Decimal::from(r_count);
     let times = |cost: Decimal| {
-        cost.checked_mul(count)
+        cost.times(count)
             .or_overflow(|| format!("items[{}]: the cost of {r_count} resources", r.index))
     };
     let one_hourly = cost_alone(book, rounding, month, r, r.product, r.hours)?;
@@ -660,6 +674,18 @@ fn compare(
     };
     // Cost never decreases with uptime, so a binary search over whole hours finds the first
     // hour at which the hourly plan costs at least the monthly one.
+    let key = (r.product.sku.clone(), monthly.sku.clone(), r.region.clone());
+    if let Some(found) = break_even.get(&key) {
+        return Ok(Comparison {
+            hourly: hourly_cost,
+            monthly: monthly_cost,
+            cheaper,
+            break_even_hours: *found,
+            monthly_sku: monthly.sku.clone(),
+        });
+    }
+    // A monthly plan costs the same at any uptime (a steady month), so the search's target,
+    // and its result, are the same for every item of this sku, plan and region.
     let (mut lo, mut hi) = (0i64, month.hours());
     let at = |h: i64| cost_alone(book, rounding, month, r, r.product, Decimal::from(h));
     let break_even_hours = if at(hi)? < one_monthly {
@@ -676,6 +702,7 @@ fn compare(
         }
         Some(lo)
     };
+    break_even.insert(key, break_even_hours);
     Ok(Comparison {
         hourly: hourly_cost,
         monthly: monthly_cost,

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::event::UsageEvent;
 use crate::meter::{Unit, meter};
 use crate::money::{self, RoundingMode};
-use crate::num::OrOverflow;
+use crate::num::{Arith, OrOverflow};
 use crate::rate::{RatedLine, rate};
 use crate::time::{self, Period};
 
@@ -122,7 +122,7 @@ pub fn project(
             .max(1),
     );
     let whole = Decimal::from(p.end.signed_duration_since(p.start).num_seconds());
-    let factor = whole.checked_div(elapsed).unwrap_or(Decimal::ONE);
+    let factor = whole.over(elapsed).unwrap_or(Decimal::ONE);
     for q in metered
         .quantities
         .iter_mut()
@@ -130,8 +130,8 @@ pub fn project(
     {
         q.quantity = q
             .quantity
-            .checked_mul(whole)
-            .and_then(|x| x.checked_div(elapsed))
+            .times(whole)
+            .and_then(|x| x.over(elapsed))
             .or_overflow(|| format!("extrapolating `{}` to the end of the period", q.sku))?
             .normalize();
         q.detail.push_str(&format!(
@@ -149,8 +149,8 @@ pub fn project(
             .map(|&t| {
                 // The threshold is a percentage (0..=255), the budget bounded: in range.
                 let limit = money::round(
-                    b.saturating_mul(Decimal::from(t))
-                        .checked_div(Decimal::ONE_HUNDRED)
+                    b.sat_times(Decimal::from(t))
+                        .over(Decimal::ONE_HUNDRED)
                         .unwrap_or(Decimal::ZERO),
                     &currency,
                     RoundingMode::HalfUp,
@@ -169,8 +169,8 @@ pub fn project(
         as_of: req.as_of,
         elapsed_percent: money::round_dp(
             elapsed
-                .saturating_mul(Decimal::ONE_HUNDRED)
-                .checked_div(whole)
+                .sat_times(Decimal::ONE_HUNDRED)
+                .over(whole)
                 .unwrap_or(Decimal::ZERO),
             2,
             RoundingMode::HalfUp,

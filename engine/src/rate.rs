@@ -16,6 +16,7 @@ use crate::event::Reject;
 use crate::meter::{Diagnostic, Metered, Quantity, Unit};
 use crate::models;
 use crate::money::{self, RoundingMode};
+use crate::num::Arith;
 use crate::time::Period;
 
 /// One priced line.
@@ -104,8 +105,8 @@ pub(crate) fn summarize(lines: &[RatedLine], currency: &str, rounding: RoundingM
             .or_insert_with(|| money::round(Decimal::ZERO, currency, rounding));
         // Summaries are for display; a sum past the decimal range saturates rather than panics
         // (documents, which are what gets billed, check every sum).
-        *s = s.saturating_add(net);
-        total = total.saturating_add(net);
+        *s = s.sat_plus(net);
+        total = total.sat_plus(net);
     }
     Summary {
         rounding,
@@ -199,8 +200,8 @@ pub(crate) fn line(
     note: &str,
 ) -> Result<RatedLine> {
     let amount = quantity
-        .checked_mul(unit_price)
-        .and_then(|x| x.checked_div(divisor))
+        .times(unit_price)
+        .and_then(|x| x.over(divisor))
         .ok_or_else(|| {
             Error::Overflow(format!(
                 "pricing {quantity} {} of `{}`",

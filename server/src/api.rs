@@ -990,6 +990,12 @@ pub fn router(state: AppState) -> Router {
         }),
         None => app,
     };
+    harden(app)
+}
+
+/// The layers every answer goes through: JSON errors, a panic turned into one JSON 500, a
+/// traced span per request, and a request id on every answer.
+pub fn harden(app: Router) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     app.layer(axum::middleware::map_response(json_errors))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -1014,4 +1020,39 @@ pub fn router(state: AppState) -> Router {
             request_id,
             RequestIds::default(),
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("boom")
+    }
+
+    /// A handler that panics answers one JSON 500 `internal` with a request id; the router
+    /// keeps answering.
+    #[tokio::test]
+    async fn a_panic_is_one_json_500() {
+        let app = harden(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/ok", get(|| async { "fine" })),
+        );
+        let req = |p: &str| {
+            axum::http::Request::builder()
+                .uri(p)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let r = app.clone().oneshot(req("/boom")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().contains_key("x-request-id"));
+        let body = axum::body::to_bytes(r.into_body(), 4096).await.unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "internal");
+        let r = app.oneshot(req("/ok")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
 }

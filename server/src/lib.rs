@@ -12,3 +12,4 @@ pub mod client;
 pub mod demo;
 pub mod files;
 pub mod ledger;
+pub mod serve;

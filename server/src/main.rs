@@ -424,22 +424,22 @@ fn serve(
         if !has_token {
             println!("  no RATECARD_TOKEN: write endpoints answer 503 until one is set");
         }
-        axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(async {
-                let ctrl_c = async {
-                    let _ = tokio::signal::ctrl_c().await;
-                };
-                #[cfg(unix)]
-                let term = async {
-                    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                        s.recv().await;
-                    }
-                };
-                #[cfg(not(unix))]
-                let term = std::future::pending::<()>();
-                tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-                println!("shutting down: finishing the requests in flight");
-            })
+        let shutdown = async {
+            let ctrl_c = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            #[cfg(unix)]
+            let term = async {
+                if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    s.recv().await;
+                }
+            };
+            #[cfg(not(unix))]
+            let term = std::future::pending::<()>();
+            tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+            println!("shutting down: finishing the requests in flight");
+        };
+        ratecard_server::serve::run(listener, api::router(state), ratecard_server::serve::Limits::from_env(), shutdown)
             .await
             .map_err(|e| e.to_string())
     })?;

@@ -134,6 +134,7 @@ fn test() -> Result<(), String> {
         c,
     )?;
     let (ep, ef) = en16931()?;
+    let (hp, hf) = hostile()?;
     let mut c = cargo();
     c.args(["build", "-p", "ratecard", "--target", WASM_TARGET]);
     step("engine build for wasm32", c)?;
@@ -156,13 +157,56 @@ fn test() -> Result<(), String> {
     let (jp, jf) = web::js_api_tests()?;
     let dist = web::build_web()?;
     let (bp, bf) = web::browser_tests(&dist)?;
-    let (passed, failed) = (passed + wp + jp + bp + ep, failed + wf + jf + bf + ef);
+    let (passed, failed) = (
+        passed + wp + jp + bp + ep + hp,
+        failed + wf + jf + bf + ef + hf,
+    );
     println!(
         "==> all checks passed in {:.0} s",
         t.elapsed().as_secs_f64()
     );
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// The hostile-client suite against a release build of the server: the sqlite3 shell (for the
+/// tampering tests) is installed with apt-get when missing.
+fn hostile() -> Result<(usize, usize), String> {
+    if Command::new("sqlite3").arg("--version").output().is_err() {
+        let mut c = Command::new("sh");
+        c.args([
+            "-c",
+            "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3",
+        ]);
+        step("install the sqlite3 shell with apt-get", c)?;
+    }
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--release",
+        "-p",
+        "ratecard-server",
+        "--bin",
+        "ratecard",
+    ]);
+    step("server release build (opt-level 3, unwinding)", c)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let mut c = cargo();
+    c.args([
+        "test",
+        "-p",
+        "ratecard-server",
+        "--test",
+        "hostile",
+        "--",
+        "--ignored",
+        "--test-threads",
+        "2",
+    ])
+    .env("RATECARD_RELEASE_BIN", target.join("release/ratecard"));
+    counted_step("hostile clients against the release server", c)
 }
 
 /// The official EN 16931 rules (CEN's XSLT, run by Saxon from Python's `saxonche`) over the UBL

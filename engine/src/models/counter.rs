@@ -15,7 +15,7 @@ use crate::catalog::{Charge, PriceBook, Product, Tier, Tiering};
 use crate::error::{Error, Result};
 use crate::meter::{Ctx, Group, Quantity, Unit};
 use crate::models::required;
-use crate::num::OrOverflow;
+use crate::num::{Arith, OrOverflow};
 use crate::rate::{self, RatedLine};
 
 pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity>) -> Result<()> {
@@ -26,14 +26,12 @@ pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity
         let mut total = Decimal::ZERO;
         let mut n = 0usize;
         for e in group.events.iter().filter(|e| seg.contains(e.at)) {
-            total = total
-                .checked_add(e.quantity.unwrap_or_default())
-                .ok_or_else(|| {
-                    Error::Overflow(format!(
-                        "summing `{}` for account `{}`",
-                        group.sku, group.account
-                    ))
-                })?;
+            total = total.plus(e.quantity.unwrap_or_default()).ok_or_else(|| {
+                Error::Overflow(format!(
+                    "summing `{}` for account `{}`",
+                    group.sku, group.account
+                ))
+            })?;
             n = n.saturating_add(1);
         }
         if n == 0 {
@@ -93,10 +91,7 @@ pub(crate) fn rate(
     let mut before = Decimal::ZERO;
     for q in qs {
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
-        let (a, b) = (
-            before,
-            before.checked_add(q.quantity).or_overflow(overflow)?,
-        );
+        let (a, b) = (before, before.plus(q.quantity).or_overflow(overflow)?);
         before = b;
         let mut slices = Vec::new();
         // 1. Free allowance.
@@ -116,10 +111,10 @@ pub(crate) fn rate(
         // Units past the allowance, in the billable count's own coordinates.
         // Both are non-negative and the allowance is bounded, so these stay in range.
         let (ba, bb) = (
-            a.saturating_sub(*free_allowance).max(Decimal::ZERO),
-            b.saturating_sub(*free_allowance).max(Decimal::ZERO),
+            a.less(*free_allowance).max(Decimal::ZERO),
+            b.less(*free_allowance).max(Decimal::ZERO),
         );
-        let billable = bb.saturating_sub(ba);
+        let billable = bb.less(ba);
         if bb > ba {
             match tiering {
                 Tiering::None => {
@@ -178,10 +173,10 @@ pub(crate) fn rate(
                     // Packages started in this segment: ceil(b / size) - ceil(a / size).
                     // The catalog's package size is at least 1, so these are at most `bb`.
                     let packages = bb
-                        .checked_div(size)
+                        .over(size)
                         .map(|x| x.ceil())
-                        .zip(ba.checked_div(size).map(|x| x.ceil()))
-                        .and_then(|(x, y)| x.checked_sub(y))
+                        .zip(ba.over(size).map(|x| x.ceil()))
+                        .and_then(|(x, y)| x.minus(y))
                         .or_overflow(overflow)?;
                     if packages > Decimal::ZERO {
                         let note = format!(
@@ -262,7 +257,7 @@ fn tiers<'a>(
 fn overlap(a: Decimal, b: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
     let top = hi.map_or(b, |h| b.min(h));
     // Non-negative bounds: the difference of two of them stays in range.
-    top.saturating_sub(a.max(lo)).max(Decimal::ZERO)
+    top.less(a.max(lo)).max(Decimal::ZERO)
 }
 
 fn tier_note(k: usize, lower: Decimal, up_to: Option<Decimal>) -> String {

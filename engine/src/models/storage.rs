@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
 use crate::models::required;
+use crate::num::Arith;
 use crate::rate::{self, RatedLine};
 use crate::time::{format_instant, nanos};
 
@@ -143,7 +144,7 @@ pub(crate) fn meter(
             for k in k0..k1 {
                 let h0 = origin + k * HOUR;
                 let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR);
-                gb_hours = gb_hours.checked_add(gb).ok_or_else(|| {
+                gb_hours = gb_hours.plus(gb).ok_or_else(|| {
                     Error::Overflow(format!("summing GB-hours of `{}`", group.resource))
                 })?;
                 peak = peak.max(gb);
