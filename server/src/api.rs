@@ -142,6 +142,16 @@ fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
                 "too_large",
                 format!("the body is larger than {BODY_LIMIT} bytes"),
             )
+        } else if std::error::Error::source(&r).is_some_and(|e| {
+            e.to_string().contains("timeout") || e.to_string().contains("timed out")
+        }) || r.body_text().contains("timeout")
+        {
+            // The body did not arrive within the server's body time limit (`serve::Limits`).
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the body did not arrive in time; send it again",
+            )
         } else {
             ApiError::bad(r.body_text())
         }

@@ -46,16 +46,13 @@ impl Server {
         Self::on(db(name))
     }
 
-    /// Starts the server on an existing ledger (or a new one at that path).
+    /// Starts the server on an existing ledger (or a new one at that path), on a port it picks
+    /// itself and prints (two servers starting at once never race for one port).
     fn on(db: PathBuf) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        use std::io::BufRead;
         #[allow(clippy::zombie_processes)] // Drop kills and waits
-        let child = Command::new(binary())
-            .args(["serve", "--addr", &addr.to_string(), "--db"])
+        let mut child = Command::new(binary())
+            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
             .arg(&db)
             .args(["--dist", "/nonexistent"])
             .env("RATECARD_TOKEN", TOKEN)
@@ -63,18 +60,28 @@ impl Server {
             .env("RATECARD_HEADER_TIMEOUT_S", "2")
             .env("RATECARD_BODY_TIMEOUT_S", "2")
             .env("RATECARD_DRAIN_S", "3")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start the release server");
-        let s = Server { child, addr, db };
-        for _ in 0..400 {
-            if TcpStream::connect(addr).is_ok() {
-                return s;
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let addr: SocketAddr = loop {
+            let Some(Ok(line)) = lines.next() else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server ended before listening");
+            };
+            if let Some(rest) = line.strip_prefix("ratecard is listening on http://") {
+                break rest
+                    .trim_end_matches('/')
+                    .parse()
+                    .expect("the address it printed");
             }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("the server did not start");
+        };
+        // Keep reading its output, so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr, db }
     }
 
     fn call(&self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
@@ -458,8 +465,11 @@ fn tampering_with_each_table_is_refused_or_detected() {
             "does not follow",
         ),
     ] {
+        // A consistent copy (the ledger is in WAL mode: the main file alone is not the ledger).
         let copy = db.with_extension(format!("copy-{}.sqlite", found.len()));
-        std::fs::copy(&db, &copy).expect("copy");
+        let _ = std::fs::remove_file(&copy);
+        let (ok, out) = sqlite(&db, &format!("VACUUM INTO '{}';", copy.display()));
+        assert!(ok, "copy: {out}");
         let (ok, out) = sqlite(&copy, &format!("{drop_all} {sql}"));
         assert!(ok, "{sql}: {out}");
         let (code, report) = verify(&copy);

@@ -122,6 +122,39 @@ await scenario('bad input shows an inline error, never a blank page', async () =
   await other.close();
 });
 
+await scenario('a 30-digit number in any numeric field is an inline error, never a dead page', async () => {
+  await page.click('[data-testid=add-object]'); // item 2: GB stored and egress
+  await page.check('[data-testid=quote-mode]'); // line and quote discounts appear
+  const fields = [
+    ['item-0-count', 'item-0-count-error'],
+    ['item-0-uptime', 'item-0-uptime-error'],
+    ['item-1-gb', 'item-1-gb-error'],
+    ['item-2-gb', 'item-2-gb-error'],
+    ['item-2-egress', 'item-2-egress_gb-error'],
+    ['item-0-discount', 'item-0-discount-error'],
+    ['quote-discount', 'quote.discount-error'],
+  ];
+  for (const currency of ['EUR', 'JPY']) {
+    await page.selectOption('[data-testid=currency]', currency);
+    for (const [input, error] of fields) {
+      // 30 digits (past any decimal) and 28 (a decimal, past the engine's bounds).
+      for (const value of ['9'.repeat(30), '9'.repeat(28)]) {
+        const before = await page.inputValue(`[data-testid="${input}"]`);
+        await page.fill(`[data-testid="${input}"]`, value);
+        await page.waitForSelector(`[data-testid="${error}"]`, { timeout: 5000 });
+        const shown = await text(page, error);
+        expect(shown.length > 0, `${input} = ${value}: no message`);
+        expect(await page.locator('[data-testid=total-gross]').count() === 1, `${input} = ${value}: the page died`);
+        await page.fill(`[data-testid="${input}"]`, before);
+      }
+    }
+  }
+  await page.selectOption('[data-testid=currency]', 'EUR');
+  await page.uncheck('[data-testid=quote-mode]');
+  await page.click('[data-testid=item-2-remove]');
+  expect(/^EUR \d/.test(await text(page, 'total-gross')), 'the page computes again');
+});
+
 await scenario('quote mode numbers the quote and applies its discount', async () => {
   await page.check('[data-testid=quote-mode]');
   await page.fill('[data-testid=customer-name]', 'Acme SARL');
