@@ -25,8 +25,469 @@ pub fn sort_keys(v: Value) -> Value {
 }
 
 /// The canonical text of a value.
-pub fn to_string<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+///
+/// Natively it is written in one pass, each object's members sorted as they are finished, so
+/// that a large result (an estimate of thousands of lines) never exists as a `serde_json::Value`
+/// tree as well: half the memory and time. In WebAssembly the tree form below is used (it is
+/// smaller code); both give the same bytes, which a test checks natively and the wasm32
+/// conformance run checks across the two.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut out = Vec::with_capacity(256);
+    value.serialize(stream::Canon { out: &mut out })?;
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// The canonical text of a value.
+#[cfg(target_arch = "wasm32")]
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    tree_string(value)
+}
+
+/// The canonical text through a `serde_json::Value` tree.
+pub fn tree_string<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     Ok(sort_keys(serde_json::to_value(value)?).to_string())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod stream {
+    //! A serde serializer that writes canonical JSON directly: members of every object sorted
+    //! by key (byte order, the last of equal keys kept, as a `Value` map does), no white space,
+    //! strings escaped by serde_json.
+    use std::collections::BTreeMap;
+
+    use serde::ser::{self, Serialize};
+    use serde_json::Error;
+
+    pub struct Canon<'a> {
+        pub out: &'a mut Vec<u8>,
+    }
+
+    fn text(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
+        serde_json::to_writer(out, s)
+    }
+
+    /// Serializes into a buffer of its own (a member's value).
+    fn alone<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, Error> {
+        let mut b = Vec::new();
+        v.serialize(Canon { out: &mut b })?;
+        Ok(b)
+    }
+
+    /// Writes `{"key":value}` for an enum variant's payload.
+    fn tagged<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &str, v: &T) -> Result<(), Error> {
+        out.push(b'{');
+        text(out, key)?;
+        out.push(b':');
+        v.serialize(Canon { out: &mut *out })?;
+        out.push(b'}');
+        Ok(())
+    }
+
+    pub struct Seq<'a> {
+        out: &'a mut Vec<u8>,
+        first: bool,
+        /// A tuple variant closes its `{"variant":[` with `]}`.
+        close: &'static [u8],
+    }
+
+    impl Seq<'_> {
+        fn element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+            if !self.first {
+                self.out.push(b',');
+            }
+            self.first = false;
+            v.serialize(Canon {
+                out: &mut *self.out,
+            })
+        }
+        fn finish(self) -> Result<(), Error> {
+            self.out.extend_from_slice(self.close);
+            Ok(())
+        }
+    }
+
+    pub struct Obj<'a> {
+        out: &'a mut Vec<u8>,
+        members: BTreeMap<String, Vec<u8>>,
+        key: Option<String>,
+        /// A struct variant closes its `{"variant":{` with one more `}`.
+        close: &'static [u8],
+    }
+
+    impl Obj<'_> {
+        fn finish(self) -> Result<(), Error> {
+            self.out.push(b'{');
+            for (i, (k, v)) in self.members.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
+                }
+                text(self.out, k)?;
+                self.out.push(b':');
+                self.out.extend_from_slice(v);
+            }
+            self.out.push(b'}');
+            self.out.extend_from_slice(self.close);
+            Ok(())
+        }
+    }
+
+    /// Map keys: strings, and the scalars serde_json turns into strings.
+    struct Key;
+
+    impl ser::Serializer for Key {
+        type Ok = String;
+        type Error = Error;
+        type SerializeSeq = ser::Impossible<String, Error>;
+        type SerializeTuple = ser::Impossible<String, Error>;
+        type SerializeTupleStruct = ser::Impossible<String, Error>;
+        type SerializeTupleVariant = ser::Impossible<String, Error>;
+        type SerializeMap = ser::Impossible<String, Error>;
+        type SerializeStruct = ser::Impossible<String, Error>;
+        type SerializeStructVariant = ser::Impossible<String, Error>;
+        fn serialize_str(self, v: &str) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_char(self, v: char) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_bool(self, v: bool) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_i8(self, v: i8) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_i16(self, v: i16) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_i32(self, v: i32) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_i64(self, v: i64) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_u8(self, v: u8) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_u16(self, v: u16) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_u32(self, v: u32) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_u64(self, v: u64) -> Result<String, Error> {
+            Ok(v.to_string())
+        }
+        fn serialize_f32(self, _: f32) -> Result<String, Error> {
+            Err(ser::Error::custom("a float as a map key"))
+        }
+        fn serialize_f64(self, _: f64) -> Result<String, Error> {
+            Err(ser::Error::custom("a float as a map key"))
+        }
+        fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+            Err(ser::Error::custom("bytes as a map key"))
+        }
+        fn serialize_none(self) -> Result<String, Error> {
+            Err(ser::Error::custom("none as a map key"))
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<String, Error> {
+            v.serialize(self)
+        }
+        fn serialize_unit(self) -> Result<String, Error> {
+            Err(ser::Error::custom("unit as a map key"))
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+            Err(ser::Error::custom("unit as a map key"))
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<String, Error> {
+            Ok(variant.to_string())
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<String, Error> {
+            v.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<String, Error> {
+            Err(ser::Error::custom("a variant as a map key"))
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+            Err(ser::Error::custom("a sequence as a map key"))
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+            Err(ser::Error::custom("a tuple as a map key"))
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, Error> {
+            Err(ser::Error::custom("a tuple as a map key"))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Error> {
+            Err(ser::Error::custom("a variant as a map key"))
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+            Err(ser::Error::custom("a map as a map key"))
+        }
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, Error> {
+            Err(ser::Error::custom("a struct as a map key"))
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Error> {
+            Err(ser::Error::custom("a variant as a map key"))
+        }
+    }
+
+    macro_rules! scalar {
+        ($($name:ident: $t:ty),*) => {$(
+            fn $name(self, v: $t) -> Result<(), Error> {
+                serde_json::to_writer(&mut *self.out, &v)
+            }
+        )*};
+    }
+
+    impl<'a> ser::Serializer for Canon<'a> {
+        type Ok = ();
+        type Error = Error;
+        type SerializeSeq = Seq<'a>;
+        type SerializeTuple = Seq<'a>;
+        type SerializeTupleStruct = Seq<'a>;
+        type SerializeTupleVariant = Seq<'a>;
+        type SerializeMap = Obj<'a>;
+        type SerializeStruct = Obj<'a>;
+        type SerializeStructVariant = Obj<'a>;
+
+        scalar!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_char: char);
+
+        fn serialize_f32(self, v: f32) -> Result<(), Error> {
+            // As a Value would print it (non-finite numbers become null).
+            serde_json::to_writer(&mut *self.out, &serde_json::Value::from(v))
+        }
+        fn serialize_f64(self, v: f64) -> Result<(), Error> {
+            serde_json::to_writer(&mut *self.out, &serde_json::Value::from(v))
+        }
+        fn serialize_str(self, v: &str) -> Result<(), Error> {
+            text(self.out, v)
+        }
+        fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+            serde_json::to_writer(&mut *self.out, v)
+        }
+        fn serialize_none(self) -> Result<(), Error> {
+            self.out.extend_from_slice(b"null");
+            Ok(())
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<(), Error> {
+            v.serialize(self)
+        }
+        fn serialize_unit(self) -> Result<(), Error> {
+            self.serialize_none()
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+            self.serialize_none()
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<(), Error> {
+            text(self.out, variant)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            v: &T,
+        ) -> Result<(), Error> {
+            v.serialize(self)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            v: &T,
+        ) -> Result<(), Error> {
+            tagged(self.out, variant, v)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Seq<'a>, Error> {
+            self.out.push(b'[');
+            Ok(Seq {
+                out: self.out,
+                first: true,
+                close: b"]",
+            })
+        }
+        fn serialize_tuple(self, len: usize) -> Result<Seq<'a>, Error> {
+            self.serialize_seq(Some(len))
+        }
+        fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Seq<'a>, Error> {
+            self.serialize_seq(Some(len))
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: usize,
+        ) -> Result<Seq<'a>, Error> {
+            self.out.push(b'{');
+            text(self.out, variant)?;
+            self.out.extend_from_slice(b":[");
+            Ok(Seq {
+                out: self.out,
+                first: true,
+                close: b"]}",
+            })
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Obj<'a>, Error> {
+            Ok(Obj {
+                out: self.out,
+                members: BTreeMap::new(),
+                key: None,
+                close: b"",
+            })
+        }
+        fn serialize_struct(self, _: &'static str, _: usize) -> Result<Obj<'a>, Error> {
+            self.serialize_map(None)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+            _: usize,
+        ) -> Result<Obj<'a>, Error> {
+            self.out.push(b'{');
+            text(self.out, variant)?;
+            self.out.push(b':');
+            Ok(Obj {
+                out: self.out,
+                members: BTreeMap::new(),
+                key: None,
+                close: b"}",
+            })
+        }
+    }
+
+    impl ser::SerializeSeq for Seq<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
+    impl ser::SerializeTuple for Seq<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
+    impl ser::SerializeTupleStruct for Seq<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
+    impl ser::SerializeTupleVariant for Seq<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+            self.element(v)
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
+    impl ser::SerializeMap for Obj<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result<(), Error> {
+            self.key = Some(k.serialize(Key)?);
+            Ok(())
+        }
+        fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+            let key = self
+                .key
+                .take()
+                .ok_or_else(|| <Error as ser::Error>::custom("a map value without its key"))?;
+            self.members.insert(key, alone(v)?);
+            Ok(())
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
+    impl ser::SerializeStruct for Obj<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            key: &'static str,
+            v: &T,
+        ) -> Result<(), Error> {
+            self.members.insert(key.to_string(), alone(v)?);
+            Ok(())
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
+    impl ser::SerializeStructVariant for Obj<'_> {
+        type Ok = ();
+        type Error = Error;
+        fn serialize_field<T: Serialize + ?Sized>(
+            &mut self,
+            key: &'static str,
+            v: &T,
+        ) -> Result<(), Error> {
+            self.members.insert(key.to_string(), alone(v)?);
+            Ok(())
+        }
+        fn end(self) -> Result<(), Error> {
+            self.finish()
+        }
+    }
 }
 
 /// The canonical text, indented for people (still sorted, still byte-stable).
@@ -45,6 +506,53 @@ pub fn sha256_hex(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The one-pass writer gives the tree's bytes, for every shape serde has.
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))]
+    fn streaming_and_tree_agree() {
+        use std::collections::BTreeMap;
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            New(u8),
+            Tuple(u8, String),
+            Struct { z: u8, a: Option<u8> },
+        }
+        #[derive(serde::Serialize)]
+        struct S<'a> {
+            zeta: &'a str,
+            alpha: Vec<E>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            skipped: Option<u8>,
+            map: BTreeMap<String, (i64, bool)>,
+            keyed: BTreeMap<u32, char>,
+            unit: (),
+            esc: &'a str,
+            bytes: &'a [u8],
+            nested: serde_json::Value,
+        }
+        let s = S {
+            zeta: "z",
+            alpha: vec![
+                E::Unit,
+                E::New(7),
+                E::Tuple(1, "x".into()),
+                E::Struct { z: 1, a: None },
+            ],
+            skipped: None,
+            map: BTreeMap::from([("b".into(), (-3, true)), ("a".into(), (4, false))]),
+            keyed: BTreeMap::from([(10, 'x'), (9, '"')]),
+            unit: (),
+            esc: "quote \" back \\ nl \n tab \t ctl \u{1} é",
+            bytes: &[0, 255],
+            nested: serde_json::json!({"b": [1, {"d": null, "c": 2.5}], "a": "x"}),
+        };
+        assert_eq!(
+            super::to_string(&s).unwrap(),
+            super::tree_string(&s).unwrap()
+        );
+    }
+
     #[test]
     fn keys_are_sorted() {
         let v = serde_json::json!({"b": 1, "a": {"d": [ {"z": 1, "y": 2} ], "c": "0.10"}});

@@ -19,14 +19,14 @@ use crate::event::{EventKind, UsageEvent};
 use crate::meter::{Diagnostic, meter};
 use crate::money::RoundingMode;
 use crate::num::{Arith, OrOverflow};
-use crate::rate::{RatedLine, Summary, rate, summarize};
+use crate::rate::{RatedLine, Summary, rate, summarize, summarize_lines};
 use crate::time::{Period, format_instant};
 
 /// Most items in one request, most resources per item, and most resources in all: bounds on the
 /// work one request asks (the most expensive request they allow is measured in BENCHMARKS.md).
 pub const MAX_ITEMS: usize = 1000;
-pub const MAX_COUNT: u32 = 10_000;
-pub const MAX_RESOURCES: u64 = 10_000;
+pub const MAX_COUNT: u32 = 5_000;
+pub const MAX_RESOURCES: u64 = 5_000;
 
 /// The account the synthetic usage is written under.
 const ACCOUNT: &str = "estimate";
@@ -258,19 +258,22 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     // The break-even uptime depends on the sku, its monthly plan and the region only, not on
     // the item's uptime or count: found once per such triple.
     let mut break_even: BreakEvens = BTreeMap::new();
+    // Each line to its item, in one pass: a resource line by its resource's prefix, a counter
+    // line to the item that owns its sku.
+    let mut by_item: BTreeMap<usize, Vec<&RatedLine>> = BTreeMap::new();
+    for l in &rating.lines {
+        let owner = match &l.resource {
+            Some(res) => item_of(res),
+            None => counter_owner.get(l.sku.as_str()).copied(),
+        };
+        if let Some(i) = owner {
+            by_item.entry(i).or_default().push(l);
+        }
+    }
     let mut items = Vec::with_capacity(resolved.len());
     for r in &resolved {
-        let prefix = resource_prefix(r.index);
-        let mine = rating.lines.iter().filter(|l| match &l.resource {
-            Some(res) => res.starts_with(&prefix),
-            None => counter_owner.get(l.sku.as_str()) == Some(&r.index),
-        });
-        let cost = summarize(
-            &mine.cloned().collect::<Vec<_>>(),
-            &currency,
-            request.rounding,
-        )
-        .total;
+        let mine = by_item.get(&r.index).map(Vec::as_slice).unwrap_or_default();
+        let cost = summarize_lines(mine.iter().copied(), &currency, request.rounding).total;
         let shared: Vec<String> = counter_skus(r)
             .into_iter()
             .filter_map(|s| {
@@ -330,6 +333,14 @@ fn req_err(path: impl Into<String>, message: impl Into<String>) -> Error {
 
 fn resource_prefix(index: usize) -> String {
     format!("item-{index}/")
+}
+
+/// The item a synthetic resource belongs to (`item-3/0` is item 3's).
+fn item_of(resource: &str) -> Option<usize> {
+    resource
+        .strip_prefix("item-")
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(i, _)| i.parse().ok())
 }
 
 fn counter_skus<'a>(r: &Resolved<'a>) -> Vec<&'a str> {

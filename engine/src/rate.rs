@@ -96,6 +96,15 @@ impl Rating {
 }
 
 pub(crate) fn summarize(lines: &[RatedLine], currency: &str, rounding: RoundingMode) -> Summary {
+    summarize_lines(lines, currency, rounding)
+}
+
+/// [`summarize`] over any lines, without copying them.
+pub(crate) fn summarize_lines<'a>(
+    lines: impl IntoIterator<Item = &'a RatedLine>,
+    currency: &str,
+    rounding: RoundingMode,
+) -> Summary {
     let mut subtotals: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut total = money::round(Decimal::ZERO, currency, rounding);
     for l in lines {

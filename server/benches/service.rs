@@ -1,7 +1,9 @@
 //! The service on loopback (`cargo xtask bench` runs it and writes BENCHMARKS.md):
 //! - ingestion throughput: 100 batches of 1,000 events, NDJSON, into SQLite;
 //! - the draft invoice of an account with 100,000 events (median of 5);
-//! - the estimate endpoint's latency under 100 concurrent clients (p50, p99).
+//! - the estimate endpoint's latency under 100 concurrent clients (p50, p99);
+//! - the most expensive estimates the limits allow: time (median of 5) and the memory one takes
+//!   (the process's peak resident size before and after it, measured first, on a fresh process).
 //!
 //! Prints one JSON line.
 
@@ -75,6 +77,7 @@ fn main() {
         return;
     }
     let addr = start();
+    let worst = worst_case(addr);
     let ok = |(st, b): (u16, String)| {
         assert!(st == 200 || st == 201, "{st}: {b}");
         b
@@ -139,7 +142,11 @@ fn main() {
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
     println!(
-        "{{\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"draft_100k_median_ms\":{:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
+        "{{\"worst_estimate\":\"{}\",\"worst_estimate_ms\":{:.1},\"worst_estimate_peak_mib\":{:.1},\"worst_estimate_response_bytes\":{},\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"draft_100k_median_ms\":{:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
+        worst.0,
+        worst.1,
+        worst.2,
+        worst.3,
         100_000.0 / ingest_s,
         drafts[2],
         pct(0.50),
@@ -147,4 +154,81 @@ fn main() {
         lat.len(),
         lat.len() as f64 / wall
     );
+}
+
+/// The process's peak resident size so far, in MiB (`VmHWM`).
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The most expensive estimate requests the limits allow (5,000 resources in all): the name of
+/// the slowest, its median time over 5 runs, the memory it took, and its answer's size.
+fn worst_case(addr: SocketAddr) -> (String, f64, f64, usize) {
+    let regions = ["gra", "sbg", "de1"];
+    let instances: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                r#"{{"sku":"{}","region":"{}","count":5,"plan":"{}","uptime":{{"hours":"{}"}}}}"#,
+                ["b2-7", "b2-15", "b2-30"][i % 3],
+                regions[(i / 3) % 3],
+                if i % 2 == 0 { "hourly" } else { "monthly" },
+                1 + i % 744
+            )
+        })
+        .collect();
+    let storage: Vec<String> = (0..1000)
+        .map(|i| {
+            format!(
+                r#"{{"sku":"{}","region":"{}","count":5,"gb":"1000000000000"}}"#,
+                ["classic-volume", "high-speed-volume", "object-storage"][i % 3],
+                regions[i % 3]
+            )
+        })
+        .collect();
+    let candidates = [
+        (
+            "one item of 5,000 instances, monthly plan compared",
+            r#"[{"sku":"b2-15","count":5000,"plan":"monthly","uptime":{"percent":"50"}}]"#.to_string(),
+        ),
+        (
+            "one item of 5,000 volumes of 10^12 GB",
+            r#"[{"sku":"high-speed-volume","count":5000,"gb":"1000000000000"}]"#.to_string(),
+        ),
+        (
+            "5,000 object stores of 10^12 GB with 10^12 GB of egress",
+            r#"[{"sku":"object-storage","count":5000,"gb":"1000000000000","egress_gb":"1000000000000"}]"#.to_string(),
+        ),
+        ("1,000 instance items of 5, plans compared", format!("[{}]", instances.join(","))),
+        ("1,000 storage items of 5", format!("[{}]", storage.join(","))),
+    ];
+    let mut worst = (String::new(), 0.0, 0.0, 0);
+    for (name, items) in candidates {
+        let body = format!(r#"{{"month":"2026-01","region":"gra","items":{items}}}"#);
+        let before = peak_mib();
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let (st, answer) = request(addr, "POST", "/api/v1/estimates", None, body.as_bytes())
+                .expect("estimate");
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(st, 200, "{name}: {}", &answer[..answer.len().min(300)]);
+            size = answer.len();
+        }
+        let grew = peak_mib() - before;
+        times.sort_by(f64::total_cmp);
+        if times[2] > worst.1 {
+            worst = (name.to_string(), times[2], grew.max(worst.2), size);
+        } else {
+            worst.2 = worst.2.max(grew);
+        }
+    }
+    worst
 }

@@ -645,7 +645,7 @@ fn framework_errors_are_json() {
         json_of(&b)["message"]
             .as_str()
             .unwrap()
-            .contains("items[0].gb"),
+            .contains("items[0].count"),
         "{b}"
     );
 }

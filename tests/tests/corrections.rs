@@ -141,6 +141,11 @@ proptest! {
             };
             let c = correct(&original, &earlier, &rerated, &book, &vat, &req).expect("correction");
             for d in [c.credit_note, c.supplementary_invoice].into_iter().flatten() {
+                // The one-pass canonical writer and the tree agree on real documents.
+                prop_assert_eq!(
+                    ratecard::canonical::to_string(&d).expect("json"),
+                    ratecard::canonical::tree_string(&d).expect("json")
+                );
                 for l in &d.lines {
                     let shown = money::round(l.quantity * l.unit_price / l.divisor, &d.currency, Default::default());
                     prop_assert_eq!(shown, l.amount, "quantity x unit price must give the amount: {:?}", l);
@@ -163,6 +168,10 @@ proptest! {
             };
             let corrected = earlier.iter().fold(original.totals.net, |a, d| a + signed(d));
             prop_assert_eq!(corrected, fresh.totals.net);
+            prop_assert_eq!(
+                ratecard::canonical::to_string(&rerated).expect("json"),
+                ratecard::canonical::tree_string(&rerated).expect("json")
+            );
             // Nothing new: nothing issued.
             let again = correct(&original, &earlier, &rerated, &book, &vat, &req).expect("again");
             prop_assert!(again.credit_note.is_none() && again.supplementary_invoice.is_none());
@@ -202,6 +211,14 @@ fn the_estimate_that_overflowed_is_refused_by_name() {
     let book = PriceBook::single(Catalog::from_json(text).expect("catalog"));
     let req: ratecard::EstimateRequest = serde_json::from_str(
         r#"{"month":"2026-01","region":"gra","items":[{"sku":"high-speed-volume","count":10000,"gb":"106000000000000000000000000"}]}"#,
+    )
+    .expect("request");
+    assert_eq!(
+        ratecard::estimate(&book, &req).unwrap_err().to_string(),
+        "estimate request: items[0].count: must be from 1 to 5000 (got 10000)"
+    );
+    let req: ratecard::EstimateRequest = serde_json::from_str(
+        r#"{"month":"2026-01","region":"gra","items":[{"sku":"high-speed-volume","count":5000,"gb":"106000000000000000000000000"}]}"#,
     )
     .expect("request");
     assert_eq!(

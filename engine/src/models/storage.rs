@@ -141,14 +141,23 @@ pub(crate) fn meter(
             // Hours of this segment: starts in [s0, s1), in order, so the cursor only moves on.
             let k0 = first.max(-((origin - s0).div_euclid(HOUR)));
             let k1 = last.min(-((origin - s1).div_euclid(HOUR)));
-            for k in k0..k1 {
+            let mut k = k0;
+            while k < k1 {
                 let h0 = origin + k * HOUR;
                 let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR);
-                gb_hours = gb_hours.plus(gb).ok_or_else(|| {
-                    Error::Overflow(format!("summing GB-hours of `{}`", group.resource))
-                })?;
+                // No size change after this hour's start: it and every later hour of the
+                // segment hold `gb`, so they are counted at once (the same sum, in one step).
+                let n = if cursor == sizes.len() { k1 - k } else { 1 };
+                let n_hours = i64::try_from(n).unwrap_or(i64::MAX);
+                gb_hours = gb
+                    .times(Decimal::from(n_hours))
+                    .and_then(|x| gb_hours.plus(x))
+                    .ok_or_else(|| {
+                        Error::Overflow(format!("summing GB-hours of `{}`", group.resource))
+                    })?;
                 peak = peak.max(gb);
-                hours += 1;
+                hours += n_hours;
+                k += n;
             }
             if hours == 0 {
                 continue;
