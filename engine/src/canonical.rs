@@ -399,46 +399,28 @@ mod stream {
         }
     }
 
-    impl ser::SerializeSeq for Seq<'_> {
-        type Ok = ();
-        type Error = Error;
-        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-            self.element(v)
-        }
-        fn end(self) -> Result<(), Error> {
-            self.finish()
-        }
+    /// The four sequence shapes write their elements the same way.
+    macro_rules! sequence {
+        ($($trait:ident :: $method:ident),*) => {$(
+            impl ser::$trait for Seq<'_> {
+                type Ok = ();
+                type Error = Error;
+                fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+                    self.element(v)
+                }
+                fn end(self) -> Result<(), Error> {
+                    self.finish()
+                }
+            }
+        )*};
     }
-    impl ser::SerializeTuple for Seq<'_> {
-        type Ok = ();
-        type Error = Error;
-        fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-            self.element(v)
-        }
-        fn end(self) -> Result<(), Error> {
-            self.finish()
-        }
-    }
-    impl ser::SerializeTupleStruct for Seq<'_> {
-        type Ok = ();
-        type Error = Error;
-        fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-            self.element(v)
-        }
-        fn end(self) -> Result<(), Error> {
-            self.finish()
-        }
-    }
-    impl ser::SerializeTupleVariant for Seq<'_> {
-        type Ok = ();
-        type Error = Error;
-        fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-            self.element(v)
-        }
-        fn end(self) -> Result<(), Error> {
-            self.finish()
-        }
-    }
+    sequence!(
+        SerializeSeq::serialize_element,
+        SerializeTuple::serialize_element,
+        SerializeTupleStruct::serialize_field,
+        SerializeTupleVariant::serialize_field
+    );
+
     impl ser::SerializeMap for Obj<'_> {
         type Ok = ();
         type Error = Error;
@@ -458,36 +440,27 @@ mod stream {
             self.finish()
         }
     }
-    impl ser::SerializeStruct for Obj<'_> {
-        type Ok = ();
-        type Error = Error;
-        fn serialize_field<T: Serialize + ?Sized>(
-            &mut self,
-            key: &'static str,
-            v: &T,
-        ) -> Result<(), Error> {
-            self.members.insert(key.to_string(), alone(v)?);
-            Ok(())
-        }
-        fn end(self) -> Result<(), Error> {
-            self.finish()
-        }
+    /// A struct's and a struct variant's fields are members like a map's.
+    macro_rules! members {
+        ($($trait:ident),*) => {$(
+            impl ser::$trait for Obj<'_> {
+                type Ok = ();
+                type Error = Error;
+                fn serialize_field<T: Serialize + ?Sized>(
+                    &mut self,
+                    key: &'static str,
+                    v: &T,
+                ) -> Result<(), Error> {
+                    self.members.insert(key.to_string(), alone(v)?);
+                    Ok(())
+                }
+                fn end(self) -> Result<(), Error> {
+                    self.finish()
+                }
+            }
+        )*};
     }
-    impl ser::SerializeStructVariant for Obj<'_> {
-        type Ok = ();
-        type Error = Error;
-        fn serialize_field<T: Serialize + ?Sized>(
-            &mut self,
-            key: &'static str,
-            v: &T,
-        ) -> Result<(), Error> {
-            self.members.insert(key.to_string(), alone(v)?);
-            Ok(())
-        }
-        fn end(self) -> Result<(), Error> {
-            self.finish()
-        }
-    }
+    members!(SerializeStruct, SerializeStructVariant);
 }
 
 /// The canonical text, indented for people (still sorted, still byte-stable).

@@ -257,22 +257,22 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     }
     // The break-even uptime depends on the sku, its monthly plan and the region only, not on
     // the item's uptime or count: found once per such triple.
-    let mut break_even: BreakEvens = BTreeMap::new();
+    let mut break_even: BreakEvens = Vec::new();
     // Each line to its item, in one pass: a resource line by its resource's prefix, a counter
     // line to the item that owns its sku.
-    let mut by_item: BTreeMap<usize, Vec<&RatedLine>> = BTreeMap::new();
+    let mut by_item: Vec<Vec<&RatedLine>> = vec![Vec::new(); resolved.len()];
     for l in &rating.lines {
         let owner = match &l.resource {
             Some(res) => item_of(res),
             None => counter_owner.get(l.sku.as_str()).copied(),
         };
-        if let Some(i) = owner {
-            by_item.entry(i).or_default().push(l);
+        if let Some(mine) = owner.and_then(|i| by_item.get_mut(i)) {
+            mine.push(l);
         }
     }
     let mut items = Vec::with_capacity(resolved.len());
     for r in &resolved {
-        let mine = by_item.get(&r.index).map(Vec::as_slice).unwrap_or_default();
+        let mine = by_item.get(r.index).map(Vec::as_slice).unwrap_or_default();
         let cost = summarize_lines(mine.iter().copied(), &currency, request.rounding).total;
         let shared: Vec<String> = counter_skus(r)
             .into_iter()
@@ -646,8 +646,8 @@ fn cost_alone(
     Ok(summarize(&rating.lines, book.currency(), rounding).total)
 }
 
-/// Break-even hours by (hourly sku, monthly sku, region).
-type BreakEvens = BTreeMap<(String, String, String), Option<i64>>;
+/// Break-even hours by (hourly sku, monthly sku, region): a few entries, searched in order.
+type BreakEvens = Vec<((String, String, String), Option<i64>)>;
 
 fn compare(
     book: &PriceBook,
@@ -686,7 +686,7 @@ fn compare(
     // Cost never decreases with uptime, so a binary search over whole hours finds the first
     // hour at which the hourly plan costs at least the monthly one.
     let key = (r.product.sku.clone(), monthly.sku.clone(), r.region.clone());
-    if let Some(found) = break_even.get(&key) {
+    if let Some((_, found)) = break_even.iter().find(|(k, _)| *k == key) {
         return Ok(Comparison {
             hourly: hourly_cost,
             monthly: monthly_cost,
@@ -713,7 +713,7 @@ fn compare(
         }
         Some(lo)
     };
-    break_even.insert(key, break_even_hours);
+    break_even.push((key, break_even_hours));
     Ok(Comparison {
         hourly: hourly_cost,
         monthly: monthly_cost,

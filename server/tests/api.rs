@@ -1,6 +1,8 @@
 //! The HTTP service end to end, on loopback: errors, idempotent ingestion, numbering under
 //! concurrency, corrections, the audit chain, and an ingestion killed with SIGKILL.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -76,21 +78,6 @@ fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
-fn events_for(account: &str, from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| {
-            format!(
-                r#"{{"id":"{account}-{i}","account":"{account}","resource":"vm-{}","sku":"b2-15","region":"gra","kind":"{}","at":"2026-01-{:02}T{:02}:00:00Z"}}"#,
-                i / 2,
-                if i % 2 == 0 { "start" } else { "stop" },
-                1 + (i / 48) % 28,
-                (i % 48) / 2
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn setup_account(addr: SocketAddr, account: &str) {
     let (st, b) = http(
         addr,
@@ -105,7 +92,7 @@ fn setup_account(addr: SocketAddr, account: &str) {
         "POST",
         "/api/v1/events",
         Some(TOKEN),
-        events_for(account, 0, 20).as_bytes(),
+        common::events(account, 0, 20).as_bytes(),
     );
     assert_eq!(st, 200, "{b}");
 }
@@ -217,7 +204,7 @@ fn documented_errors() {
 #[test]
 fn ingestion_is_idempotent_and_keeps_rejects() {
     let (addr, ledger) = start("ingest", Some(TOKEN));
-    let batch = events_for("acme", 0, 10);
+    let batch = common::events("acme", 0, 10);
     let (_, b) = http(
         addr,
         "POST",
@@ -322,6 +309,27 @@ fn fifty_concurrent_finalizations_get_fifty_gapless_numbers() {
     assert!(ledger.verify_audit().unwrap().ok);
 }
 
+/// Account `acme`, a French business, with one b2-15 started on 4 January and never stopped.
+fn acme_with_a_running_b2_15(addr: SocketAddr) {
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    let start_ev = r#"{"id":"g1","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T09:40:00Z"}"#;
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        start_ev.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+}
+
 fn post(addr: SocketAddr, path: &str, key: Option<&str>, body: &[u8]) -> (u16, Value) {
     let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
     let (st, b) =
@@ -375,21 +383,7 @@ fn fifty_concurrent_finalizations_of_one_period_make_one_invoice() {
 #[test]
 fn rerating_is_idempotent_and_concurrent_rerates_issue_one_document() {
     let (addr, _) = start("rerate-once", Some(TOKEN));
-    http(
-        addr,
-        "PUT",
-        "/api/v1/accounts/acme/customer",
-        Some(TOKEN),
-        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
-    );
-    let start_ev = r#"{"id":"g1","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T09:40:00Z"}"#;
-    http(
-        addr,
-        "POST",
-        "/api/v1/events",
-        Some(TOKEN),
-        start_ev.as_bytes(),
-    );
+    acme_with_a_running_b2_15(addr);
     let (st, inv) = post(
         addr,
         "/api/v1/accounts/acme/invoices",
@@ -494,50 +488,27 @@ fn documents_keep_their_legal_order() {
         br#"{"period":"2026-01","issue_date":"2026-02-05"}"#,
     );
     assert_eq!(st, 201, "{v}");
-    let (st, v) = post(
-        addr,
-        "/api/v1/accounts/b/invoices",
-        None,
-        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
-    );
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (422, Some("issue_date_out_of_order")),
-        "{v}"
-    );
-    let (st, v) = post(
-        addr,
-        "/api/v1/accounts/b/invoices",
-        None,
-        br#"{"period":"2026-01","issue_date":"2026-01-20"}"#,
-    );
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (422, Some("issue_date_before_period_end")),
-        "{v}"
-    );
-    let (st, v) = post(
-        addr,
-        "/api/v1/accounts/b/invoices",
-        None,
-        br#"{"period":"2099-01"}"#,
-    );
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (422, Some("period_not_ended")),
-        "{v}"
-    );
-    let (st, v) = post(
-        addr,
-        "/api/v1/accounts/b/invoices",
-        None,
-        br#"{"period":"2026-01","issue_date":"2026-2-1"}"#,
-    );
-    assert_eq!(
-        (st, v["code"].as_str()),
-        (400, Some("invalid_request")),
-        "{v}"
-    );
+    for (body, status, code) in [
+        (
+            &br#"{"period":"2026-01","issue_date":"2026-02-01"}"#[..],
+            422,
+            "issue_date_out_of_order",
+        ),
+        (
+            br#"{"period":"2026-01","issue_date":"2026-01-20"}"#,
+            422,
+            "issue_date_before_period_end",
+        ),
+        (br#"{"period":"2099-01"}"#, 422, "period_not_ended"),
+        (
+            br#"{"period":"2026-01","issue_date":"2026-2-1"}"#,
+            400,
+            "invalid_request",
+        ),
+    ] {
+        let (st, v) = post(addr, "/api/v1/accounts/b/invoices", None, body);
+        assert_eq!((st, v["code"].as_str()), (status, Some(code)), "{v}");
+    }
 }
 
 /// Rewrites of what is final are refused by the database itself, INSERT OR REPLACE included.
@@ -653,21 +624,7 @@ fn framework_errors_are_json() {
 #[test]
 fn a_late_event_gives_a_credit_note_and_the_invoice_stays_byte_identical() {
     let (addr, ledger) = start("late", Some(TOKEN));
-    http(
-        addr,
-        "PUT",
-        "/api/v1/accounts/acme/customer",
-        Some(TOKEN),
-        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
-    );
-    let start_ev = r#"{"id":"g1","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T09:40:00Z"}"#;
-    http(
-        addr,
-        "POST",
-        "/api/v1/events",
-        Some(TOKEN),
-        start_ev.as_bytes(),
-    );
+    acme_with_a_running_b2_15(addr);
     let (st, b) = http(
         addr,
         "POST",

@@ -3,6 +3,8 @@
 //! `RATECARD_RELEASE_BIN` set (`cargo test -p ratecard-server --test hostile -- --ignored`);
 //! each test asserts the outcome (rows, documents, exit codes), not only a status.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -129,21 +131,6 @@ impl Drop for Server {
 const CUSTOMER: &[u8] =
     br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#;
 
-fn events(account: &str, from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| {
-            format!(
-                r#"{{"id":"{account}-{i}","account":"{account}","resource":"vm-{}","sku":"b2-15","region":"gra","kind":"{}","at":"2026-01-{:02}T{:02}:00:00Z"}}"#,
-                i / 2,
-                if i % 2 == 0 { "start" } else { "stop" },
-                1 + (i / 48) % 28,
-                (i % 48) / 2
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn account(s: &Server, name: &str) {
     assert_eq!(
         s.call(
@@ -155,8 +142,12 @@ fn account(s: &Server, name: &str) {
         200
     );
     assert_eq!(
-        s.call("POST", "/api/v1/events", events(name, 0, 20).as_bytes())
-            .0,
+        s.call(
+            "POST",
+            "/api/v1/events",
+            common::events(name, 0, 20).as_bytes()
+        )
+        .0,
         200
     );
 }
@@ -360,7 +351,9 @@ fn concurrent_and_repeated_rerates_issue_one_credit_note() {
 #[ignore = "needs the release build: cargo xtask test"]
 fn an_ingestion_killed_with_sigkill_loses_no_acknowledged_event() {
     let s = Server::start("sigkill");
-    let batches: Vec<String> = (0..30).map(|b| events("kill", b * 1000, 1000)).collect();
+    let batches: Vec<String> = (0..30)
+        .map(|b| common::events("kill", b * 1000, 1000))
+        .collect();
     let acked = Arc::new(AtomicUsize::new(0));
     let addr = s.addr;
     let sender = {

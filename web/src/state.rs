@@ -205,6 +205,25 @@ impl Outcome {
     }
 }
 
+/// A discount in percent: a number from 0 to 100, or an inline error at its field.
+fn percent(
+    text: &str,
+    item: Option<usize>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Decimal> {
+    let p = number(text, item, field, errors)?;
+    if p > Decimal::ONE_HUNDRED {
+        errors.push(FieldError {
+            item,
+            field: field.into(),
+            message: format!("must be from 0 to 100 % (got {p})"),
+        });
+        return None;
+    }
+    Some(p)
+}
+
 fn number(
     text: &str,
     item: Option<usize>,
@@ -354,7 +373,7 @@ impl Setup {
         let mut adjustments = Adjustments::default();
         if q.enabled {
             for (i, it) in self.items.iter().enumerate() {
-                if let Some(p) = number(&it.discount, Some(i), "discount", errors) {
+                if let Some(p) = percent(&it.discount, Some(i), "discount", errors) {
                     adjustments.discounts.push(Adjustment {
                         id: format!("line-{}", i + 1),
                         description: format!("Discount on line {}", i + 1),
@@ -363,7 +382,7 @@ impl Setup {
                     });
                 }
             }
-            if let Some(p) = number(&q.discount, None, "quote.discount", errors) {
+            if let Some(p) = percent(&q.discount, None, "quote.discount", errors) {
                 adjustments.discounts.push(Adjustment {
                     id: "overall".into(),
                     description: "Overall discount".into(),

@@ -124,7 +124,12 @@ await scenario('bad input shows an inline error, never a blank page', async () =
 
 await scenario('a 30-digit number in any numeric field is an inline error, never a dead page', async () => {
   await page.click('[data-testid=add-object]'); // item 2: GB stored and egress
+  await page.fill('[data-testid=item-2-gb]', '100');
+  await page.fill('[data-testid=item-2-egress]', '50');
   await page.check('[data-testid=quote-mode]'); // line and quote discounts appear
+  await page.fill('[data-testid=quote-number]', 'Q-2026-0041');
+  await page.fill('[data-testid=quote-date]', '2026-01-31'); // a day the sample rates cover
+  await page.fill('[data-testid=quote-valid]', '2026-02-28');
   const fields = [
     ['item-0-count', 'item-0-count-error'],
     ['item-0-uptime', 'item-0-uptime-error'],
@@ -141,13 +146,18 @@ await scenario('a 30-digit number in any numeric field is an inline error, never
       for (const value of ['9'.repeat(30), '9'.repeat(28)]) {
         const before = await page.inputValue(`[data-testid="${input}"]`);
         await page.fill(`[data-testid="${input}"]`, value);
-        await page.waitForSelector(`[data-testid="${error}"]`, { timeout: 5000 });
+        try { await page.waitForSelector(`[data-testid="${error}"]`, { timeout: 5000 }); }
+        catch { throw new Error(`${currency} ${input} = ${value}: no inline error ${error}`); }
         const shown = await text(page, error);
         expect(shown.length > 0, `${input} = ${value}: no message`);
         expect(consoleErrors.length === 0, `${input} = ${value}: ${consoleErrors.join(' | ')}`);
         await page.fill(`[data-testid="${input}"]`, before);
         // The value put back, the page computes again: it is alive.
-        await page.waitForSelector('[data-testid=total-gross]', { timeout: 5000 });
+        try { await page.waitForSelector('[data-testid=total-gross]', { timeout: 5000 }); }
+        catch {
+          const alerts = await page.locator('[role=alert]').allTextContents();
+          throw new Error(`${currency} ${input} put back to '${before}': no total; shown: ${alerts.join(' | ')}`);
+        }
       }
     }
   }
