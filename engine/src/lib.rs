@@ -41,6 +41,7 @@ pub mod money;
 pub mod num;
 pub mod party;
 pub mod projection;
+pub mod quantity;
 pub mod rate;
 pub mod time;
 pub mod vat;

@@ -12,134 +12,20 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Charge, PriceBook};
 use crate::error::{Error, Result};
 use crate::event::{EventKind, Reject, UsageEvent};
 use crate::models;
-use crate::time::{self, Period};
+pub(crate) use crate::quantity::{Ctx, Group};
+pub use crate::quantity::{Diagnostic, Quantity, Unit};
+use crate::time::Period;
 
 /// A deterministic hasher (FxHash, with no random seed): the engine holds no randomness, not
 /// even in hash seeds, and the output is sorted whatever the map's order.
 pub(crate) type FixedState = rustc_hash::FxBuildHasher;
-
-/// The unit a quantity is counted in.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Unit {
-    Second,
-    Minute,
-    Hour,
-    /// One GB held for one hour.
-    GbHour,
-    /// One day of a monthly plan's first month.
-    Day,
-    Month,
-    /// A counter's own unit (`GB`, `request`).
-    Count(String),
-}
-
-impl Unit {
-    pub fn name(&self) -> &str {
-        match self {
-            Unit::Second => "second",
-            Unit::Minute => "minute",
-            Unit::Hour => "hour",
-            Unit::GbHour => "GB-hour",
-            Unit::Day => "day",
-            Unit::Month => "month",
-            Unit::Count(u) => u,
-        }
-    }
-
-    /// Plural for formulas ("200 hours").
-    pub fn plural(&self, quantity: Decimal) -> String {
-        let n = self.name();
-        if quantity == Decimal::ONE || matches!(self, Unit::Count(_)) {
-            n.to_string()
-        } else {
-            format!("{n}s")
-        }
-    }
-
-    fn from_name(s: &str) -> Unit {
-        match s {
-            "second" => Unit::Second,
-            "minute" => Unit::Minute,
-            "hour" => Unit::Hour,
-            "GB-hour" => Unit::GbHour,
-            "day" => Unit::Day,
-            "month" => Unit::Month,
-            other => Unit::Count(other.to_string()),
-        }
-    }
-}
-
-impl Serialize for Unit {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl<'de> Deserialize<'de> for Unit {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(Unit::from_name(&s))
-    }
-}
-
-impl JsonSchema for Unit {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Unit".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string"})
-    }
-}
-
-/// A metered quantity: what a resource (or, for counters, an account) used of one sku in one
-/// region during one price segment. Rating turns it into a line by multiplying by a price.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Quantity {
-    pub account: String,
-    /// The resource; none for counters, which are totalled per account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
-    pub sku: String,
-    pub region: String,
-    /// The time the quantity covers: a price segment, or the service month of a plan.
-    pub segment: Period,
-    #[serde(with = "rust_decimal::serde::str")]
-    #[schemars(with = "String")]
-    pub quantity: Decimal,
-    pub unit: Unit,
-    /// The instant whose price applies.
-    #[serde(with = "time::instant")]
-    #[schemars(with = "String")]
-    pub price_at: DateTime<Utc>,
-    /// For `day` quantities: the days of the month the plan's price is spread over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub month_days: Option<i64>,
-    /// How the quantity was counted, in words.
-    pub detail: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-}
-
-/// An inconsistency in the events that metering resolved in a stated, deterministic way.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-pub struct Diagnostic {
-    pub account: String,
-    pub resource: String,
-    pub sku: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
-    pub message: String,
-}
 
 /// The result of metering one period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -154,91 +40,6 @@ pub struct Metered {
     pub events: usize,
     /// Exact duplicates that were folded into one.
     pub duplicates: usize,
-}
-
-/// The events of one resource (or one account's counter), in order.
-pub(crate) struct Group<'a> {
-    pub account: &'a str,
-    pub resource: &'a str,
-    pub sku: &'a str,
-    pub region: &'a str,
-    pub events: Vec<&'a UsageEvent>,
-}
-
-impl Group<'_> {
-    pub fn diagnostic(&self, event: Option<&UsageEvent>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            account: self.account.to_string(),
-            resource: self.resource.to_string(),
-            sku: self.sku.to_string(),
-            event: event.map(|e| e.id.clone()),
-            message: message.into(),
-        }
-    }
-
-    /// A quantity of the group's sku: for its resource, or for the account when the group is a
-    /// counter (whose resource is empty).
-    pub fn quantity(
-        &self,
-        segment: Period,
-        quantity: Decimal,
-        unit: Unit,
-        price_at: DateTime<Utc>,
-        detail: String,
-    ) -> Quantity {
-        let per_resource = !self.resource.is_empty();
-        Quantity {
-            account: self.account.to_string(),
-            resource: per_resource.then(|| self.resource.to_string()),
-            sku: self.sku.to_string(),
-            region: self.region.to_string(),
-            segment,
-            quantity,
-            unit,
-            price_at,
-            month_days: None,
-            detail,
-            tags: if per_resource {
-                self.tags()
-            } else {
-                BTreeMap::new()
-            },
-        }
-    }
-
-    /// Tags of the group: the union over its events, later events winning.
-    pub fn tags(&self) -> BTreeMap<String, String> {
-        let mut tags = BTreeMap::new();
-        for e in &self.events {
-            tags.extend(e.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        tags
-    }
-}
-
-/// Events at one instant, in the order that keeps a resource's story consistent: when it is
-/// open, what closes comes first (a stop and a start make a restart); when it is not, what opens
-/// comes first (a start and a stop make a run of zero length, billed its minimum). The chunk is
-/// already in (kind, id) order, so the result depends only on the events and the state.
-pub(crate) fn at_one_instant<'a>(chunk: &[&'a UsageEvent], open: bool) -> Vec<&'a UsageEvent> {
-    let opens = |e: &&UsageEvent| matches!(e.kind, EventKind::Start | EventKind::Sample);
-    if open {
-        chunk.to_vec()
-    } else {
-        chunk
-            .iter()
-            .filter(|e| opens(e))
-            .chain(chunk.iter().filter(|e| !opens(e)))
-            .copied()
-            .collect()
-    }
-}
-
-/// What a charge model's metering gets to work with.
-pub(crate) struct Ctx<'a> {
-    pub period: Period,
-    /// The period cut at the price book's version boundaries.
-    pub segments: &'a [Period],
 }
 
 /// Meters `events` over `period` with the charge rules of `book`.

@@ -3,14 +3,15 @@
 
 use rust_decimal::Decimal;
 
-use crate::catalog::{PriceBook, Product};
+use crate::catalog::{Charge, PriceBook, Product};
 use crate::error::Result;
-use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
-use crate::models::monthly_plan::{lifetime, month_check};
+use crate::models::lifecycle::{lifetime, month_check};
+use crate::models::line::{self, RatedLine};
 use crate::models::required;
-use crate::rate::{self, RatedLine};
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
 
 pub(crate) fn meter(
+    _charge: &Charge,
     ctx: &Ctx,
     group: &Group,
     out: &mut Vec<Quantity>,
@@ -41,7 +42,7 @@ pub(crate) fn rate(
     for q in qs {
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
         let monthly = required(price.monthly_price, "monthly_price", catalog, q)?;
-        out.push(rate::line(
+        out.push(line::line(
             q,
             product,
             catalog,

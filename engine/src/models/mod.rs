@@ -12,14 +12,55 @@
 
 pub mod counter;
 pub mod flat;
+pub(crate) mod lifecycle;
+pub(crate) mod line;
 pub mod monthly_plan;
 pub mod storage;
 pub mod time_metered;
 
 use crate::catalog::{Charge, PriceBook, Product};
 use crate::error::Result;
-use crate::meter::{Ctx, Diagnostic, Group, Quantity};
-use crate::rate::RatedLine;
+use crate::models::line::RatedLine;
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity};
+
+/// Meters one resource's events (a group) under its charge model.
+pub(crate) type MeterFn =
+    fn(&Charge, &Ctx, &Group, &mut Vec<Quantity>, &mut Vec<Diagnostic>) -> Result<()>;
+/// Prices the quantities of one account, sku and region under their charge model.
+pub(crate) type RateFn = fn(&PriceBook, &Product, &[&Quantity], &mut Vec<RatedLine>) -> Result<()>;
+
+/// The one interface every charge model has: how it meters and how it rates. A model reads its
+/// own settings from the charge; metering reads no price, rating no event.
+pub(crate) struct Model {
+    pub meter: MeterFn,
+    pub rate: RateFn,
+}
+
+/// The model of a charge.
+pub(crate) fn of(charge: &Charge) -> Model {
+    match charge {
+        Charge::TimeMetered { .. } => Model {
+            meter: time_metered::meter,
+            rate: time_metered::rate,
+        },
+        Charge::MonthlyPlan { .. } => Model {
+            meter: monthly_plan::meter,
+            rate: monthly_plan::rate,
+        },
+        Charge::Storage { .. } => Model {
+            meter: storage::meter,
+            rate: storage::rate,
+        },
+        Charge::Counter { .. } => Model {
+            meter: counter::meter,
+            rate: counter::rate,
+        },
+        Charge::Flat {} => Model {
+            meter: flat::meter,
+            rate: flat::rate,
+        },
+    }
+}
 
 pub(crate) fn meter(
     charge: &Charge,
@@ -28,15 +69,7 @@ pub(crate) fn meter(
     out: &mut Vec<Quantity>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
-    match charge {
-        Charge::TimeMetered { .. } => time_metered::meter(charge, ctx, group, out, diags),
-        Charge::MonthlyPlan { billing } => monthly_plan::meter(*billing, ctx, group, out, diags),
-        Charge::Storage { measure, rounding } => {
-            storage::meter(*measure, *rounding, ctx, group, out, diags)
-        }
-        Charge::Counter { unit, .. } => counter::meter(unit, ctx, group, out),
-        Charge::Flat {} => flat::meter(ctx, group, out, diags),
-    }
+    (of(charge).meter)(charge, ctx, group, out, diags)
 }
 
 pub(crate) fn rate(
@@ -45,13 +78,7 @@ pub(crate) fn rate(
     qs: &[&Quantity],
     out: &mut Vec<RatedLine>,
 ) -> Result<()> {
-    match &product.charge {
-        Charge::TimeMetered { .. } => time_metered::rate(book, product, qs, out),
-        Charge::MonthlyPlan { .. } => monthly_plan::rate(book, product, qs, out),
-        Charge::Storage { .. } => storage::rate(book, product, qs, out),
-        Charge::Counter { .. } => counter::rate(book, product, qs, out),
-        Charge::Flat {} => flat::rate(book, product, qs, out),
-    }
+    (of(&product.charge).rate)(book, product, qs, out)
 }
 
 /// The price fields a model reads, or a clear error naming what is missing.

@@ -13,66 +13,24 @@
 use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 
-use crate::catalog::{PlanBilling, PriceBook, Product};
-use crate::error::{Error, Result};
-use crate::event::EventKind;
-use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::catalog::{Charge, PlanBilling, PriceBook, Product};
+use crate::error::Result;
+use crate::models::lifecycle::{lifetime, month_check};
+use crate::models::line::{self, RatedLine};
 use crate::models::required;
-use crate::rate::{self, RatedLine};
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
 use crate::time::{Period, days_in_month, format_instant};
 
-/// The order instant and, if any, the deletion instant of a plan.
-pub(crate) fn lifetime(
-    group: &Group,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<(DateTime<Utc>, Option<DateTime<Utc>>)> {
-    let mut order = None;
-    let mut deleted = None;
-    for chunk in group.events.chunk_by(|a, b| a.at == b.at) {
-        for e in crate::meter::at_one_instant(chunk, order.is_some() && deleted.is_none()) {
-            match (e.kind, order, deleted) {
-                (EventKind::Start, None, _) => order = Some(e.at),
-                (EventKind::Delete, Some(_), None) => deleted = Some(e.at),
-                (
-                    EventKind::Stop | EventKind::Start | EventKind::Sample | EventKind::Increment,
-                    Some(_),
-                    None,
-                ) => {}
-                (_, None, _) => diags
-                    .push(group.diagnostic(Some(e), "event before the plan was ordered: ignored")),
-                (_, Some(_), Some(d)) => diags.push(group.diagnostic(
-                    Some(e),
-                    format!(
-                        "event after the plan was deleted at {}: ignored",
-                        format_instant(&d)
-                    ),
-                )),
-            }
-        }
-    }
-    order.map(|o| (o, deleted))
-}
-
-/// The calendar month a plan is billed for: the period's own, which the period must lie in
-/// (a whole month, or a part of one such as a projection's "so far").
-pub(crate) fn month_check(ctx: &Ctx) -> Result<Period> {
-    let month = Period::month_of(ctx.period.start);
-    if ctx.period.end > month.end {
-        return Err(Error::Period(format!(
-            "monthly plans and flat fees are billed by calendar month; {} spans more than one",
-            ctx.period.label()
-        )));
-    }
-    Ok(month)
-}
-
 pub(crate) fn meter(
-    billing: PlanBilling,
+    charge: &Charge,
     ctx: &Ctx,
     group: &Group,
     out: &mut Vec<Quantity>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
+    let Charge::MonthlyPlan { billing } = *charge else {
+        return Ok(());
+    };
     let Some((order, deleted)) = lifetime(group, diags) else {
         return Ok(());
     };
@@ -174,7 +132,7 @@ pub(crate) fn rate(
         } else {
             "monthly_plan/month"
         };
-        out.push(rate::line(
+        out.push(line::line(
             q,
             product,
             catalog,

@@ -14,13 +14,13 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::catalog::{Measure, PriceBook, Product, TimeRounding};
+use crate::catalog::{Charge, Measure, PriceBook, Product, TimeRounding};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::models::line::{self, RatedLine};
 use crate::models::required;
 use crate::num::Arith;
-use crate::rate::{self, RatedLine};
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
 use crate::time::{format_instant, nanos};
 
 const HOUR: i128 = 3_600_000_000_000;
@@ -37,7 +37,7 @@ fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Li
     let mut out = Vec::new();
     let mut cur: Option<Life> = None;
     for chunk in group.events.chunk_by(|a, b| a.at == b.at) {
-        for e in crate::meter::at_one_instant(chunk, cur.is_some()) {
+        for e in crate::quantity::at_one_instant(chunk, cur.is_some()) {
             match (e.kind, cur.as_mut()) {
                 (EventKind::Start, None) => match (measure, e.quantity) {
                     (Measure::Provisioned, None) => {
@@ -109,13 +109,15 @@ fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Li
 }
 
 pub(crate) fn meter(
-    measure: Measure,
-    rounding: TimeRounding,
+    charge: &Charge,
     ctx: &Ctx,
     group: &Group,
     out: &mut Vec<Quantity>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
+    let Charge::Storage { measure, rounding } = *charge else {
+        return Ok(());
+    };
     for life in lives(measure, group, diags) {
         if life.sizes.is_empty() || life.start >= ctx.period.end {
             continue;
@@ -219,7 +221,7 @@ pub(crate) fn rate(
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
         let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
         let hours = catalog.hours_per_month.hours_at(q.segment.start);
-        out.push(rate::line(
+        out.push(line::line(
             q,
             product,
             catalog,

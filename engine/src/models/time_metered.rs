@@ -15,10 +15,10 @@ use crate::catalog::{Billable, Charge, Granularity, PriceBook, Product, TimeRoun
 use crate::error::Result;
 use crate::event::EventKind;
 use crate::granularity::UnitSpan;
-use crate::meter::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::models::line::{self, RatedLine};
 use crate::models::required;
 use crate::num::OrOverflow;
-use crate::rate::{self, RatedLine};
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
 use crate::time::{format_instant, nanos};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub(crate) fn runs(group: &Group, billable: Billable, diags: &mut Vec<Diagnostic
     let mut open: Option<DateTime<Utc>> = None;
     let mut stopped = false;
     for chunk in group.events.chunk_by(|a, b| a.at == b.at) {
-        for e in crate::meter::at_one_instant(chunk, open.is_some()) {
+        for e in crate::quantity::at_one_instant(chunk, open.is_some()) {
             match (e.kind, open, billable) {
                 (EventKind::Start, None, _) => {
                     open = Some(e.at);
@@ -258,7 +258,7 @@ pub(crate) fn rate(
     for q in qs {
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
         let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
-        lines.push(rate::line(
+        lines.push(line::line(
             q,
             product,
             catalog,
@@ -303,7 +303,7 @@ fn apply_monthly_cap(
             continue;
         }
         let units = crate::num::sum(mine.iter().map(|l| l.quantity)).or_overflow(overflow)?;
-        let month = crate::meter::Quantity {
+        let month = crate::quantity::Quantity {
             quantity: Decimal::ONE,
             unit: Unit::Month,
             detail: format!(
@@ -322,7 +322,7 @@ fn apply_monthly_cap(
             sum.normalize(),
             catalog.currency
         );
-        let mut line = rate::line(
+        let mut line = line::line(
             &month,
             product,
             catalog,

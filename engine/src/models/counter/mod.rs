@@ -11,14 +11,22 @@
 
 use rust_decimal::Decimal;
 
-use crate::catalog::{Charge, PriceBook, Product, Tier, Tiering};
+use crate::catalog::{Catalog, Charge, Price, PriceBook, Product, Tier, Tiering};
 use crate::error::{Error, Result};
-use crate::meter::{Ctx, Group, Quantity, Unit};
-use crate::models::required;
+use crate::models::line::{self, RatedLine};
 use crate::num::{Arith, OrOverflow};
-use crate::rate::{self, RatedLine};
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
 
-pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity>) -> Result<()> {
+pub(crate) fn meter(
+    charge: &Charge,
+    ctx: &Ctx,
+    group: &Group,
+    out: &mut Vec<Quantity>,
+    _diags: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    let Charge::Counter { unit, .. } = charge else {
+        return Ok(());
+    };
     let mut resources: Vec<&str> = group.events.iter().map(|e| e.resource.as_str()).collect();
     resources.sort_unstable();
     resources.dedup();
@@ -53,8 +61,29 @@ pub(crate) fn meter(unit: &str, ctx: &Ctx, group: &Group, out: &mut Vec<Quantity
     Ok(())
 }
 
+mod graduated;
+mod package;
+mod unit;
+mod volume;
+
+/// The units of one segment past the free allowance, as a tiering scheme sees them: the four
+/// schemes (one file each) turn it into slices at one price each.
+pub(super) struct Billable<'a> {
+    /// Where the segment's billable units start and end in the period's billable count.
+    from: Decimal,
+    to: Decimal,
+    /// `to - from`.
+    units: Decimal,
+    /// The period's billable total (volume tiering prices by it).
+    period_total: Decimal,
+    price: &'a Price,
+    catalog: &'a Catalog,
+    q: &'a Quantity,
+    package_size: Decimal,
+}
+
 /// A slice of a segment's units at one price.
-struct Slice {
+pub(super) struct Slice {
     units: Decimal,
     unit_price: Decimal,
     /// Tier label for the formula ("tier 2", "free allowance").
@@ -116,85 +145,26 @@ pub(crate) fn rate(
         );
         let billable = bb.less(ba);
         if bb > ba {
-            match tiering {
-                Tiering::None => {
-                    let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
-                    slices.push(Slice {
-                        units: billable,
-                        unit_price,
-                        note: String::new(),
-                        package: false,
-                        slice: None,
-                    });
-                }
-                Tiering::Graduated => {
-                    let tiers = tiers(price.tiers.as_deref(), catalog, q)?;
-                    let mut lower = Decimal::ZERO;
-                    for (k, t) in tiers.iter().enumerate() {
-                        let units = overlap(ba, bb, lower, t.up_to);
-                        if units > Decimal::ZERO {
-                            slices.push(Slice {
-                                units,
-                                unit_price: t.unit_price,
-                                note: tier_note(k, lower, t.up_to),
-                                package: false,
-                                slice: Some(format!("tier {}", k.saturating_add(1))),
-                            });
-                        }
-                        lower = t.up_to.unwrap_or(lower);
-                    }
-                }
-                Tiering::Volume => {
-                    let tiers = tiers(price.tiers.as_deref(), catalog, q)?;
-                    let billable_total = total.saturating_sub(*free_allowance).max(Decimal::ZERO);
-                    let mut lower = Decimal::ZERO;
-                    for (k, t) in tiers.iter().enumerate() {
-                        if t.up_to.is_none_or(|u| billable_total <= u) {
-                            let note = format!(
-                                "volume: period total {} reaches {}",
-                                billable_total.normalize(),
-                                tier_note(k, lower, t.up_to)
-                            );
-                            slices.push(Slice {
-                                units: billable,
-                                unit_price: t.unit_price,
-                                note,
-                                package: false,
-                                slice: None,
-                            });
-                            break;
-                        }
-                        lower = t.up_to.unwrap_or(lower);
-                    }
-                }
-                Tiering::Package => {
-                    let size = package_size.unwrap_or(Decimal::ONE);
-                    let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
-                    // Packages started in this segment: ceil(b / size) - ceil(a / size).
-                    // The catalog's package size is at least 1, so these are at most `bb`.
-                    let packages = bb
-                        .over(size)
-                        .map(|x| x.ceil())
-                        .zip(ba.over(size).map(|x| x.ceil()))
-                        .and_then(|(x, y)| x.minus(y))
-                        .or_overflow(overflow)?;
-                    if packages > Decimal::ZERO {
-                        let note = format!(
-                            "{} {} in started packages of {}",
-                            billable.normalize(),
-                            q.unit.name(),
-                            size.normalize()
-                        );
-                        slices.push(Slice {
-                            units: packages,
-                            unit_price,
-                            note,
-                            package: true,
-                            slice: None,
-                        });
-                    }
-                }
-            }
+            let span = Billable {
+                from: ba,
+                to: bb,
+                units: billable,
+                period_total: total.less(*free_allowance).max(Decimal::ZERO),
+                price,
+                catalog,
+                q,
+                package_size: package_size.unwrap_or(Decimal::ONE),
+            };
+            let scheme: fn(&Billable) -> Result<Vec<Slice>> = match tiering {
+                Tiering::None => unit::slices,
+                Tiering::Graduated => graduated::slices,
+                Tiering::Volume => volume::slices,
+                Tiering::Package => package::slices,
+            };
+            slices.extend(scheme(&span).map_err(|e| match e {
+                Error::Overflow(_) => Error::Overflow(overflow()),
+                other => other,
+            })?);
         }
         for s in slices {
             let (price_unit, divisor) = if s.package {
@@ -208,7 +178,7 @@ pub(crate) fn rate(
                 )
             };
             let rule = format!("counter/{}", tiering_name(*tiering));
-            let mut line = rate::line(
+            let mut line = line::line(
                 q,
                 product,
                 catalog,
@@ -240,7 +210,7 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn tiers<'a>(
+pub(super) fn tiers<'a>(
     tiers: Option<&'a [Tier]>,
     catalog: &crate::catalog::Catalog,
     q: &Quantity,
@@ -254,13 +224,13 @@ fn tiers<'a>(
 }
 
 /// Units of `[a, b)` that fall in `[lo, hi)` (`hi` none: unbounded).
-fn overlap(a: Decimal, b: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
+pub(super) fn overlap(a: Decimal, b: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
     let top = hi.map_or(b, |h| b.min(h));
     // Non-negative bounds: the difference of two of them stays in range.
     top.less(a.max(lo)).max(Decimal::ZERO)
 }
 
-fn tier_note(k: usize, lower: Decimal, up_to: Option<Decimal>) -> String {
+pub(super) fn tier_note(k: usize, lower: Decimal, up_to: Option<Decimal>) -> String {
     match up_to {
         Some(u) => format!(
             "tier {}: {} to {}",
