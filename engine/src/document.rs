@@ -123,6 +123,26 @@ pub struct DocumentRequest {
     pub references: Option<Reference>,
 }
 
+impl DocumentRequest {
+    /// A request of `kind` with the defaults: no number, the catalog's currency, half-up
+    /// rounding, no adjustments, notes or reference. The one constructor the edges use.
+    pub fn new(kind: DocumentKind, issue_date: NaiveDate, seller: Seller, buyer: Customer) -> Self {
+        DocumentRequest {
+            kind,
+            number: None,
+            issue_date,
+            valid_until: None,
+            seller,
+            buyer,
+            currency: None,
+            rounding: RoundingMode::default(),
+            adjustments: Adjustments::default(),
+            notes: None,
+            references: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DocumentLine {
     /// 1-based.

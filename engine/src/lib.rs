@@ -43,6 +43,7 @@ pub mod party;
 pub mod projection;
 pub mod quantity;
 pub mod rate;
+pub mod samples;
 pub mod time;
 pub mod vat;
 

@@ -8,8 +8,10 @@
 
 pub mod api;
 pub mod audit;
+pub mod billing;
 pub mod client;
 pub mod demo;
+pub mod error;
 pub mod files;
 pub mod ledger;
 pub mod serve;

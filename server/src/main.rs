@@ -137,20 +137,6 @@ enum Format {
     Csv,
 }
 
-const SAMPLES: &[(&str, &[&str])] = &[
-    (
-        "stratus",
-        &[
-            include_str!("../../catalog/stratus-2026-01.json"),
-            include_str!("../../catalog/stratus-2026-03.json"),
-        ],
-    ),
-    (
-        "nimbus",
-        &[include_str!("../../catalog/nimbus-2026-01.json")],
-    ),
-];
-
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -159,7 +145,10 @@ fn read(path: &Path) -> Result<String, String> {
 fn book(catalogs: &[String]) -> Result<PriceBook, String> {
     let mut versions = Vec::new();
     for c in catalogs {
-        match SAMPLES.iter().find(|(name, _)| name == c) {
+        match ratecard::samples::CATALOGS
+            .iter()
+            .find(|(name, _)| name == c)
+        {
             Some((_, texts)) => {
                 for t in *texts {
                     versions.push(Catalog::from_json(t).map_err(|e| e.to_string())?);
@@ -212,11 +201,7 @@ fn invoice(
 ) -> Result<(String, usize), String> {
     let book = book(catalogs)?;
     let period = Period::parse(period).map_err(|e| e.to_string())?;
-    let parsed = event::parse(&read(events)?);
-    let mut metered = ratecard::meter(&book, period, &parsed.events).map_err(|e| e.to_string())?;
-    metered.rejects.extend(parsed.rejects);
-    metered.rejects.sort();
-    let rating = ratecard::rate(&book, &metered).map_err(|e| e.to_string())?;
+    let rating = ratecard::rate_events(&book, period, &read(events)?).map_err(|e| e.to_string())?;
     for r in &rating.rejects {
         eprintln!("rejected: {r}");
     }
@@ -232,10 +217,7 @@ fn invoice(
         .map_err(|e| format!("{}: {e}", customer.display()))?;
     let seller: Seller = match seller {
         Some(p) => serde_json::from_str(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
-        None => serde_json::from_str(
-            r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045","siren":"303265045"}"#,
-        )
-        .map_err(|e| e.to_string())?,
+        None => ratecard::samples::seller(),
     };
     let rates = match fx {
         Some(p) => {
@@ -252,20 +234,11 @@ fn invoice(
     .map_err(|e| e.to_string())?;
     let issue_date = match issue_date {
         Some(d) => ratecard::time::parse_date(d).map_err(|e| format!("--issue-date: {e}"))?,
-        None => period.end.date_naive(),
+        None => ratecard_server::billing::default_issue_date(&period),
     };
     let request = DocumentRequest {
-        kind: DocumentKind::DraftInvoice,
-        number: None,
-        issue_date,
-        valid_until: None,
-        seller,
-        buyer,
         currency,
-        rounding: Default::default(),
-        adjustments: Default::default(),
-        notes: None,
-        references: None,
+        ..DocumentRequest::new(DocumentKind::DraftInvoice, issue_date, seller, buyer)
     };
     let doc = document::build(
         &request,
@@ -379,7 +352,7 @@ fn serve(
     let ledger: std::sync::Arc<dyn ledger::Store> =
         std::sync::Arc::new(ledger::SqliteLedger::open(db).map_err(|e| e.to_string())?);
     let mut all = std::collections::BTreeMap::new();
-    for (name, _) in SAMPLES {
+    for (name, _) in ratecard::samples::CATALOGS {
         all.insert(name.to_string(), self::book(&[name.to_string()])?);
     }
     all.insert(book.id().to_string(), book.clone());
@@ -390,10 +363,7 @@ fn serve(
         book: book.clone(),
         catalogs: all,
         token,
-        seller: serde_json::from_str(
-            r#"{"name":"Ratecard Cloud SAS","vat_number":"FR40303265045","siren":"303265045"}"#,
-        )
-        .map_err(|e| e.to_string())?,
+        seller: ratecard::samples::seller(),
         vat: VatTable::builtin(),
         fx: FxRates::sample().map_err(|e| e.to_string())?,
         dist: dist.clone(),
@@ -403,7 +373,7 @@ fn serve(
     if demo_data && demo::seed(ledger.as_ref(), &book)? {
         let period = Period::parse("2026-01").map_err(|e| e.to_string())?;
         let issue = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).ok_or("date")?;
-        let doc = api::finalize_period(&state, "acme", &period, issue, None)
+        let doc = ratecard_server::billing::finalize_period(&state, "acme", &period, issue, None)
             .map_err(|e| e.to_string())?;
         demo_invoice = doc.documents.first().and_then(|d| d.number.clone());
     }

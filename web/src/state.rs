@@ -8,26 +8,14 @@ use ratecard::adjust::{Adjustment, Adjustments, Scope, Value};
 use ratecard::document::{self, Document, DocumentKind, DocumentRequest, Fx};
 use ratecard::estimate::{EstimateItem, Plan, Uptime};
 use ratecard::fx::FxRates;
-use ratecard::party::{Customer, CustomerKind, Seller};
+use ratecard::party::{Customer, CustomerKind};
 use ratecard::vat::VatTable;
 use ratecard::{Catalog, Estimate, EstimateRequest, PriceBook};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// The price lists the calculator offers, by id, with their versions.
-pub const CATALOGS: &[(&str, &[&str])] = &[
-    (
-        "stratus",
-        &[
-            include_str!("../../catalog/stratus-2026-01.json"),
-            include_str!("../../catalog/stratus-2026-03.json"),
-        ],
-    ),
-    (
-        "nimbus",
-        &[include_str!("../../catalog/nimbus-2026-01.json")],
-    ),
-];
+/// The price lists the calculator offers, by id, with their versions: the shipped ones.
+pub const CATALOGS: &[(&str, &[&str])] = ratecard::samples::CATALOGS;
 
 /// Currencies offered, besides the catalog's EUR.
 pub const CURRENCIES: &[&str] = &["EUR", "USD", "GBP", "CHF", "SEK", "PLN", "JPY"];
@@ -405,14 +393,7 @@ impl Setup {
             } else {
                 None
             },
-            seller: Seller {
-                name: "Ratecard Cloud SAS".into(),
-                country: "FR".into(),
-                vat_number: Some("FR40303265045".into()),
-                siren: Some("303265045".into()),
-                address: None,
-                oss_below_threshold: false,
-            },
+            seller: ratecard::samples::seller(),
             buyer: Customer {
                 name: if c.name.trim().is_empty() {
                     "Prospect".into()

@@ -1,0 +1,131 @@
+//! An account's endpoints: its customer details, draft, finalization and projection.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use ratecard::party::Customer;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::auth::authorize;
+use crate::api::{Shared, blocking, body, idempotency, json_response, parse};
+use crate::billing::{self, period_of};
+use crate::error::{ApiError, ApiResult};
+
+pub(crate) async fn put_customer(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let customer: Customer = parse(&body(b)?, "customer")?;
+    let stored = customer.clone();
+    blocking(&s, {
+        let s = s.clone();
+        move || Ok(s.ledger.put_customer(&account, &stored)?)
+    })
+    .await?;
+    json_response(StatusCode::OK, &customer)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PeriodQuery {
+    period: String,
+}
+
+pub(crate) async fn draft(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let period = period_of(&q.period)?;
+    let doc = blocking(&s, {
+        let s = s.clone();
+        move || billing::draft(&s, &account, &period)
+    })
+    .await?;
+    json_response(StatusCode::OK, &doc)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FinalizeBody {
+    period: String,
+    #[serde(default, with = "ratecard::time::date_option")]
+    issue_date: Option<chrono::NaiveDate>,
+}
+
+pub(crate) async fn finalize(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let bytes = body(b)?;
+    let key = idempotency(&headers, &format!("finalize {account}"), &bytes)?;
+    let f: FinalizeBody = parse(&bytes, "finalize request")?;
+    let period = period_of(&f.period)?;
+    billing::check_ended(&period, chrono::Utc::now())?;
+    let issue_date = f
+        .issue_date
+        .unwrap_or_else(|| billing::default_issue_date(&period));
+    let outcome = blocking(&s, {
+        let s = s.clone();
+        let account = account.clone();
+        move || billing::finalize_period(&s, &account, &period, issue_date, key.as_ref())
+    })
+    .await?;
+    let doc = outcome.documents.first().ok_or_else(|| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no document")
+    })?;
+    let number = doc.number.as_deref().unwrap_or("");
+    tracing::info!(
+        account,
+        number,
+        created = outcome.created,
+        replayed = outcome.replayed,
+        "finalize"
+    );
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, doc)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ProjectionQuery {
+    period: String,
+    as_of: String,
+    budget: Option<String>,
+}
+
+pub(crate) async fn projection(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+    Query(q): Query<ProjectionQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let mut req = json!({ "period": q.period, "as_of": q.as_of });
+    if let Some(b) = q.budget {
+        req["budget"] = Value::String(b);
+    }
+    let req: ratecard::projection::ProjectionRequest =
+        serde_json::from_value(req).map_err(|e| ApiError::bad(e.to_string()))?;
+    let result = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let events = s.ledger.events(&account, &req.period)?;
+            ratecard::projection::project(&s.book, &events, &req).map_err(ApiError::engine)
+        }
+    })
+    .await?;
+    json_response(StatusCode::OK, &result)
+}

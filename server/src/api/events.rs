@@ -1,0 +1,85 @@
+//! Usage events in: `POST /api/v1/events`.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use ratecard::event;
+use serde_json::json;
+
+use crate::api::auth::authorize;
+use crate::api::{MAX_REJECTS, Shared, blocking, body, json_response};
+use crate::error::{ApiError, ApiResult};
+
+pub(crate) async fn ingest(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let bytes = body(b)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is not UTF-8",
+        )
+    })?;
+    if text.trim_start().starts_with('[')
+        && serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text).is_err()
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is not a JSON array of events",
+        ));
+    }
+    let text = text.to_string();
+    let (report, mut rejects) = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let mut parsed = event::parse(&text);
+            parsed.reject_conflicting_ids();
+            let mut rejects = parsed.rejects;
+            let mut good = Vec::with_capacity(parsed.events.len());
+            for e in parsed.events {
+                match ratecard::meter::check(&s.book, &e) {
+                    Ok(()) => good.push(e),
+                    Err(r) => rejects.push(r),
+                }
+            }
+            // A batch this wrong is refused whole, and the answer stays small.
+            if rejects.len() > MAX_REJECTS {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "too_many_rejects",
+                    format!(
+                        "{} events of the batch are invalid, more than the {MAX_REJECTS} a batch may have; nothing was stored. The first: {}",
+                        rejects.len(),
+                        rejects.iter().take(3).map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
+                    ),
+                ));
+            }
+            Ok((s.ledger.ingest(&good)?, rejects))
+        }
+    })
+    .await?;
+    for id in &report.conflicting {
+        rejects.push(ratecard::Reject {
+            line: None,
+            id: Some(id.clone()),
+            field: Some("id".into()),
+            reason: "this id was stored before with other content".into(),
+        });
+    }
+    tracing::info!(
+        accepted = report.accepted,
+        duplicate = report.duplicate,
+        rejected = rejects.len(),
+        "events ingested"
+    );
+    json_response(
+        StatusCode::OK,
+        &json!({ "accepted": report.accepted, "duplicate": report.duplicate, "rejected": rejects.len(), "rejects": rejects }),
+    )
+}

@@ -1,0 +1,114 @@
+//! Stored documents: reading them (JSON, CSV, UBL) and re-rating an invoice.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use ratecard::document::DocumentKind;
+use ratecard::export;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::api::auth::authorize;
+use crate::api::{Shared, blocking, body, idempotency, json_response, parse};
+use crate::billing::{self, stored_document};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Deserialize)]
+pub(crate) struct FormatQuery {
+    format: Option<String>,
+}
+
+pub(crate) async fn get_invoice(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Query(q): Query<FormatQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let doc = blocking(&s, {
+        let s = s.clone();
+        let n = number.clone();
+        move || stored_document(&s, &n).map(|d| d.document)
+    })
+    .await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => json_response(StatusCode::OK, &doc),
+        "csv" => Ok((
+            [(header::CONTENT_TYPE, "text/csv")],
+            export::csv(&doc).map_err(ApiError::engine)?,
+        )
+            .into_response()),
+        "ubl" | "xml" => Ok((
+            [(header::CONTENT_TYPE, "application/xml")],
+            export::ubl(&doc).map_err(ApiError::engine)?,
+        )
+            .into_response()),
+        other => Err(ApiError::bad(format!("format `{other}`: json, csv or ubl"))),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RerateBody {
+    #[serde(default, with = "ratecard::time::date_option")]
+    issue_date: Option<chrono::NaiveDate>,
+}
+
+/// Re-rates a finalized period against the invoice as already corrected, and issues at most one
+/// credit note and one supplementary invoice, numbered and stored in one transaction: a second
+/// re-rate with nothing new answers `{"unchanged": true}`.
+pub(crate) async fn rerate(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let bytes = body(b)?;
+    let key = idempotency(&headers, &format!("rerate {number}"), &bytes)?;
+    let r: RerateBody = if bytes.is_empty() {
+        RerateBody::default()
+    } else {
+        parse(&bytes, "re-rate request")?
+    };
+    let issue_date = r
+        .issue_date
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let outcome = blocking(&s, {
+        let s = s.clone();
+        let number = number.clone();
+        move || billing::rerate(&s, &number, issue_date, key.as_ref())
+    })
+    .await?;
+    let mut out = serde_json::Map::new();
+    for d in &outcome.documents {
+        let name = if d.kind == DocumentKind::CreditNote {
+            "credit_note"
+        } else {
+            "supplementary_invoice"
+        };
+        out.insert(
+            name.into(),
+            serde_json::to_value(d).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?,
+        );
+    }
+    if out.is_empty() {
+        out.insert("unchanged".into(), Value::Bool(true));
+    }
+    let numbers: Vec<&str> = outcome
+        .documents
+        .iter()
+        .filter_map(|d| d.number.as_deref())
+        .collect();
+    tracing::info!(
+        invoice = number,
+        issued = numbers.join(",").as_str(),
+        replayed = outcome.replayed,
+        "rerate"
+    );
+    json_response(StatusCode::OK, &Value::Object(out))
+}

@@ -1,0 +1,491 @@
+//! The HTTP service: the calculator's files and a versioned JSON API under `/api/v1`.
+//!
+//! One table, [`ROUTES`], lists every endpoint with its method, path, summary and whether it
+//! needs the bearer token; the router and `/api/openapi.json` are both built from it, so the
+//! description cannot drift from the handlers.
+//!
+//! Errors are JSON `{"code": "...", "message": "..."}` with a stable code: `invalid_json`,
+//! `invalid_request` (400), `unauthorized` (401, no token), `forbidden` (403, wrong token),
+//! `not_found` (404), `conflict` (409), `too_large` (413), `unprocessable` (422, the engine
+//! refused the request), `no_token_configured` (503), `internal` (500).
+
+mod accounts;
+pub(crate) mod auth;
+mod catalogs;
+mod events;
+mod invoices;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post, put};
+use ratecard::fx::FxRates;
+use ratecard::party::Seller;
+use ratecard::vat::VatTable;
+use ratecard::{PriceBook, canonical};
+use serde_json::{Value, json};
+
+use crate::ledger::Store;
+
+pub use crate::error::{ApiError, ApiResult};
+
+/// Largest request body accepted (an events batch of some 40,000 events).
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Most rejected events one batch may have; past it the batch is refused whole (422).
+pub const MAX_REJECTS: usize = 1000;
+
+pub struct AppState {
+    pub ledger: Arc<dyn Store>,
+    /// The price list the ledger's events are metered and invoiced with.
+    pub book: PriceBook,
+    /// Price lists the public estimate endpoint offers, by id.
+    pub catalogs: BTreeMap<String, PriceBook>,
+    pub token: Option<String>,
+    pub seller: Seller,
+    pub vat: VatTable,
+    pub fx: FxRates,
+    /// The built calculator (`dist/`), served at `/`.
+    pub dist: Option<PathBuf>,
+    /// How much engine and ledger work runs at once, off the async workers.
+    pub work: WorkLimit,
+}
+
+/// A bound on the engine and ledger work running at once: a request waits at most
+/// [`WorkLimit::WAIT`] for a slot, then gets 503 `busy`. The async workers only move bytes, so
+/// `/health` and the other cheap endpoints answer while heavy work runs.
+#[derive(Clone)]
+pub struct WorkLimit(Arc<tokio::sync::Semaphore>);
+
+impl WorkLimit {
+    /// How long a request waits for a slot before `busy`.
+    pub const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    pub fn new(slots: usize) -> Self {
+        WorkLimit(Arc::new(tokio::sync::Semaphore::new(slots.max(1))))
+    }
+}
+
+impl Default for WorkLimit {
+    /// One slot per core, so engine work never takes every core from the runtime.
+    fn default() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    b.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {BODY_LIMIT} bytes"),
+            )
+        } else if std::error::Error::source(&r).is_some_and(|e| {
+            e.to_string().contains("timeout") || e.to_string().contains("timed out")
+        }) || r.body_text().contains("timeout")
+        {
+            // The body did not arrive within the server's body time limit (`serve::Limits`).
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the body did not arrive in time; send it again",
+            )
+        } else {
+            ApiError::bad(r.body_text())
+        }
+    })
+}
+
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(b: &[u8], what: &str) -> Result<T, ApiError> {
+    let value: Value = serde_json::from_slice(b).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("{what}: {e}"),
+        )
+    })?;
+    serde_json::from_value(value).map_err(|e| ApiError::bad(format!("{what}: {e}")))
+}
+
+pub(crate) fn json_response(status: StatusCode, v: &impl serde::Serialize) -> ApiResult {
+    let text = canonical::to_string(v)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+/// Runs ledger and engine work off the async threads, within the [`WorkLimit`]. A panic inside
+/// is logged and answered 500 `internal`; the process goes on.
+pub(crate) async fn blocking<T: Send + 'static>(
+    s: &AppState,
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = tokio::time::timeout(WorkLimit::WAIT, s.work.0.clone().acquire_owned())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is busy with other work; retry in a few seconds",
+            )
+        })?
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "engine or ledger work panicked; answered 500");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error: the request failed and was logged; nothing was stored",
+        )
+    })?
+}
+
+async fn health(State(s): State<Shared>) -> ApiResult {
+    let events = tokio::task::spawn_blocking({
+        let s = s.clone();
+        move || s.ledger.event_count()
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
+    json_response(
+        StatusCode::OK,
+        &json!({ "status": "ok", "events": events, "catalog": s.book.id() }),
+    )
+}
+
+/// The `Idempotency-Key` header, with a digest of what it came with (endpoint and body): a
+/// retry with the same key and request gets the first answer; another request, 409.
+pub(crate) fn idempotency(
+    headers: &HeaderMap,
+    endpoint: &str,
+    body: &[u8],
+) -> Result<Option<crate::ledger::Idempotency>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()))
+        .ok_or_else(|| ApiError::bad("Idempotency-Key: 1 to 255 visible ASCII characters"))?;
+    let request = canonical::sha256_hex(&format!("{endpoint}\n{}", String::from_utf8_lossy(body)));
+    Ok(Some(crate::ledger::Idempotency {
+        key: key.to_string(),
+        request,
+    }))
+}
+
+async fn openapi() -> ApiResult {
+    json_response(StatusCode::OK, &openapi_document())
+}
+
+/// One endpoint: what the router mounts and what the OpenAPI document describes.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub auth: bool,
+    handler: fn() -> MethodRouter<Shared>,
+}
+
+pub static ROUTES: &[Route] = &[
+    Route {
+        method: "get",
+        path: "/api/v1/health",
+        summary: "Liveness, and the number of stored events",
+        auth: false,
+        handler: || get(health),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/catalogs",
+        summary: "The price lists and their versions",
+        auth: false,
+        handler: || get(catalogs::catalogs),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/catalogs/{id}",
+        summary: "One price list's versions",
+        auth: false,
+        handler: || get(catalogs::catalog),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/estimates",
+        summary: "Price an estimate request (?catalog=id)",
+        auth: false,
+        handler: || post(catalogs::estimate),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/events",
+        summary: "Ingest usage events (JSON array or NDJSON), idempotent by id",
+        auth: true,
+        handler: || post(events::ingest),
+    },
+    Route {
+        method: "put",
+        path: "/api/v1/accounts/{account}/customer",
+        summary: "Set an account's customer details",
+        auth: true,
+        handler: || put(accounts::put_customer),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/accounts/{account}/invoices/draft",
+        summary: "Draft invoice of an account for ?period=YYYY-MM",
+        auth: true,
+        handler: || get(accounts::draft),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/accounts/{account}/invoices",
+        summary: "Finalize a period: the next number, in one transaction",
+        auth: true,
+        handler: || post(accounts::finalize),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/accounts/{account}/projection",
+        summary: "Projection and budget alerts (?period, as_of, budget)",
+        auth: true,
+        handler: || get(accounts::projection),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/invoices/{number}",
+        summary: "A stored document (?format=json|csv|ubl)",
+        auth: true,
+        handler: || get(invoices::get_invoice),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/invoices/{number}/rerate",
+        summary: "Re-rate a finalized period: a credit note or a supplementary invoice",
+        auth: true,
+        handler: || post(invoices::rerate),
+    },
+    Route {
+        method: "get",
+        path: "/api/openapi.json",
+        summary: "This description",
+        auth: false,
+        handler: || get(openapi),
+    },
+];
+
+/// The OpenAPI 3.1 description, generated from [`ROUTES`].
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let params: Vec<Value> = r
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let mut op = json!({
+            "summary": r.summary,
+            "parameters": params,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": {} } },
+                "4XX": { "description": "An error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            }
+        });
+        if r.auth {
+            op["security"] = json!([{ "bearer": [] }]);
+        }
+        if matches!(r.method, "post" | "put") {
+            op["requestBody"] = json!({ "content": { "application/json": {} } });
+        }
+        paths.entry(r.path.to_string()).or_insert_with(|| json!({}))[r.method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "ratecard", "version": env!("CARGO_PKG_VERSION") },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": { "Error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
+        }
+    })
+}
+
+/// Numbers each request (`x-request-id`, unless the client sent one), so that a log line and
+/// an error answer can be matched.
+#[derive(Clone, Default)]
+struct RequestIds(Arc<std::sync::atomic::AtomicU64>);
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(
+        &mut self,
+        _: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("req-{n}"))
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}
+
+/// A panic in a handler becomes a JSON 500 `internal` for that request alone; the process keeps
+/// serving (the release profile unwinds). The log line carries the request's span and id.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!(panic = what, "a handler panicked; answered 500");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error: the request failed and was logged; nothing was stored",
+    )
+    .into_response()
+}
+
+/// Every error answer is JSON `{"code","message"}`, those of the framework too (a bad query
+/// string, a wrong method, a body over the limit), which come as text or empty otherwise.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "invalid_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for name in [
+        header::ALLOW,
+        header::HeaderName::from_static("x-request-id"),
+    ] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+pub fn router(state: AppState) -> Router {
+    let dist = state.dist.clone();
+    let mut app = Router::new();
+    for r in ROUTES {
+        app = app.route(r.path, (r.handler)());
+    }
+    let api_404 =
+        || async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") };
+    app = app.route("/api/{*rest}", axum::routing::any(api_404));
+    let app = app
+        .with_state(Arc::new(state))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let app = match dist {
+        Some(d) => app.fallback(move |r: axum::http::Request<axum::body::Body>| {
+            crate::files::serve(d.clone(), r)
+        }),
+        None => app,
+    };
+    harden(app)
+}
+
+/// The layers every answer goes through: JSON errors, a panic turned into one JSON 500, a
+/// traced span per request, and a request id on every answer.
+pub fn harden(app: Router) -> Router {
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    app.layer(axum::middleware::map_response(json_errors))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |r: &axum::http::Request<axum::body::Body>| {
+                    let id = r
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %r.method(), uri = %r.uri().path())
+                },
+            ),
+        )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::new(
+            request_id.clone(),
+        ))
+        .layer(tower_http::request_id::SetRequestIdLayer::new(
+            request_id,
+            RequestIds::default(),
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("boom")
+    }
+
+    /// A handler that panics answers one JSON 500 `internal` with a request id; the router
+    /// keeps answering.
+    #[tokio::test]
+    async fn a_panic_is_one_json_500() {
+        let app = harden(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/ok", get(|| async { "fine" })),
+        );
+        let req = |p: &str| {
+            axum::http::Request::builder()
+                .uri(p)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let r = app.clone().oneshot(req("/boom")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().contains_key("x-request-id"));
+        let body = axum::body::to_bytes(r.into_body(), 4096).await.unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "internal");
+        let r = app.oneshot(req("/ok")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}

@@ -1,0 +1,172 @@
+//! Billing orchestration, over the ledger and the engine: the rating of an account's period,
+//! drafts, finalization and re-rating. The HTTP handlers and the command line both call it.
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use ratecard::Period;
+use ratecard::correction::{self, CorrectionRequest};
+use ratecard::document::{self, Document, DocumentKind, DocumentRequest, Fx};
+use ratecard::party::Customer;
+
+use crate::api::AppState;
+use crate::error::ApiError;
+use crate::ledger::{Idempotency, Outcome, Stored};
+
+/// The issue date when none is given: for a period's invoice (draft or final), the day after
+/// the period, the first day it may carry; for a correction, the day it is made.
+pub fn default_issue_date(period: &Period) -> NaiveDate {
+    period.end.date_naive()
+}
+
+/// The draft invoice of an account's period, from the ledger's events.
+pub fn draft(s: &AppState, account: &str, period: &Period) -> Result<Document, ApiError> {
+    let rating = rating(s, account, period)?;
+    let req = request_for(
+        s,
+        DocumentKind::DraftInvoice,
+        None,
+        default_issue_date(period),
+        customer_of(s, account)?,
+    );
+    document::build(&req, &rating, &s.book, &s.vat, Fx::Rates(&s.fx)).map_err(ApiError::engine)
+}
+
+/// A period is finalized once it has ended (`now` is the caller's clock).
+pub fn check_ended(period: &Period, now: chrono::DateTime<chrono::Utc>) -> Result<(), ApiError> {
+    if period.end > now {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "period_not_ended",
+            format!(
+                "{} ends at {}: a period is finalized once it has ended",
+                period.label(),
+                ratecard::time::format_instant(&period.end)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Re-rates the original invoice `number` against the invoice as already corrected, and lets
+/// the ledger number and store what corrects it, in one transaction.
+pub fn rerate(
+    s: &AppState,
+    number: &str,
+    issue_date: NaiveDate,
+    key: Option<&Idempotency>,
+) -> Result<Outcome, ApiError> {
+    let original = stored_document(s, number)?;
+    if let Some(of) = &original.corrects {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_an_original",
+            format!("{number} corrects {of}: re-rate the original invoice"),
+        ));
+    }
+    let rerated = rating(s, &original.account, &original.document.supply_period)?;
+    let year = chrono::Datelike::year(&issue_date);
+    let mut make = |stored: &Stored, earlier: &[Document], cn: &str, inv: &str| {
+        let req = CorrectionRequest {
+            issue_date,
+            credit_note_number: Some(cn.to_string()),
+            supplementary_number: Some(inv.to_string()),
+        };
+        let c = correction::correct(&stored.document, earlier, &rerated, &s.book, &s.vat, &req)
+            .map_err(|e| e.to_string())?;
+        Ok(c.credit_note
+            .into_iter()
+            .chain(c.supplementary_invoice)
+            .collect())
+    };
+    Ok(s.ledger.correct(number, year, key, &mut make)?)
+}
+
+/// The account's rating for a period, from the ledger's events.
+pub(crate) fn rating(
+    s: &AppState,
+    account: &str,
+    period: &Period,
+) -> Result<ratecard::Rating, ApiError> {
+    let events = s.ledger.events(account, period)?;
+    let metered = ratecard::meter(&s.book, *period, &events).map_err(ApiError::engine)?;
+    ratecard::rate(&s.book, &metered).map_err(ApiError::engine)
+}
+
+pub(crate) fn customer_of(s: &AppState, account: &str) -> Result<Customer, ApiError> {
+    s.ledger.customer(account)?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("account `{account}` has no customer details (PUT /api/v1/accounts/{account}/customer)"))
+    })
+}
+
+pub(crate) fn request_for(
+    s: &AppState,
+    kind: DocumentKind,
+    number: Option<String>,
+    issue_date: chrono::NaiveDate,
+    buyer: Customer,
+) -> DocumentRequest {
+    DocumentRequest {
+        number,
+        ..DocumentRequest::new(kind, issue_date, s.seller.clone(), buyer)
+    }
+}
+
+pub(crate) fn period_of(text: &str) -> Result<Period, ApiError> {
+    let p = Period::parse(text).map_err(|e| ApiError::bad(e.to_string()))?;
+    if !p.is_calendar_month() {
+        return Err(ApiError::bad(format!(
+            "`{text}`: invoices cover a calendar month, YYYY-MM"
+        )));
+    }
+    Ok(p)
+}
+
+/// Finalizes an account's period: rates it from the ledger, and lets the ledger check, number
+/// and store the invoice in one transaction. A period already finalized gives its invoice back.
+pub fn finalize_period(
+    s: &AppState,
+    account: &str,
+    period: &Period,
+    issue_date: chrono::NaiveDate,
+    key: Option<&crate::ledger::Idempotency>,
+) -> Result<crate::ledger::Outcome, ApiError> {
+    let last_day = document::supply_date(period);
+    if issue_date <= last_day {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "issue_date_before_period_end",
+            format!(
+                "issue date {issue_date}: an invoice for {} is issued after its last day, {last_day}",
+                period.label()
+            ),
+        ));
+    }
+    let rating = rating(s, account, period)?;
+    let buyer = customer_of(s, account)?;
+    let year = chrono::Datelike::year(&issue_date);
+    let mut make = |number: String| {
+        let req = request_for(
+            s,
+            DocumentKind::FinalInvoice,
+            Some(number),
+            issue_date,
+            buyer.clone(),
+        );
+        document::build(&req, &rating, &s.book, &s.vat, Fx::Rates(&s.fx)).map_err(|e| e.to_string())
+    };
+    Ok(s.ledger
+        .finalize_period(account, period, "INV", year, key, &mut make)?)
+}
+
+pub(crate) fn stored_document(
+    s: &AppState,
+    number: &str,
+) -> Result<crate::ledger::Stored, ApiError> {
+    s.ledger.document(number)?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no document `{number}`"),
+        )
+    })
+}
