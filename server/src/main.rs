@@ -21,7 +21,7 @@ use ratecard::document::{self, DocumentKind, DocumentRequest, Fx};
 use ratecard::fx::FxRates;
 use ratecard::party::{Customer, Seller};
 use ratecard::vat::VatTable;
-use ratecard::{Catalog, EstimateRequest, Period, PriceBook, canonical, event, export};
+use ratecard::{Catalog, EstimateRequest, Period, PriceBook, canonical, export};
 use ratecard_server::{api, demo, ledger};
 
 #[derive(Parser)]
