@@ -188,6 +188,74 @@ pub enum Cheaper {
     Equal,
 }
 
+/// Which fields of an item apply to a product: what the engine reads (it refuses a quantity
+/// field that does not apply) and so what the calculator shows. The one place this is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ItemFields {
+    /// Expected time running: instances, and storage (held for part of the month).
+    pub uptime: bool,
+    /// GB per resource: storage.
+    pub gb: bool,
+    /// Outgoing GB: storage with a traffic counter, and counters counted in GB.
+    pub egress_gb: bool,
+    /// A counter's units in the month (`egress_gb`, `requests` or `quantity`, one of them).
+    pub counted: bool,
+}
+
+/// The fields of an item that apply to `product`.
+pub fn item_fields(product: &Product) -> ItemFields {
+    match &product.charge {
+        Charge::TimeMetered { .. } => ItemFields {
+            uptime: true,
+            ..ItemFields::default()
+        },
+        Charge::MonthlyPlan { .. } | Charge::Flat {} => ItemFields::default(),
+        Charge::Storage { .. } => ItemFields {
+            uptime: true,
+            gb: true,
+            egress_gb: product.egress_sku.is_some(),
+            counted: false,
+        },
+        Charge::Counter { .. } => ItemFields {
+            egress_gb: true,
+            counted: true,
+            ..ItemFields::default()
+        },
+    }
+}
+
+impl EstimateItem {
+    /// Clears the fields that do not apply to `product` (a value left over from another
+    /// product), so that the item is what the engine reads. A counter keeps the one count its
+    /// unit calls for (egress GB for GB, requests otherwise), or counts zero.
+    pub fn trim_to(&mut self, product: &Product) {
+        let f = item_fields(product);
+        if !f.uptime {
+            self.uptime = None;
+        }
+        if !f.gb {
+            self.gb = None;
+        }
+        if !f.egress_gb {
+            self.egress_gb = None;
+        }
+        if !f.counted {
+            self.requests = None;
+            self.quantity = None;
+        }
+        if let Charge::Counter { unit, .. } = &product.charge {
+            if unit == "GB" {
+                self.requests = None;
+            } else {
+                self.egress_gb = None;
+            }
+            if self.egress_gb.is_none() && self.requests.is_none() && self.quantity.is_none() {
+                self.quantity = Some(Decimal::ZERO);
+            }
+        }
+    }
+}
+
 /// A validated item, ready to write usage for.
 struct Resolved<'a> {
     index: usize,
@@ -440,12 +508,17 @@ fn resolve<'a>(
     .filter(|(_, v)| v.is_some())
     .map(|(f, _)| *f)
     .collect();
-    let takes: &[&str] = match &product.charge {
-        Charge::TimeMetered { .. } | Charge::MonthlyPlan { .. } | Charge::Flat {} => &[],
-        Charge::Storage { .. } if product.egress_sku.is_some() => &["gb", "egress_gb"],
-        Charge::Storage { .. } => &["gb"],
-        Charge::Counter { .. } => &["egress_gb", "requests", "quantity"],
-    };
+    let fields = item_fields(product);
+    let takes: Vec<&str> = [
+        ("gb", fields.gb),
+        ("egress_gb", fields.egress_gb),
+        ("requests", fields.counted),
+        ("quantity", fields.counted),
+    ]
+    .iter()
+    .filter(|(_, applies)| *applies)
+    .map(|(f, _)| *f)
+    .collect();
     if let Some(f) = given.iter().find(|f| !takes.contains(f)) {
         return Err(req_err(
             at(f),

@@ -18,6 +18,8 @@ struct Offer {
     family: String,
     vcpu: u32,
     ram: Decimal,
+    /// The fields that apply to the product, as the engine reads them.
+    fields: ratecard::estimate::ItemFields,
 }
 
 fn offers(catalog: &str) -> Vec<Offer> {
@@ -46,6 +48,7 @@ fn offers(catalog: &str) -> Vec<Offer> {
             family: p.family.clone().unwrap_or_default(),
             vcpu: p.vcpu.unwrap_or(0),
             ram: p.ram_gib.unwrap_or_default(),
+            fields: ratecard::estimate::item_fields(p),
         })
         .collect()
 }
@@ -231,6 +234,15 @@ fn ItemRow(
                 .unwrap_or("")
         })
     };
+    let fields = move || {
+        let sku = item().sku;
+        all.with(|o| {
+            o.iter()
+                .find(|x| x.sku == sku)
+                .map(|x| x.fields)
+                .unwrap_or_default()
+        })
+    };
     let set = move |f: fn(&mut state::ItemForm, String)| {
         move |ev: leptos::ev::Event| {
             let v = event_target_value(&ev);
@@ -288,7 +300,7 @@ fn ItemRow(
                 </select>
                 <FieldError outcome item=Some(i) field="region" />
             </label>
-            <Show when=move || kind() == "instance" || kind() == "network">
+            <Show when=move || fields().uptime>
                 <label>{label(lang, "uptime")}
                     <input data-testid=id("uptime") inputmode="decimal" prop:value=move || item().uptime on:input=set(|it, v| it.uptime = v) />
                     <select data-testid=id("uptime-unit") prop:value=move || if item().uptime_unit == UptimeUnit::Hours { "hours" } else { "percent" }

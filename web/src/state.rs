@@ -319,34 +319,9 @@ impl Setup {
     /// Only the fields that apply to each item's sku go to the engine, so a field left over from
     /// another product is not an error.
     fn trimmed(&self, book: &PriceBook, mut request: EstimateRequest) -> EstimateRequest {
-        use ratecard::catalog::Charge;
         for it in &mut request.items {
-            let Some(p) = book.product(&it.sku) else {
-                continue;
-            };
-            match &p.charge {
-                Charge::TimeMetered { .. } | Charge::MonthlyPlan { .. } | Charge::Flat {} => {
-                    (it.gb, it.egress_gb, it.requests) = (None, None, None);
-                }
-                Charge::Storage { .. } => {
-                    it.requests = None;
-                    if p.egress_sku.is_none() {
-                        it.egress_gb = None;
-                    }
-                    it.uptime = None;
-                }
-                Charge::Counter { unit, .. } => {
-                    it.uptime = None;
-                    it.gb = None;
-                    if unit == "GB" {
-                        it.requests = None
-                    } else {
-                        it.egress_gb = None
-                    }
-                    if it.egress_gb.is_none() && it.requests.is_none() {
-                        it.quantity = Some(Decimal::ZERO);
-                    }
-                }
+            if let Some(p) = book.product(&it.sku) {
+                it.trim_to(p);
             }
         }
         request
