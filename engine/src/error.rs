@@ -20,9 +20,15 @@ pub enum Error {
     /// A period that is empty, reversed or malformed.
     #[error("period: {0}")]
     Period(String),
-    /// An estimate request that cannot be computed. `path` names the field (`items[3].uptime`).
-    #[error("estimate request: {path}: {message}")]
-    Request { path: String, message: String },
+    /// A request that cannot be computed: the item (its index in `items`, if the error is an
+    /// item's) and the field (`uptime.percent`), as data, so that a form places the error at
+    /// its field; `path()` gives the JSON path (`items[3].uptime.percent`).
+    #[error("estimate request: {}: {message}", request_path(*item, field))]
+    Request {
+        item: Option<usize>,
+        field: String,
+        message: String,
+    },
     /// A quantity refers to a sku or region the pricing catalog does not have (for example when
     /// re-pricing under another catalog).
     #[error("no price for sku `{sku}` in region `{region}` in catalog {catalog}: {message}")]
@@ -54,3 +60,22 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn request_path(item: Option<usize>, field: &str) -> String {
+    match item {
+        Some(i) => format!("items[{i}].{field}"),
+        None => field.to_string(),
+    }
+}
+
+impl Error {
+    /// The JSON path of the input at fault, when the error names one (a catalog's or a
+    /// request's field).
+    pub fn path(&self) -> Option<String> {
+        match self {
+            Error::Catalog { path, .. } => Some(path.clone()),
+            Error::Request { item, field, .. } => Some(request_path(*item, field)),
+            _ => None,
+        }
+    }
+}

@@ -392,9 +392,19 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     })
 }
 
-fn req_err(path: impl Into<String>, message: impl Into<String>) -> Error {
+fn req_err(field: impl Into<String>, message: impl Into<String>) -> Error {
     Error::Request {
-        path: path.into(),
+        item: None,
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// An error at a field of item `i`.
+fn item_err(i: usize, field: &str, message: impl Into<String>) -> Error {
+    Error::Request {
+        item: Some(i),
+        field: field.to_string(),
         message: message.into(),
     }
 }
@@ -426,10 +436,10 @@ fn resolve<'a>(
     i: usize,
     item: &'a EstimateItem,
 ) -> Result<Resolved<'a>> {
-    let at = |field: &str| format!("items[{i}].{field}");
     let product = book.product(&item.sku).ok_or_else(|| {
-        req_err(
-            at("sku"),
+        item_err(
+            i,
+            "sku",
             format!("unknown sku `{}` in catalog `{}`", item.sku, book.id()),
         )
     })?;
@@ -438,20 +448,23 @@ fn resolve<'a>(
         .clone()
         .or_else(|| req.region.clone())
         .ok_or_else(|| {
-            req_err(
-                at("region"),
+            item_err(
+                i,
+                "region",
                 "required when the request has no default region",
             )
         })?;
     if !product.prices.contains_key(&region) {
-        return Err(req_err(
-            at("region"),
+        return Err(item_err(
+            i,
+            "region",
             format!("sku `{}` is not sold in region `{region}`", item.sku),
         ));
     }
     if item.count == 0 || item.count > MAX_COUNT {
-        return Err(req_err(
-            at("count"),
+        return Err(item_err(
+            i,
+            "count",
             format!("must be from 1 to {MAX_COUNT} (got {})", item.count),
         ));
     }
@@ -461,8 +474,9 @@ fn resolve<'a>(
         Some(Uptime::Hours(h)) => h,
         Some(Uptime::Percent(p)) => {
             if p.is_sign_negative() || p > Decimal::ONE_HUNDRED {
-                return Err(req_err(
-                    at("uptime.percent"),
+                return Err(item_err(
+                    i,
+                    "uptime.percent",
                     format!("must be from 0 to 100 (got {p})"),
                 ));
             }
@@ -474,8 +488,9 @@ fn resolve<'a>(
         }
     };
     if hours.is_sign_negative() || hours > month_hours {
-        return Err(req_err(
-            at("uptime.hours"),
+        return Err(item_err(
+            i,
+            "uptime.hours",
             format!(
                 "must be from 0 to {month_hours}, the hours of {} (got {hours})",
                 month.label()
@@ -489,11 +504,12 @@ fn resolve<'a>(
         ("quantity", item.quantity),
     ] {
         if v.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
-            return Err(req_err(at(field), "must not be negative"));
+            return Err(item_err(i, field, "must not be negative"));
         }
         if let Some(v) = v.filter(|v| *v > crate::num::MAX_QUANTITY) {
-            return Err(req_err(
-                at(field),
+            return Err(item_err(
+                i,
+                field,
                 format!("must be at most {} (got {v})", crate::num::MAX_QUANTITY),
             ));
         }
@@ -520,21 +536,24 @@ fn resolve<'a>(
     .map(|(f, _)| *f)
     .collect();
     if let Some(f) = given.iter().find(|f| !takes.contains(f)) {
-        return Err(req_err(
-            at(f),
+        return Err(item_err(
+            i,
+            f,
             format!("does not apply to sku `{}`", item.sku),
         ));
     }
     match &product.charge {
         Charge::Storage { .. } if item.gb.is_none() => {
-            return Err(req_err(
-                at("gb"),
+            return Err(item_err(
+                i,
+                "gb",
                 format!("required for storage sku `{}`", item.sku),
             ));
         }
         Charge::Counter { .. } if given.len() != 1 => {
-            return Err(req_err(
-                at("quantity"),
+            return Err(item_err(
+                i,
+                "quantity",
                 format!(
                     "give one of egress_gb, requests or quantity for counter sku `{}`",
                     item.sku
@@ -555,8 +574,9 @@ fn resolve<'a>(
         (Plan::Hourly, _) => product,
         (Plan::Monthly, Some(m)) => m,
         (Plan::Monthly, None) => {
-            return Err(req_err(
-                at("plan"),
+            return Err(item_err(
+                i,
+                "plan",
                 format!(
                     "sku `{}` has no monthly plan in region `{region}`",
                     item.sku

@@ -49,10 +49,7 @@ export interface RatecardError extends Error { path?: string; }
 "#;
 
 fn throw(e: Error) -> JsValue {
-    let path = match &e {
-        Error::Catalog { path, .. } | Error::Request { path, .. } => Some(path.clone()),
-        _ => None,
-    };
+    let path = e.path();
     let err = js_sys::Error::new(&e.to_string());
     if let Some(p) = path {
         let _ = js_sys::Reflect::set(&err, &"path".into(), &p.into());

@@ -99,7 +99,8 @@ pub fn project(
     }
     if req.thresholds.iter().any(|t| *t == 0 || *t > 1000) {
         return Err(Error::Request {
-            path: "thresholds".into(),
+            item: None,
+            field: "thresholds".into(),
             message: "each threshold is a percent from 1 to 1000".into(),
         });
     }

@@ -435,7 +435,7 @@ impl Setup {
                     Ok(d) => out.document = Some(d),
                     Err(e) => errors.push(FieldError {
                         item: None,
-                        field: document_field(&e.to_string()),
+                        field: document_field(&e),
                         message: e.to_string(),
                     }),
                 }
@@ -489,40 +489,33 @@ fn last_of_month(month: &str) -> chrono::NaiveDate {
         .unwrap_or_default()
 }
 
-/// Maps an engine error (`estimate request: items[3].uptime.percent: ...`) to its field.
+/// Places an engine error at its field: the engine names the item and the field as data.
 pub fn engine_error(e: &ratecard::Error) -> FieldError {
-    if let ratecard::Error::Request { path, message } = e {
-        if let Some(rest) = path.strip_prefix("items[") {
-            let (n, field) = rest
-                .split_once("].")
-                .unwrap_or((rest.trim_end_matches(']'), ""));
-            let field = field.split('.').next().unwrap_or("").to_string();
-            return FieldError {
-                item: n.parse().ok(),
-                field,
-                message: message.clone(),
-            };
-        }
-        return FieldError {
-            item: None,
-            field: path.clone(),
+    match e {
+        ratecard::Error::Request {
+            item,
+            field,
+            message,
+        } => FieldError {
+            item: *item,
+            // `uptime.percent` and `uptime.hours` are the one uptime field of the form.
+            field: field.split('.').next().unwrap_or_default().to_string(),
             message: message.clone(),
-        };
-    }
-    FieldError {
-        item: None,
-        field: "setup".into(),
-        message: e.to_string(),
+        },
+        _ => FieldError {
+            item: None,
+            field: "setup".into(),
+            message: e.to_string(),
+        },
     }
 }
 
-fn document_field(message: &str) -> String {
-    if message.starts_with("VAT") {
-        "customer.vat_number".into()
-    } else if message.starts_with("FX") {
-        "currency".into()
-    } else {
-        "quote".into()
+/// The form field a document error belongs to, by the error's kind.
+fn document_field(e: &ratecard::Error) -> String {
+    match e {
+        ratecard::Error::Vat(_) => "customer.vat_number".into(),
+        ratecard::Error::Fx(_) => "currency".into(),
+        _ => "quote".into(),
     }
 }
 
