@@ -295,6 +295,7 @@ pub fn run_case(name: &str, text: &str) -> Result<Value, Failure> {
         (None, Err(got)) => Err(fail(format!("failed: {got}"))),
         (None, Ok(actual)) => {
             check_points(&case, &actual).map_err(fail)?;
+            totals_add_up(&actual).map_err(fail)?;
             let expected =
                 canonical::sort_keys(case.get("expected").cloned().unwrap_or(Value::Null));
             let (e, a) = (
@@ -345,6 +346,124 @@ fn check_points(case: &Value, actual: &Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Every total and every VAT line of the output, recomputed here from the lines shown, with
+/// this file's own rounding (not the engine's): a document's net is the sum of its line amounts;
+/// each VAT line's taxable amount is the sum of its category's lines and its tax that amount x
+/// rate, rounded half up to the currency's minor unit; the tax total is the sum of the VAT lines
+/// and the gross net + tax. A rating's or estimate's summary total is the sum of its lines, each
+/// rounded with the summary's mode.
+pub fn totals_add_up(v: &Value) -> Result<(), String> {
+    use rust_decimal::Decimal;
+    let dec = |v: &Value, what: &str| -> Result<Decimal, String> {
+        v.as_str()
+            .and_then(|s| s.parse::<Decimal>().ok())
+            .ok_or_else(|| format!("{what}: not a decimal string: {v}"))
+    };
+    let digits = |currency: &str| match currency {
+        "JPY" | "KRW" | "ISK" | "CLP" => 0u32,
+        _ => 2,
+    };
+    // Rounds by hand: scale to the minor unit, then compare the dropped fraction with a half.
+    let round = |d: Decimal, dp: u32, even: bool| -> Decimal {
+        let scale = Decimal::from(10u64.pow(dp));
+        let scaled = d * scale;
+        let whole = scaled.trunc();
+        let frac = (scaled - whole).abs();
+        let half = Decimal::new(5, 1);
+        let away =
+            frac > half || (frac == half && (!even || (whole % Decimal::TWO) != Decimal::ZERO));
+        let units = if away {
+            whole + Decimal::from(if d.is_sign_negative() { -1 } else { 1 })
+        } else {
+            whole
+        };
+        units / scale
+    };
+    match v {
+        Value::Object(m) => {
+            // A document: lines with amounts, a VAT breakdown and totals.
+            if let (Some(Value::Array(lines)), Some(Value::Array(vat)), Some(totals), Some(cur)) = (
+                m.get("lines"),
+                m.get("vat"),
+                m.get("totals"),
+                m.get("currency").and_then(Value::as_str),
+            ) {
+                let dp = digits(cur);
+                let mut net = Decimal::ZERO;
+                for l in lines {
+                    net += dec(&l["amount"], "line amount")?;
+                }
+                if net != dec(&totals["net"], "totals.net")? {
+                    return Err(format!(
+                        "totals.net is {} but the lines add up to {net}",
+                        totals["net"]
+                    ));
+                }
+                let mut tax = Decimal::ZERO;
+                for g in vat {
+                    let mut taxable = Decimal::ZERO;
+                    for l in lines.iter().filter(|l| {
+                        l["vat_category"] == g["category"] && l["vat_rate"] == g["rate"]
+                    }) {
+                        taxable += dec(&l["amount"], "line amount")?;
+                    }
+                    if taxable != dec(&g["taxable"], "vat.taxable")? {
+                        return Err(format!(
+                            "VAT {} {}: taxable is {} but its lines add up to {taxable}",
+                            g["category"], g["rate"], g["taxable"]
+                        ));
+                    }
+                    let due = round(
+                        taxable * dec(&g["rate"], "vat.rate")? / Decimal::ONE_HUNDRED,
+                        dp,
+                        false,
+                    );
+                    if due != dec(&g["tax"], "vat.tax")? {
+                        return Err(format!(
+                            "VAT {} {}: tax is {} but {taxable} x {} % is {due}",
+                            g["category"], g["rate"], g["tax"], g["rate"]
+                        ));
+                    }
+                    tax += due;
+                }
+                if tax != dec(&totals["tax"], "totals.tax")?
+                    || net + tax != dec(&totals["gross"], "totals.gross")?
+                {
+                    return Err(format!(
+                        "totals {totals} do not follow from net {net} and VAT {tax}"
+                    ));
+                }
+            }
+            // A summary next to its lines (an estimate), or inside a rating's output.
+            let lines = m
+                .get("lines")
+                .or_else(|| m.get("rating").and_then(|r| r.get("lines")));
+            let currency = m
+                .get("currency")
+                .or_else(|| m.get("rating").and_then(|r| r.get("currency")))
+                .and_then(Value::as_str);
+            if let (Some(Value::Array(lines)), Some(summary), Some(cur)) =
+                (lines, m.get("summary"), currency)
+            {
+                let even = summary["rounding"] == "half_even";
+                let mut total = Decimal::ZERO;
+                for l in lines {
+                    total += round(dec(&l["amount"], "line amount")?, digits(cur), even);
+                }
+                if total != dec(&summary["total"], "summary.total")? {
+                    return Err(format!(
+                        "summary.total is {} but the rounded lines add up to {total}",
+                        summary["total"]
+                    ));
+                }
+            }
+            m.values().try_for_each(totals_add_up)
+        }
+        Value::Array(a) => a.iter().try_for_each(totals_add_up),
+        _ => Ok(()),
+    }
 }
 
 fn diff(expected: &Value, actual: &Value) -> String {
