@@ -132,7 +132,7 @@ pub struct CreditBalance {
 }
 
 /// A line as adjustments see it.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     pub sku: &'a str,
     pub family: Option<&'a str>,
     pub service: &'a str,
@@ -191,7 +191,7 @@ fn check(a: &Adjustment, lines: usize) -> Result<()> {
 
 /// Applies the adjustments to the lines (in place), in the order commitments, discounts,
 /// credits. Returns what each took and the credits' balances.
-pub fn apply(
+pub(crate) fn apply(
     lines: &mut [Target],
     adj: &Adjustments,
     issue_date: NaiveDate,

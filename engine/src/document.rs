@@ -339,7 +339,11 @@ pub enum Fx<'a> {
 }
 
 /// Checks a document number's format for the kind and issue date.
-pub fn check_number(kind: DocumentKind, number: Option<&str>, issue_date: NaiveDate) -> Result<()> {
+pub(crate) fn check_number(
+    kind: DocumentKind,
+    number: Option<&str>,
+    issue_date: NaiveDate,
+) -> Result<()> {
     let name = kind.name();
     match (kind.needs_number(), number) {
         (true, None) => Err(Error::Document(format!(
@@ -375,7 +379,7 @@ pub fn check_number(kind: DocumentKind, number: Option<&str>, issue_date: NaiveD
 }
 
 /// The series of a number: its prefix before the first dash.
-pub fn series_of(number: Option<&str>) -> Option<String> {
+pub(crate) fn series_of(number: Option<&str>) -> Option<String> {
     number.and_then(|n| n.split('-').next()).map(str::to_string)
 }
 
@@ -610,7 +614,7 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
 
 /// Every document balances: the VAT breakdown covers every net, and net + tax = gross, to the
 /// cent. A failure here is a bug, reported rather than shipped.
-pub fn check_balance(doc: &Document) -> Result<()> {
+pub(crate) fn check_balance(doc: &Document) -> Result<()> {
     let nets = num::sum(doc.lines.iter().map(|l| l.amount));
     let taxable = num::sum(doc.vat.iter().map(|v| v.taxable));
     let tax = num::sum(doc.vat.iter().map(|v| v.tax));

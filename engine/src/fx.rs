@@ -17,11 +17,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// How old a published rate may be for a date (a long weekend and holidays).
-pub const MAX_AGE_DAYS: i64 = 7;
+pub(crate) const MAX_AGE_DAYS: i64 = 7;
 
 /// Sample rates written for the project (`catalog/fx/`).
-pub const SAMPLE_DAILY_XML: &str = include_str!("../../catalog/fx/eurofxref-daily-sample.xml");
-pub const SAMPLE_HISTORY_CSV: &str = include_str!("../../catalog/fx/eurofxref-hist-sample.csv");
+pub(crate) const SAMPLE_DAILY_XML: &str =
+    include_str!("../../catalog/fx/eurofxref-daily-sample.xml");
+pub(crate) const SAMPLE_HISTORY_CSV: &str =
+    include_str!("../../catalog/fx/eurofxref-hist-sample.csv");
 
 /// Reference rates by day, then by currency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

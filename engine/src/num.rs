@@ -71,7 +71,7 @@ pub fn parse_exact(text: &str) -> Result<Decimal, String> {
 /// Serde for a decimal string read with [`parse_exact`].
 pub mod exact {
     use rust_decimal::Decimal;
-    use serde::{Deserializer, Serializer, de};
+    use serde::{Deserializer, de};
 
     struct Exact;
 
@@ -89,10 +89,6 @@ pub mod exact {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         d.deserialize_str(Exact)
-    }
-
-    pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        rust_decimal::serde::str::serialize(v, s)
     }
 }
 

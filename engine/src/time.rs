@@ -227,25 +227,25 @@ fn midnight(d: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The last instant of a period (one nanosecond before its end).
-pub fn last_instant(p: &Period) -> DateTime<Utc> {
+pub(crate) fn last_instant(p: &Period) -> DateTime<Utc> {
     p.end
         .checked_sub_signed(Duration::nanoseconds(1))
         .unwrap_or(p.end)
 }
 
 /// Days in the calendar month containing `t` (28..31).
-pub fn days_in_month(t: DateTime<Utc>) -> i64 {
+pub(crate) fn days_in_month(t: DateTime<Utc>) -> i64 {
     let m = Period::month_of(t);
     m.end.signed_duration_since(m.start).num_days()
 }
 
 /// Hours in the calendar month containing `t` (672..744).
-pub fn hours_in_month(t: DateTime<Utc>) -> i64 {
+pub(crate) fn hours_in_month(t: DateTime<Utc>) -> i64 {
     days_in_month(t).saturating_mul(24)
 }
 
 /// Nanoseconds since the Unix epoch: the integer time line the granularity rules work on.
-pub fn nanos(t: DateTime<Utc>) -> i128 {
+pub(crate) fn nanos(t: DateTime<Utc>) -> i128 {
     // Within chrono's range this is under 1e28: no overflow in i128.
     i128::from(t.timestamp())
         .saturating_mul(1_000_000_000)
@@ -253,7 +253,8 @@ pub fn nanos(t: DateTime<Utc>) -> i128 {
 }
 
 /// The inverse of [`nanos`].
-pub fn from_nanos(n: i128) -> DateTime<Utc> {
+#[cfg(test)]
+pub(crate) fn from_nanos(n: i128) -> DateTime<Utc> {
     let secs = n.div_euclid(1_000_000_000);
     let sub = n.rem_euclid(1_000_000_000);
     let secs = i64::try_from(secs).unwrap_or(i64::MAX);

@@ -13,6 +13,10 @@ fn schemas_are_current() {
             "estimate-request.schema.json",
             ratecard::estimate::request_schema(),
         ),
+        (
+            "document-request.schema.json",
+            ratecard::document::request_schema(),
+        ),
     ];
     let bless = std::env::var_os("RATECARD_BLESS").is_some();
     let mut stale = Vec::new();

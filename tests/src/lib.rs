@@ -24,8 +24,7 @@ use ratecard::document::{self, DocumentRequest, Fx};
 use ratecard::fx::FxRates;
 use ratecard::vat::{self, VatTable};
 use ratecard::{
-    Catalog, PriceBook, canonical, correction, estimate, event, export, money::RoundingMode,
-    projection,
+    Catalog, PriceBook, RoundingMode, canonical, correction, estimate, event, export, projection,
 };
 use serde_json::{Value, json};
 

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::party::{Customer, CustomerKind, Seller};
 
 /// The rates table shipped with the engine (`catalog/tax/eu-vat-rates.json`).
-pub const BUILTIN_TABLE: &str = include_str!("../../../catalog/tax/eu-vat-rates.json");
+pub(crate) const BUILTIN_TABLE: &str = include_str!("../../../catalog/tax/eu-vat-rates.json");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,12 +32,12 @@ pub struct VatTable {
     pub source: String,
     pub disclaimer: String,
     /// By ISO 3166 country code (Greece is GR here, EL in VAT numbers).
-    pub countries: BTreeMap<String, CountryRates>,
+    pub(crate) countries: BTreeMap<String, CountryRates>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CountryRates {
+pub(crate) struct CountryRates {
     pub name: String,
     /// Standard rates, each from a date, in order.
     pub rates: Vec<DatedRate>,
@@ -45,7 +45,7 @@ pub struct CountryRates {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DatedRate {
+pub(crate) struct DatedRate {
     #[serde(with = "crate::time::date")]
     #[schemars(with = "String")]
     pub from: NaiveDate,
