@@ -1,0 +1,239 @@
+//! What a catalog's types cannot say, checked: references, required prices, bounds, signs and
+//! tier order. Every error names its JSON path.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+
+use super::{Catalog, Charge, Price, Product, Tiering};
+use crate::error::Result;
+
+impl Catalog {
+    /// Checks what the types cannot say: references, required prices, signs and tier order.
+    pub fn validate(&self) -> Result<()> {
+        if self.id.is_empty() {
+            return Err(self.err("id", "must not be empty"));
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(self.err(
+                "currency",
+                format!("`{}` is not an ISO 4217 code", self.currency),
+            ));
+        }
+        if self.regions.is_empty() {
+            return Err(self.err("regions", "at least one region is required"));
+        }
+        let mut regions = BTreeSet::new();
+        for (i, r) in self.regions.iter().enumerate() {
+            if !regions.insert(r.id.as_str()) {
+                return Err(self.err(
+                    format!("regions[{i}].id"),
+                    format!("region `{}` is listed twice", r.id),
+                ));
+            }
+        }
+        let mut skus = BTreeSet::new();
+        for (i, p) in self.products.iter().enumerate() {
+            let at = |field: &str| format!("products[{i}].{field}");
+            if p.sku.is_empty() {
+                return Err(self.err(at("sku"), "must not be empty"));
+            }
+            if !skus.insert(p.sku.as_str()) {
+                return Err(self.err(at("sku"), format!("sku `{}` is listed twice", p.sku)));
+            }
+            if p.prices.is_empty() {
+                return Err(self.err(at("prices"), "at least one region price is required"));
+            }
+            self.validate_charge(i, p)?;
+            for (region, price) in &p.prices {
+                let at = |field: &str| format!("products[{i}].prices.{region}{field}");
+                if !regions.contains(region.as_str()) {
+                    return Err(self.err(at(""), format!("region `{region}` is not in `regions`")));
+                }
+                self.validate_price(&p.charge, price, &at)?;
+            }
+        }
+        for (i, p) in self.products.iter().enumerate() {
+            if let Some(of) = &p.plan_of {
+                let ok = matches!(p.charge, Charge::MonthlyPlan { .. })
+                    && matches!(
+                        self.product(of).map(|t| &t.charge),
+                        Some(Charge::TimeMetered { .. })
+                    );
+                if !ok {
+                    return Err(self.err(
+                        format!("products[{i}].plan_of"),
+                        format!(
+                            "`{of}` must be a time_metered sku, and `{}` a monthly_plan product",
+                            p.sku
+                        ),
+                    ));
+                }
+            }
+            if let Some(e) = &p.egress_sku
+                && !matches!(
+                    self.product(e).map(|t| &t.charge),
+                    Some(Charge::Counter { .. })
+                )
+            {
+                return Err(self.err(
+                    format!("products[{i}].egress_sku"),
+                    format!("`{e}` must be a counter sku"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_charge(&self, i: usize, p: &Product) -> Result<()> {
+        let at = |field: &str| format!("products[{i}].charge.{field}");
+        match &p.charge {
+            Charge::TimeMetered {
+                monthly_cap,
+                freeze_after_hours,
+                ..
+            } => {
+                if *monthly_cap && p.prices.values().any(|pr| pr.monthly_price.is_none()) {
+                    return Err(self.err(
+                        at("monthly_cap"),
+                        "a monthly cap needs a `monthly_price` in every region",
+                    ));
+                }
+                if *freeze_after_hours == Some(0) {
+                    return Err(self.err(at("freeze_after_hours"), "must be at least 1"));
+                }
+            }
+            Charge::Counter {
+                unit,
+                price_per,
+                free_allowance,
+                tiering,
+                package_size,
+            } => {
+                if unit.is_empty() {
+                    return Err(self.err(at("unit"), "must not be empty"));
+                }
+                if *price_per <= Decimal::ZERO {
+                    return Err(self.err(at("price_per"), "must be greater than zero"));
+                }
+                if let Err(m) = crate::num::within(*free_allowance, crate::num::MAX_QUANTITY, "") {
+                    return Err(self.err(at("free_allowance"), m.trim_start().to_string()));
+                }
+                if *price_per > crate::num::MAX_QUANTITY
+                    || package_size.is_some_and(|s| s > crate::num::MAX_QUANTITY)
+                {
+                    return Err(self.err(
+                        at("price_per"),
+                        format!(
+                            "price_per and package_size must be at most {}",
+                            crate::num::MAX_QUANTITY
+                        ),
+                    ));
+                }
+                match (tiering, package_size) {
+                    (Tiering::Package, Some(s)) if *s > Decimal::ZERO => {}
+                    (Tiering::Package, _) => {
+                        return Err(self.err(
+                            at("package_size"),
+                            "package tiering needs a package_size above zero",
+                        ));
+                    }
+                    (_, Some(_)) => {
+                        return Err(self.err(
+                            at("package_size"),
+                            "only package tiering takes a package_size",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Charge::MonthlyPlan { .. } | Charge::Storage { .. } | Charge::Flat {} => {}
+        }
+        Ok(())
+    }
+
+    fn validate_price(
+        &self,
+        charge: &Charge,
+        price: &Price,
+        at: &dyn Fn(&str) -> String,
+    ) -> Result<()> {
+        for (name, v) in [
+            ("unit_price", price.unit_price),
+            ("monthly_price", price.monthly_price),
+        ] {
+            if let Some(Err(m)) = v.map(|v| crate::num::within(v, crate::num::MAX_PRICE, "")) {
+                return Err(self.err(at(&format!(".{name}")), m.trim_start().to_string()));
+            }
+        }
+        let needs_unit = match charge {
+            Charge::TimeMetered { .. } | Charge::Storage { .. } => true,
+            Charge::Counter { tiering, .. } => matches!(tiering, Tiering::None | Tiering::Package),
+            Charge::MonthlyPlan { .. } | Charge::Flat {} => false,
+        };
+        if needs_unit && price.unit_price.is_none() {
+            return Err(self.err(at(".unit_price"), "required for this charge model"));
+        }
+        if matches!(charge, Charge::MonthlyPlan { .. } | Charge::Flat {})
+            && price.monthly_price.is_none()
+        {
+            return Err(self.err(at(".monthly_price"), "required for this charge model"));
+        }
+        let tiered = matches!(
+            charge,
+            Charge::Counter {
+                tiering: Tiering::Graduated | Tiering::Volume,
+                ..
+            }
+        );
+        match (&price.tiers, tiered) {
+            (None, true) => {
+                return Err(self.err(at(".tiers"), "required for graduated or volume tiering"));
+            }
+            (Some(_), false) => {
+                return Err(self.err(at(".tiers"), "only graduated or volume counters take tiers"));
+            }
+            (Some(tiers), true) => {
+                if tiers.is_empty() {
+                    return Err(self.err(at(".tiers"), "at least one tier is required"));
+                }
+                let mut prev = Decimal::ZERO;
+                for (k, t) in tiers.iter().enumerate() {
+                    let last = k.saturating_add(1) == tiers.len();
+                    if let Err(m) = crate::num::within(t.unit_price, crate::num::MAX_PRICE, "") {
+                        return Err(self.err(
+                            at(&format!(".tiers[{k}].unit_price")),
+                            m.trim_start().to_string(),
+                        ));
+                    }
+                    match (t.up_to, last) {
+                        (None, true) => {}
+                        (None, false) => {
+                            return Err(self.err(
+                                at(&format!(".tiers[{k}].up_to")),
+                                "only the last tier may be unbounded",
+                            ));
+                        }
+                        (Some(_), true) => {
+                            return Err(self.err(
+                                at(&format!(".tiers[{k}].up_to")),
+                                "the last tier must be unbounded",
+                            ));
+                        }
+                        (Some(u), false) => {
+                            if u <= prev {
+                                return Err(self.err(
+                                    at(&format!(".tiers[{k}].up_to")),
+                                    "tiers must increase",
+                                ));
+                            }
+                            prev = u;
+                        }
+                    }
+                }
+            }
+            (None, false) => {}
+        }
+        Ok(())
+    }
+}
