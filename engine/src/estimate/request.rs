@@ -1,0 +1,184 @@
+//! The estimate request: the setup a prospect describes, its bounds, and which fields apply to
+//! which product.
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Charge, Product};
+use crate::money::RoundingMode;
+
+/// Most items in one request, most resources per item, and most resources in all: bounds on the
+/// work one request asks (the most expensive request they allow is measured in BENCHMARKS.md).
+pub const MAX_ITEMS: usize = 1000;
+pub const MAX_COUNT: u32 = 5_000;
+pub const MAX_RESOURCES: u64 = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateRequest {
+    /// The month to estimate, `YYYY-MM` (its length matters for uptime and per-second billing).
+    pub month: String,
+    /// Default region of the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Rounding of line amounts to the currency's minor unit.
+    #[serde(default)]
+    pub rounding: RoundingMode,
+    pub items: Vec<EstimateItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateItem {
+    pub sku: String,
+    /// A name for the line ("web servers").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// How many identical resources.
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default)]
+    pub plan: Plan,
+    /// Expected time running in the month (default: the whole month).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime: Option<Uptime>,
+    /// GB per resource (storage: provisioned or stored).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub gb: Option<Decimal>,
+    /// Outgoing GB in the month for the whole item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub egress_gb: Option<Decimal>,
+    /// Requests in the month for the whole item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub requests: Option<Decimal>,
+    /// Units in the month of any other counter.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub quantity: Option<Decimal>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    #[default]
+    Hourly,
+    Monthly,
+}
+
+/// Expected uptime: `{"hours": "200"}` in the month, or `{"percent": "50"}` of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Uptime {
+    Hours(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+    Percent(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+}
+
+/// Which fields of an item apply to a product: what the engine reads (it refuses a quantity
+/// field that does not apply) and so what the calculator shows. The one place this is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ItemFields {
+    /// Expected time running: instances, and storage (held for part of the month).
+    pub uptime: bool,
+    /// GB per resource: storage.
+    pub gb: bool,
+    /// Outgoing GB: storage with a traffic counter, and counters counted in GB.
+    pub egress_gb: bool,
+    /// A counter's units in the month (`egress_gb`, `requests` or `quantity`, one of them).
+    pub counted: bool,
+}
+
+/// The fields of an item that apply to `product`.
+pub fn item_fields(product: &Product) -> ItemFields {
+    match &product.charge {
+        Charge::TimeMetered { .. } => ItemFields {
+            uptime: true,
+            ..ItemFields::default()
+        },
+        Charge::MonthlyPlan { .. } | Charge::Flat {} => ItemFields::default(),
+        Charge::Storage { .. } => ItemFields {
+            uptime: true,
+            gb: true,
+            egress_gb: product.egress_sku.is_some(),
+            counted: false,
+        },
+        Charge::Counter { .. } => ItemFields {
+            egress_gb: true,
+            counted: true,
+            ..ItemFields::default()
+        },
+    }
+}
+
+impl EstimateItem {
+    /// Clears the fields that do not apply to `product` (a value left over from another
+    /// product), so that the item is what the engine reads. A counter keeps the one count its
+    /// unit calls for (egress GB for GB, requests otherwise), or counts zero.
+    pub fn trim_to(&mut self, product: &Product) {
+        let f = item_fields(product);
+        if !f.uptime {
+            self.uptime = None;
+        }
+        if !f.gb {
+            self.gb = None;
+        }
+        if !f.egress_gb {
+            self.egress_gb = None;
+        }
+        if !f.counted {
+            self.requests = None;
+            self.quantity = None;
+        }
+        if let Charge::Counter { unit, .. } = &product.charge {
+            if unit == "GB" {
+                self.requests = None;
+            } else {
+                self.egress_gb = None;
+            }
+            if self.egress_gb.is_none() && self.requests.is_none() && self.quantity.is_none() {
+                self.quantity = Some(Decimal::ZERO);
+            }
+        }
+    }
+}
+
+/// The JSON Schema of an estimate request.
+pub fn request_schema() -> String {
+    let mut text =
+        serde_json::to_string_pretty(&schemars::schema_for!(EstimateRequest)).unwrap_or_default();
+    text.push('\n');
+    text
+}

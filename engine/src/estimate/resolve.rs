@@ -1,0 +1,215 @@
+//! A request's items checked and resolved against the price list: each error names its item
+//! and field.
+
+use rust_decimal::Decimal;
+
+use crate::catalog::{Charge, PriceBook, Product};
+use crate::error::{Error, Result};
+use crate::num::Arith;
+use crate::time::Period;
+
+use super::request::{EstimateItem, EstimateRequest, MAX_COUNT, Plan, Uptime, item_fields};
+
+/// A validated item, ready to write usage for.
+pub(super) struct Resolved<'a> {
+    pub(super) index: usize,
+    pub(super) item: &'a EstimateItem,
+    pub(super) product: &'a Product,
+    pub(super) region: String,
+    pub(super) hours: Decimal,
+    /// The monthly-plan product sold for this hourly sku, if any.
+    pub(super) monthly: Option<&'a Product>,
+    /// The sku whose usage the item bills (the monthly plan's under `plan: monthly`).
+    pub(super) billed: &'a Product,
+}
+
+pub(super) fn req_err(field: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Request {
+        item: None,
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// An error at a field of item `i`.
+pub(super) fn item_err(i: usize, field: &str, message: impl Into<String>) -> Error {
+    Error::Request {
+        item: Some(i),
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+pub(super) fn counter_skus<'a>(r: &Resolved<'a>) -> Vec<&'a str> {
+    match (&r.product.charge, &r.product.egress_sku) {
+        (Charge::Counter { .. }, _) => vec![r.product.sku.as_str()],
+        (Charge::Storage { .. }, Some(e)) if r.item.egress_gb.is_some() => vec![e.as_str()],
+        _ => vec![],
+    }
+}
+
+pub(super) fn resolve<'a>(
+    book: &'a PriceBook,
+    req: &EstimateRequest,
+    month: &Period,
+    i: usize,
+    item: &'a EstimateItem,
+) -> Result<Resolved<'a>> {
+    let product = book.product(&item.sku).ok_or_else(|| {
+        item_err(
+            i,
+            "sku",
+            format!("unknown sku `{}` in catalog `{}`", item.sku, book.id()),
+        )
+    })?;
+    let region = item
+        .region
+        .clone()
+        .or_else(|| req.region.clone())
+        .ok_or_else(|| {
+            item_err(
+                i,
+                "region",
+                "required when the request has no default region",
+            )
+        })?;
+    if !product.prices.contains_key(&region) {
+        return Err(item_err(
+            i,
+            "region",
+            format!("sku `{}` is not sold in region `{region}`", item.sku),
+        ));
+    }
+    if item.count == 0 || item.count > MAX_COUNT {
+        return Err(item_err(
+            i,
+            "count",
+            format!("must be from 1 to {MAX_COUNT} (got {})", item.count),
+        ));
+    }
+    let month_hours = Decimal::from(month.hours());
+    let hours = match item.uptime {
+        None => month_hours,
+        Some(Uptime::Hours(h)) => h,
+        Some(Uptime::Percent(p)) => {
+            if p.is_sign_negative() || p > Decimal::ONE_HUNDRED {
+                return Err(item_err(
+                    i,
+                    "uptime.percent",
+                    format!("must be from 0 to 100 (got {p})"),
+                ));
+            }
+            // At most 744 x 100: in range.
+            month_hours
+                .sat_times(p)
+                .over(Decimal::ONE_HUNDRED)
+                .unwrap_or(month_hours)
+        }
+    };
+    if hours.is_sign_negative() || hours > month_hours {
+        return Err(item_err(
+            i,
+            "uptime.hours",
+            format!(
+                "must be from 0 to {month_hours}, the hours of {} (got {hours})",
+                month.label()
+            ),
+        ));
+    }
+    for (field, v) in [
+        ("gb", item.gb),
+        ("egress_gb", item.egress_gb),
+        ("requests", item.requests),
+        ("quantity", item.quantity),
+    ] {
+        if v.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
+            return Err(item_err(i, field, "must not be negative"));
+        }
+        if let Some(v) = v.filter(|v| *v > crate::num::MAX_QUANTITY) {
+            return Err(item_err(
+                i,
+                field,
+                format!("must be at most {} (got {v})", crate::num::MAX_QUANTITY),
+            ));
+        }
+    }
+    let given: Vec<&str> = [
+        ("gb", item.gb),
+        ("egress_gb", item.egress_gb),
+        ("requests", item.requests),
+        ("quantity", item.quantity),
+    ]
+    .iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(f, _)| *f)
+    .collect();
+    let fields = item_fields(product);
+    let takes: Vec<&str> = [
+        ("gb", fields.gb),
+        ("egress_gb", fields.egress_gb),
+        ("requests", fields.counted),
+        ("quantity", fields.counted),
+    ]
+    .iter()
+    .filter(|(_, applies)| *applies)
+    .map(|(f, _)| *f)
+    .collect();
+    if let Some(f) = given.iter().find(|f| !takes.contains(f)) {
+        return Err(item_err(
+            i,
+            f,
+            format!("does not apply to sku `{}`", item.sku),
+        ));
+    }
+    match &product.charge {
+        Charge::Storage { .. } if item.gb.is_none() => {
+            return Err(item_err(
+                i,
+                "gb",
+                format!("required for storage sku `{}`", item.sku),
+            ));
+        }
+        Charge::Counter { .. } if given.len() != 1 => {
+            return Err(item_err(
+                i,
+                "quantity",
+                format!(
+                    "give one of egress_gb, requests or quantity for counter sku `{}`",
+                    item.sku
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let monthly = match &product.charge {
+        Charge::TimeMetered { .. } => book.versions().last().and_then(|c| {
+            c.products
+                .iter()
+                .find(|p| p.plan_of.as_deref() == Some(&item.sku) && p.prices.contains_key(&region))
+        }),
+        _ => None,
+    };
+    let billed = match (item.plan, monthly) {
+        (Plan::Hourly, _) => product,
+        (Plan::Monthly, Some(m)) => m,
+        (Plan::Monthly, None) => {
+            return Err(item_err(
+                i,
+                "plan",
+                format!(
+                    "sku `{}` has no monthly plan in region `{region}`",
+                    item.sku
+                ),
+            ));
+        }
+    };
+    Ok(Resolved {
+        index: i,
+        item,
+        product,
+        region,
+        hours,
+        monthly,
+        billed,
+    })
+}

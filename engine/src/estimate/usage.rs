@@ -1,0 +1,156 @@
+//! The usage a resolved item would produce in the month, as the events a customer would send.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use crate::catalog::{Charge, Measure, Product};
+use crate::event::{EventKind, UsageEvent};
+use crate::time::Period;
+
+use super::resolve::Resolved;
+
+/// The account the synthetic usage is written under.
+const ACCOUNT: &str = "estimate";
+
+pub(super) fn resource_prefix(index: usize) -> String {
+    format!("item-{index}/")
+}
+
+/// The item a synthetic resource belongs to (`item-3/0` is item 3's).
+pub(super) fn item_of(resource: &str) -> Option<usize> {
+    resource
+        .strip_prefix("item-")
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(i, _)| i.parse().ok())
+}
+
+/// Writes the events the item would produce in the month, under `billed`'s charge model.
+pub(super) fn write_usage(
+    r: &Resolved,
+    billed: &Product,
+    hours: Decimal,
+    month: &Period,
+    out: &mut Vec<UsageEvent>,
+) {
+    // `hours` is within the month (checked by `resolve`).
+    let end = month
+        .start
+        .checked_add_signed(duration_of_hours(hours))
+        .unwrap_or(month.end);
+    let ev = |resource: &str,
+              sku: &str,
+              tag: &str,
+              kind: EventKind,
+              at: DateTime<Utc>,
+              quantity: Option<Decimal>| UsageEvent {
+        id: format!("{resource}/{sku}/{tag}"),
+        account: ACCOUNT.to_string(),
+        resource: resource.to_string(),
+        sku: sku.to_string(),
+        region: r.region.clone(),
+        kind,
+        at,
+        quantity,
+        tags: BTreeMap::from([("item".to_string(), r.index.to_string())]),
+    };
+    let prefix = resource_prefix(r.index);
+    for n in 0..r.item.count {
+        let res = format!("{prefix}{n}");
+        match &billed.charge {
+            Charge::TimeMetered { .. } => {
+                if hours > Decimal::ZERO {
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "start",
+                        EventKind::Start,
+                        month.start,
+                        None,
+                    ));
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "delete",
+                        EventKind::Delete,
+                        end,
+                        None,
+                    ));
+                }
+            }
+            // Ordered before the month: a steady month, not a prorated first one.
+            Charge::MonthlyPlan { .. } | Charge::Flat {} => {
+                out.push(ev(
+                    &res,
+                    &billed.sku,
+                    "start",
+                    EventKind::Start,
+                    month
+                        .start
+                        .checked_sub_signed(Duration::days(1))
+                        .unwrap_or(month.start),
+                    None,
+                ));
+            }
+            Charge::Storage { measure, .. } => {
+                let kind = match measure {
+                    Measure::Provisioned => EventKind::Start,
+                    Measure::MaxPerHour => EventKind::Sample,
+                };
+                if hours > Decimal::ZERO {
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "create",
+                        kind,
+                        month.start,
+                        r.item.gb,
+                    ));
+                    out.push(ev(
+                        &res,
+                        &billed.sku,
+                        "delete",
+                        EventKind::Delete,
+                        end,
+                        None,
+                    ));
+                }
+            }
+            Charge::Counter { .. } => {}
+        }
+    }
+    let res = format!("{prefix}usage");
+    if let (Charge::Storage { .. }, Some(egress), Some(gb)) =
+        (&billed.charge, &billed.egress_sku, r.item.egress_gb)
+    {
+        out.push(ev(
+            &res,
+            egress,
+            "egress",
+            EventKind::Increment,
+            month.start,
+            Some(gb),
+        ));
+    }
+    if let Charge::Counter { .. } = billed.charge {
+        let q = r.item.egress_gb.or(r.item.requests).or(r.item.quantity);
+        out.push(ev(
+            &res,
+            &billed.sku,
+            "count",
+            EventKind::Increment,
+            month.start,
+            q,
+        ));
+    }
+}
+
+/// Hours as a duration, to the nanosecond.
+pub(super) fn duration_of_hours(hours: Decimal) -> Duration {
+    use rust_decimal::prelude::ToPrimitive;
+    let nanos = hours
+        .checked_mul(Decimal::from(3_600_000_000_000i64))
+        .map(|n| n.round());
+    Duration::nanoseconds(nanos.and_then(|n| n.to_i64()).unwrap_or(i64::MAX))
+}
