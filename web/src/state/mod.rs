@@ -14,6 +14,8 @@ use ratecard::{Catalog, Estimate, EstimateRequest, PriceBook};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub mod offers;
+
 /// The price lists the calculator offers, by id, with their versions: the shipped ones.
 pub const CATALOGS: &[(&str, &[&str])] = ratecard::samples::CATALOGS;
 
