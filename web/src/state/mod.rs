@@ -224,7 +224,8 @@ fn number(
     if t.is_empty() {
         return None;
     }
-    match t.parse::<Decimal>() {
+    // The engine's reader: too many digits, a number too large, are said as such.
+    match ratecard::parse_decimal(&t) {
         Ok(d) if d.is_sign_negative() && !d.is_zero() => {
             errors.push(FieldError {
                 item,
@@ -234,11 +235,11 @@ fn number(
             None
         }
         Ok(d) => Some(d),
-        Err(_) => {
+        Err(message) => {
             errors.push(FieldError {
                 item,
                 field: field.into(),
-                message: format!("`{text}` is not a number"),
+                message,
             });
             None
         }
@@ -566,7 +567,23 @@ mod tests {
         );
         assert_eq!(
             out.error_for(Some(1), "gb").as_deref(),
-            Some("`lots` is not a number")
+            Some("`lots` is not a decimal number")
+        );
+        // Past what a decimal holds: said as such, at the field.
+        let mut s = setup();
+        s.items[1].gb = "9".repeat(30);
+        assert_eq!(
+            s.compute().error_for(Some(1), "gb").as_deref(),
+            Some(
+                "`999999999999999999999999999999` has more digits than a decimal holds (28 significant digits at most)"
+            )
+        );
+        // A decimal past the engine's bound: the engine's error, at the field.
+        let mut s = setup();
+        s.items[1].gb = "9".repeat(20);
+        assert_eq!(
+            s.compute().error_for(Some(1), "gb").as_deref(),
+            Some("must be at most 1000000000000 (got 99999999999999999999)")
         );
         let mut s = setup();
         s.items[0].sku = "b9-99".into();
