@@ -135,6 +135,16 @@ fn esc(s: &str) -> String {
     out
 }
 
+/// An element with text: `<name>text</name>`, the text escaped here, the one place UBL text is.
+fn el(name: &str, text: &str) -> String {
+    format!("<{name}>{}</{name}>", esc(text))
+}
+
+/// The same with attributes written as they are (`schemeID="0002"`).
+fn el_with(name: &str, attrs: &str, text: &str) -> String {
+    format!("<{name}{attrs}>{}</{name}>", esc(text))
+}
+
 /// UN/ECE recommendation 20 unit codes.
 fn unit_code(u: &Unit) -> &'static str {
     match u {
@@ -193,11 +203,11 @@ pub fn ubl(doc: &Document) -> Result<String> {
         x,
         "  <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>"
     );
-    let _ = writeln!(x, "  <cbc:ID>{}</cbc:ID>", esc(number));
+    let _ = writeln!(x, "  {}", el("cbc:ID", number));
     let _ = writeln!(x, "  <cbc:IssueDate>{}</cbc:IssueDate>", doc.issue_date);
     let _ = writeln!(x, "  <cbc:{type_tag}>{type_code}</cbc:{type_tag}>");
     for m in &doc.mentions {
-        let _ = writeln!(x, "  <cbc:Note>{}</cbc:Note>", esc(m));
+        let _ = writeln!(x, "  {}", el("cbc:Note", m));
     }
     let _ = writeln!(
         x,
@@ -215,8 +225,8 @@ pub fn ubl(doc: &Document) -> Result<String> {
     if let Some(r) = &doc.references {
         let _ = writeln!(
             x,
-            "  <cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{}</cbc:ID><cbc:IssueDate>{}</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>",
-            esc(&r.number),
+            "  <cac:BillingReference><cac:InvoiceDocumentReference>{}<cbc:IssueDate>{}</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>",
+            el("cbc:ID", &r.number),
             r.issue_date
         );
     }
@@ -242,27 +252,27 @@ pub fn ubl(doc: &Document) -> Result<String> {
     let _ = writeln!(x, "  <cac:AccountingSupplierParty><cac:Party>");
     let _ = writeln!(
         x,
-        "    <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>",
-        esc(&s.name)
+        "    <cac:PartyName>{}</cac:PartyName>",
+        el("cbc:Name", &s.name)
     );
     address(&mut x, s.address.as_ref(), &s.country);
     if let Some(v) = s.vat_number.as_ref().filter(|_| !out_of_scope) {
         let _ = writeln!(
             x,
-            "    <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
-            esc(v)
+            "    <cac:PartyTaxScheme>{}<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
+            el("cbc:CompanyID", v)
         );
     }
     let _ = write!(
         x,
-        "    <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName>",
-        esc(&s.name)
+        "    <cac:PartyLegalEntity>{}",
+        el("cbc:RegistrationName", &s.name)
     );
     if let Some(siren) = &s.siren {
         let _ = write!(
             x,
-            "<cbc:CompanyID schemeID=\"0002\">{}</cbc:CompanyID>",
-            esc(siren)
+            "{}",
+            el_with("cbc:CompanyID", r#" schemeID="0002""#, siren)
         );
     }
     let _ = writeln!(x, "</cac:PartyLegalEntity>");
@@ -272,21 +282,21 @@ pub fn ubl(doc: &Document) -> Result<String> {
     let _ = writeln!(x, "  <cac:AccountingCustomerParty><cac:Party>");
     let _ = writeln!(
         x,
-        "    <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>",
-        esc(&b.name)
+        "    <cac:PartyName>{}</cac:PartyName>",
+        el("cbc:Name", &b.name)
     );
     address(&mut x, b.address.as_ref(), &b.country);
     if let Some(v) = b.vat_number.as_ref().filter(|_| !out_of_scope) {
         let _ = writeln!(
             x,
-            "    <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
-            esc(v)
+            "    <cac:PartyTaxScheme>{}<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
+            el("cbc:CompanyID", v)
         );
     }
     let _ = writeln!(
         x,
-        "    <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName></cac:PartyLegalEntity>",
-        esc(&b.name)
+        "    <cac:PartyLegalEntity>{}</cac:PartyLegalEntity>",
+        el("cbc:RegistrationName", &b.name)
     );
     let _ = writeln!(x, "  </cac:Party></cac:AccountingCustomerParty>");
     // VAT (BG-23), in the document currency, then in EUR (BT-111).
@@ -384,14 +394,14 @@ pub fn ubl(doc: &Document) -> Result<String> {
         );
         let _ = writeln!(
             x,
-            "    <cac:Item><cbc:Description>{}</cbc:Description><cbc:Name>{}</cbc:Name>",
-            esc(&l.formula),
-            esc(&l.description)
+            "    <cac:Item>{}{}",
+            el("cbc:Description", &l.formula),
+            el("cbc:Name", &l.description)
         );
         let _ = writeln!(
             x,
-            "      <cac:SellersItemIdentification><cbc:ID>{}</cbc:ID></cac:SellersItemIdentification>",
-            esc(&l.sku)
+            "      <cac:SellersItemIdentification>{}</cac:SellersItemIdentification>",
+            el("cbc:ID", &l.sku)
         );
         let _ = writeln!(
             x,
@@ -417,19 +427,19 @@ fn address(x: &mut String, a: Option<&crate::party::Address>, country: &str) {
     let _ = write!(x, "    <cac:PostalAddress>");
     if let Some(a) = a {
         if let Some(l) = a.lines.first() {
-            let _ = write!(x, "<cbc:StreetName>{}</cbc:StreetName>", esc(l));
+            let _ = write!(x, "{}", el("cbc:StreetName", l));
         }
         if let Some(c) = &a.city {
-            let _ = write!(x, "<cbc:CityName>{}</cbc:CityName>", esc(c));
+            let _ = write!(x, "{}", el("cbc:CityName", c));
         }
         if let Some(p) = &a.postcode {
-            let _ = write!(x, "<cbc:PostalZone>{}</cbc:PostalZone>", esc(p));
+            let _ = write!(x, "{}", el("cbc:PostalZone", p));
         }
     }
     let _ = writeln!(
         x,
-        "<cac:Country><cbc:IdentificationCode>{}</cbc:IdentificationCode></cac:Country></cac:PostalAddress>",
-        esc(country)
+        "<cac:Country>{}</cac:Country></cac:PostalAddress>",
+        el("cbc:IdentificationCode", country)
     );
 }
 
