@@ -110,6 +110,60 @@ pub fn correct(
     vat_table: &VatTable,
     req: &CorrectionRequest,
 ) -> Result<Correction> {
+    let number = correctable(original, earlier, rerated)?;
+    let rebuilt = rebuild(original, rerated, book, vat_table)?;
+    let (down, up) = differences(original, earlier, &rebuilt, &number)?;
+    let issue = Issue {
+        original,
+        rebuilt: &rebuilt,
+        req,
+        reference: Reference {
+            number: number.clone(),
+            issue_date: original.issue_date,
+        },
+        digest: digest(original, earlier, rerated, req)?,
+    };
+    let credit_note = if down.is_empty() {
+        None
+    } else {
+        let n = req.credit_note_number.as_ref().ok_or_else(|| {
+            Error::Document("the correction credits lines: give credit_note_number".into())
+        })?;
+        Some(issue.document(
+            DocumentKind::CreditNote,
+            n,
+            down,
+            format!(
+                "Avoir / Credit note for invoice {number} of {}",
+                original.issue_date
+            ),
+        )?)
+    };
+    let supplementary_invoice = if up.is_empty() {
+        None
+    } else {
+        let n = req.supplementary_number.as_ref().ok_or_else(|| {
+            Error::Document("the correction bills more: give supplementary_number".into())
+        })?;
+        Some(issue.document(
+            DocumentKind::FinalInvoice,
+            n,
+            up,
+            format!(
+                "Supplementary invoice to invoice {number} of {}",
+                original.issue_date
+            ),
+        )?)
+    };
+    Ok(Correction {
+        credit_note,
+        supplementary_invoice,
+    })
+}
+
+/// The original's number, once checked that it can be corrected by these documents and this
+/// rating: an original final invoice, corrections that reference it, the same period.
+fn correctable(original: &Document, earlier: &[Document], rerated: &Rating) -> Result<String> {
     let Some(number) = original
         .number
         .clone()
@@ -135,23 +189,39 @@ pub fn correct(
             original.supply_period.label()
         )));
     }
-    // The same document, re-built from the new rating with the original's settings and rate.
+    Ok(number)
+}
+
+/// The same document, built again from the new rating with the original's settings and rate.
+fn rebuild(
+    original: &Document,
+    rerated: &Rating,
+    book: &PriceBook,
+    vat_table: &VatTable,
+) -> Result<Document> {
     let request = DocumentRequest {
-        kind: DocumentKind::DraftInvoice,
-        number: None,
-        issue_date: original.issue_date,
-        valid_until: None,
-        seller: original.seller.clone(),
-        buyer: original.buyer.clone(),
         currency: Some(original.currency.clone()),
         rounding: original.rounding.lines,
         adjustments: original.adjustments.clone(),
-        notes: None,
-        references: None,
+        ..DocumentRequest::new(
+            DocumentKind::DraftInvoice,
+            original.issue_date,
+            original.seller.clone(),
+            original.buyer.clone(),
+        )
     };
     let fx = original.fx.as_ref().map_or(Fx::None, Fx::Stamp);
-    let rebuilt = document::build(&request, rerated, book, vat_table, fx)?;
+    document::build(&request, rerated, book, vat_table, fx)
+}
 
+/// The lines that went down (to credit) and up (to bill), key by key, between the invoice as
+/// corrected so far and the rebuilt one.
+fn differences(
+    original: &Document,
+    earlier: &[Document],
+    rebuilt: &Document,
+    number: &str,
+) -> Result<(Vec<DocumentLine>, Vec<DocumentLine>)> {
     let old = as_corrected(original, earlier);
     let mut new: BTreeMap<Key, &DocumentLine> = BTreeMap::new();
     for l in &rebuilt.lines {
@@ -180,10 +250,7 @@ pub fn correct(
             )
         };
         let delta = after.amount.minus(before.amount).or_overflow(overflow)?;
-        if delta.is_zero() {
-            continue;
-        }
-        let Some(base) = n.or(o.map(|(l, _)| *l)) else {
+        let Some(base) = n.or(o.map(|(l, _)| *l)).filter(|_| !delta.is_zero()) else {
             continue;
         };
         let line = difference_line(base, o.map(|(l, _)| *l), n, before, after, delta, original)
@@ -194,28 +261,50 @@ pub fn correct(
             up.push(line)
         }
     }
-    let reference = Reference {
-        number: number.clone(),
-        issue_date: original.issue_date,
-    };
-    let digest = {
-        let cannot =
-            |e: serde_json::Error| Error::Document(format!("cannot serialize the inputs: {e}"));
-        let earlier: Vec<&str> = earlier.iter().map(|d| d.inputs_digest.as_str()).collect();
-        crate::canonical::sha256_hex(&format!(
-            "{}|{}|{}|{}",
-            original.inputs_digest,
-            earlier.join(","),
-            crate::canonical::to_string(rerated).map_err(cannot)?,
-            crate::canonical::to_string(req).map_err(cannot)?
-        ))
-    };
-    let make = |kind: DocumentKind,
-                number: Option<&String>,
-                mut lines: Vec<DocumentLine>,
-                mention: String|
-     -> Result<Document> {
-        check_number(kind, number.map(String::as_str), req.issue_date)?;
+    Ok((down, up))
+}
+
+/// What the corrections were made from: the original, what came before, the new rating and
+/// the request.
+fn digest(
+    original: &Document,
+    earlier: &[Document],
+    rerated: &Rating,
+    req: &CorrectionRequest,
+) -> Result<String> {
+    let cannot =
+        |e: serde_json::Error| Error::Document(format!("cannot serialize the inputs: {e}"));
+    let earlier: Vec<&str> = earlier.iter().map(|d| d.inputs_digest.as_str()).collect();
+    Ok(crate::canonical::sha256_hex(&format!(
+        "{}|{}|{}|{}",
+        original.inputs_digest,
+        earlier.join(","),
+        crate::canonical::to_string(rerated).map_err(cannot)?,
+        crate::canonical::to_string(req).map_err(cannot)?
+    )))
+}
+
+/// What every correction document shares: the original's parties, currency, rate and VAT
+/// treatment, the reference to it, and the digest of the inputs.
+struct Issue<'a> {
+    original: &'a Document,
+    rebuilt: &'a Document,
+    req: &'a CorrectionRequest,
+    reference: Reference,
+    digest: String,
+}
+
+impl Issue<'_> {
+    /// A correction document of `kind`, numbered `number`, with these lines.
+    fn document(
+        &self,
+        kind: DocumentKind,
+        number: &str,
+        mut lines: Vec<DocumentLine>,
+        mention: String,
+    ) -> Result<Document> {
+        let (original, req) = (self.original, self.req);
+        check_number(kind, Some(number), req.issue_date)?;
         for (i, l) in lines.iter_mut().enumerate() {
             l.id = i.saturating_add(1);
         }
@@ -223,8 +312,8 @@ pub fn correct(
         mentions.push(mention);
         let mut doc = Document {
             kind,
-            number: number.cloned(),
-            series: document::series_of(number.map(String::as_str)),
+            number: Some(number.to_string()),
+            series: document::series_of(Some(number)),
             issue_date: req.issue_date,
             valid_until: None,
             supply_period: original.supply_period,
@@ -232,7 +321,7 @@ pub fn correct(
             buyer: original.buyer.clone(),
             currency: original.currency.clone(),
             fx: original.fx.clone(),
-            catalog: rebuilt.catalog.clone(),
+            catalog: self.rebuilt.catalog.clone(),
             lines,
             adjustments: Default::default(),
             applied: Vec::new(),
@@ -247,50 +336,14 @@ pub fn correct(
             },
             rounding: original.rounding.clone(),
             mentions,
-            references: Some(reference.clone()),
+            references: Some(self.reference.clone()),
             notes: None,
             warnings: Vec::new(),
-            inputs_digest: digest.clone(),
+            inputs_digest: self.digest.clone(),
         };
         document::finish(&mut doc)?;
         Ok(doc)
-    };
-    let credit_note = if down.is_empty() {
-        None
-    } else {
-        let n = req.credit_note_number.as_ref().ok_or_else(|| {
-            Error::Document("the correction credits lines: give credit_note_number".into())
-        })?;
-        Some(make(
-            DocumentKind::CreditNote,
-            Some(n),
-            down,
-            format!(
-                "Avoir / Credit note for invoice {number} of {}",
-                original.issue_date
-            ),
-        )?)
-    };
-    let supplementary_invoice = if up.is_empty() {
-        None
-    } else {
-        let n = req.supplementary_number.as_ref().ok_or_else(|| {
-            Error::Document("the correction bills more: give supplementary_number".into())
-        })?;
-        Some(make(
-            DocumentKind::FinalInvoice,
-            Some(n),
-            up,
-            format!(
-                "Supplementary invoice to invoice {number} of {}",
-                original.issue_date
-            ),
-        )?)
-    };
-    Ok(Correction {
-        credit_note,
-        supplementary_invoice,
-    })
+    }
 }
 
 /// One line of a correction: the difference between what was billed and what is due, in the
