@@ -396,19 +396,7 @@ pub fn build(
     vat_table: &VatTable,
     fx: Fx,
 ) -> Result<Document> {
-    check_number(request.kind, request.number.as_deref(), request.issue_date)?;
-    if request.kind == DocumentKind::Quote {
-        match request.valid_until {
-            Some(v) if v >= request.issue_date => {}
-            Some(v) => {
-                return Err(Error::Document(format!(
-                    "valid_until {v} comes before the issue date {}",
-                    request.issue_date
-                )));
-            }
-            None => return Err(Error::Document("a quote needs valid_until".into())),
-        }
-    }
+    check_request(request)?;
     let treatment = vat::treatment(
         vat_table,
         &request.seller,
@@ -436,31 +424,7 @@ pub fn build(
         .currency
         .clone()
         .unwrap_or_else(|| rating.currency.clone());
-    let stamp = if currency == rating.currency {
-        None
-    } else {
-        if rating.currency != "EUR" {
-            return Err(Error::Fx(format!(
-                "ECB reference rates convert from EUR; this catalog is in {}",
-                rating.currency
-            )));
-        }
-        Some(match fx {
-            Fx::None => {
-                return Err(Error::Fx(format!(
-                    "no exchange rates were given to convert EUR into {currency}"
-                )));
-            }
-            Fx::Rates(r) => r.stamp(&currency, request.issue_date)?,
-            Fx::Stamp(s) if s.to == currency => s.clone(),
-            Fx::Stamp(s) => {
-                return Err(Error::Fx(format!(
-                    "the given rate converts into {}, not {currency}",
-                    s.to
-                )));
-            }
-        })
-    };
+    let stamp = conversion(&rating.currency, &currency, fx, request.issue_date)?;
     let rate = stamp.as_ref().map_or(Decimal::ONE, |s| s.rate);
     let lines: Vec<DocumentLine> = rating
         .lines
@@ -560,6 +524,53 @@ pub fn build(
     };
     finish(&mut doc)?;
     Ok(doc)
+}
+
+/// What the types cannot say of a request: a number in the right form for the kind and the
+/// issue year, and a quote's validity.
+fn check_request(request: &DocumentRequest) -> Result<()> {
+    check_number(request.kind, request.number.as_deref(), request.issue_date)?;
+    if request.kind == DocumentKind::Quote {
+        match request.valid_until {
+            Some(v) if v >= request.issue_date => {}
+            Some(v) => {
+                return Err(Error::Document(format!(
+                    "valid_until {v} comes before the issue date {}",
+                    request.issue_date
+                )));
+            }
+            None => return Err(Error::Document("a quote needs valid_until".into())),
+        }
+    }
+    Ok(())
+}
+
+/// The exchange rate from the catalog's currency into the document's: none when they are the
+/// same; otherwise an ECB rate (from EUR only) for the issue date, or the given stamp.
+fn conversion(from: &str, to: &str, fx: Fx, issue_date: NaiveDate) -> Result<Option<FxStamp>> {
+    if to == from {
+        return Ok(None);
+    }
+    if from != "EUR" {
+        return Err(Error::Fx(format!(
+            "ECB reference rates convert from EUR; this catalog is in {from}"
+        )));
+    }
+    Ok(Some(match fx {
+        Fx::None => {
+            return Err(Error::Fx(format!(
+                "no exchange rates were given to convert EUR into {to}"
+            )));
+        }
+        Fx::Rates(r) => r.stamp(to, issue_date)?,
+        Fx::Stamp(s) if s.to == to => s.clone(),
+        Fx::Stamp(s) => {
+            return Err(Error::Fx(format!(
+                "the given rate converts into {}, not {to}",
+                s.to
+            )));
+        }
+    }))
 }
 
 /// Steps 4 and 5: VAT per category and rate on the sum of the line nets, then the totals; and
