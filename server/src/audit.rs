@@ -251,7 +251,32 @@ pub fn verify(
         }
     }
     let last = (entries > 0).then(|| (expected_seq.saturating_sub(1), prev.clone()));
-    // The head.
+    check_head(conn, key, last.as_ref(), &mut problems)?;
+    if !anchored {
+        problems.push(
+            "the anchored head is not in the chain: entries were removed or rewritten".into(),
+        );
+    }
+    check_documents(conn, &documents, &mut problems)?;
+    check_events(conn, &batches, &mut problems)?;
+    check_customers(conn, &customers, &mut problems)?;
+    problems.truncate(50);
+    Ok(AuditReport {
+        entries,
+        ok: problems.is_empty(),
+        broken_at,
+        head: last,
+        problems,
+    })
+}
+
+/// The head names the chain's last entry, under a MAC of its own.
+fn check_head(
+    conn: &Connection,
+    key: &AuditKey,
+    last: Option<&(i64, String)>,
+    problems: &mut Vec<String>,
+) -> rusqlite::Result<()> {
     let head: Option<(i64, String, String)> = conn
         .query_row(
             "SELECT seq, hash, mac FROM audit_head WHERE id = 1",
@@ -268,87 +293,93 @@ pub fn verify(
                     "the chain head's MAC is wrong: it was forged or the key is not the ledger's"
                         .into(),
                 );
-            } else if last.as_ref() != Some(&(*s, h.clone())) {
+            } else if last != Some(&(*s, h.clone())) {
                 problems.push(format!(
                     "the chain ends at entry {} but its head names entry {s}: entries were removed from the end",
-                    last.as_ref().map_or(0, |l| l.0)
+                    last.map_or(0, |l| l.0)
                 ));
             }
         }
     }
-    if !anchored {
-        problems.push(
-            "the anchored head is not in the chain: entries were removed or rewritten".into(),
-        );
-    }
-    // Documents.
-    {
-        let mut q = conn.prepare("SELECT number, body FROM documents ORDER BY number")?;
-        let mut rows = q.query([])?;
-        while let Some(r) = rows.next()? {
-            let (number, body): (String, String) = (r.get(0)?, r.get(1)?);
-            match documents.get(&number) {
-                None => problems.push(format!("document {number} has no audit entry")),
-                Some(d) if *d != digest(&body) => {
-                    problems.push(format!("document {number} was changed after it was stored"))
-                }
-                Some(_) => {}
+    Ok(())
+}
+
+/// Every stored document is the one its entry covers.
+fn check_documents(
+    conn: &Connection,
+    documents: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> rusqlite::Result<()> {
+    let mut q = conn.prepare("SELECT number, body FROM documents ORDER BY number")?;
+    let mut rows = q.query([])?;
+    while let Some(r) = rows.next()? {
+        let (number, body): (String, String) = (r.get(0)?, r.get(1)?);
+        match documents.get(&number) {
+            None => problems.push(format!("document {number} has no audit entry")),
+            Some(d) if *d != digest(&body) => {
+                problems.push(format!("document {number} was changed after it was stored"))
             }
-        }
-    }
-    // Events, batch by batch.
-    {
-        let mut q = conn.prepare("SELECT id, body, batch FROM events")?;
-        let mut rows = q.query([])?;
-        let mut by_batch: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
-        let mut loose = 0u64;
-        while let Some(r) = rows.next()? {
-            let batch: Option<i64> = r.get(2)?;
-            match batch {
-                Some(b) => by_batch.entry(b).or_default().push((r.get(0)?, r.get(1)?)),
-                None => loose = loose.saturating_add(1),
-            }
-        }
-        if loose > 0 {
-            problems.push(format!("{loose} stored events belong to no audited batch"));
-        }
-        for (b, events) in &by_batch {
-            let got = batch_digest(events.iter().map(|(i, b)| (i.as_str(), b.as_str())));
-            match batches.get(b) {
-                None => problems.push(format!("events of batch {b} have no audit entry")),
-                Some(d) if *d != got => problems.push(format!(
-                    "the events of batch {b} were changed, added or removed after they were stored"
-                )),
-                Some(_) => {}
-            }
-        }
-        for b in batches.keys().filter(|b| !by_batch.contains_key(b)) {
-            problems.push(format!("the events of batch {b} are gone"));
+            Some(_) => {}
         }
     }
-    // Customers: the stored details are the last ones audited.
-    {
-        let mut q = conn.prepare("SELECT account, body FROM customers ORDER BY account")?;
-        let mut rows = q.query([])?;
-        while let Some(r) = rows.next()? {
-            let (account, body): (String, String) = (r.get(0)?, r.get(1)?);
-            match customers.get(&account) {
-                None => problems.push(format!("the customer of `{account}` has no audit entry")),
-                Some(d) if *d != digest(&body) => problems.push(format!(
-                    "the customer of `{account}` was changed outside the service"
-                )),
-                Some(_) => {}
-            }
+    Ok(())
+}
+
+/// Every stored event belongs to a batch whose entry covers exactly its events.
+fn check_events(
+    conn: &Connection,
+    batches: &BTreeMap<i64, String>,
+    problems: &mut Vec<String>,
+) -> rusqlite::Result<()> {
+    let mut q = conn.prepare("SELECT id, body, batch FROM events")?;
+    let mut rows = q.query([])?;
+    let mut by_batch: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    let mut loose = 0u64;
+    while let Some(r) = rows.next()? {
+        let batch: Option<i64> = r.get(2)?;
+        match batch {
+            Some(b) => by_batch.entry(b).or_default().push((r.get(0)?, r.get(1)?)),
+            None => loose = loose.saturating_add(1),
         }
     }
-    problems.truncate(50);
-    Ok(AuditReport {
-        entries,
-        ok: problems.is_empty(),
-        broken_at,
-        head: last,
-        problems,
-    })
+    if loose > 0 {
+        problems.push(format!("{loose} stored events belong to no audited batch"));
+    }
+    for (b, events) in &by_batch {
+        let got = batch_digest(events.iter().map(|(i, b)| (i.as_str(), b.as_str())));
+        match batches.get(b) {
+            None => problems.push(format!("events of batch {b} have no audit entry")),
+            Some(d) if *d != got => problems.push(format!(
+                "the events of batch {b} were changed, added or removed after they were stored"
+            )),
+            Some(_) => {}
+        }
+    }
+    for b in batches.keys().filter(|b| !by_batch.contains_key(b)) {
+        problems.push(format!("the events of batch {b} are gone"));
+    }
+    Ok(())
+}
+
+/// Every account's stored details are the last ones audited.
+fn check_customers(
+    conn: &Connection,
+    customers: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> rusqlite::Result<()> {
+    let mut q = conn.prepare("SELECT account, body FROM customers ORDER BY account")?;
+    let mut rows = q.query([])?;
+    while let Some(r) = rows.next()? {
+        let (account, body): (String, String) = (r.get(0)?, r.get(1)?);
+        match customers.get(&account) {
+            None => problems.push(format!("the customer of `{account}` has no audit entry")),
+            Some(d) if *d != digest(&body) => problems.push(format!(
+                "the customer of `{account}` was changed outside the service"
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Opens a ledger file for verification: read-only, and only if it is a ledger (it has the
