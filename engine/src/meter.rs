@@ -45,98 +45,9 @@ pub struct Metered {
 /// Meters `events` over `period` with the charge rules of `book`.
 pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<Metered> {
     let segments = book.segments(&period)?;
-    let mut rejects = Vec::new();
-
-    // 1. Deduplicate by id. The map is keyed by a 64-bit hash of the id (small entries, no
-    // string compare); two different ids with one hash go to a string-keyed map, so the result
-    // never depends on the hash. `keep` marks the events that go on, in input order.
-    let mut by_hash: HashMap<u64, usize, FixedState> =
-        HashMap::with_capacity_and_hasher(events.len(), FixedState::default());
-    let mut collided: HashMap<&str, usize, FixedState> = HashMap::default();
-    let mut conflicted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut keep = vec![true; events.len()];
-    let mut duplicates = 0usize;
-    for (i, e) in events.iter().enumerate() {
-        let first = match by_hash.entry(FixedState::default().hash_one(e.id.as_str())) {
-            Entry::Vacant(slot) => {
-                slot.insert(i);
-                continue;
-            }
-            Entry::Occupied(j) if events[*j.get()].id == e.id => *j.get(),
-            Entry::Occupied(_) => match collided.entry(e.id.as_str()) {
-                Entry::Vacant(slot) => {
-                    slot.insert(i);
-                    continue;
-                }
-                Entry::Occupied(j) => *j.get(),
-            },
-        };
-        keep[i] = false;
-        if events[first] == *e {
-            duplicates = duplicates.saturating_add(1);
-        } else {
-            let list = conflicted.entry(&e.id).or_insert_with(|| vec![first]);
-            if !list.iter().any(|&k| events[k] == *e) {
-                list.push(i);
-            }
-        }
-    }
-    for (id, list) in conflicted {
-        keep[list[0]] = false;
-        let mut texts: Vec<String> = list.iter().map(|&k| events[k].canonical()).collect();
-        texts.sort_unstable();
-        let message = Error::ConflictingDuplicate {
-            id: id.to_string(),
-            first: texts[0].clone(),
-            second: texts[1].clone(),
-        }
-        .to_string();
-        rejects.push(Reject {
-            line: None,
-            id: Some(id.to_string()),
-            field: Some("id".into()),
-            reason: message,
-        });
-    }
-
-    // 2. Check against the price book; 3. group.
-    type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
-    let mut groups: HashMap<Key, Vec<&UsageEvent>, FixedState> = HashMap::with_capacity_and_hasher(
-        (events.len() / 16).saturating_add(1),
-        FixedState::default(),
-    );
-    let mut accepted = 0usize;
-    // The newest version that sells a sku holds its charge rules.
-    let mut products: HashMap<&str, &crate::catalog::Product, FixedState> =
-        HashMap::with_hasher(FixedState::default());
-    for v in book.versions() {
-        products.extend(v.products.iter().map(|p| (p.sku.as_str(), p)));
-    }
-    for e in events
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(e, _)| e)
-    {
-        let product = match check_with(book, products.get(e.sku.as_str()).copied(), e) {
-            Ok(p) => p,
-            Err(r) => {
-                rejects.push(r);
-                continue;
-            }
-        };
-        accepted = accepted.saturating_add(1);
-        let resource = if matches!(product.charge, Charge::Counter { .. }) {
-            ""
-        } else {
-            e.resource.as_str()
-        };
-        groups
-            .entry((&e.account, resource, &e.sku, &e.region))
-            .or_default()
-            .push(e);
-    }
-    let mut keys: Vec<Key> = groups.keys().copied().collect();
+    let (keep, duplicates, mut rejects) = dedupe(events);
+    let (mut groups, accepted) = group(book, events, &keep, &mut rejects);
+    let mut keys: Vec<GroupKey> = groups.keys().copied().collect();
     keys.sort_unstable();
 
     // 4. Meter each group with its charge model.
@@ -183,6 +94,112 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         events: accepted,
         duplicates,
     })
+}
+
+/// Step 1: deduplicate by id. The map is keyed by a 64-bit hash of the id (small entries, no
+/// string compare); two different ids with one hash go to a string-keyed map, so the result
+/// never depends on the hash. Returns which events go on (in input order), how many exact
+/// duplicates were folded, and a reject for each id used with different content.
+fn dedupe(events: &[UsageEvent]) -> (Vec<bool>, usize, Vec<Reject>) {
+    let mut by_hash: HashMap<u64, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(events.len(), FixedState::default());
+    let mut collided: HashMap<&str, usize, FixedState> = HashMap::default();
+    let mut conflicted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut keep = vec![true; events.len()];
+    let mut duplicates = 0usize;
+    for (i, e) in events.iter().enumerate() {
+        let first = match by_hash.entry(FixedState::default().hash_one(e.id.as_str())) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+                continue;
+            }
+            Entry::Occupied(j) if events[*j.get()].id == e.id => *j.get(),
+            Entry::Occupied(_) => match collided.entry(e.id.as_str()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    continue;
+                }
+                Entry::Occupied(j) => *j.get(),
+            },
+        };
+        keep[i] = false;
+        if events[first] == *e {
+            duplicates = duplicates.saturating_add(1);
+        } else {
+            let list = conflicted.entry(&e.id).or_insert_with(|| vec![first]);
+            if !list.iter().any(|&k| events[k] == *e) {
+                list.push(i);
+            }
+        }
+    }
+    let mut rejects = Vec::new();
+    for (id, list) in conflicted {
+        // Each list holds the first copy and at least one other.
+        keep[list[0]] = false;
+        let mut texts: Vec<String> = list.iter().map(|&k| events[k].canonical()).collect();
+        texts.sort_unstable();
+        let message = Error::ConflictingDuplicate {
+            id: id.to_string(),
+            first: texts[0].clone(),
+            second: texts[1].clone(),
+        }
+        .to_string();
+        rejects.push(Reject {
+            line: None,
+            id: Some(id.to_string()),
+            field: Some("id".into()),
+            reason: message,
+        });
+    }
+    (keep, duplicates, rejects)
+}
+
+/// A group's key: account, resource (empty for a counter, totalled per account), sku, region.
+type GroupKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+/// Steps 2 and 3: each kept event checked against the price book (a reject otherwise) and put
+/// in its group. Returns the groups and how many events were accepted.
+fn group<'a>(
+    book: &PriceBook,
+    events: &'a [UsageEvent],
+    keep: &[bool],
+    rejects: &mut Vec<Reject>,
+) -> (
+    HashMap<GroupKey<'a>, Vec<&'a UsageEvent>, FixedState>,
+    usize,
+) {
+    let mut groups: HashMap<GroupKey, Vec<&UsageEvent>, FixedState> =
+        HashMap::with_capacity_and_hasher(
+            (events.len() / 16).saturating_add(1),
+            FixedState::default(),
+        );
+    let mut accepted = 0usize;
+    // The newest version that sells a sku holds its charge rules.
+    let mut products: HashMap<&str, &crate::catalog::Product, FixedState> =
+        HashMap::with_hasher(FixedState::default());
+    for v in book.versions() {
+        products.extend(v.products.iter().map(|p| (p.sku.as_str(), p)));
+    }
+    for e in events.iter().zip(keep).filter(|(_, k)| **k).map(|(e, _)| e) {
+        let product = match check_with(book, products.get(e.sku.as_str()).copied(), e) {
+            Ok(p) => p,
+            Err(r) => {
+                rejects.push(r);
+                continue;
+            }
+        };
+        accepted = accepted.saturating_add(1);
+        let resource = if matches!(product.charge, Charge::Counter { .. }) {
+            ""
+        } else {
+            e.resource.as_str()
+        };
+        groups
+            .entry((&e.account, resource, &e.sku, &e.region))
+            .or_default()
+            .push(e);
+    }
+    (groups, accepted)
 }
 
 /// Checks one event against the price book: its sku, its region and its kind. A service that
