@@ -55,6 +55,36 @@ pub(super) fn resolve<'a>(
     i: usize,
     item: &'a EstimateItem,
 ) -> Result<Resolved<'a>> {
+    let (product, region) = where_sold(book, req, i, item)?;
+    if item.count == 0 || item.count > MAX_COUNT {
+        return Err(item_err(
+            i,
+            "count",
+            format!("must be from 1 to {MAX_COUNT} (got {})", item.count),
+        ));
+    }
+    let hours = uptime_hours(month, i, item)?;
+    check_quantities(product, i, item)?;
+    let (monthly, billed) = plan_billed(book, product, &region, i, item)?;
+    Ok(Resolved {
+        index: i,
+        item,
+        product,
+        region,
+        hours,
+        monthly,
+        billed,
+    })
+}
+
+/// The item's product and region: a sku of the price list, sold in the item's region (or the
+/// request's).
+fn where_sold<'a>(
+    book: &'a PriceBook,
+    req: &EstimateRequest,
+    i: usize,
+    item: &EstimateItem,
+) -> Result<(&'a Product, String)> {
     let product = book.product(&item.sku).ok_or_else(|| {
         item_err(
             i,
@@ -80,13 +110,12 @@ pub(super) fn resolve<'a>(
             format!("sku `{}` is not sold in region `{region}`", item.sku),
         ));
     }
-    if item.count == 0 || item.count > MAX_COUNT {
-        return Err(item_err(
-            i,
-            "count",
-            format!("must be from 1 to {MAX_COUNT} (got {})", item.count),
-        ));
-    }
+    Ok((product, region))
+}
+
+/// The hours the item runs in the month: all of them by default, or its uptime in hours or
+/// percent, within the month.
+fn uptime_hours(month: &Period, i: usize, item: &EstimateItem) -> Result<Decimal> {
     let month_hours = Decimal::from(month.hours());
     let hours = match item.uptime {
         None => month_hours,
@@ -116,6 +145,12 @@ pub(super) fn resolve<'a>(
             ),
         ));
     }
+    Ok(hours)
+}
+
+/// The quantity fields: within the bounds, only those that apply to the product, and what the
+/// product needs (storage its GB, a counter one count).
+fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<()> {
     for (field, v) in [
         ("gb", item.gb),
         ("egress_gb", item.egress_gb),
@@ -181,11 +216,23 @@ pub(super) fn resolve<'a>(
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// The monthly plan sold for the item's sku in its region, if any, and the product the item
+/// bills (that plan under `plan: monthly`).
+fn plan_billed<'a>(
+    book: &'a PriceBook,
+    product: &'a Product,
+    region: &str,
+    i: usize,
+    item: &EstimateItem,
+) -> Result<(Option<&'a Product>, &'a Product)> {
     let monthly = match &product.charge {
         Charge::TimeMetered { .. } => book.versions().last().and_then(|c| {
             c.products
                 .iter()
-                .find(|p| p.plan_of.as_deref() == Some(&item.sku) && p.prices.contains_key(&region))
+                .find(|p| p.plan_of.as_deref() == Some(&item.sku) && p.prices.contains_key(region))
         }),
         _ => None,
     };
@@ -203,13 +250,5 @@ pub(super) fn resolve<'a>(
             ));
         }
     };
-    Ok(Resolved {
-        index: i,
-        item,
-        product,
-        region,
-        hours,
-        monthly,
-        billed,
-    })
+    Ok((monthly, billed))
 }
