@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::PriceBook;
 use crate::error::Result;
 use crate::meter::{Diagnostic, meter};
+use crate::money::RoundingMode;
 use crate::rate::{RatedLine, Summary, rate, summarize, summarize_lines};
 use crate::time::{Period, format_instant};
 
@@ -142,10 +143,33 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     let currency = book.currency().to_string();
     let summary = summarize(&rating.lines, &currency, request.rounding);
 
+    let items = item_estimates(book, request.rounding, &month, &resolved, &rating.lines)?;
+    Ok(Estimate {
+        month,
+        catalog: rating.catalog,
+        currency,
+        items,
+        lines: rating.lines,
+        summary,
+        diagnostics: rating.diagnostics,
+    })
+}
+
+/// Each item's part of the month: the cost of its lines (a resource line by its resource's
+/// prefix, a counter line, an account total, with the first item that feeds its sku) and, for
+/// an instance sold both ways, the plans compared.
+fn item_estimates(
+    book: &PriceBook,
+    rounding: RoundingMode,
+    month: &Period,
+    resolved: &[Resolved],
+    lines: &[RatedLine],
+) -> Result<Vec<ItemEstimate>> {
+    let currency = book.currency();
     // Item summaries: resource lines by prefix; a counter line (an account total) goes to the
     // first item that feeds its sku.
     let mut counter_owner: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &resolved {
+    for r in resolved {
         for sku in counter_skus(r) {
             counter_owner.entry(sku).or_insert(r.index);
         }
@@ -156,7 +180,7 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     // Each line to its item, in one pass: a resource line by its resource's prefix, a counter
     // line to the item that owns its sku.
     let mut by_item: Vec<Vec<&RatedLine>> = vec![Vec::new(); resolved.len()];
-    for l in &rating.lines {
+    for l in lines {
         let owner = match &l.resource {
             Some(res) => item_of(res),
             None => counter_owner.get(l.sku.as_str()).copied(),
@@ -166,9 +190,9 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
         }
     }
     let mut items = Vec::with_capacity(resolved.len());
-    for r in &resolved {
+    for r in resolved {
         let mine = by_item.get(r.index).map(Vec::as_slice).unwrap_or_default();
-        let cost = summarize_lines(mine.iter().copied(), &currency, request.rounding).total;
+        let cost = summarize_lines(mine.iter().copied(), currency, rounding).total;
         let shared: Vec<String> = counter_skus(r)
             .into_iter()
             .filter_map(|s| {
@@ -179,14 +203,7 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
             })
             .collect();
         let comparison = match r.monthly {
-            Some(monthly) => Some(compare(
-                book,
-                request.rounding,
-                &month,
-                r,
-                monthly,
-                &mut break_even,
-            )?),
+            Some(monthly) => Some(compare(book, rounding, month, r, monthly, &mut break_even)?),
             None => None,
         };
         items.push(ItemEstimate {
@@ -208,15 +225,7 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
             }),
         });
     }
-    Ok(Estimate {
-        month,
-        catalog: rating.catalog,
-        currency,
-        items,
-        lines: rating.lines,
-        summary,
-        diagnostics: rating.diagnostics,
-    })
+    Ok(items)
 }
 
 impl Estimate {
