@@ -110,7 +110,7 @@ pub fn correct(
     vat_table: &VatTable,
     req: &CorrectionRequest,
 ) -> Result<Correction> {
-    let number = correctable(original, earlier, rerated)?;
+    let number = correctable(original, earlier, rerated, req)?;
     let rebuilt = rebuild(original, rerated, book, vat_table)?;
     let (down, up) = differences(original, earlier, &rebuilt, &number)?;
     let issue = Issue {
@@ -163,7 +163,12 @@ pub fn correct(
 
 /// The original's number, once checked that it can be corrected by these documents and this
 /// rating: an original final invoice, corrections that reference it, the same period.
-fn correctable(original: &Document, earlier: &[Document], rerated: &Rating) -> Result<String> {
+fn correctable(
+    original: &Document,
+    earlier: &[Document],
+    rerated: &Rating,
+    req: &CorrectionRequest,
+) -> Result<String> {
     let Some(number) = original
         .number
         .clone()
@@ -187,6 +192,19 @@ fn correctable(original: &Document, earlier: &[Document], rerated: &Rating) -> R
             "the new rating covers {}, the invoice {}",
             rerated.period.label(),
             original.supply_period.label()
+        )));
+    }
+    // A correction comes after what it corrects: the invoice and the corrections before it.
+    let latest = earlier
+        .iter()
+        .map(|d| d.issue_date)
+        .chain([original.issue_date])
+        .max()
+        .unwrap_or(original.issue_date);
+    if req.issue_date < latest {
+        return Err(Error::Document(format!(
+            "a correction of {number} is issued on or after {latest}, the date of the invoice or of its last correction (got {})",
+            req.issue_date
         )));
     }
     Ok(number)
@@ -423,8 +441,8 @@ fn difference_line(
         amount,
         formula: format!(
             "{} -> {}",
-            old.map_or("nothing billed".to_string(), |l| l.formula.clone()),
-            new.map_or("nothing due".to_string(), |l| l.formula.clone())
+            old.map_or("nothing billed", due_formula),
+            new.map_or("nothing due", |l| l.formula.as_str())
         ),
         detail: format!(
             "invoiced {}, due {} {currency}",
@@ -435,4 +453,13 @@ fn difference_line(
         change: Some(LineChange { before, after }),
         ..base.clone()
     })
+}
+
+/// What a line bills: its formula, or for a correction line the state it left (the part after
+/// its last arrow), so that a later correction reads "billed -> due", not a chain.
+fn due_formula(l: &DocumentLine) -> &str {
+    match &l.change {
+        Some(_) => l.formula.rsplit(" -> ").next().unwrap_or(&l.formula),
+        None => &l.formula,
+    }
 }

@@ -45,6 +45,25 @@ pub fn parse_exact(text: &str) -> Result<Decimal, String> {
     };
     let too_long =
         || format!("`{t}` has more digits than a decimal holds (28 significant digits at most)");
+    // rust_decimal reads `1_000` as a thousand: a separator is refused like a comma.
+    if t.contains('_') {
+        return Err(format!(
+            "`{t}` is not a decimal number: write it without a thousands separator"
+        ));
+    }
+    // A mantissa is read by rounding: more digits than a decimal holds is refused first.
+    if scientific {
+        let mantissa = t.split(['e', 'E']).next().unwrap_or_default();
+        let digits = mantissa
+            .trim_start_matches(['-', '+'])
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .skip_while(|b| *b == b'0')
+            .count();
+        if digits > 28 {
+            return Err(too_long());
+        }
+    }
     let d = parsed.map_err(|e| match e {
         rust_decimal::Error::ExceedsMaximumPossibleValue
         | rust_decimal::Error::LessThanMinimumPossibleValue => {
@@ -226,6 +245,9 @@ mod tests {
         assert!(e.contains("more digits than a decimal holds"), "{e}");
         assert!(parse_exact("79228162514264337593543950336").is_err());
         assert!(parse_exact("1,000").is_err());
+        assert!(parse_exact("1_000").is_err());
+        assert!(parse_exact("0.12345678901234567890123456789012e0").is_err());
+        assert_eq!(parse_exact("1.5e2").unwrap(), Decimal::from(150));
     }
 
     #[test]

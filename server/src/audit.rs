@@ -176,9 +176,21 @@ pub struct AuditReport {
     pub problems: Vec<String>,
 }
 
-/// Verifies the chain, its head and what the entries cover, reading only. `expect` is an
+/// Verifies the chain, its head and what the entries cover, reading only, all from one
+/// snapshot (a server appending meanwhile changes nothing of what is read). `expect` is an
 /// anchored head (`SEQ:HASH`) the chain must contain.
 pub fn verify(
+    conn: &Connection,
+    key: &AuditKey,
+    expect: Option<(i64, &str)>,
+) -> rusqlite::Result<AuditReport> {
+    conn.execute_batch("BEGIN")?;
+    let report = verify_snapshot(conn, key, expect);
+    conn.execute_batch("COMMIT")?;
+    report
+}
+
+fn verify_snapshot(
     conn: &Connection,
     key: &AuditKey,
     expect: Option<(i64, &str)>,
@@ -312,8 +324,10 @@ fn check_documents(
 ) -> rusqlite::Result<()> {
     let mut q = conn.prepare("SELECT number, body FROM documents ORDER BY number")?;
     let mut rows = q.query([])?;
+    let mut seen = std::collections::BTreeSet::new();
     while let Some(r) = rows.next()? {
         let (number, body): (String, String) = (r.get(0)?, r.get(1)?);
+        seen.insert(number.clone());
         match documents.get(&number) {
             None => problems.push(format!("document {number} has no audit entry")),
             Some(d) if *d != digest(&body) => {
@@ -321,6 +335,9 @@ fn check_documents(
             }
             Some(_) => {}
         }
+    }
+    for number in documents.keys().filter(|n| !seen.contains(*n)) {
+        problems.push(format!("document {number} is gone"));
     }
     Ok(())
 }
@@ -369,8 +386,10 @@ fn check_customers(
 ) -> rusqlite::Result<()> {
     let mut q = conn.prepare("SELECT account, body FROM customers ORDER BY account")?;
     let mut rows = q.query([])?;
+    let mut seen = std::collections::BTreeSet::new();
     while let Some(r) = rows.next()? {
         let (account, body): (String, String) = (r.get(0)?, r.get(1)?);
+        seen.insert(account.clone());
         match customers.get(&account) {
             None => problems.push(format!("the customer of `{account}` has no audit entry")),
             Some(d) if *d != digest(&body) => problems.push(format!(
@@ -378,6 +397,9 @@ fn check_customers(
             )),
             Some(_) => {}
         }
+    }
+    for account in customers.keys().filter(|a| !seen.contains(*a)) {
+        problems.push(format!("the customer of `{account}` is gone"));
     }
     Ok(())
 }

@@ -3,10 +3,10 @@
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use ratecard::Period;
 use ratecard::correction::{self, CorrectionRequest};
 use ratecard::document::{self, Document, DocumentKind, DocumentRequest, Fx};
 use ratecard::party::Customer;
+use ratecard::{Period, UsageEvent};
 
 use crate::api::AppState;
 use crate::error::ApiError;
@@ -63,21 +63,25 @@ pub fn rerate(
             format!("{number} corrects {of}: re-rate the original invoice"),
         ));
     }
-    let rerated = rating(s, &original.account, &original.document.supply_period)?;
     let year = chrono::Datelike::year(&issue_date);
-    let mut make = |stored: &Stored, earlier: &[Document], cn: &str, inv: &str| {
-        let req = CorrectionRequest {
-            issue_date,
-            credit_note_number: Some(cn.to_string()),
-            supplementary_number: Some(inv.to_string()),
+    // Rated from the events the storing transaction reads, against the corrections it reads:
+    // two re-rates at once see each other's documents and events, never a stale rating.
+    let mut make =
+        |stored: &Stored, earlier: &[Document], events: &[UsageEvent], cn: &str, inv: &str| {
+            let period = stored.document.supply_period;
+            let rerated = rate_of(s, &period, events).map_err(|e| e.message().to_string())?;
+            let req = CorrectionRequest {
+                issue_date,
+                credit_note_number: Some(cn.to_string()),
+                supplementary_number: Some(inv.to_string()),
+            };
+            let c = correction::correct(&stored.document, earlier, &rerated, &s.book, &s.vat, &req)
+                .map_err(|e| e.to_string())?;
+            Ok(c.credit_note
+                .into_iter()
+                .chain(c.supplementary_invoice)
+                .collect())
         };
-        let c = correction::correct(&stored.document, earlier, &rerated, &s.book, &s.vat, &req)
-            .map_err(|e| e.to_string())?;
-        Ok(c.credit_note
-            .into_iter()
-            .chain(c.supplementary_invoice)
-            .collect())
-    };
     Ok(s.ledger.correct(number, year, key, &mut make)?)
 }
 
@@ -87,8 +91,16 @@ pub(crate) fn rating(
     account: &str,
     period: &Period,
 ) -> Result<ratecard::Rating, ApiError> {
-    let events = s.ledger.events(account, period)?;
-    let metered = ratecard::meter(&s.book, *period, &events).map_err(ApiError::engine)?;
+    rate_of(s, period, &s.ledger.events(account, period)?)
+}
+
+/// The rating of a period from these events.
+fn rate_of(
+    s: &AppState,
+    period: &Period,
+    events: &[UsageEvent],
+) -> Result<ratecard::Rating, ApiError> {
+    let metered = ratecard::meter(&s.book, *period, events).map_err(ApiError::engine)?;
     ratecard::rate(&s.book, &metered).map_err(ApiError::engine)
 }
 
@@ -141,10 +153,12 @@ pub fn finalize_period(
             ),
         ));
     }
-    let rating = rating(s, account, period)?;
     let buyer = customer_of(s, account)?;
     let year = chrono::Datelike::year(&issue_date);
-    let mut make = |number: String| {
+    // Rated from the events the storing transaction reads, so none acknowledged before it is
+    // left out; and only when the period has no invoice yet (a retry rates nothing).
+    let mut make = |number: String, events: &[UsageEvent]| {
+        let rating = rate_of(s, period, events).map_err(|e| e.message().to_string())?;
         let req = request_for(
             s,
             DocumentKind::FinalInvoice,

@@ -25,6 +25,11 @@ impl ApiError {
     pub fn bad(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
+    /// The message, without the code.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub fn engine(e: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -83,7 +83,7 @@ pub trait Store: Send + Sync {
         series: &str,
         year: i32,
         idempotency: Option<&Idempotency>,
-        make: &mut dyn FnMut(String) -> std::result::Result<Document, String>,
+        make: &mut MakeInvoice,
     ) -> Result<Outcome>;
     /// Issues the corrections of the original invoice `number` in one transaction: `make` gets
     /// the original, the corrections already stored (in order) and the next credit-note and
@@ -112,8 +112,19 @@ pub struct Stored {
 
 /// Builds the corrections of a stored original: from it, the corrections already stored, and the
 /// next credit-note and invoice numbers.
-pub type MakeCorrections<'a> =
-    dyn FnMut(&Stored, &[Document], &str, &str) -> std::result::Result<Vec<Document>, String> + 'a;
+pub type MakeCorrections<'a> = dyn FnMut(
+        &Stored,
+        &[Document],
+        &[UsageEvent],
+        &str,
+        &str,
+    ) -> std::result::Result<Vec<Document>, String>
+    + 'a;
+
+/// Builds a period's final invoice from its number and the account's events, read in the
+/// transaction that stores it (so no event acknowledged before it is missed).
+pub type MakeInvoice<'a> =
+    dyn FnMut(String, &[UsageEvent]) -> std::result::Result<Document, String> + 'a;
 
 /// An idempotency key and a digest of the request it came with.
 #[derive(Debug, Clone)]
@@ -191,7 +202,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents
         BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
     CREATE TRIGGER documents_not_replaced BEFORE INSERT ON documents
-        WHEN EXISTS (SELECT 1 FROM documents WHERE number = NEW.number)
+        WHEN EXISTS (SELECT 1 FROM documents WHERE number = NEW.number
+            OR (series = NEW.series AND year = NEW.year AND seq = NEW.seq)
+            OR (NEW.kind = 'final_invoice' AND NEW.corrects IS NULL AND kind = 'final_invoice'
+                AND corrects IS NULL AND account = NEW.account AND period = NEW.period
+                AND series = NEW.series))
         BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
     CREATE UNIQUE INDEX documents_one_final_invoice ON documents (account, period, series)
         WHERE kind = 'final_invoice' AND corrects IS NULL;
@@ -214,6 +229,9 @@ const MIGRATIONS: &[&str] = &[
         numbers TEXT NOT NULL,
         at TEXT NOT NULL
     );
+    CREATE TRIGGER idempotency_not_replaced BEFORE INSERT ON idempotency
+        WHEN EXISTS (SELECT 1 FROM idempotency WHERE key = NEW.key)
+        BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
     CREATE TRIGGER idempotency_kept BEFORE DELETE ON idempotency
         BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
     CREATE TRIGGER idempotency_immutable BEFORE UPDATE ON idempotency
@@ -364,6 +382,18 @@ fn append_audit(
 fn next_audit_seq(tx: &rusqlite::Transaction) -> Result<i64> {
     let last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
     Ok(last.saturating_add(1))
+}
+
+/// The account's events up to the end of `period` (earlier ones give the state at its start).
+fn events_in(conn: &Connection, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
+    let mut q = conn.prepare_cached("SELECT body FROM events WHERE account = ?1 AND at < ?2")?;
+    let end = ratecard::time::format_instant(&period.end);
+    let rows = q.query_map(params![account, end], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for body in rows {
+        out.push(read_body(&body?, "event")?);
+    }
+    Ok(out)
 }
 
 /// The outcome stored under an idempotency key, when the key was used before. The same key
@@ -528,20 +558,7 @@ impl Store for SqliteLedger {
     }
 
     fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
-        let conn = self.conn();
-        let mut q =
-            conn.prepare_cached("SELECT body FROM events WHERE account = ?1 AND at < ?2")?;
-        let end = ratecard::time::format_instant(&period.end);
-        let rows = q.query_map(params![account, end], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for body in rows {
-            let body = body?;
-            out.push(
-                serde_json::from_str(&body)
-                    .map_err(|e| LedgerError::Db(format!("stored event: {e}")))?,
-            );
-        }
-        Ok(out)
+        events_in(&self.conn(), account, period)
     }
 
     fn event_count(&self) -> Result<u64> {
@@ -582,7 +599,7 @@ impl Store for SqliteLedger {
         series: &str,
         year: i32,
         idempotency: Option<&Idempotency>,
-        make: &mut dyn FnMut(String) -> std::result::Result<Document, String>,
+        make: &mut MakeInvoice,
     ) -> Result<Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -604,7 +621,8 @@ impl Store for SqliteLedger {
             },
             None => {
                 let number = next_number(&tx, series, year)?;
-                let doc = make(number).map_err(unprocessable)?;
+                let events = events_in(&tx, account, period)?;
+                let doc = make(number, &events).map_err(unprocessable)?;
                 store_document(&tx, &self.key, account, None, &doc)?;
                 Outcome {
                     documents: vec![doc],
@@ -634,7 +652,8 @@ impl Store for SqliteLedger {
             .ok_or_else(|| LedgerError::NotFound(format!("no document `{number}`")))?;
         let earlier = {
             let mut q = tx.prepare_cached(
-                "SELECT body FROM documents WHERE corrects = ?1 ORDER BY issue_date, series, seq",
+                // In the order they were stored: the last state of a line is the latest's.
+                "SELECT body FROM documents WHERE corrects = ?1 ORDER BY rowid",
             )?;
             let rows = q.query_map(params![number], |r| r.get::<_, String>(0))?;
             let mut out = Vec::new();
@@ -647,7 +666,9 @@ impl Store for SqliteLedger {
             next_number(&tx, "CN", year)?,
             next_number(&tx, "INV", year)?,
         );
-        let docs = make(&original, &earlier, &cn, &inv).map_err(unprocessable)?;
+        let period = Period::parse(&original.period).map_err(|e| LedgerError::Db(e.to_string()))?;
+        let events = events_in(&tx, &original.account, &period)?;
+        let docs = make(&original, &earlier, &events, &cn, &inv).map_err(unprocessable)?;
         for d in &docs {
             store_document(&tx, &self.key, &original.account, Some(number), d)?;
         }

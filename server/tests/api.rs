@@ -429,12 +429,79 @@ fn rerating_is_idempotent_and_concurrent_rerates_issue_one_document() {
     assert_eq!((st, &b), (200, &a));
     let (st, c) = post(addr, &path, Some("rr-1"), br#"{"issue_date":"2026-02-12"}"#);
     assert_eq!((st, c["code"].as_str()), (409, Some("conflict")), "{c}");
+    // The stored outcome of a key cannot be rewritten, INSERT OR REPLACE included.
+    let conn = rusqlite::Connection::open(db_path("rerate-once")).unwrap();
+    let e = conn
+        .execute(
+            "INSERT OR REPLACE INTO idempotency SELECT key, request, status, '[\"INV-2026-000009\"]', at FROM idempotency",
+            [],
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("idempotency keys are kept"), "{e}");
     assert_eq!(
         rows(
             &db_path("rerate-once"),
             "SELECT COUNT(*) FROM documents WHERE kind = 'credit_note'"
         ),
         1
+    );
+}
+
+/// Corrections are read back in the order they were stored: a line raised by a supplementary
+/// invoice, then lowered by a credit note on the same day, is not credited again by a third
+/// re-rate with nothing new. And a correction is not dated before the invoice.
+#[test]
+fn corrections_replay_in_the_order_they_were_issued() {
+    let (addr, _) = start("order-of-corrections", Some(TOKEN));
+    acme_with_a_running_b2_15(addr);
+    let (st, inv) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(st, 201, "{inv}");
+    let path = format!(
+        "/api/v1/invoices/{}/rerate",
+        inv["number"].as_str().unwrap()
+    );
+    let send = |e: &str| {
+        let (st, b) = http(addr, "POST", "/api/v1/events", Some(TOKEN), e.as_bytes());
+        assert_eq!(st, 200, "{b}");
+    };
+    // Up: a second instance, created on the 20th and left running.
+    send(
+        r#"{"id":"b1","account":"acme","resource":"b2-15-b","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-20T00:00:00Z"}"#,
+    );
+    let (st, up) = post(addr, &path, None, br#"{"issue_date":"2026-02-10"}"#);
+    assert!(st == 200 && up["supplementary_invoice"].is_object(), "{up}");
+    // Down, the same day: it was deleted on the 25th.
+    send(
+        r#"{"id":"b2","account":"acme","resource":"b2-15-b","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-25T00:00:00Z"}"#,
+    );
+    let (st, down) = post(addr, &path, None, br#"{"issue_date":"2026-02-10"}"#);
+    assert!(st == 200 && down["credit_note"].is_object(), "{down}");
+    // Nothing new: nothing issued (read in date and series order, the credit note would come
+    // first and the instance would look still running, to be credited again).
+    let (st, same) = post(addr, &path, None, br#"{"issue_date":"2026-02-10"}"#);
+    assert_eq!(
+        (st, &same["unchanged"]),
+        (200, &Value::Bool(true)),
+        "{same}"
+    );
+    // A correction dated before the last one is refused.
+    send(
+        r#"{"id":"b3","account":"acme","resource":"b2-15-c","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-28T00:00:00Z"}"#,
+    );
+    let (st, early) = post(addr, &path, None, br#"{"issue_date":"2026-02-05"}"#);
+    assert_eq!(st, 422, "{early}");
+    assert!(
+        early["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("issued on or after 2026-02-10"),
+        "{early}"
     );
 }
 

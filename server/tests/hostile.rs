@@ -428,6 +428,9 @@ fn tampering_with_each_table_is_refused_or_detected() {
         "DELETE FROM audit;",
         "UPDATE audit SET detail = 'x';",
         "INSERT OR REPLACE INTO audit SELECT seq, at, action, subject, 'x', prev_hash, hash FROM audit;",
+        // A new number that takes an existing one's place in its series, or its period.
+        "INSERT OR REPLACE INTO documents SELECT 'INV-2026-999999', series, year, seq, kind, account, period, body, corrects, issue_date FROM documents;",
+        "INSERT OR REPLACE INTO documents SELECT 'INV-2026-999998', series, year, 999998, kind, account, period, body, corrects, issue_date FROM documents;",
     ] {
         let (ok, out) = sqlite(&db, sql);
         assert!(!ok, "the database accepted: {sql} ({out})");
@@ -456,6 +459,8 @@ fn tampering_with_each_table_is_refused_or_detected() {
             "DELETE FROM audit; DELETE FROM audit_head;",
             "no audit entry",
         ),
+        ("DELETE FROM documents;", "INV-2026-000001 is gone"),
+        ("DELETE FROM customers;", "the customer of `acme` is gone"),
         (
             "UPDATE audit SET detail = 'forged' WHERE seq = 1;",
             "does not follow",
@@ -491,6 +496,13 @@ fn slow_and_silent_clients_are_cut_off_and_shutdown_is_bounded() {
         "{}",
         String::from_utf8_lossy(&buf)
     );
+    // A connection that says nothing: closed too.
+    let mut c = TcpStream::connect(s.addr).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    let mut buf = Vec::new();
+    let n = c.read_to_end(&mut buf).unwrap_or(usize::MAX);
+    assert!(n != usize::MAX, "a silent connection was kept open");
     // A half-sent upload: 408 `timeout`, as JSON.
     let mut c = TcpStream::connect(s.addr).expect("connect");
     write!(c, "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 1000\r\n\r\n{{\"id\":").expect("write");
