@@ -14,7 +14,13 @@ use ratecard::{Catalog, Estimate, EstimateRequest, PriceBook};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+mod errors;
+mod input;
 pub mod offers;
+
+use errors::document_field;
+pub use errors::{FieldError, engine_error};
+use input::{number, percent};
 
 /// The price lists the calculator offers, by id, with their versions: the shipped ones.
 pub const CATALOGS: &[(&str, &[&str])] = ratecard::samples::CATALOGS;
@@ -166,14 +172,6 @@ impl Default for Setup {
     }
 }
 
-/// A problem with one field: `item` is the line (none for the setup's own fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub item: Option<usize>,
-    pub field: String,
-    pub message: String,
-}
-
 /// What the engine made of the setup.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
@@ -192,57 +190,6 @@ impl Outcome {
             .iter()
             .find(|e| e.item == item && e.field == field)
             .map(|e| e.message.clone())
-    }
-}
-
-/// A discount in percent: a number from 0 to 100, or an inline error at its field.
-fn percent(
-    text: &str,
-    item: Option<usize>,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<Decimal> {
-    let p = number(text, item, field, errors)?;
-    if p > Decimal::ONE_HUNDRED {
-        errors.push(FieldError {
-            item,
-            field: field.into(),
-            message: format!("must be from 0 to 100 % (got {p})"),
-        });
-        return None;
-    }
-    Some(p)
-}
-
-fn number(
-    text: &str,
-    item: Option<usize>,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<Decimal> {
-    let t = text.trim().replace(',', ".");
-    if t.is_empty() {
-        return None;
-    }
-    // The engine's reader: too many digits, a number too large, are said as such.
-    match ratecard::parse_decimal(&t) {
-        Ok(d) if d.is_sign_negative() && !d.is_zero() => {
-            errors.push(FieldError {
-                item,
-                field: field.into(),
-                message: "must not be negative".into(),
-            });
-            None
-        }
-        Ok(d) => Some(d),
-        Err(message) => {
-            errors.push(FieldError {
-                item,
-                field: field.into(),
-                message,
-            });
-            None
-        }
     }
 }
 
@@ -490,36 +437,6 @@ fn last_of_month(month: &str) -> chrono::NaiveDate {
     ratecard::Period::parse(month)
         .map(|p| ratecard::document::supply_date(&p))
         .unwrap_or_default()
-}
-
-/// Places an engine error at its field: the engine names the item and the field as data.
-pub fn engine_error(e: &ratecard::Error) -> FieldError {
-    match e {
-        ratecard::Error::Request {
-            item,
-            field,
-            message,
-        } => FieldError {
-            item: *item,
-            // `uptime.percent` and `uptime.hours` are the one uptime field of the form.
-            field: field.split('.').next().unwrap_or_default().to_string(),
-            message: message.clone(),
-        },
-        _ => FieldError {
-            item: None,
-            field: "setup".into(),
-            message: e.to_string(),
-        },
-    }
-}
-
-/// The form field a document error belongs to, by the error's kind.
-fn document_field(e: &ratecard::Error) -> String {
-    match e {
-        ratecard::Error::Vat(_) => "customer.vat_number".into(),
-        ratecard::Error::Fx(_) => "currency".into(),
-        _ => "quote".into(),
-    }
 }
 
 /// Subtotals of an estimate's lines per service, for the breakdown.
