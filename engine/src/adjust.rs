@@ -204,37 +204,7 @@ pub(crate) fn apply(
     ] {
         for a in list {
             check(a, n)?;
-            let (amount, note) = match a.value {
-                Value::Percent(p) => {
-                    let mut total = Decimal::ZERO;
-                    for (i, t) in lines.iter_mut().enumerate() {
-                        if in_scope(&a.scope, i, t) {
-                            let cut = t
-                                .amount
-                                .times(p)
-                                .and_then(|x| x.over(Decimal::ONE_HUNDRED))
-                                .or_overflow(|| format!("applying adjustment `{}`", a.id))?
-                                .min(t.amount);
-                            t.amount = t.amount.less(cut);
-                            total = total
-                                .plus(cut)
-                                .or_overflow(|| format!("summing adjustment `{}`", a.id))?;
-                        }
-                    }
-                    (total, None)
-                }
-                Value::Fixed(f) => {
-                    let took = take(lines, f, |i, t| in_scope(&a.scope, i, t));
-                    let note = (took < f).then(|| {
-                        format!(
-                            "{} of {} used: the lines in scope had no more",
-                            took.normalize(),
-                            f.normalize()
-                        )
-                    });
-                    (took, note)
-                }
-            };
+            let (amount, note) = reduce(lines, a)?;
             applied.push(Applied {
                 id: a.id.clone(),
                 kind: kind.into(),
@@ -246,43 +216,86 @@ pub(crate) fn apply(
     }
     let mut balances = Vec::new();
     for c in &adj.credits {
-        if let Err(m) = crate::num::within(c.balance, crate::num::MAX_AMOUNT, "the balance") {
-            return Err(Error::Document(format!("credit `{}`: {m}", c.id)));
-        }
-        if c.expires.is_some_and(|e| e < issue_date) {
-            balances.push(CreditBalance {
+        let balance = spend(lines, c, issue_date)?;
+        if balance.status != "expired" {
+            applied.push(Applied {
                 id: c.id.clone(),
-                before: c.balance,
-                used: Decimal::ZERO,
-                remaining: Decimal::ZERO,
-                status: "expired".into(),
+                kind: "credit".into(),
+                description: c.description.clone(),
+                amount: balance.used,
+                note: None,
             });
-            continue;
         }
-        let used = take(lines, c.balance, |_, _| true);
-        // `used` is at most the balance.
-        let remaining = c.balance.less(used);
-        let status = if remaining.is_zero() {
-            "exhausted"
-        } else {
-            "applied"
-        };
-        balances.push(CreditBalance {
-            id: c.id.clone(),
-            before: c.balance,
-            used: used.normalize(),
-            remaining: remaining.normalize(),
-            status: status.into(),
-        });
-        applied.push(Applied {
-            id: c.id.clone(),
-            kind: "credit".into(),
-            description: c.description.clone(),
-            amount: used.normalize(),
-            note: None,
-        });
+        balances.push(balance);
     }
     Ok((applied, balances))
+}
+
+/// A commitment or discount on the lines in its scope: a percent of each, or a fixed amount
+/// taken from them in order. Returns what it took, and a note when the lines had less.
+fn reduce(lines: &mut [Target], a: &Adjustment) -> Result<(Decimal, Option<String>)> {
+    Ok(match a.value {
+        Value::Percent(p) => {
+            let mut total = Decimal::ZERO;
+            for (i, t) in lines.iter_mut().enumerate() {
+                if in_scope(&a.scope, i, t) {
+                    let cut = t
+                        .amount
+                        .times(p)
+                        .and_then(|x| x.over(Decimal::ONE_HUNDRED))
+                        .or_overflow(|| format!("applying adjustment `{}`", a.id))?
+                        .min(t.amount);
+                    t.amount = t.amount.less(cut);
+                    total = total
+                        .plus(cut)
+                        .or_overflow(|| format!("summing adjustment `{}`", a.id))?;
+                }
+            }
+            (total, None)
+        }
+        Value::Fixed(f) => {
+            let took = take(lines, f, |i, t| in_scope(&a.scope, i, t));
+            let note = (took < f).then(|| {
+                format!(
+                    "{} of {} used: the lines in scope had no more",
+                    took.normalize(),
+                    f.normalize()
+                )
+            });
+            (took, note)
+        }
+    })
+}
+
+/// A credit's balance spent on the lines in order, unless it expired before the issue date.
+fn spend(lines: &mut [Target], c: &Credit, issue_date: NaiveDate) -> Result<CreditBalance> {
+    if let Err(m) = crate::num::within(c.balance, crate::num::MAX_AMOUNT, "the balance") {
+        return Err(Error::Document(format!("credit `{}`: {m}", c.id)));
+    }
+    if c.expires.is_some_and(|e| e < issue_date) {
+        return Ok(CreditBalance {
+            id: c.id.clone(),
+            before: c.balance,
+            used: Decimal::ZERO,
+            remaining: Decimal::ZERO,
+            status: "expired".into(),
+        });
+    }
+    let used = take(lines, c.balance, |_, _| true);
+    // `used` is at most the balance.
+    let remaining = c.balance.less(used);
+    let status = if remaining.is_zero() {
+        "exhausted"
+    } else {
+        "applied"
+    };
+    Ok(CreditBalance {
+        id: c.id.clone(),
+        before: c.balance,
+        used: used.normalize(),
+        remaining: remaining.normalize(),
+        status: status.into(),
+    })
 }
 
 #[cfg(test)]
