@@ -167,39 +167,51 @@ pub(crate) fn rate(
             })?);
         }
         for s in slices {
-            let (price_unit, divisor) = if s.package {
-                ("package".to_string(), Decimal::ONE)
-            } else if *price_per == Decimal::ONE {
-                (q.unit.name().to_string(), Decimal::ONE)
-            } else {
-                (
-                    format!("{} {}", price_per.normalize(), q.unit.name()),
-                    *price_per,
-                )
-            };
-            let rule = format!("counter/{}", tiering_name(*tiering));
-            let mut line = line::line(
-                q,
-                product,
-                catalog,
-                s.units,
-                s.unit_price,
-                &price_unit,
-                divisor,
-                rule,
-                &s.note,
-            )?;
-            line.slice = s.slice;
-            if s.package {
-                line.unit = Unit::Count("package".into());
-                line.formula =
-                    line.formula
-                        .replacen(&format!(" {} x", q.unit.name()), " packages x", 1);
-            }
-            out.push(line);
+            out.push(slice_line(s, q, product, catalog, *price_per, *tiering)?);
         }
     }
     Ok(())
+}
+
+/// The line of one slice: its units at its price, per `price_per` units (or per package).
+fn slice_line(
+    s: Slice,
+    q: &Quantity,
+    product: &Product,
+    catalog: &Catalog,
+    price_per: Decimal,
+    tiering: Tiering,
+) -> Result<RatedLine> {
+    let (price_unit, divisor) = if s.package {
+        ("package".to_string(), Decimal::ONE)
+    } else if price_per == Decimal::ONE {
+        (q.unit.name().to_string(), Decimal::ONE)
+    } else {
+        (
+            format!("{} {}", price_per.normalize(), q.unit.name()),
+            price_per,
+        )
+    };
+    let rule = format!("counter/{}", tiering_name(tiering));
+    let mut line = line::line(
+        q,
+        product,
+        catalog,
+        s.units,
+        s.unit_price,
+        &price_unit,
+        divisor,
+        rule,
+        &s.note,
+    )?;
+    line.slice = s.slice;
+    if s.package {
+        line.unit = Unit::Count("package".into());
+        line.formula = line
+            .formula
+            .replacen(&format!(" {} x", q.unit.name()), " packages x", 1);
+    }
+    Ok(line)
 }
 
 fn plural(n: usize, word: &str) -> String {
