@@ -116,54 +116,12 @@ pub fn project(
     let so_far = total(&rate(book, &meter(book, so_far_period, &known)?)?.lines);
 
     let mut metered = meter(book, p, &known)?;
-    let elapsed = Decimal::from(
-        req.as_of
-            .signed_duration_since(p.start)
-            .num_seconds()
-            .max(1),
-    );
-    let whole = Decimal::from(p.end.signed_duration_since(p.start).num_seconds());
-    let factor = whole.over(elapsed).unwrap_or(Decimal::ONE);
-    for q in metered
-        .quantities
-        .iter_mut()
-        .filter(|q| matches!(q.unit, Unit::Count(_)))
-    {
-        q.quantity = q
-            .quantity
-            .times(whole)
-            .and_then(|x| x.over(elapsed))
-            .or_overflow(|| format!("extrapolating `{}` to the end of the period", q.sku))?
-            .normalize();
-        q.detail.push_str(&format!(
-            ", extrapolated x {} to the end of the period",
-            factor.round_dp(4).normalize()
-        ));
-    }
+    let (elapsed, whole) = extrapolate(&mut metered, &p, req.as_of)?;
     let lines = rate(book, &metered)?.lines;
     let projected = total(&lines);
     let alerts = match req.budget {
         None => Vec::new(),
-        Some(b) => req
-            .thresholds
-            .iter()
-            .map(|&t| {
-                // The threshold is a percentage (0..=255), the budget bounded: in range.
-                let limit = money::round(
-                    b.sat_times(Decimal::from(t))
-                        .over(Decimal::ONE_HUNDRED)
-                        .unwrap_or(Decimal::ZERO),
-                    &currency,
-                    RoundingMode::HalfUp,
-                );
-                Alert {
-                    threshold: t,
-                    limit,
-                    reached_so_far: so_far >= limit,
-                    reached_projected: projected >= limit,
-                }
-            })
-            .collect(),
+        Some(b) => alerts(b, &req.thresholds, so_far, projected, &currency),
     };
     Ok(Projection {
         period: p,
@@ -183,4 +141,64 @@ pub fn project(
         alerts,
         lines,
     })
+}
+
+/// Counters go on at their rate: each counted quantity is scaled from the time elapsed to the
+/// whole period. Returns the seconds elapsed and in the whole period.
+fn extrapolate(
+    metered: &mut crate::meter::Metered,
+    p: &Period,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> Result<(Decimal, Decimal)> {
+    let elapsed = Decimal::from(as_of.signed_duration_since(p.start).num_seconds().max(1));
+    let whole = Decimal::from(p.end.signed_duration_since(p.start).num_seconds());
+    let factor = whole.over(elapsed).unwrap_or(Decimal::ONE);
+    for q in metered
+        .quantities
+        .iter_mut()
+        .filter(|q| matches!(q.unit, Unit::Count(_)))
+    {
+        q.quantity = q
+            .quantity
+            .times(whole)
+            .and_then(|x| x.over(elapsed))
+            .or_overflow(|| format!("extrapolating `{}` to the end of the period", q.sku))?
+            .normalize();
+        q.detail.push_str(&format!(
+            ", extrapolated x {} to the end of the period",
+            factor.round_dp(4).normalize()
+        ));
+    }
+    Ok((elapsed, whole))
+}
+
+/// An alert per threshold of the budget: its amount, and whether it is reached so far and at
+/// the end of the period.
+fn alerts(
+    budget: Decimal,
+    thresholds: &[u32],
+    so_far: Decimal,
+    projected: Decimal,
+    currency: &str,
+) -> Vec<Alert> {
+    thresholds
+        .iter()
+        .map(|&t| {
+            // The threshold is a percentage (1..=1000), the budget bounded: in range.
+            let limit = money::round(
+                budget
+                    .sat_times(Decimal::from(t))
+                    .over(Decimal::ONE_HUNDRED)
+                    .unwrap_or(Decimal::ZERO),
+                currency,
+                RoundingMode::HalfUp,
+            );
+            Alert {
+                threshold: t,
+                limit,
+                reached_so_far: so_far >= limit,
+                reached_projected: projected >= limit,
+            }
+        })
+        .collect()
 }
