@@ -239,11 +239,12 @@ impl Setup {
                     1
                 }
             };
-            let uptime =
-                number(&f.uptime, at, "uptime", &mut errors).map(|u| match f.uptime_unit {
+            let uptime = number(&f.uptime, self.lang, at, "uptime", &mut errors).map(|u| {
+                match f.uptime_unit {
                     UptimeUnit::Percent => Uptime::Percent(u),
                     UptimeUnit::Hours => Uptime::Hours(u),
-                });
+                }
+            });
             items.push(EstimateItem {
                 sku: f.sku.clone(),
                 label: None,
@@ -251,9 +252,9 @@ impl Setup {
                 count,
                 plan: f.plan,
                 uptime,
-                gb: number(&f.gb, at, "gb", &mut errors),
-                egress_gb: number(&f.egress_gb, at, "egress_gb", &mut errors),
-                requests: number(&f.requests, at, "requests", &mut errors),
+                gb: number(&f.gb, self.lang, at, "gb", &mut errors),
+                egress_gb: number(&f.egress_gb, self.lang, at, "egress_gb", &mut errors),
+                requests: number(&f.requests, self.lang, at, "requests", &mut errors),
                 quantity: None,
             });
         }
@@ -286,7 +287,7 @@ impl Setup {
         let mut adjustments = Adjustments::default();
         if q.enabled {
             for (i, it) in self.items.iter().enumerate() {
-                if let Some(p) = percent(&it.discount, Some(i), "discount", errors) {
+                if let Some(p) = percent(&it.discount, self.lang, Some(i), "discount", errors) {
                     adjustments.discounts.push(Adjustment {
                         id: format!("line-{}", i + 1),
                         description: format!("Discount on line {}", i + 1),
@@ -295,7 +296,7 @@ impl Setup {
                     });
                 }
             }
-            if let Some(p) = percent(&q.discount, None, "quote.discount", errors) {
+            if let Some(p) = percent(&q.discount, self.lang, None, "quote.discount", errors) {
                 adjustments.discounts.push(Adjustment {
                     id: "overall".into(),
                     description: "Overall discount".into(),
@@ -484,7 +485,7 @@ mod tests {
         );
         assert_eq!(
             out.error_for(Some(1), "gb").as_deref(),
-            Some("`lots` is not a decimal number")
+            Some("`lots` is not a number")
         );
         // Past what a decimal holds: said as such, at the field.
         let mut s = setup();
@@ -492,8 +493,32 @@ mod tests {
         assert_eq!(
             s.compute().error_for(Some(1), "gb").as_deref(),
             Some(
-                "`999999999999999999999999999999` has more digits than a decimal holds (28 significant digits at most)"
+                "`999999999999999999999999999999` has more digits than a decimal holds (28 at most)"
             )
+        );
+        // "1,000" in English is a thousand (it was read as 1); in French, a comma is the
+        // decimal point and "1 000" a thousand.
+        let mut s = setup();
+        s.items[1].gb = "1,000".into();
+        let en = s.compute();
+        s.lang = Lang::Fr;
+        s.items[1].gb = "1 000".into();
+        let fr = s.compute();
+        let gb = |o: &Outcome| {
+            o.estimate.as_ref().and_then(|e| {
+                e.lines
+                    .iter()
+                    .find(|l| l.sku == "classic-volume")
+                    .map(|l| l.quantity)
+            })
+        };
+        assert_eq!(gb(&en), gb(&fr));
+        assert_eq!(gb(&en), Some(Decimal::from(1000 * 744)));
+        let mut s = setup();
+        s.items[1].gb = "1,5".into();
+        assert_eq!(
+            s.compute().error_for(Some(1), "gb").as_deref(),
+            Some("`1,5`: write it as 1,000.5")
         );
         // A decimal past the engine's bound: the engine's error, at the field.
         let mut s = setup();
