@@ -43,7 +43,9 @@ pub struct Adjustment {
 }
 
 /// What an adjustment applies to: `"document"`, `{"line": 1}` (1-based), `{"sku": "b2-15"}`,
-/// `{"family": "B2"}` or `{"service": "Instances"}`.
+/// `{"family": "B2"}`, `{"service": "Instances"}`, or the lines that carry a tag,
+/// `{"tag": {"key": "item", "value": "2"}}` (an estimate's lines carry their item's index, so a
+/// discount follows its item whatever the order and number of its lines).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
@@ -53,6 +55,10 @@ pub enum Scope {
     Sku(String),
     Family(String),
     Service(String),
+    Tag {
+        key: String,
+        value: String,
+    },
 }
 
 /// `{"percent": "10"}` or `{"fixed": "25.00"}` (in the catalog's currency).
@@ -136,6 +142,7 @@ pub(crate) struct Target<'a> {
     pub sku: &'a str,
     pub family: Option<&'a str>,
     pub service: &'a str,
+    pub tags: &'a std::collections::BTreeMap<String, String>,
     /// What the line still has; reduced in place.
     pub amount: Decimal,
 }
@@ -147,6 +154,7 @@ fn in_scope(scope: &Scope, index: usize, t: &Target) -> bool {
         Scope::Sku(s) => t.sku == s,
         Scope::Family(f) => t.family == Some(f.as_str()),
         Scope::Service(s) => t.service == s,
+        Scope::Tag { key, value } => t.tags.get(key) == Some(value),
     }
 }
 
@@ -306,18 +314,22 @@ mod tests {
         s.parse().unwrap()
     }
 
+    static NO_TAGS: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+
     fn lines() -> Vec<Target<'static>> {
         vec![
             Target {
                 sku: "a",
                 family: Some("F"),
                 service: "Instances",
+                tags: &NO_TAGS,
                 amount: d("100"),
             },
             Target {
                 sku: "b",
                 family: None,
                 service: "Storage",
+                tags: &NO_TAGS,
                 amount: d("10"),
             },
         ]

@@ -413,6 +413,7 @@ pub fn build(
             sku: &l.sku,
             family: book.product(&l.sku).and_then(|p| p.family.as_deref()),
             service: &l.service,
+            tags: &l.tags,
             amount: l.amount,
         })
         .collect();

@@ -171,9 +171,23 @@ impl Group<'_> {
             tags: if per_resource {
                 self.tags()
             } else {
-                BTreeMap::new()
+                self.shared_tags()
             },
         }
+    }
+
+    /// Tags every event of the group carries with the same value: a counter's total (of many
+    /// resources) carries those, and only those.
+    pub fn shared_tags(&self) -> BTreeMap<String, String> {
+        let mut events = self.events.iter();
+        let Some(first) = events.next() else {
+            return BTreeMap::new();
+        };
+        let mut tags = first.tags.clone();
+        for e in events {
+            tags.retain(|k, v| e.tags.get(k) == Some(v));
+        }
+        tags
     }
 
     /// Tags of the group: the union over its events, later events winning.

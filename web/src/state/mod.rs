@@ -291,7 +291,11 @@ impl Setup {
                     adjustments.discounts.push(Adjustment {
                         id: format!("line-{}", i + 1),
                         description: format!("Discount on line {}", i + 1),
-                        scope: Scope::Line(i + 1),
+                        // Every line of the item, wherever the document puts them.
+                        scope: Scope::Tag {
+                            key: "item".into(),
+                            value: i.to_string(),
+                        },
                         value: Value::Percent(p),
                     });
                 }
@@ -457,6 +461,71 @@ mod tests {
         s.add("classic-volume");
         s.items[1].gb = "250".into();
         s
+    }
+
+    /// A line discount follows its item to every one of its lines, wherever the document
+    /// sorts them: 100 % off a volume listed first takes nothing off the instance listed
+    /// second (it took the instance's cost before), and 50 % off an item of count 2 halves
+    /// both its lines.
+    #[test]
+    fn a_line_discount_lands_on_its_own_product() {
+        let mut s = Setup::default();
+        s.add("classic-volume");
+        s.items[0].gb = "100".into();
+        s.add("b2-15");
+        s.quote = QuoteForm {
+            enabled: true,
+            number: "Q-2026-0001".into(),
+            issue_date: "2026-01-31".into(),
+            valid_until: "2026-02-28".into(),
+            ..QuoteForm::default()
+        };
+        let full = s.compute();
+        s.items[0].discount = "100".into();
+        let out = s.compute();
+        let doc = out.document.as_ref().expect("document");
+        let amount = |sku: &str| -> Vec<Decimal> {
+            doc.lines
+                .iter()
+                .filter(|l| l.sku == sku)
+                .map(|l| l.amount)
+                .collect()
+        };
+        assert_eq!(amount("classic-volume"), vec![Decimal::ZERO.round_dp(2)]);
+        let instance = full
+            .document
+            .as_ref()
+            .expect("document")
+            .lines
+            .iter()
+            .find(|l| l.sku == "b2-15")
+            .map(|l| l.amount);
+        assert_eq!(amount("b2-15").first().copied(), instance);
+        assert_eq!(Some(doc.totals.net), instance);
+        // Count 2, 50 % off: both lines of the item, and only them.
+        s.items[0].discount = String::new();
+        s.items[1].count = "2".into();
+        s.items[1].discount = "50".into();
+        let doc = s.compute().document.expect("document");
+        let halves: Vec<Decimal> = doc
+            .lines
+            .iter()
+            .filter(|l| l.sku == "b2-15")
+            .map(|l| l.reductions * Decimal::TWO)
+            .collect();
+        let rated: Vec<Decimal> = doc
+            .lines
+            .iter()
+            .filter(|l| l.sku == "b2-15")
+            .map(|l| l.rated)
+            .collect();
+        assert_eq!((halves.len(), &halves), (2, &rated));
+        assert!(
+            doc.lines
+                .iter()
+                .filter(|l| l.sku == "classic-volume")
+                .all(|l| l.reductions.is_zero())
+        );
     }
 
     #[test]
