@@ -282,8 +282,10 @@ mod stream {
             serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
             serialize_u64: u64, serialize_char: char);
 
+        // serde's trait names floats; no engine type holds one (money is decimal, and
+        // `clippy::float_arithmetic` is denied). A float from a caller's own type is written
+        // as a Value would print it (non-finite numbers become null), without arithmetic.
         fn serialize_f32(self, v: f32) -> Result<(), Error> {
-            // As a Value would print it (non-finite numbers become null).
             serde_json::to_writer(&mut *self.out, &serde_json::Value::from(v))
         }
         fn serialize_f64(self, v: f64) -> Result<(), Error> {
