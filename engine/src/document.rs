@@ -461,11 +461,8 @@ pub fn build(
                 rated: l.amount,
                 // `after` is what adjustments left of the amount: between zero and the amount.
                 reductions: l.amount.less(after).normalize(),
-                amount: money::round(
-                    after.times(rate).or_overflow(overflow)?,
-                    &currency,
-                    request.rounding,
-                ),
+                amount: convert(after, stamp.as_ref(), &currency, request.rounding)
+                    .or_overflow(overflow)?,
                 vat_category: treatment.category,
                 vat_rate: treatment.rate,
                 formula: l.formula.clone(),
@@ -530,20 +527,62 @@ pub fn build(
 /// What the types cannot say of a request: a number in the right form for the kind and the
 /// issue year, and a quote's validity.
 fn check_request(request: &DocumentRequest) -> Result<()> {
-    check_number(request.kind, request.number.as_deref(), request.issue_date)?;
+    match request_problems(request).into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with a request's own fields, each with the field it is about (`number`,
+/// `valid_until`): a form shows each at its field, and [`build`] refuses the first.
+pub fn request_problems(request: &DocumentRequest) -> Vec<(&'static str, Error)> {
+    let mut problems = Vec::new();
+    if let Err(e) = check_number(request.kind, request.number.as_deref(), request.issue_date) {
+        problems.push(("number", e));
+    }
     if request.kind == DocumentKind::Quote {
         match request.valid_until {
             Some(v) if v >= request.issue_date => {}
-            Some(v) => {
-                return Err(Error::Document(format!(
+            Some(v) => problems.push((
+                "valid_until",
+                Error::Document(format!(
                     "valid_until {v} comes before the issue date {}",
                     request.issue_date
-                )));
-            }
-            None => return Err(Error::Document("a quote needs valid_until".into())),
+                )),
+            )),
+            None => problems.push((
+                "valid_until",
+                Error::Document("a quote needs valid_until".into()),
+            )),
         }
     }
-    Ok(())
+    problems
+}
+
+/// The document's line amounts summed per service, as shown (converted, after adjustments);
+/// `None` on overflow.
+pub fn subtotals_by_service(doc: &Document) -> Option<std::collections::BTreeMap<String, Decimal>> {
+    let mut out = std::collections::BTreeMap::new();
+    for l in &doc.lines {
+        let at = out.entry(l.service.clone()).or_insert(Decimal::ZERO);
+        *at = crate::num::sum([*at, l.amount])?;
+    }
+    Some(out)
+}
+
+/// An amount in the catalog's currency as a document in `currency` shows it: converted at the
+/// stamp's rate (none: the same currency) and rounded to the currency's minor unit. Every line
+/// of a document is converted this way, and so is any other figure shown beside it.
+pub fn convert(
+    amount: Decimal,
+    stamp: Option<&FxStamp>,
+    currency: &str,
+    rounding: RoundingMode,
+) -> Option<Decimal> {
+    let rate = stamp.map_or(Decimal::ONE, |s| s.rate);
+    amount
+        .checked_mul(rate)
+        .map(|a| money::round(a, currency, rounding))
 }
 
 /// The exchange rate from the catalog's currency into the document's: none when they are the
@@ -699,5 +738,60 @@ mod tests {
         assert!(check_number(DocumentKind::FinalInvoice, Some("inv-2026-1"), d).is_err());
         assert!(check_number(DocumentKind::CreditNote, None, d).is_err());
         assert!(check_number(DocumentKind::Estimate, Some("E-2026-0001"), d).is_err());
+    }
+
+    /// Each problem of a request's own fields is named with its field, all of them at once (a
+    /// form shows each at its field); `build` refuses the first, as before.
+    #[test]
+    fn request_problems_name_their_fields() {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 20).unwrap();
+        let buyer = crate::party::Customer {
+            name: "Acme".into(),
+            country: "FR".into(),
+            kind: crate::party::CustomerKind::Business,
+            vat_number: None,
+            address: None,
+        };
+        let mut r = DocumentRequest::new(DocumentKind::Quote, d, crate::samples::seller(), buyer);
+        let fields = |r: &DocumentRequest| -> Vec<&str> {
+            request_problems(r).into_iter().map(|(f, _)| f).collect()
+        };
+        assert_eq!(fields(&r), vec!["number", "valid_until"]);
+        r.number = Some("Q-2026-0001".into());
+        r.valid_until = NaiveDate::from_ymd_opt(2026, 1, 10);
+        let p = request_problems(&r);
+        assert_eq!(
+            p.iter()
+                .map(|(f, e)| (*f, e.to_string()))
+                .collect::<Vec<_>>(),
+            vec![(
+                "valid_until",
+                "document: valid_until 2026-01-10 comes before the issue date 2026-01-20".into()
+            )]
+        );
+        r.valid_until = NaiveDate::from_ymd_opt(2026, 2, 28);
+        assert!(request_problems(&r).is_empty());
+    }
+
+    /// A figure shown beside a document is converted and rounded as its lines are.
+    #[test]
+    fn convert_as_a_line() {
+        let stamp = FxStamp {
+            from: "EUR".into(),
+            to: "JPY".into(),
+            rate: Decimal::new(16245, 2),
+            date: NaiveDate::from_ymd_opt(2026, 1, 30).unwrap(),
+            source: "test".into(),
+        };
+        let a = Decimal::new(4129, 2);
+        assert_eq!(
+            convert(a, Some(&stamp), "JPY", RoundingMode::HalfUp),
+            Some(Decimal::from(6708))
+        );
+        assert_eq!(convert(a, None, "EUR", RoundingMode::HalfUp), Some(a));
+        assert_eq!(
+            convert(Decimal::MAX, Some(&stamp), "JPY", RoundingMode::HalfUp),
+            None
+        );
     }
 }

@@ -21,7 +21,7 @@ const TYPES: &'static str = r#"
 /** A decimal number, as a string ("0.111"). */
 export type Decimal = string;
 export interface EstimateItem {
-  sku: string; label?: string; region?: string; count?: number; plan?: "hourly" | "monthly";
+  sku: string; label?: string; group?: string; region?: string; count?: number; plan?: "hourly" | "monthly";
   uptime?: { hours: Decimal } | { percent: Decimal };
   gb?: Decimal; egress_gb?: Decimal; requests?: Decimal; quantity?: Decimal;
 }

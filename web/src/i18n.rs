@@ -100,7 +100,127 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Ajoutez une ligne pour voir un prix.",
     ),
     ("per_month", "per month", "par mois"),
+    (
+        "confirm_catalog",
+        "Switching price list removes every line of this setup. Switch?",
+        "Changer de tarif retire toutes les lignes de cette configuration. Changer ?",
+    ),
+    (
+        "link_damaged",
+        "This share link could not be read, so the sample setup is shown instead.",
+        "Ce lien de partage est illisible : la configuration d'exemple est affichée à la place.",
+    ),
+    ("line", "Line", "Ligne"),
+    ("all", "all", "toutes"),
+    ("quantity", "Quantity", "Quantité"),
+    ("description", "Description", "Description"),
+    ("group", "Group", "Groupe"),
+    ("uptime_unit", "Uptime unit", "Unité de disponibilité"),
+    ("summary", "Monthly estimate", "Estimation mensuelle"),
+    ("quote_title", "Quote", "Devis"),
+    ("estimate_title", "Estimate", "Estimation"),
+    ("for_month", "Month of", "Mois de"),
+    (
+        "no_total",
+        "No total yet: correct the fields marked in red.",
+        "Pas encore de total : corrigez les champs signalés en rouge.",
+    ),
+    ("groups", "Per group (excl. VAT)", "Par groupe (HT)"),
+    ("no_group", "no group", "sans groupe"),
+    ("verdict", "Cheaper", "Le moins cher"),
+    ("cheaper_by", "cheaper by", "moins cher de"),
+    ("same_cost", "same cost", "même coût"),
+    (
+        "show_chart",
+        "Show the chart of",
+        "Afficher le graphique de",
+    ),
+    (
+        "chart_title",
+        "Cost against uptime:",
+        "Coût selon la disponibilité :",
+    ),
+    (
+        "axis_uptime",
+        "uptime in the month",
+        "disponibilité dans le mois",
+    ),
+    ("axis_cost", "cost", "coût"),
+    (
+        "pricing_view_hint",
+        "The same setup priced in another region, at list prices before VAT and discounts.",
+        "La même configuration au tarif d'une autre région, prix catalogue hors TVA et remises.",
+    ),
+    (
+        "total_list",
+        "Total (list, excl. VAT)",
+        "Total (catalogue, HT)",
+    ),
+    (
+        "same_prices",
+        "Both regions sell this setup at the same prices.",
+        "Les deux régions vendent cette configuration au même prix.",
+    ),
+    ("unit_price", "Unit price", "Prix unitaire"),
+    ("on", "on", "sur"),
+    (
+        "name_needed",
+        "Give the estimate a name first.",
+        "Donnez d'abord un nom à l'estimation.",
+    ),
+    (
+        "confirm_overwrite",
+        "Replace the saved estimate",
+        "Remplacer l'estimation enregistrée",
+    ),
+    ("saved_as", "Saved as", "Enregistrée sous"),
+    (
+        "confirm_open",
+        "Your current setup has changes that are not saved. Open another one anyway?",
+        "La configuration en cours a des modifications non enregistrées. En ouvrir une autre quand même ?",
+    ),
+    (
+        "confirm_forget",
+        "Delete the saved estimate",
+        "Supprimer l'estimation enregistrée",
+    ),
+    (
+        "file_unreadable",
+        "The file could not be read.",
+        "Le fichier est illisible.",
+    ),
+    ("import", "Import", "Importer"),
+    (
+        "import_hint",
+        "A JSON file exported here, or a CSV with a header row: sku, region, count, plan, uptime, uptime_unit, gb, egress_gb, requests, label, group, discount.",
+        "Un fichier JSON exporté ici, ou un CSV avec une ligne d'en-tête : sku, region, count, plan, uptime, uptime_unit, gb, egress_gb, requests, label, group, discount.",
+    ),
+    ("import_file", "From a file", "Depuis un fichier"),
+    ("import_text", "Or paste it here", "Ou collez-le ici"),
 ];
+
+/// Service names (the catalog's, in English) in French.
+const SERVICES: &[(&str, &str)] = &[
+    ("Instances", "Instances"),
+    ("Block storage", "Stockage bloc"),
+    ("Object storage", "Stockage objet"),
+    ("Network", "Réseau"),
+    ("Archive", "Archivage"),
+    ("Serverless", "Serverless"),
+    ("Support", "Support"),
+];
+
+/// A service's name for the language.
+pub fn service(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Fr => SERVICES
+            .iter()
+            .find(|(en, _)| *en == name)
+            .map_or(name, |(_, fr)| fr)
+            .to_string(),
+        Lang::En => name.to_string(),
+    }
+}
 
 /// The label for `key` in `lang`; the key itself when there is none (visible, never blank).
 pub fn t(lang: Lang, key: &'static str) -> &'static str {

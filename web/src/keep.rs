@@ -21,11 +21,11 @@ pub fn to_fragment(setup: &Setup) -> String {
 /// shown to the user; the default setup is used meanwhile.
 pub fn from_fragment(fragment: &str) -> Option<Result<Setup, String>> {
     let encoded = fragment.strip_prefix("#s=")?;
-    let json: String = js_sys::decode_uri_component(encoded)
-        .map(String::from)
-        .map_err(|_| "the share link is damaged".to_string())
-        .ok()?;
-    Some(serde_json::from_str(&json).map_err(|e| format!("the share link could not be read: {e}")))
+    let json = match js_sys::decode_uri_component(encoded) {
+        Ok(j) => String::from(j),
+        Err(_) => return Some(Err("(the link's text is cut or altered)".into())),
+    };
+    Some(serde_json::from_str(&json).map_err(|e| format!("({e})")))
 }
 
 /// What "Export JSON" writes: the setup (to import again), and the engine's request and result.
@@ -39,7 +39,9 @@ struct Export<'a> {
 }
 
 pub fn export_json(setup: &Setup, outcome: &Outcome) -> String {
-    serde_json::to_string_pretty(&Export {
+    // The engine's canonical writer (sorted keys, one line): the same code the documents'
+    // digests use, so the calculator carries one JSON writer rather than two.
+    ratecard::canonical::to_string(&Export {
         setup,
         catalog: &setup.catalog,
         request: &outcome.request,
@@ -58,6 +60,15 @@ pub fn import_json(text: &str) -> Result<Setup, String> {
         Ok(Exported { setup: Some(s) }) => Ok(s),
         Ok(Exported { setup: None }) => serde_json::from_str(text).map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Reads an exported or saved JSON file, or a CSV of lines (see [`crate::state::import`]).
+pub fn import_any(text: &str) -> Result<Setup, String> {
+    if text.trim_start().starts_with('{') {
+        import_json(text)
+    } else {
+        crate::state::import::from_csv(text)
     }
 }
 

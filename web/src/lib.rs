@@ -6,6 +6,8 @@
 //! tested natively, and the browser tests compare the page with them.
 
 pub mod app;
+pub mod html;
 pub mod i18n;
 pub mod keep;
+pub mod render;
 pub mod state;

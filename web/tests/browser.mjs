@@ -91,6 +91,8 @@ await scenario('switching currency shows the stamped ECB rate', async () => {
 });
 
 await scenario('a share link opened in a fresh page gives the same total', async () => {
+  // The link is written once typing pauses.
+  await page.waitForFunction(() => decodeURIComponent(document.querySelector('[data-testid=share-link]').value).includes('"currency":"USD"'));
   const link = await page.inputValue('[data-testid=share-link]');
   const before = await text(page, 'total-gross');
   const other = await open(link);
@@ -178,6 +180,155 @@ await scenario('quote mode numbers the quote and applies its discount', async ()
   expect((await text(page, 'quote-head')).includes('Q-2026-0042'), 'quote number shown');
   expect((await text(page, 'total-net')) !== before, 'the discount changes the total');
   await page.uncheck('[data-testid=quote-mode]');
+});
+
+// The trusted calculator: each step a new user takes, on a fresh page.
+const money = (s) => Number(s.replace(/[^\d.,-]/g, '').replace(/,/g, ''));
+async function fresh(width = 1366) {
+  const p = await context.newPage();
+  await p.setViewportSize({ width, height: 900 });
+  p.on('pageerror', (e) => consoleErrors.push(`fresh: ${e.message}`));
+  await p.goto(base);
+  await p.waitForSelector('[data-testid=total-gross]', { timeout: 20000 });
+  while (await p.locator('[data-testid$="-remove"]').count()) await p.locator('[data-testid$="-remove"]').first().click();
+  return p;
+}
+
+await scenario('a line discount lands on its own product, for a line of count 2 too', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-volume]'); // line 0: 100 GB
+  await p.click('[data-testid=add-instance]'); // line 1
+  await p.check('[data-testid=quote-mode]');
+  await p.fill('[data-testid=quote-number]', 'Q-2026-0007');
+  await p.fill('[data-testid=quote-date]', '2026-01-31');
+  await p.fill('[data-testid=quote-valid]', '2026-02-28');
+  const instance = await text(p, 'item-1-cost');
+  await p.fill('[data-testid=item-0-discount]', '100');
+  await p.waitForFunction(() => document.querySelector('[data-testid=item-0-cost]').textContent.includes('0.00'));
+  expect((await text(p, 'item-1-cost')) === instance, `the instance keeps its price: ${await text(p, 'item-1-cost')} vs ${instance}`);
+  expect((await text(p, 'total-net')) === instance, `net ${await text(p, 'total-net')} is the instance alone ${instance}`);
+  // Count 2 at 50 % off: two lines, each halved and rounded on its own, so the line costs
+  // what one resource did, to a cent per line.
+  await p.fill('[data-testid=item-0-discount]', '');
+  await p.fill('[data-testid=item-1-count]', '2');
+  await p.fill('[data-testid=item-1-discount]', '50');
+  const halved = money(await text(p, 'item-1-cost'));
+  expect(Math.abs(halved - money(instance)) <= 0.02, `count 2 at 50 %: ${halved} vs ${instance}`);
+  const sum = money(await text(p, 'item-0-cost')) + halved;
+  expect(Math.round(sum * 100) === Math.round(money(await text(p, 'total-net')) * 100), 'the lines add up to the net total');
+  // The printed quote: its lines add up to its net total, and it carries the number.
+  await p.emulateMedia({ media: 'print' });
+  expect(await p.locator('[data-testid=print-doc]').isVisible(), 'the document is printed');
+  expect(!(await p.locator('[data-testid=quote-mode]').isVisible()), 'no form controls on paper');
+  const lines = (await p.locator('[data-testid=print-line-amount]').allTextContents()).map(money);
+  const net = money(await text(p, 'print-net'));
+  expect(Math.round(lines.reduce((a, b) => a + b, 0) * 100) === Math.round(net * 100), `printed lines ${lines} add up to ${net}`);
+  expect((await text(p, 'print-title')).includes('Q-2026-0007'), 'the quote number is the title');
+  await p.emulateMedia({ media: 'screen' });
+  await p.close();
+});
+
+await scenario('quote mode never blanks the totals; its missing fields are marked', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  const before = await text(p, 'total-gross');
+  await p.check('[data-testid=quote-mode]');
+  expect((await text(p, 'total-gross')) === before, 'the total stays');
+  expect((await text(p, 'quote.number-error')).includes('needs a number'), 'the number is asked for');
+  expect((await p.getAttribute('[data-testid=quote-number]', 'aria-invalid')) === 'true', 'aria-invalid on the field');
+  await p.fill('[data-testid=quote-discount]', '150');
+  expect((await text(p, 'quote.discount-error')).includes('0 to 100'), 'a discount over 100 % is said');
+  expect((await text(p, 'total-gross')) === before, 'the total still stays');
+  await p.close();
+});
+
+await scenario('every amount in the chosen currency', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  await p.click('[data-testid=add-volume]');
+  await p.selectOption('[data-testid=currency]', 'USD');
+  await p.waitForFunction(() => document.querySelector('[data-testid=total-gross]').textContent.startsWith('USD'));
+  const shown = [
+    await text(p, 'item-0-cost'), await text(p, 'item-1-cost'),
+    ...(await p.locator('[data-testid=breakdown-amount]').allTextContents()),
+    ...(await p.locator('[data-testid=compare-0] td').allTextContents()).slice(1, 3),
+  ];
+  expect(shown.every((s) => s.trim().startsWith('USD')), `all in USD: ${shown.join(' | ')}`);
+  const items = money(shown[0]) + money(shown[1]);
+  expect(Math.round(items * 100) === Math.round(money(await text(p, 'total-net')) * 100), 'the lines add up to the net total');
+  await p.close();
+});
+
+await scenario('numbers read the way each language writes them', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-volume]');
+  await p.fill('[data-testid=item-0-gb]', '1,000');
+  const en = await text(p, 'item-0-cost');
+  await p.fill('[data-testid=item-0-gb]', '1,5');
+  expect((await text(p, 'item-0-gb-error')).includes('1,000.5'), 'an ambiguous number is an error');
+  await p.click('[data-testid=lang]');
+  await p.fill('[data-testid=item-0-gb]', '1 000');
+  const fr = await text(p, 'item-0-cost');
+  expect(money(en) === money(fr.replace(/\u202f/g, '').replace(',', '.')), `1,000 (EN) ${en} = 1 000 (FR) ${fr}`);
+  await p.fill('[data-testid=item-0-count]', '4294967296');
+  expect((await text(p, 'item-0-count-error')).startsWith('trop grand'), 'too large, in French');
+  await p.close();
+});
+
+await scenario('the keyboard focus follows add, duplicate and remove', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  await p.waitForFunction(() => document.activeElement?.dataset.testid === 'item-0-sku');
+  await p.click('[data-testid=item-0-duplicate]');
+  await p.waitForFunction(() => document.activeElement?.dataset.testid === 'item-1-sku');
+  await p.click('[data-testid=item-0-remove]');
+  await p.waitForFunction(() => document.activeElement?.dataset.testid === 'item-0-sku');
+  await p.click('[data-testid=item-0-remove]');
+  await p.waitForFunction(() => document.activeElement?.dataset.testid === 'add-instance');
+  const unlabelled = await p.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((e) => !e.closest('label') && !e.getAttribute('aria-label')).map((e) => e.dataset.testid || e.outerHTML.slice(0, 60)));
+  expect(unlabelled.length === 0, `unlabelled controls: ${unlabelled}`);
+  await p.close();
+});
+
+await scenario('at 390 px: no sideways scroll and the total in view', async () => {
+  const p = await fresh(390);
+  await p.click('[data-testid=add-instance]');
+  await p.click('[data-testid=add-object]');
+  const r = await p.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth,
+    total: document.querySelector('[data-testid=total-gross]').getBoundingClientRect().bottom,
+  }));
+  expect(r.scroll <= r.width, `page ${r.scroll} px wide in ${r.width}`);
+  expect(r.total <= 900, `the total is at ${r.total} px, out of view`);
+  await p.screenshot({ path: path.join(out, 'calculator-390.png') });
+  await p.close();
+});
+
+await scenario('a CSV from a spreadsheet, picked as a file, feeds the calculator', async () => {
+  const p = await fresh();
+  p.on('dialog', (d) => d.accept()); // "replace the unsaved setup?"
+  const csv = 'sku,count,uptime,gb,label,group\nb2-15,2,50,,web,production\nclassic-volume,1,,250,data,staging\n';
+  await p.setInputFiles('[data-testid=import-file]', { name: 'setup.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await p.waitForSelector('[data-testid=item-1-row]');
+  expect((await p.inputValue('[data-testid=item-0-label]')) === 'web', 'the label is read');
+  expect((await text(p, 'total-net')) === 'EUR 92.91', `net ${await text(p, 'total-net')}`);
+  expect((await text(p, 'group-production')) === 'EUR 82.58', `production ${await text(p, 'group-production')}`);
+  await p.setInputFiles('[data-testid=import-file]', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('sku,colour\nb2-15,red\n') });
+  expect((await text(p, 'import-error')).includes('unknown column `colour`'), 'a bad file says why');
+  await p.close();
+});
+
+await scenario('a damaged share link says so; switching price list asks first', async () => {
+  const p = await context.newPage();
+  await p.goto(`${base}#s=%7B%22items%22%3A%5B`);
+  await p.waitForSelector('[data-testid=link-error]', { timeout: 20000 });
+  expect((await text(p, 'link-error')).includes('could not be read'), 'the damaged link is said');
+  p.once('dialog', (d) => d.dismiss());
+  await p.selectOption('[data-testid=catalog]', 'nimbus');
+  expect((await p.locator('[data-testid$="-row"]').count()) === 2, 'dismissed: the lines stay');
+  expect((await p.inputValue('[data-testid=catalog]')) === 'stratus', 'and the price list too');
+  await p.close();
 });
 
 await scenario('no console errors', async () => {

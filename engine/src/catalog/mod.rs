@@ -90,6 +90,9 @@ pub struct Product {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
     pub description: String,
+    /// The description in French, for pages shown in French (the English one otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_fr: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vcpu: Option<u32>,
     #[serde(

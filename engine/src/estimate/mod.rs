@@ -97,6 +97,34 @@ pub enum Cheaper {
     Equal,
 }
 
+/// A document's line amounts (converted and after adjustments, as the document shows them)
+/// summed per value of the estimate lines' tag `key` (`item`, `group`); lines without the tag
+/// are summed under "". `doc` must be built from this estimate's rating, so its lines are the
+/// estimate's lines in the same order; `None` if they are not, or on overflow.
+pub fn amounts_by_tag(
+    est: &Estimate,
+    doc: &crate::document::Document,
+    key: &str,
+) -> Option<BTreeMap<String, Decimal>> {
+    if est.lines.len() != doc.lines.len()
+        || est
+            .lines
+            .iter()
+            .zip(&doc.lines)
+            .any(|(a, b)| a.sku != b.sku)
+    {
+        return None;
+    }
+    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (line, shown) in est.lines.iter().zip(&doc.lines) {
+        let at = out
+            .entry(line.tags.get(key).cloned().unwrap_or_default())
+            .or_insert(Decimal::ZERO);
+        *at = at.checked_add(shown.amount)?;
+    }
+    Some(out)
+}
+
 /// Prices a setup for one month.
 pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate> {
     let month = Period::parse(&request.month).map_err(|e| req_err("month", e.to_string()))?;

@@ -35,6 +35,10 @@ pub struct EstimateItem {
     /// A name for the line ("web servers").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The group the item belongs to (`production`, `staging`): its lines carry the tag
+    /// `group`, so subtotals per group come from the same lines as the total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// How many identical resources.
@@ -119,6 +123,9 @@ pub struct ItemFields {
     pub egress_gb: bool,
     /// A counter's units in the month (`egress_gb`, `requests` or `quantity`, one of them).
     pub counted: bool,
+    /// For a counter, the one count a form offers: `egress_gb` for a counter in GB,
+    /// `requests` otherwise (what [`EstimateItem::trim_to`] keeps).
+    pub counter_field: Option<&'static str>,
 }
 
 /// The fields of an item that apply to `product`.
@@ -134,10 +141,16 @@ pub fn item_fields(product: &Product) -> ItemFields {
             gb: true,
             egress_gb: product.egress_sku.is_some(),
             counted: false,
+            counter_field: None,
         },
-        Charge::Counter { .. } => ItemFields {
+        Charge::Counter { unit, .. } => ItemFields {
             egress_gb: true,
             counted: true,
+            counter_field: Some(if unit == "GB" {
+                "egress_gb"
+            } else {
+                "requests"
+            }),
             ..ItemFields::default()
         },
     }
@@ -162,8 +175,8 @@ impl EstimateItem {
             self.requests = None;
             self.quantity = None;
         }
-        if let Charge::Counter { unit, .. } = &product.charge {
-            if unit == "GB" {
+        if let Some(keep) = f.counter_field {
+            if keep == "egress_gb" {
                 self.requests = None;
             } else {
                 self.egress_gb = None;

@@ -26,6 +26,15 @@ pub(super) fn item_of(resource: &str) -> Option<usize> {
         .and_then(|(i, _)| i.parse().ok())
 }
 
+/// The tags every event of an item carries: its index (`item`) and its group, if any.
+fn item_tags(r: &Resolved) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::from([("item".to_string(), r.index.to_string())]);
+    if let Some(g) = r.item.group.as_deref().filter(|g| !g.is_empty()) {
+        tags.insert("group".to_string(), g.to_string());
+    }
+    tags
+}
+
 /// Writes the events the item would produce in the month, under `billed`'s charge model.
 pub(super) fn write_usage(
     r: &Resolved,
@@ -53,7 +62,7 @@ pub(super) fn write_usage(
         kind,
         at,
         quantity,
-        tags: BTreeMap::from([("item".to_string(), r.index.to_string())]),
+        tags: item_tags(r),
     };
     let prefix = resource_prefix(r.index);
     for n in 0..r.item.count {

@@ -1,7 +1,9 @@
-//! Composing a setup: the product filters, the add buttons and one row per item.
+//! Composing a setup: the product filters, the add buttons and one row per line. Rows are keyed
+//! by the line's id and each reads its own line through a memo, so typing in one row redraws
+//! that row only.
 
 use crate::i18n::money;
-use crate::state::offers::{Offer, offers, regions};
+use crate::state::offers::{Offer, offers};
 use crate::state::{self, Lang, Outcome, Setup, UptimeUnit};
 use leptos::prelude::*;
 use ratecard::estimate::Plan;
@@ -14,27 +16,53 @@ pub(super) fn Compose(
     setup: RwSignal<Setup>,
     outcome: Memo<Outcome>,
     lang: Signal<Lang>,
+    regions: Memo<Vec<(String, String)>>,
 ) -> impl IntoView {
     let family = RwSignal::new(String::new());
     let min_vcpu = RwSignal::new(0u32);
     let min_ram = RwSignal::new(Decimal::ZERO);
     let all = Memo::new(move |_| offers(&setup.with(|s| s.catalog.clone())));
-    let first =
-        move |kind: &str| all.with(|o| o.iter().find(|x| x.kind == kind).map(|x| x.sku.clone()));
+    // The first product of a kind that the filters let through (instances only are filtered).
+    let first = move |kind: &str| {
+        all.with(|o| {
+            o.iter()
+                .find(|x| x.matches(kind, &family.get(), min_vcpu.get(), min_ram.get()))
+                .map(|x| x.sku.clone())
+        })
+    };
     let add = move |kind: &'static str| {
         move |_| {
             if let Some(sku) = first(kind) {
+                let mut at = 0;
                 setup.update(|s| {
-                    s.add(&sku);
+                    let id = s.add(&sku);
+                    at = s.items.len().saturating_sub(1);
                     if let Some(it) = s
-                        .items
-                        .last_mut()
+                        .item_mut(id)
                         .filter(|_| kind == "volume" || kind == "object")
                     {
                         it.gb = "100".into();
                     }
                 });
+                focus(format!("item-{at}-sku"));
             }
+        }
+    };
+    let families = move || {
+        let mut f: Vec<String> = all.with(|o| {
+            o.iter()
+                .filter(|x| x.kind == "instance")
+                .map(|x| x.family.clone())
+                .collect()
+        });
+        f.sort_unstable();
+        f.dedup();
+        f
+    };
+    let button = move |kind: &'static str, key: &'static str| {
+        view! {
+            <button data-testid=format!("add-{}", key.trim_start_matches("add_")) on:click=add(kind) hidden=move || !all.with(|o| o.iter().any(|x| x.kind == kind))
+                disabled=move || first(kind).is_none()>{label(lang, key)}</button>
         }
     };
     view! {
@@ -42,30 +70,31 @@ pub(super) fn Compose(
             <h2>{label(lang, "compose")}</h2>
             <div class="row filters controls">
                 <label>{label(lang, "family")}
-                    <select on:change=move |ev| family.set(event_target_value(&ev))>
-                        <option value="">"*"</option>
-                        {move || { let mut f: Vec<String> = all.with(|o| o.iter().filter(|x| x.kind == "instance").map(|x| x.family.clone()).collect()); f.sort_unstable(); f.dedup(); f.into_iter().map(|x| { let label = x.clone(); view! { <option value=x>{label}</option> } }).collect_view() }}
+                    <select data-testid="family" on:change=move |ev| family.set(event_target_value(&ev))>
+                        <option value="">{label(lang, "all")}</option>
+                        {move || families().into_iter().map(|x| { let label = x.clone(); view! { <option value=x>{label}</option> } }).collect_view()}
                     </select>
                 </label>
                 <label>{label(lang, "min_vcpu")}
-                    <input type="number" min="0" prop:value=move || min_vcpu.get().to_string() on:input=move |ev| min_vcpu.set(event_target_value(&ev).parse().unwrap_or(0)) />
+                    <input type="number" min="0" data-testid="min-vcpu" prop:value=move || min_vcpu.get().to_string() on:input=move |ev| min_vcpu.set(event_target_value(&ev).parse().unwrap_or(0)) />
                 </label>
                 <label>{label(lang, "min_ram")}
-                    <input type="number" min="0" prop:value=move || min_ram.get().to_string() on:input=move |ev| min_ram.set(event_target_value(&ev).parse().unwrap_or_default()) />
+                    <input type="number" min="0" data-testid="min-ram" prop:value=move || min_ram.get().to_string() on:input=move |ev| min_ram.set(event_target_value(&ev).parse().unwrap_or_default()) />
                 </label>
             </div>
-            <div class="row controls">
-                <button data-testid="add-instance" on:click=add("instance")>{label(lang, "add_instance")}</button>
-                <button data-testid="add-volume" on:click=add("volume")>{label(lang, "add_volume")}</button>
-                <button data-testid="add-object" on:click=add("object")>{label(lang, "add_object")}</button>
-                <button data-testid="add-ip" on:click=add("network")>{label(lang, "add_ip")}</button>
-                <button data-testid="add-other" on:click=add("counter")>{label(lang, "add_other")}</button>
+            <div class="row controls adds">
+                {button("instance", "add_instance")}
+                {button("volume", "add_volume")}
+                {button("object", "add_object")}
+                {button("network", "add_ip")}
+                {button("counter", "add_other")}
             </div>
-            <Show when=move || setup.with(|s| s.items.is_empty())>
-                <p>{label(lang, "empty")}</p>
-            </Show>
-            <For each=move || 0..setup.with(|s| s.items.len()) key=move |i| (*i, setup.with(|s| s.items.len())) let:i>
-                <ItemRow setup outcome lang i all family min_vcpu min_ram />
+            <p class="empty" data-testid="empty" hidden=move || setup.with(|s| !s.items.is_empty())>{label(lang, "empty")}</p>
+            <datalist id="groups">
+                {move || setup.with(Setup::group_names).into_iter().map(|g| view! { <option value=g></option> }).collect_view()}
+            </datalist>
+            <For each=move || setup.with(|s| s.items.iter().map(|i| i.id).collect::<Vec<_>>()) key=|id| *id let:id>
+                <ItemRow setup outcome lang id all family min_vcpu min_ram regions />
             </For>
         </section>
     }
@@ -77,48 +106,52 @@ pub(super) fn ItemRow(
     setup: RwSignal<Setup>,
     outcome: Memo<Outcome>,
     lang: Signal<Lang>,
-    i: usize,
+    id: u32,
     all: Memo<Vec<Offer>>,
     family: RwSignal<String>,
     min_vcpu: RwSignal<u32>,
     min_ram: RwSignal<Decimal>,
+    regions: Memo<Vec<(String, String)>>,
 ) -> impl IntoView {
-    let item = move || setup.with(|s| s.items.get(i).cloned().unwrap_or_default());
-    let kind = move || {
-        let sku = item().sku;
-        all.with(|o| {
-            o.iter()
-                .find(|x| x.sku == sku)
-                .map(|x| x.kind)
-                .unwrap_or("")
-        })
-    };
-    let fields = move || {
-        let sku = item().sku;
-        all.with(|o| {
-            o.iter()
-                .find(|x| x.sku == sku)
-                .map(|x| x.fields)
-                .unwrap_or_default()
-        })
-    };
+    // This row's own slice of the setup: it changes only when this line does.
+    let item = Memo::new(move |_| setup.with(|s| s.item(id).cloned().unwrap_or_default()));
+    let pos = Memo::new(move |_| setup.with(|s| s.position(id).unwrap_or_default()));
+    let sku = move || item.with(|it| it.sku.clone());
+    let offer = Memo::new(move |_| {
+        item.with(|it| all.with(|o| o.iter().find(|x| x.sku == it.sku).cloned()))
+    });
+    let kind = move || offer.with(|o| o.as_ref().map_or("", |x| x.kind));
+    let fields = move || offer.with(|o| o.as_ref().map(|x| x.fields).unwrap_or_default());
     let set = move |f: fn(&mut state::ItemForm, String)| {
         move |ev: leptos::ev::Event| {
             let v = event_target_value(&ev);
             setup.update(|s| {
-                if let Some(it) = s.items.get_mut(i) {
+                if let Some(it) = s.item_mut(id) {
                     f(it, v);
                 }
             })
         }
     };
-    let id = move |f: &str| format!("item-{i}-{f}");
+    let tid = move |f: &'static str| move || format!("item-{}-{f}", pos.get());
+    let invalid = move |f: &'static str| {
+        move || {
+            outcome
+                .with(|o| o.error_for(Some(id), f).is_some())
+                .then_some("true")
+        }
+    };
+    let described = move |f: &'static str| {
+        move || {
+            outcome
+                .with(|o| o.error_for(Some(id), f).is_some())
+                .then(|| error_id(Some(id), f))
+        }
+    };
     let cost = move || {
         outcome.with(|o| {
-            o.estimate
-                .as_ref()
-                .and_then(|e| e.items.get(i))
-                .map(|it| money(it.cost, "EUR", lang.get()))
+            o.item_amounts
+                .get(&id)
+                .map(|a| money(*a, o.currency(), lang.get()))
                 .unwrap_or_default()
         })
     };
@@ -126,89 +159,118 @@ pub(super) fn ItemRow(
         outcome.with(|o| {
             o.estimate
                 .as_ref()
-                .and_then(|e| e.items.get(i))
+                .and_then(|e| e.items.get(pos.get()))
                 .is_some_and(|it| it.comparison.is_some())
         })
     };
+    let remove = move |_| {
+        let mut at = None;
+        setup.update(|s| at = s.remove(id));
+        let left = setup.with_untracked(|s| s.items.len());
+        match at {
+            // The focus goes to the line that took its place, or the one before, or the add
+            // buttons: never lost to the page.
+            Some(_) if left == 0 => focus("add-instance".into()),
+            Some(p) => focus(format!("item-{}-sku", p.min(left - 1))),
+            None => {}
+        }
+    };
+    let duplicate = move |_| {
+        setup.update(|s| {
+            s.duplicate(id);
+        });
+        focus(format!("item-{}-sku", pos.get_untracked() + 1));
+    };
     view! {
-        <div class="item row" data-testid=id("row")>
-            <label>{label(lang, "product")}
-                <select data-testid=id("sku") prop:value=move || item().sku on:change=set(|it, v| it.sku = v)>
-                    {move || {
-                        let current = item().sku;
-                        let k = kind();
-                        all.with(|o| o.iter().filter(|x| {
-                            x.sku == current || x.matches(k, &family.get(), min_vcpu.get(), min_ram.get())
-                        }).map(|x| view! { <option value=x.sku.clone()>{x.label.clone()}</option> }).collect_view())
-                    }}
-                    {move || {
-                        let current = item().sku;
-                        all.with(|o| o.iter().any(|x| x.sku == current)).then_some(()).is_none().then(|| view! { <option value=current.clone()>{current.clone()}</option> })
-                    }}
-                </select>
-                <FieldError outcome item=Some(i) field="sku" />
-            </label>
-            <label>{label(lang, "count")}
-                <input data-testid=id("count") inputmode="numeric" prop:value=move || item().count on:input=set(|it, v| it.count = v) />
-                <FieldError outcome item=Some(i) field="count" />
-            </label>
-            <label>{label(lang, "region")}
-                <select data-testid=id("region") prop:value=move || item().region on:change=set(|it, v| it.region = v)>
-                    <option value="">{label(lang, "default_region")}</option>
-                    {move || regions(&setup.with(|s| s.catalog.clone())).into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
-                </select>
-                <FieldError outcome item=Some(i) field="region" />
-            </label>
-            <Show when=move || fields().uptime>
-                <label>{label(lang, "uptime")}
-                    <input data-testid=id("uptime") inputmode="decimal" prop:value=move || item().uptime on:input=set(|it, v| it.uptime = v) />
-                    <select data-testid=id("uptime-unit") prop:value=move || if item().uptime_unit == UptimeUnit::Hours { "hours" } else { "percent" }
-                        on:change=set(|it, v| it.uptime_unit = if v == "hours" { UptimeUnit::Hours } else { UptimeUnit::Percent })>
-                        <option value="percent">"%"</option>
-                        <option value="hours">{label(lang, "hours")}</option>
+        <div class="item" data-testid=tid("row") role="group" aria-label=move || format!("{} {}", label(lang, "line")(), pos.get() + 1)>
+            <div class="row">
+                <label class="product">{label(lang, "product")}
+                    <select data-testid=tid("sku") prop:value=sku on:change=set(|it, v| it.sku = v)
+                        aria-invalid=invalid("sku") aria-describedby=described("sku")>
+                        {move || {
+                            let current = sku();
+                            let k = kind();
+                            all.with(|o| o.iter().filter(|x| {
+                                x.sku == current || x.matches(k, &family.get(), min_vcpu.get(), min_ram.get())
+                            }).map(|x| view! { <option value=x.sku.clone()>{x.label_in(lang.get())}</option> }).collect_view())
+                        }}
+                        {move || offer.with(Option::is_none).then(|| { let c = sku(); view! { <option value=c.clone()>{c.clone()}</option> } })}
                     </select>
-                    <FieldError outcome item=Some(i) field="uptime" />
+                    <FieldError outcome item=id pos=pos field="sku" />
                 </label>
-            </Show>
-            <Show when=move || has_monthly() || item().plan == Plan::Monthly>
-                <label>{label(lang, "plan")}
-                    <select data-testid=id("plan") prop:value=move || if item().plan == Plan::Monthly { "monthly" } else { "hourly" }
-                        on:change=set(|it, v| it.plan = if v == "monthly" { Plan::Monthly } else { Plan::Hourly })>
-                        <option value="hourly">{label(lang, "hourly")}</option>
-                        <option value="monthly">{label(lang, "monthly")}</option>
+                <label>{label(lang, "count")}
+                    <input class="narrow" data-testid=tid("count") inputmode="numeric" prop:value=move || item.with(|i| i.count.clone()) on:input=set(|it, v| it.count = v)
+                        aria-invalid=invalid("count") aria-describedby=described("count") />
+                    <FieldError outcome item=id pos=pos field="count" />
+                </label>
+                <label>{label(lang, "region")}
+                    <select data-testid=tid("region") prop:value=move || item.with(|i| i.region.clone()) on:change=set(|it, v| it.region = v)
+                        aria-invalid=invalid("region") aria-describedby=described("region")>
+                        <option value="">{label(lang, "default_region")}</option>
+                        {move || regions.get().into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
                     </select>
-                    <FieldError outcome item=Some(i) field="plan" />
+                    <FieldError outcome item=id pos=pos field="region" />
                 </label>
-            </Show>
-            <Show when=move || kind() == "volume" || kind() == "object">
-                <label>{label(lang, "gb")}
-                    <input data-testid=id("gb") inputmode="decimal" prop:value=move || item().gb on:input=set(|it, v| it.gb = v) />
-                    <FieldError outcome item=Some(i) field="gb" />
+                <label hidden=move || !(fields().uptime)>{label(lang, "uptime")}
+                        <span class="pair">
+                            <input class="narrow" data-testid=tid("uptime") inputmode="decimal" prop:value=move || item.with(|i| i.uptime.clone()) on:input=set(|it, v| it.uptime = v)
+                                aria-invalid=invalid("uptime") aria-describedby=described("uptime") />
+                            <select data-testid=tid("uptime-unit") aria-label=label(lang, "uptime_unit") prop:value=move || if item.with(|i| i.uptime_unit) == UptimeUnit::Hours { "hours" } else { "percent" }
+                                on:change=set(|it, v| it.uptime_unit = if v == "hours" { UptimeUnit::Hours } else { UptimeUnit::Percent })>
+                                <option value="percent">"%"</option>
+                                <option value="hours">{label(lang, "hours")}</option>
+                            </select>
+                        </span>
+                        <FieldError outcome item=id pos=pos field="uptime" />
+                    </label>
+
+                <label hidden=move || !(has_monthly() || item.with(|i| i.plan) == Plan::Monthly)>{label(lang, "plan")}
+                        <select data-testid=tid("plan") prop:value=move || if item.with(|i| i.plan) == Plan::Monthly { "monthly" } else { "hourly" }
+                            on:change=set(|it, v| it.plan = if v == "monthly" { Plan::Monthly } else { Plan::Hourly })>
+                            <option value="hourly">{label(lang, "hourly")}</option>
+                            <option value="monthly">{label(lang, "monthly")}</option>
+                        </select>
+                        <FieldError outcome item=id pos=pos field="plan" />
+                    </label>
+
+                <label hidden=move || !(fields().gb)>{label(lang, "gb")}
+                        <input class="narrow" data-testid=tid("gb") inputmode="decimal" prop:value=move || item.with(|i| i.gb.clone()) on:input=set(|it, v| it.gb = v)
+                            aria-invalid=invalid("gb") aria-describedby=described("gb") />
+                        <FieldError outcome item=id pos=pos field="gb" />
+                    </label>
+
+                <label hidden=move || !(fields().egress_gb && kind() != "counter" || offer.with(|o| o.as_ref().is_some_and(|x| x.counted == Some("egress_gb"))))>{label(lang, "egress_gb")}
+                        <input class="narrow" data-testid=tid("egress") inputmode="decimal" prop:value=move || item.with(|i| i.egress_gb.clone()) on:input=set(|it, v| it.egress_gb = v)
+                            aria-invalid=invalid("egress_gb") aria-describedby=described("egress_gb") />
+                        <FieldError outcome item=id pos=pos field="egress_gb" />
+                    </label>
+
+                <label hidden=move || !(offer.with(|o| o.as_ref().is_some_and(|x| x.counted == Some("requests"))))>{move || format!("{} ({})", label(lang, "quantity")(), offer.with(|o| o.as_ref().map(|x| x.unit.clone())).unwrap_or_default())}
+                        <input class="narrow" data-testid=tid("requests") inputmode="numeric" prop:value=move || item.with(|i| i.requests.clone()) on:input=set(|it, v| it.requests = v)
+                            aria-invalid=invalid("requests") aria-describedby=described("requests") />
+                        <FieldError outcome item=id pos=pos field="requests" />
+                    </label>
+
+                <label hidden=move || !(setup.with(|s| s.quote.enabled))>{label(lang, "discount")}
+                        <input class="narrow" data-testid=tid("discount") inputmode="decimal" prop:value=move || item.with(|i| i.discount.clone()) on:input=set(|it, v| it.discount = v)
+                            aria-invalid=invalid("discount") aria-describedby=described("discount") />
+                        <FieldError outcome item=id pos=pos field="discount" />
+                    </label>
+
+            </div>
+            <div class="row">
+                <label>{label(lang, "description")}
+                    <input data-testid=tid("label") prop:value=move || item.with(|i| i.label.clone()) on:input=set(|it, v| it.label = v) />
                 </label>
-            </Show>
-            <Show when=move || kind() == "object" || kind() == "counter">
-                <label>{label(lang, "egress_gb")}
-                    <input data-testid=id("egress") inputmode="decimal" prop:value=move || item().egress_gb on:input=set(|it, v| it.egress_gb = v) />
-                    <FieldError outcome item=Some(i) field="egress_gb" />
+                <label>{label(lang, "group")}
+                    <input class="narrow" list="groups" data-testid=tid("group") prop:value=move || item.with(|i| i.group.clone()) on:input=set(|it, v| it.group = v) />
                 </label>
-            </Show>
-            <Show when=move || kind() == "counter">
-                <label>{label(lang, "requests")}
-                    <input data-testid=id("requests") inputmode="numeric" prop:value=move || item().requests on:input=set(|it, v| it.requests = v) />
-                    <FieldError outcome item=Some(i) field="requests" />
-                </label>
-            </Show>
-            <Show when=move || setup.with(|s| s.quote.enabled)>
-                <label>{label(lang, "discount")}
-                    <input data-testid=id("discount") inputmode="decimal" prop:value=move || item().discount on:input=set(|it, v| it.discount = v) />
-                    <FieldError outcome item=Some(i) field="discount" />
-                </label>
-            </Show>
-            <span class="cost" data-testid=id("cost")>{cost}</span>
-            <span class="controls">
-                <button data-testid=id("duplicate") on:click=move |_| setup.update(|s| s.duplicate(i))>{label(lang, "duplicate")}</button>
-                <button data-testid=id("remove") on:click=move |_| setup.update(|s| s.remove(i))>{label(lang, "remove")}</button>
-            </span>
+                <span class="cost" data-testid=tid("cost")>{cost}</span>
+                <span class="controls">
+                    <button data-testid=tid("duplicate") on:click=duplicate>{label(lang, "duplicate")}</button>
+                    <button data-testid=tid("remove") on:click=remove>{label(lang, "remove")}</button>
+                </span>
+            </div>
         </div>
     }
 }

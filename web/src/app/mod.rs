@@ -1,10 +1,12 @@
 //! The components: thin views over [`Setup`] and the engine's [`Outcome`].
 
+use std::time::Duration;
+
+use leptos::leptos_dom::helpers::{TimeoutHandle, set_timeout_with_handle};
 use leptos::prelude::*;
 
 use crate::i18n::t;
 use crate::keep;
-use crate::state::offers::regions;
 use crate::state::{self, Lang, Outcome, Setup};
 
 /// A label that follows the language. One closure type for every label, so the view code for
@@ -19,9 +21,34 @@ fn label(
 fn sample_setup() -> Setup {
     let mut s = Setup::default();
     s.add("b2-15");
-    s.add("classic-volume");
-    s.items[1].gb = "100".into();
+    let v = s.add("classic-volume");
+    if let Some(it) = s.item_mut(v) {
+        it.gb = "100".into();
+    }
     s
+}
+
+/// Asks the user to confirm (a browser dialog); true when there is no window to ask.
+pub(crate) fn confirm(message: &str) -> bool {
+    web_sys::window().is_none_or(|w| w.confirm_with_message(message).unwrap_or(true))
+}
+
+/// Puts the keyboard focus on the element with this test id, once the page has drawn it.
+pub(crate) fn focus(testid: String) {
+    leptos::leptos_dom::helpers::request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let el = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| {
+                d.query_selector(&format!("[data-testid=\"{testid}\"]"))
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(el) = el {
+            let _ = el.focus();
+        }
+    });
 }
 
 mod compare;
@@ -32,14 +59,14 @@ mod share;
 
 use compare::{Compare, PricingView};
 use compose::Compose;
-use quote::Quote;
-use results::{Breakdown, Taxes, Totals};
+use quote::{PrintDocument, Quote};
+use results::{Breakdown, Summary, Taxes};
 use share::Keep;
 
 #[component]
 pub fn App() -> impl IntoView {
     let (initial, link_error) = match keep::from_fragment(&keep::current_fragment()) {
-        Some(Ok(s)) => (s, None),
+        Some(Ok(s)) => (s.with_ids(), None),
         Some(Err(e)) => (sample_setup(), Some(e)),
         None => (sample_setup(), None),
     };
@@ -47,9 +74,44 @@ pub fn App() -> impl IntoView {
     let link_error = RwSignal::new(link_error);
     // Everything shown is derived from the setup by the engine.
     let outcome: Memo<Outcome> = Memo::new(move |_| setup.with(Setup::compute));
-    // Sync with the outside: the URL holds the whole setup.
-    Effect::new(move |_| setup.with(|s| keep::set_fragment(&keep::to_fragment(s))));
+    // Sync with the outside: the URL holds the whole setup, written once typing pauses (a
+    // large setup's link is tens of KB; rewriting it on every key made typing lag).
+    let shared = RwSignal::new(setup.with_untracked(keep::share_url));
+    let pending = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        setup.track();
+        if let Some(h) = pending.get_value() {
+            h.clear();
+        }
+        let h = set_timeout_with_handle(
+            move || {
+                setup.with_untracked(|s| keep::set_fragment(&keep::to_fragment(s)));
+                shared.set(setup.with_untracked(keep::share_url));
+            },
+            Duration::from_millis(400),
+        );
+        pending.set_value(h.ok());
+    });
     let lang = Signal::derive(move || setup.with(|s| s.lang));
+    let catalog_change = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        let lines = setup.with_untracked(|s| s.items.len());
+        if lines > 0 && !confirm(t(lang.get_untracked(), "confirm_catalog")) {
+            // Put the list back as it was.
+            setup.update(|_| {});
+            return;
+        }
+        setup.update(|s| {
+            s.catalog = id;
+            s.region = state::offers::regions(&s.catalog)
+                .first()
+                .map(|r| r.0.clone())
+                .unwrap_or_default();
+            s.compare_region.clear();
+            s.items.clear();
+        });
+    };
+    let regions = Memo::new(move |_| state::offers::regions(&setup.with(|s| s.catalog.clone())));
 
     view! {
         <main class="calculator" lang=move || if lang.get() == Lang::Fr { "fr" } else { "en" }>
@@ -57,8 +119,7 @@ pub fn App() -> impl IntoView {
                 <h1>{label(lang, "title")}</h1>
                 <div class="row">
                     <label>{label(lang, "catalog")}
-                        <select data-testid="catalog" prop:value=move || setup.with(|s| s.catalog.clone())
-                            on:change=move |ev| setup.update(|s| { s.catalog = event_target_value(&ev); s.region = regions(&s.catalog).first().map(|r| r.0.clone()).unwrap_or_default(); s.items.clear(); })>
+                        <select data-testid="catalog" prop:value=move || setup.with(|s| s.catalog.clone()) on:change=catalog_change>
                             {state::CATALOGS.iter().map(|(id, _)| view! { <option value=*id>{*id}</option> }).collect_view()}
                         </select>
                     </label>
@@ -69,39 +130,59 @@ pub fn App() -> impl IntoView {
                     <label>{label(lang, "region")}
                         <select data-testid="region" prop:value=move || setup.with(|s| s.region.clone())
                             on:change=move |ev| setup.update(|s| s.region = event_target_value(&ev))>
-                            {move || regions(&setup.with(|s| s.catalog.clone())).into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
+                            {move || regions.get().into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
                         </select>
                     </label>
-                    <button data-testid="lang" on:click=move |_| setup.update(|s| s.lang = if s.lang == Lang::Fr { Lang::En } else { Lang::Fr })>
+                    <button data-testid="lang" lang=move || if lang.get() == Lang::Fr { "en" } else { "fr" } on:click=move |_| setup.update(|s| s.lang = if s.lang == Lang::Fr { Lang::En } else { Lang::Fr })>
                         {move || if lang.get() == Lang::Fr { "English" } else { "Français" }}
                     </button>
                 </div>
                 <Show when=move || link_error.get().is_some()>
-                    <p class="error" role="alert" data-testid="link-error">{move || link_error.get().unwrap_or_default()}</p>
+                    <p class="error" role="alert" data-testid="link-error">{move || link_error.get().map(|e| format!("{} {e}", t(lang.get(), "link_damaged")))}</p>
                 </Show>
                 {move || outcome.with(|o| o.error_for(None, "setup").or_else(|| o.error_for(None, "month")).map(|e| view! { <p class="error" role="alert">{e}</p> }))}
             </header>
-            <Compose setup outcome lang />
-            <Totals setup outcome lang />
-            <Compare setup outcome lang />
-            <Taxes setup outcome lang />
-            <Breakdown setup outcome lang />
-            <PricingView setup outcome lang />
-            <Quote setup outcome lang />
-            <Keep setup outcome lang />
+            <div class="layout">
+                <div class="main">
+                    <Compose setup outcome lang regions />
+                    <Compare setup outcome lang />
+                    <Taxes setup outcome lang />
+                    <Breakdown outcome lang />
+                    <PricingView setup outcome lang regions />
+                    <Quote setup outcome lang />
+                    <Keep setup outcome lang shared />
+                </div>
+                <Summary setup outcome lang />
+            </div>
+            <PrintDocument outcome lang />
         </main>
     }
 }
 
+/// The id of a field's error message, for `aria-describedby`.
+pub(crate) fn error_id(item: Option<u32>, field: &str) -> String {
+    match item {
+        Some(i) => format!("line-{i}-{field}-error"),
+        None => format!("{field}-error"),
+    }
+}
+
+/// A field's error message, if it has one. `pos` is the line's place on the page (for the test
+/// id `item-3-gb-error`); none for the setup's own fields (`quote.number-error`).
 #[component]
-fn FieldError(outcome: Memo<Outcome>, item: Option<usize>, field: &'static str) -> impl IntoView {
+fn FieldError(
+    outcome: Memo<Outcome>,
+    #[prop(optional)] item: Option<u32>,
+    #[prop(optional)] pos: Option<Memo<usize>>,
+    field: &'static str,
+) -> impl IntoView {
     move || {
         outcome.with(|o| o.error_for(item, field)).map(|e| {
-            let id = match item {
-                Some(i) => format!("item-{i}-{field}-error"),
+            let testid = match pos {
+                Some(p) => format!("item-{}-{field}-error", p.get()),
                 None => format!("{field}-error"),
             };
-            view! { <span class="error" role="alert" data-testid=id>{e}</span> }
+            view! { <span class="error" role="alert" id=error_id(item, field) data-testid=testid>{e}</span> }
         })
     }
 }

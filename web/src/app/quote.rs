@@ -1,6 +1,8 @@
-//! Quote mode: the customer, the number, the dates, the discounts and the notes.
+//! Quote mode (the customer, the number, the dates, the discounts and the notes) and the
+//! printed document: what a customer receives, drawn from the engine's document alone.
 
 use crate::i18n::t;
+use crate::render;
 use crate::state::{self, Lang, Outcome, Setup};
 use leptos::prelude::*;
 
@@ -18,40 +20,64 @@ pub(super) fn Quote(
             setup.update(|s| f(&mut s.quote, v))
         }
     };
+    let invalid = move |f: &'static str| {
+        move || {
+            outcome
+                .with(|o| o.error_for(None, f).is_some())
+                .then_some("true")
+        }
+    };
+    let err = move |f: &'static str| view! { <FieldError outcome field=f /> };
     view! {
         <section class="quote">
             <label class="controls">
                 <input type="checkbox" data-testid="quote-mode" prop:checked=move || setup.with(|s| s.quote.enabled) on:change=move |ev| setup.update(|s| s.quote.enabled = event_target_checked(&ev)) />
                 {label(lang, "quote")}
             </label>
-            <Show when=move || setup.with(|s| s.quote.enabled)>
+            <div hidden=move || !setup.with(|s| s.quote.enabled)>
                 <div class="row">
                     <label>{label(lang, "customer_name")}
                         <input data-testid="customer-name" prop:value=move || setup.with(|s| s.customer.name.clone()) on:input=move |ev| setup.update(|s| s.customer.name = event_target_value(&ev)) />
                     </label>
                     <label>{label(lang, "quote_number")}
-                        <input data-testid="quote-number" placeholder="Q-2026-0001" prop:value=move || setup.with(|s| s.quote.number.clone()) on:input=field(|q, v| q.number = v) />
+                        <input data-testid="quote-number" placeholder="Q-2026-0001" prop:value=move || setup.with(|s| s.quote.number.clone()) on:input=field(|q, v| q.number = v)
+                            aria-invalid=invalid("quote.number") aria-describedby="quote.number-error" />
+                        {err("quote.number")}
                     </label>
                     <label>{label(lang, "issue_date")}
-                        <input type="date" data-testid="quote-date" prop:value=move || setup.with(|s| s.quote.issue_date.clone()) on:input=field(|q, v| q.issue_date = v) />
+                        <input type="date" data-testid="quote-date" prop:value=move || setup.with(|s| s.quote.issue_date.clone()) on:input=field(|q, v| q.issue_date = v)
+                            aria-invalid=invalid("quote.issue_date") aria-describedby="quote.issue_date-error" />
+                        {err("quote.issue_date")}
                     </label>
                     <label>{label(lang, "valid_until")}
-                        <input type="date" data-testid="quote-valid" prop:value=move || setup.with(|s| s.quote.valid_until.clone()) on:input=field(|q, v| q.valid_until = v) />
+                        <input type="date" data-testid="quote-valid" prop:value=move || setup.with(|s| s.quote.valid_until.clone()) on:input=field(|q, v| q.valid_until = v)
+                            aria-invalid=invalid("quote.valid_until") aria-describedby="quote.valid_until-error" />
+                        {err("quote.valid_until")}
                     </label>
                     <label>{label(lang, "discount")}
-                        <input data-testid="quote-discount" inputmode="decimal" prop:value=move || setup.with(|s| s.quote.discount.clone()) on:input=field(|q, v| q.discount = v) />
-                        <FieldError outcome item=None field="quote.discount" />
+                        <input class="narrow" data-testid="quote-discount" inputmode="decimal" prop:value=move || setup.with(|s| s.quote.discount.clone()) on:input=field(|q, v| q.discount = v)
+                            aria-invalid=invalid("quote.discount") aria-describedby="quote.discount-error" />
+                        {err("quote.discount")}
                     </label>
-                    <label>{label(lang, "notes")}
+                    <label class="wide">{label(lang, "notes")}
                         <textarea data-testid="quote-notes" prop:value=move || setup.with(|s| s.quote.notes.clone()) on:input=field(|q, v| q.notes = v)></textarea>
                     </label>
                 </div>
-                <FieldError outcome item=None field="quote" />
+                {err("quote")}
                 {move || outcome.with(|o| o.document.as_ref().filter(|d| d.number.is_some()).map(|d| view! {
-                    <p class="quote-head" data-testid="quote-head">{format!("{} {} - {} {}", t(lang.get(), "quote"), d.number.clone().unwrap_or_default(), t(lang.get(), "valid_until"), d.valid_until.map(|v| v.to_string()).unwrap_or_default())}</p>
+                    <p class="quote-head" data-testid="quote-head">{format!("{} {} - {} {}", t(lang.get(), "quote_title"), d.number.clone().unwrap_or_default(), t(lang.get(), "valid_until"), d.valid_until.map(|v| v.to_string()).unwrap_or_default())}</p>
                 }))}
-                <button class="controls" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{label(lang, "print")}</button>
-            </Show>
+                <button class="controls" data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{label(lang, "print")}</button>
+            </div>
         </section>
+    }
+}
+
+/// The document as printed: hidden on screen, the only thing on paper.
+#[component]
+pub(super) fn PrintDocument(outcome: Memo<Outcome>, lang: Signal<Lang>) -> impl IntoView {
+    view! {
+        <article class="print-doc" data-testid="print-doc"
+            inner_html=move || outcome.with(|o| o.document.as_ref().map(|d| render::document(d, lang.get())).unwrap_or_default())></article>
     }
 }

@@ -1,38 +1,22 @@
-//! What the setup costs: the totals, the taxes and the breakdown per service.
+//! What the setup costs: the summary (always in view), the taxes and the breakdown per service.
+//! Every amount is the document's, in the chosen currency.
 
-use crate::i18n::{money, t};
+use crate::i18n::t;
+use crate::render;
 use crate::state::{self, Lang, Outcome, Setup};
 use leptos::prelude::*;
-use rust_decimal::Decimal;
 
 use super::*;
 
 #[component]
-pub(super) fn Totals(
+pub(super) fn Summary(
     setup: RwSignal<Setup>,
     outcome: Memo<Outcome>,
     lang: Signal<Lang>,
 ) -> impl IntoView {
-    let doc = move || outcome.with(|o| o.document.clone());
-    let cur = move || setup.with(|s| s.currency.clone());
     view! {
-        <section class="totals" aria-live="polite">
-            {move || doc().map(|d| {
-                let l = lang.get();
-                let c = cur();
-                view! {
-                    <table>
-                        <tr><th>{t(l, "total_net")}</th><td data-testid="total-net">{money(d.totals.net, &c, l)}</td></tr>
-                        {d.vat.iter().map(|v| view! {
-                            <tr><th>{format!("{} {} %", t(l, "vat"), v.rate)}</th><td data-testid="total-vat">{money(v.tax, &c, l)}</td></tr>
-                        }).collect_view()}
-                        <tr class="grand"><th>{t(l, "total_gross")}</th><td data-testid="total-gross">{money(d.totals.gross, &c, l)}</td></tr>
-                    </table>
-                    {d.mentions.iter().map(|m| view! { <p class="mention" data-testid="vat-mention">{m.clone()}</p> }).collect_view()}
-                    {d.warnings.iter().map(|w| view! { <p class="warning" data-testid="warning">{w.clone()}</p> }).collect_view()}
-                }
-            })}
-        </section>
+        <aside class="summary totals" aria-live="polite" aria-labelledby="summary-title"
+            inner_html=move || outcome.with(|o| render::summary(o, lang.get(), setup.with(|s| s.quote.enabled)))></aside>
     }
 }
 
@@ -56,14 +40,15 @@ pub(super) fn Taxes(
                     {label(lang, "business")}
                 </label>
                 <label>{label(lang, "vat_number")}
-                    <input data-testid="vat-number" prop:value=move || setup.with(|s| s.customer.vat_number.clone()) on:input=move |ev| setup.update(|s| s.customer.vat_number = event_target_value(&ev)) />
-                    <FieldError outcome item=None field="customer.vat_number" />
+                    <input data-testid="vat-number" prop:value=move || setup.with(|s| s.customer.vat_number.clone()) on:input=move |ev| setup.update(|s| s.customer.vat_number = event_target_value(&ev))
+                        aria-invalid=move || outcome.with(|o| o.error_for(None, "customer.vat_number").is_some()).then_some("true") aria-describedby="customer.vat_number-error" />
+                    <FieldError outcome field="customer.vat_number" />
                 </label>
                 <label>{label(lang, "currency")}
                     <select data-testid="currency" prop:value=move || setup.with(|s| s.currency.clone()) on:change=move |ev| setup.update(|s| s.currency = event_target_value(&ev))>
                         {state::CURRENCIES.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view()}
                     </select>
-                    <FieldError outcome item=None field="currency" />
+                    <FieldError outcome field="currency" />
                 </label>
                 {move || outcome.with(|o| o.document.as_ref().and_then(|d| d.fx.clone())).map(|fx| view! {
                     <span data-testid="fx-rate">{format!("1 EUR = {} {} ({} {}, {})", fx.rate, fx.to, t(lang.get(), "rate_of"), fx.date, fx.source)}</span>
@@ -74,33 +59,8 @@ pub(super) fn Taxes(
 }
 
 #[component]
-pub(super) fn Breakdown(
-    setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
-    lang: Signal<Lang>,
-) -> impl IntoView {
-    let _ = setup;
+pub(super) fn Breakdown(outcome: Memo<Outcome>, lang: Signal<Lang>) -> impl IntoView {
     view! {
-        <section class="breakdown">
-            <h2>{label(lang, "breakdown")}</h2>
-            {move || outcome.with(|o| o.estimate.as_ref().map(state::breakdown)).map(|b| {
-                let l = lang.get();
-                let max = b.values().copied().max().unwrap_or(Decimal::ONE).max(Decimal::ONE);
-                let rows = b.len();
-                let width = |v: Decimal| (v * Decimal::from(300) / max).round().to_string();
-                view! {
-                    <svg class="bars" viewBox=format!("0 0 480 {}", 24 * rows + 4) role="img" aria-label="cost per service">
-                        {b.iter().enumerate().map(|(k, (s, v))| view! {
-                            <text x="0" y=24 * k + 16>{s.clone()}</text>
-                            <rect x="150" y=24 * k + 4 height="16" width=width(*v) class="bar" />
-                        }).collect_view()}
-                    </svg>
-                    <table data-testid="breakdown">
-                        <tr><th>{t(l, "service")}</th><th>{t(l, "amount")}</th></tr>
-                        {b.into_iter().map(|(s, v)| view! { <tr><td>{s}</td><td>{money(v, "EUR", l)}</td></tr> }).collect_view()}
-                    </table>
-                }
-            })}
-        </section>
+        <section class="breakdown" inner_html=move || outcome.with(|o| render::breakdown(o, lang.get()))></section>
     }
 }

@@ -1,8 +1,11 @@
-//! Keeping and sharing: the share link, saved estimates, export and import.
+//! Keeping and sharing: the share link, saved estimates, export and import (a JSON file or a
+//! CSV of lines, picked from disk or pasted).
 
+use crate::i18n::t;
 use crate::keep;
 use crate::state::{Lang, Outcome, Setup};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::*;
 
@@ -11,11 +14,15 @@ pub(super) fn Keep(
     setup: RwSignal<Setup>,
     outcome: Memo<Outcome>,
     lang: Signal<Lang>,
+    shared: RwSignal<String>,
 ) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let saved = RwSignal::new(keep::saved());
+    // The setup as last saved or opened: Open asks before replacing work that differs.
+    let kept = StoredValue::new(setup.get_untracked());
     let import = RwSignal::new(String::new());
     let import_error = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<String>);
     let export_json = move |_| {
         let text = setup.with(|s| outcome.with(|o| keep::export_json(s, o)));
         keep::download("estimate.json", "application/json", &text);
@@ -29,41 +36,104 @@ pub(super) fn Keep(
             );
         }
     };
+    let save = move |_| {
+        let n = name.get();
+        let n = n.trim();
+        let l = lang.get_untracked();
+        if n.is_empty() {
+            notice.set(Some(t(l, "name_needed").into()));
+            return;
+        }
+        if saved.with(|s| s.contains_key(n))
+            && !confirm(&format!("{} `{n}`?", t(l, "confirm_overwrite")))
+        {
+            return;
+        }
+        keep::save(n, &setup.get());
+        kept.set_value(setup.get());
+        saved.set(keep::saved());
+        notice.set(Some(format!("{} `{n}`", t(l, "saved_as"))));
+    };
+    let load = move |s: Setup| {
+        let unsaved = setup.with(|now| kept.with_value(|k| now != k));
+        if unsaved && !confirm(t(lang.get_untracked(), "confirm_open")) {
+            return false;
+        }
+        let s = s.with_ids();
+        kept.set_value(s.clone());
+        setup.set(s);
+        true
+    };
+    let read = move |text: String| match keep::import_any(&text) {
+        Ok(s) => {
+            if load(s) {
+                import_error.set(None);
+                import.set(String::new());
+            }
+        }
+        Err(e) => import_error.set(Some(e)),
+    };
+    let pick = move |ev: leptos::ev::Event| {
+        let file = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
+        let reader = web_sys::FileReader::new().ok();
+        if let (Some(file), Some(reader)) = (file, reader) {
+            let done = reader.clone();
+            let onload = wasm_bindgen::closure::Closure::once_into_js(move || {
+                match done.result().ok().and_then(|v| v.as_string()) {
+                    Some(text) => read(text),
+                    None => {
+                        import_error.set(Some(t(lang.get_untracked(), "file_unreadable").into()))
+                    }
+                }
+            });
+            reader.set_onload(Some(onload.unchecked_ref()));
+            if reader.read_as_text(&file).is_err() {
+                import_error.set(Some(t(lang.get_untracked(), "file_unreadable").into()));
+            }
+        }
+    };
     view! {
         <section class="keep controls">
             <h2>{label(lang, "keep")}</h2>
             <label>{label(lang, "share")}
-                <input readonly data-testid="share-link" prop:value=move || setup.with(keep::share_url) />
+                <input readonly data-testid="share-link" prop:value=move || shared.get() />
             </label>
             <div class="row">
                 <label>{label(lang, "name")}
                     <input data-testid="save-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                 </label>
-                <button data-testid="save" on:click=move |_| { let n = name.get(); if !n.trim().is_empty() { keep::save(n.trim(), &setup.get()); saved.set(keep::saved()); } }>{label(lang, "save")}</button>
+                <button data-testid="save" on:click=save>{label(lang, "save")}</button>
                 <button data-testid="export-json" on:click=export_json>{label(lang, "export_json")}</button>
                 <button data-testid="export-csv" on:click=export_csv>{label(lang, "export_csv")}</button>
             </div>
+            {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="keep-notice">{n}</p> })}
             <h3>{label(lang, "saved")}</h3>
             <ul data-testid="saved">
                 {move || saved.get().into_iter().map(|(n, s)| {
                     let n2 = n.clone();
+                    let n3 = n.clone();
                     view! { <li>{n.clone()}" "
-                        <button on:click=move |_| setup.set(s.clone())>{label(lang, "load")}</button>
-                        <button on:click=move |_| { keep::forget(&n2); saved.set(keep::saved()); }>{label(lang, "remove")}</button>
+                        <button data-testid=format!("open-{n}") on:click=move |_| { load(s.clone()); }>{label(lang, "load")}</button>
+                        <button data-testid=format!("forget-{n}") on:click=move |_| {
+                            if confirm(&format!("{} `{n3}`?", t(lang.get_untracked(), "confirm_forget"))) { keep::forget(&n2); saved.set(keep::saved()); }
+                        }>{label(lang, "remove")}</button>
                     </li> }
                 }).collect_view()}
             </ul>
-            <label>{label(lang, "import_json")}
+            <h3>{label(lang, "import")}</h3>
+            <p class="hint">{label(lang, "import_hint")}</p>
+            <label>{label(lang, "import_file")}
+                <input type="file" accept=".json,.csv,application/json,text/csv" data-testid="import-file" on:change=pick />
+            </label>
+            <label>{label(lang, "import_text")}
                 <textarea data-testid="import-text" prop:value=move || import.get() on:input=move |ev| import.set(event_target_value(&ev))></textarea>
             </label>
-            <button data-testid="import" on:click=move |_| {
-                let text = import.get();
-                match keep::import_json(&text) {
-                    Ok(s) => { setup.set(s); import_error.set(None); }
-                    Err(e) => import_error.set(Some(e)),
-                }
-            }>{label(lang, "import_json")}</button>
-            {move || import_error.get().map(|e| view! { <span class="error" role="alert" data-testid="import-error">{e}</span> })}
+            <button data-testid="import" on:click=move |_| read(import.get())>{label(lang, "import")}</button>
+            {move || import_error.get().map(|e| view! { <p class="error" role="alert" data-testid="import-error">{e}</p> })}
         </section>
     }
 }

@@ -1,23 +1,24 @@
 //! Errors placed at the form field they belong to: the engine names the item and field as data,
 //! and a document error's kind says which field it is about.
 
-/// A problem with one field: `item` is the line (none for the setup's own fields).
+/// A problem with one field: `item` is the line's id (none for the setup's own fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub item: Option<usize>,
+    pub item: Option<u32>,
     pub field: String,
     pub message: String,
 }
 
-/// Places an engine error at its field: the engine names the item and the field as data.
-pub fn engine_error(e: &ratecard::Error) -> FieldError {
+/// Places an engine error at its field: the engine names the item (its place in the request,
+/// which is its place in `items`) and the field as data.
+pub fn engine_error(e: &ratecard::Error, items: &[super::ItemForm]) -> FieldError {
     match e {
         ratecard::Error::Request {
             item,
             field,
             message,
         } => FieldError {
-            item: *item,
+            item: item.and_then(|i| items.get(i)).map(|it| it.id),
             // `uptime.percent` and `uptime.hours` are the one uptime field of the form.
             field: field.split('.').next().unwrap_or_default().to_string(),
             message: message.clone(),
@@ -37,4 +38,41 @@ pub(super) fn document_field(e: &ratecard::Error) -> String {
         ratecard::Error::Fx(_) => "currency".into(),
         _ => "quote".into(),
     }
+}
+
+/// An engine message in French: the engine speaks English; the phrases a form shows are
+/// translated here, and anything else is kept as the engine wrote it.
+pub fn in_french(message: &str) -> String {
+    const PHRASES: &[(&str, &str)] = &[
+        ("must be at most", "doit valoir au plus"),
+        ("must be at least", "doit valoir au moins"),
+        ("must be from 0 to 100", "doit être entre 0 et 100"),
+        ("(got ", "(reçu "),
+        ("unknown product", "produit inconnu"),
+        ("is not sold in region", "n'est pas vendu dans la région"),
+        ("a quote needs a number", "un devis doit avoir un numéro"),
+        (
+            "a quote needs valid_until",
+            "un devis doit avoir une date de validité",
+        ),
+        ("comes before the issue date", "précède la date d'émission"),
+        (
+            "is not SERIES-YYYY-NNNNNN",
+            "n'est pas de la forme SÉRIE-AAAA-NNNNNN",
+        ),
+        (
+            "is not of the issue year",
+            "n'est pas de l'année d'émission",
+        ),
+        ("is not a date", "n'est pas une date"),
+        ("no EUR/", "pas de taux EUR/"),
+        ("reference rate published from", "publié entre le"),
+        ("document: ", ""),
+        ("FX: ", "Change : "),
+    ];
+    let mut out = message.to_string();
+    for (en, fr) in PHRASES {
+        out = out.replace(en, fr);
+    }
+    out
 }

@@ -30,7 +30,10 @@ pub fn normalize(text: &str, lang: Lang) -> Result<String, String> {
     let allowed =
         |c: char| c.is_ascii_digit() || matches!(c, '.' | ',' | ' ' | '\u{a0}' | '\u{202f}');
     if body.is_empty() || !body.chars().all(allowed) {
-        return Err(format!("`{t}` is not a number"));
+        return Err(match lang {
+            Lang::En => format!("`{t}` is not a number"),
+            Lang::Fr => format!("`{t}` n'est pas un nombre"),
+        });
     }
     let read = match lang {
         Lang::En if !body.contains([' ', '\u{a0}', '\u{202f}']) => {
@@ -83,7 +86,7 @@ fn digits(int: &str, frac: &str, sep: char) -> Option<String> {
 pub(super) fn percent(
     text: &str,
     lang: Lang,
-    item: Option<usize>,
+    item: Option<u32>,
     field: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<Decimal> {
@@ -92,17 +95,66 @@ pub(super) fn percent(
         errors.push(FieldError {
             item,
             field: field.into(),
-            message: format!("must be from 0 to 100 % (got {p})"),
+            message: match lang {
+                Lang::En => format!("must be from 0 to 100 % (got {p})"),
+                Lang::Fr => format!("doit être entre 0 et 100 % (reçu {p})"),
+            },
         });
         return None;
     }
     Some(p)
 }
 
+/// A count of resources: a whole number from 1, within the engine's bound.
+pub(super) fn count(
+    text: &str,
+    lang: Lang,
+    item: Option<u32>,
+    errors: &mut Vec<FieldError>,
+) -> u32 {
+    let mut fail = |message: String| {
+        errors.push(FieldError {
+            item,
+            field: "count".into(),
+            message,
+        });
+        1
+    };
+    if text.trim().is_empty() {
+        return fail(match lang {
+            Lang::En => "enter how many (1 or more)".into(),
+            Lang::Fr => "indiquez combien (1 ou plus)".into(),
+        });
+    }
+    let n = match normalize(text, lang) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
+    let max = ratecard::estimate::MAX_COUNT;
+    if n.contains('.') {
+        return fail(match lang {
+            Lang::En => format!("`{}` is not a whole number", text.trim()),
+            Lang::Fr => format!("`{}` n'est pas un nombre entier", text.trim()),
+        });
+    }
+    match n.parse::<i64>() {
+        Ok(v) if v >= 1 && v <= i64::from(max) => u32::try_from(v).unwrap_or(1),
+        Ok(v) if v < 1 => fail(match lang {
+            Lang::En => "must be at least 1".into(),
+            Lang::Fr => "doit valoir au moins 1".into(),
+        }),
+        // Past the engine's bound, or past any integer: too large, said with the number typed.
+        _ => fail(match lang {
+            Lang::En => format!("too large: at most {max} (got {})", text.trim()),
+            Lang::Fr => format!("trop grand : {max} au plus (reçu {})", text.trim()),
+        }),
+    }
+}
+
 pub(super) fn number(
     text: &str,
     lang: Lang,
-    item: Option<usize>,
+    item: Option<u32>,
     field: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<Decimal> {
@@ -111,11 +163,26 @@ pub(super) fn number(
     }
     let read = normalize(text, lang).and_then(|t| {
         // Digits and a point now: past 28 digits, a decimal cannot hold it.
-        t.parse::<Decimal>().map_err(|_| {
-            if t.bytes().filter(u8::is_ascii_digit).count() > 28 {
-                format!("`{text}` has more digits than a decimal holds (28 at most)")
-            } else {
-                format!("`{text}` is not a number")
+        // The engine's exact reading: a value it would round is refused, not changed.
+        ratecard::parse_decimal(&t).map_err(|_| {
+            let int = t.split('.').next().unwrap_or_default();
+            let digits = |s: &str| {
+                s.bytes()
+                    .filter(u8::is_ascii_digit)
+                    .skip_while(|b| *b == b'0')
+                    .count()
+            };
+            match lang {
+                Lang::En if digits(int) > 28 => format!("`{}` is too large", text.trim()),
+                Lang::Fr if digits(int) > 28 => format!("`{}` est trop grand", text.trim()),
+                Lang::En => format!(
+                    "`{}` has more decimals than a decimal holds (28 digits at most)",
+                    text.trim()
+                ),
+                Lang::Fr => format!(
+                    "`{}` a trop de décimales (28 chiffres au plus)",
+                    text.trim()
+                ),
             }
         })
     });
@@ -124,7 +191,10 @@ pub(super) fn number(
             errors.push(FieldError {
                 item,
                 field: field.into(),
-                message: "must not be negative".into(),
+                message: match lang {
+                    Lang::En => "must not be negative".into(),
+                    Lang::Fr => "ne doit pas être négatif".into(),
+                },
             });
             None
         }

@@ -3,6 +3,7 @@
 //! `Setup::compute` turns it into an engine request and runs the engine.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use ratecard::adjust::{Adjustment, Adjustments, Scope, Value};
 use ratecard::document::{self, Document, DocumentKind, DocumentRequest, Fx};
@@ -15,11 +16,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 mod errors;
+pub mod import;
 mod input;
 pub mod offers;
 
 use errors::document_field;
-pub use errors::{FieldError, engine_error};
+pub use errors::{FieldError, engine_error, in_french};
 use input::{number, percent};
 
 /// The price lists the calculator offers, by id, with their versions: the shipped ones.
@@ -35,11 +37,15 @@ pub const COUNTRIES: &[&str] = &[
 ];
 
 thread_local! {
-    /// The price books, parsed once per page rather than on every keystroke.
-    static BOOKS: std::cell::RefCell<BTreeMap<String, Result<PriceBook, String>>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+    /// The price books, parsed once per page rather than on every keystroke, and shared (an
+    /// `Rc`, never a copy of the price list).
+    static BOOKS: std::cell::RefCell<BTreeMap<String, Result<Rc<PriceBook>, String>>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+    /// The sample exchange rates and the VAT table, read once per page.
+    static FX: Option<Rc<FxRates>> = FxRates::sample().ok().map(Rc::new);
+    static VAT: Rc<VatTable> = Rc::new(VatTable::builtin());
 }
 
-pub fn book(id: &str) -> Result<PriceBook, String> {
+pub fn book(id: &str) -> Result<Rc<PriceBook>, String> {
     BOOKS.with(|b| {
         b.borrow_mut()
             .entry(id.to_string())
@@ -52,10 +58,20 @@ pub fn book(id: &str) -> Result<PriceBook, String> {
                     .iter()
                     .map(|t| Catalog::from_shipped_json(t).map_err(|e| e.to_string()))
                     .collect::<Result<Vec<_>, _>>()?;
-                PriceBook::new(versions).map_err(|e| e.to_string())
+                PriceBook::new(versions)
+                    .map(Rc::new)
+                    .map_err(|e| e.to_string())
             })
             .clone()
     })
+}
+
+fn fx_rates() -> Option<Rc<FxRates>> {
+    FX.with(Clone::clone)
+}
+
+fn vat_table() -> Rc<VatTable> {
+    VAT.with(Clone::clone)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +94,14 @@ pub enum UptimeUnit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ItemForm {
+    /// The line's own id, stable while lines are added, moved and removed: rows, errors,
+    /// discounts and costs follow it (a row number would shift).
+    pub id: u32,
     pub sku: String,
+    /// What the line is for ("web servers"), printed on the quote.
+    pub label: String,
+    /// The group the line belongs to ("production"), with its subtotal.
+    pub group: String,
     pub region: String,
     pub count: String,
     pub plan: Plan,
@@ -94,7 +117,10 @@ pub struct ItemForm {
 impl Default for ItemForm {
     fn default() -> Self {
         ItemForm {
+            id: 0,
             sku: String::new(),
+            label: String::new(),
+            group: String::new(),
             region: String::new(),
             count: "1".into(),
             plan: Plan::Hourly,
@@ -172,7 +198,7 @@ impl Default for Setup {
     }
 }
 
-/// What the engine made of the setup.
+/// What the engine made of the setup, ready to show: every amount in the chosen currency.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
     /// The request the engine was given (what an exported JSON carries).
@@ -182,72 +208,161 @@ pub struct Outcome {
     pub errors: Vec<FieldError>,
     /// A second estimate for the pricing view.
     pub compared: Option<Estimate>,
+    /// Each line's amount as the document shows it (converted, after its discounts), by id.
+    pub item_amounts: BTreeMap<u32, Decimal>,
+    /// The document's amounts per group ("" for lines in none) and per service.
+    pub groups: BTreeMap<String, Decimal>,
+    pub services: BTreeMap<String, Decimal>,
+    /// The lines sold both ways, their plans compared, in the document's currency.
+    pub plans: Vec<PlanRow>,
+    /// The pricing view, in the document's currency (the last row is the total).
+    pub pricing: Vec<PriceRow>,
+}
+
+/// A line sold both by the hour and by the month, both plans at its uptime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRow {
+    pub id: u32,
+    pub position: usize,
+    pub sku: String,
+    pub hourly: Decimal,
+    pub monthly: Decimal,
+    pub cheaper: ratecard::estimate::Cheaper,
+    /// How much the cheaper plan saves.
+    pub saves: Decimal,
+    pub break_even_hours: Option<i64>,
+}
+
+/// One row of the pricing view: a line's list cost here and in the other region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceRow {
+    pub label: String,
+    pub here: Decimal,
+    pub there: Decimal,
+    pub difference: Decimal,
 }
 
 impl Outcome {
-    pub fn error_for(&self, item: Option<usize>, field: &str) -> Option<String> {
+    pub fn error_for(&self, item: Option<u32>, field: &str) -> Option<String> {
         self.errors
             .iter()
             .find(|e| e.item == item && e.field == field)
             .map(|e| e.message.clone())
     }
+
+    /// The currency amounts are shown in: the document's, or the catalog's without one.
+    pub fn currency(&self) -> &str {
+        self.document
+            .as_ref()
+            .map(|d| d.currency.as_str())
+            .or(self.estimate.as_ref().map(|e| e.currency.as_str()))
+            .unwrap_or("EUR")
+    }
+
+    /// An amount in the catalog's currency (a list price, a plan's cost) in the document's,
+    /// converted the way the document converts its lines.
+    pub fn shown(&self, amount: Decimal) -> Option<Decimal> {
+        match &self.document {
+            Some(d) => document::convert(amount, d.fx.as_ref(), &d.currency, d.rounding.lines),
+            None => Some(amount),
+        }
+    }
 }
 
 impl Setup {
-    pub fn add(&mut self, sku: &str) {
-        let item = ItemForm {
+    /// An id no line has yet.
+    fn next_id(&self) -> u32 {
+        self.items
+            .iter()
+            .map(|i| i.id)
+            .max()
+            .map_or(0, |m| m.saturating_add(1))
+    }
+
+    /// Gives every line an id of its own (a setup saved before lines had ids has all zeros).
+    pub fn with_ids(mut self) -> Self {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut next = self.next_id();
+        for it in &mut self.items {
+            if !seen.insert(it.id) {
+                it.id = next;
+                seen.insert(next);
+                next = next.saturating_add(1);
+            }
+        }
+        self
+    }
+
+    pub fn position(&self, id: u32) -> Option<usize> {
+        self.items.iter().position(|i| i.id == id)
+    }
+
+    pub fn item(&self, id: u32) -> Option<&ItemForm> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    pub fn item_mut(&mut self, id: u32) -> Option<&mut ItemForm> {
+        self.items.iter_mut().find(|i| i.id == id)
+    }
+
+    /// Adds a line for `sku`; returns its id.
+    pub fn add(&mut self, sku: &str) -> u32 {
+        let id = self.next_id();
+        self.items.push(ItemForm {
+            id,
             sku: sku.into(),
             ..Default::default()
-        };
-        self.items.push(item);
+        });
+        id
     }
 
-    pub fn duplicate(&mut self, i: usize) {
-        if let Some(it) = self.items.get(i).cloned() {
-            self.items.insert(i + 1, it);
-        }
+    /// Copies line `id` just after it; returns the copy's id.
+    pub fn duplicate(&mut self, id: u32) -> Option<u32> {
+        let at = self.position(id)?;
+        let new = self.next_id();
+        let mut copy = self.items.get(at)?.clone();
+        copy.id = new;
+        self.items.insert(at.saturating_add(1), copy);
+        Some(new)
     }
 
-    pub fn remove(&mut self, i: usize) {
-        if i < self.items.len() {
-            self.items.remove(i);
+    /// Removes line `id`; returns its position.
+    pub fn remove(&mut self, id: u32) -> Option<usize> {
+        let at = self.position(id)?;
+        self.items.remove(at);
+        Some(at)
+    }
+
+    /// The names of the groups in use, in order of first use.
+    pub fn group_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for it in &self.items {
+            let g = it.group.trim();
+            if !g.is_empty() && !names.iter().any(|n| n == g) {
+                names.push(g.to_string());
+            }
         }
+        names
     }
 
     /// The engine's estimate request for this setup, and the fields that could not be read.
     pub fn request(&self) -> (EstimateRequest, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut items = Vec::new();
-        for (i, f) in self.items.iter().enumerate() {
-            let at = Some(i);
-            let count = match f.count.trim().parse::<i64>() {
-                Ok(n) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
-                Ok(_) => {
-                    errors.push(FieldError {
-                        item: at,
-                        field: "count".into(),
-                        message: "must be at least 1".into(),
-                    });
-                    1
-                }
-                Err(_) => {
-                    errors.push(FieldError {
-                        item: at,
-                        field: "count".into(),
-                        message: format!("`{}` is not a whole number", f.count),
-                    });
-                    1
-                }
-            };
+        for f in &self.items {
+            let at = Some(f.id);
+            let count = input::count(&f.count, self.lang, at, &mut errors);
             let uptime = number(&f.uptime, self.lang, at, "uptime", &mut errors).map(|u| {
                 match f.uptime_unit {
                     UptimeUnit::Percent => Uptime::Percent(u),
                     UptimeUnit::Hours => Uptime::Hours(u),
                 }
             });
+            let text = |t: &str| (!t.trim().is_empty()).then(|| t.trim().to_string());
             items.push(EstimateItem {
                 sku: f.sku.clone(),
-                label: None,
+                label: text(&f.label),
+                group: text(&f.group),
                 region: (!f.region.is_empty()).then(|| f.region.clone()),
                 count,
                 plan: f.plan,
@@ -283,15 +398,17 @@ impl Setup {
         // An estimate is dated the last day of its month, the date of supply (and of the rate).
         let issue = ratecard::time::parse_date(&q.issue_date)
             .ok()
+            .filter(|_| q.enabled)
             .unwrap_or_else(|| last_of_month(&self.month));
         let mut adjustments = Adjustments::default();
         if q.enabled {
             for (i, it) in self.items.iter().enumerate() {
-                if let Some(p) = percent(&it.discount, self.lang, Some(i), "discount", errors) {
+                if let Some(p) = percent(&it.discount, self.lang, Some(it.id), "discount", errors) {
                     adjustments.discounts.push(Adjustment {
                         id: format!("line-{}", i + 1),
                         description: format!("Discount on line {}", i + 1),
-                        // Every line of the item, wherever the document puts them.
+                        // Every line of the item, wherever the document puts them: the
+                        // engine tags each line with its item's place in the request.
                         scope: Scope::Tag {
                             key: "item".into(),
                             value: i.to_string(),
@@ -310,21 +427,15 @@ impl Setup {
             }
         }
         let c = &self.customer;
-        DocumentRequest {
-            kind: if q.enabled {
+        let mut request = DocumentRequest::new(
+            if q.enabled {
                 DocumentKind::Quote
             } else {
                 DocumentKind::Estimate
             },
-            number: (q.enabled && !q.number.trim().is_empty()).then(|| q.number.trim().to_string()),
-            issue_date: issue,
-            valid_until: if q.enabled {
-                ratecard::time::parse_date(&q.valid_until).ok()
-            } else {
-                None
-            },
-            seller: ratecard::samples::seller(),
-            buyer: Customer {
+            issue,
+            ratecard::samples::seller(),
+            Customer {
                 name: if c.name.trim().is_empty() {
                     "Prospect".into()
                 } else {
@@ -340,12 +451,44 @@ impl Setup {
                     .then(|| c.vat_number.trim().to_string()),
                 address: None,
             },
-            currency: Some(self.currency.clone()),
-            rounding: Default::default(),
-            adjustments,
-            notes: (q.enabled && !q.notes.trim().is_empty()).then(|| q.notes.trim().to_string()),
-            references: None,
+        );
+        request.number =
+            (q.enabled && !q.number.trim().is_empty()).then(|| q.number.trim().to_string());
+        request.valid_until = if q.enabled {
+            ratecard::time::parse_date(&q.valid_until).ok()
+        } else {
+            None
+        };
+        request.currency = Some(self.currency.clone());
+        request.adjustments = adjustments;
+        request.notes =
+            (q.enabled && !q.notes.trim().is_empty()).then(|| q.notes.trim().to_string());
+        if q.enabled
+            && !q.issue_date.trim().is_empty()
+            && ratecard::time::parse_date(&q.issue_date).is_err()
+        {
+            errors.push(FieldError {
+                item: None,
+                field: "quote.issue_date".into(),
+                message: format!("`{}` is not a date", q.issue_date),
+            });
         }
+        // A quote's own fields in error are shown at those fields; meanwhile the figures are
+        // those of an estimate (the same lines, discounts and VAT), never a blank page.
+        let problems = document::request_problems(&request);
+        if !problems.is_empty() {
+            for (field, e) in problems {
+                errors.push(FieldError {
+                    item: None,
+                    field: format!("quote.{field}"),
+                    message: e.to_string(),
+                });
+            }
+            request.kind = DocumentKind::Estimate;
+            request.number = None;
+            request.valid_until = None;
+        }
+        request
     }
 
     /// Runs the engine: the estimate (the invoice path on a hypothetical month), then the
@@ -365,10 +508,10 @@ impl Setup {
                 return out;
             }
         };
-        for (i, it) in self.items.iter().enumerate() {
+        for it in &self.items {
             if book.product(&it.sku).is_none() {
                 errors.push(FieldError {
-                    item: Some(i),
+                    item: Some(it.id),
                     field: "sku".into(),
                     message: format!("unknown product `{}` in {}", it.sku, self.catalog),
                 });
@@ -383,20 +526,21 @@ impl Setup {
         match ratecard::estimate(&book, &request) {
             Ok(est) => {
                 let doc_request = self.document_request(&mut errors);
-                let fx = FxRates::sample().ok();
-                let fx = fx.as_ref().map_or(Fx::None, Fx::Rates);
-                match document::build(&doc_request, &est.rating(), &book, &VatTable::builtin(), fx)
-                {
-                    Ok(d) => out.document = Some(d),
-                    Err(e) => errors.push(FieldError {
-                        item: None,
-                        field: document_field(&e),
-                        message: e.to_string(),
-                    }),
+                out.document = self.document(&doc_request, &est, &book, &mut errors);
+                if let Some(d) = &out.document {
+                    let by_index = ratecard::estimate::amounts_by_tag(&est, d, "item");
+                    for (i, it) in self.items.iter().enumerate() {
+                        let amount = by_index.as_ref().and_then(|m| m.get(&i.to_string()));
+                        out.item_amounts
+                            .insert(it.id, amount.copied().unwrap_or_default());
+                    }
+                    out.groups =
+                        ratecard::estimate::amounts_by_tag(&est, d, "group").unwrap_or_default();
+                    out.services = document::subtotals_by_service(d).unwrap_or_default();
                 }
                 out.estimate = Some(est);
             }
-            Err(e) => errors.push(engine_error(&e)),
+            Err(e) => errors.push(engine_error(&e, &self.items)),
         }
         if !self.compare_region.is_empty() && self.compare_region != self.region {
             let mut other = request.clone();
@@ -406,19 +550,121 @@ impl Setup {
             }
             out.compared = ratecard::estimate(&book, &other).ok();
         }
+        out.plans = self.plan_rows(&out);
+        out.pricing = pricing_rows(&out);
+        if self.lang == Lang::Fr {
+            for e in &mut errors {
+                e.message = errors::in_french(&e.message);
+            }
+        }
         out.errors = errors;
         out
     }
 
-    /// The hourly and monthly cost of item `i` at each uptime in `hours`: the engine path, one
-    /// estimate per point.
-    pub fn plan_curve(&self, i: usize, hours: &[i64]) -> Vec<(i64, Decimal, Option<Decimal>)> {
+    /// The document for the estimate; in the catalog's currency, with the error at the currency
+    /// field, when it cannot be converted (no rate for the date): the figures stay.
+    fn document(
+        &self,
+        request: &DocumentRequest,
+        est: &Estimate,
+        book: &PriceBook,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<Document> {
+        let fx = fx_rates();
+        let fx = fx.as_deref().map_or(Fx::None, Fx::Rates);
+        let vat = vat_table();
+        let rating = est.rating();
+        match document::build(request, &rating, book, &vat, fx) {
+            Ok(d) => Some(d),
+            Err(e @ ratecard::Error::Fx(_)) => {
+                errors.push(FieldError {
+                    item: None,
+                    field: "currency".into(),
+                    message: e.to_string(),
+                });
+                let mut request = request.clone();
+                request.currency = None;
+                document::build(&request, &rating, book, &vat, Fx::None).ok()
+            }
+            Err(e) => {
+                errors.push(FieldError {
+                    item: None,
+                    field: document_field(&e),
+                    message: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
+    fn plan_rows(&self, out: &Outcome) -> Vec<PlanRow> {
+        let Some(est) = &out.estimate else {
+            return Vec::new();
+        };
+        est.items
+            .iter()
+            .filter_map(|it| {
+                let c = it.comparison.as_ref()?;
+                let hourly = out.shown(c.hourly)?;
+                let monthly = out.shown(c.monthly)?;
+                Some(PlanRow {
+                    id: self.items.get(it.index)?.id,
+                    position: it.index,
+                    sku: it.sku.clone(),
+                    hourly,
+                    monthly,
+                    cheaper: c.cheaper,
+                    saves: hourly.checked_sub(monthly)?.abs(),
+                    break_even_hours: c.break_even_hours,
+                })
+            })
+            .collect()
+    }
+
+    /// What the plan chart of line `id` depends on: the line alone, with the month and region.
+    /// A memo of this keeps the chart from being recomputed when another line changes.
+    pub fn curve_input(&self, id: u32) -> Option<Setup> {
+        let item = self.item(id)?.clone();
+        Some(Setup {
+            items: vec![item],
+            customer: CustomerForm::default(),
+            quote: QuoteForm::default(),
+            compare_region: String::new(),
+            ..self.clone_shallow()
+        })
+    }
+
+    fn clone_shallow(&self) -> Setup {
+        Setup {
+            catalog: self.catalog.clone(),
+            month: self.month.clone(),
+            region: self.region.clone(),
+            items: Vec::new(),
+            customer: CustomerForm::default(),
+            currency: self.currency.clone(),
+            lang: self.lang,
+            quote: QuoteForm::default(),
+            compare_region: String::new(),
+        }
+    }
+
+    /// The hourly and monthly cost of the first line at each uptime in `hours`: the engine
+    /// path, one estimate per point.
+    pub fn plan_curve(&self, hours: &[i64]) -> Vec<(i64, Decimal, Option<Decimal>)> {
         let Ok(book) = book(&self.catalog) else {
             return Vec::new();
         };
         let (request, errors) = self.request();
-        let Some(item) = request.items.get(i).filter(|_| errors.is_empty()) else {
+        let Some(item) = request.items.first().filter(|_| errors.is_empty()) else {
             return Vec::new();
+        };
+        let item = match book.product(&item.sku) {
+            Some(p) => {
+                let mut it = item.clone();
+                it.trim_to(p);
+                it
+            }
+            None => return Vec::new(),
         };
         hours
             .iter()
@@ -438,15 +684,41 @@ impl Setup {
     }
 }
 
+/// The pricing view's rows: each line's list cost in both regions, converted, and their
+/// difference; then the totals.
+fn pricing_rows(out: &Outcome) -> Vec<PriceRow> {
+    let (Some(a), Some(b)) = (&out.estimate, &out.compared) else {
+        return Vec::new();
+    };
+    let row = |label: String, x: Decimal, y: Decimal| {
+        let (here, there) = (out.shown(x)?, out.shown(y)?);
+        Some(PriceRow {
+            label,
+            here,
+            there,
+            difference: there.checked_sub(here)?,
+        })
+    };
+    let mut rows: Vec<PriceRow> = a
+        .items
+        .iter()
+        .zip(&b.items)
+        .filter_map(|(x, y)| {
+            row(
+                x.label.clone().unwrap_or_else(|| x.sku.clone()),
+                x.cost,
+                y.cost,
+            )
+        })
+        .collect();
+    rows.extend(row(String::new(), a.summary.total, b.summary.total));
+    rows
+}
+
 fn last_of_month(month: &str) -> chrono::NaiveDate {
     ratecard::Period::parse(month)
         .map(|p| ratecard::document::supply_date(&p))
         .unwrap_or_default()
-}
-
-/// Subtotals of an estimate's lines per service, for the breakdown.
-pub fn breakdown(est: &Estimate) -> BTreeMap<String, Decimal> {
-    est.summary.subtotals.clone()
 }
 
 #[cfg(test)]
@@ -556,15 +828,44 @@ mod tests {
             out.error_for(Some(1), "gb").as_deref(),
             Some("`lots` is not a number")
         );
-        // Past what a decimal holds: said as such, at the field.
+        // Past what a decimal holds: too large, at the field (it said "not a number").
         let mut s = setup();
         s.items[1].gb = "9".repeat(30);
         assert_eq!(
             s.compute().error_for(Some(1), "gb").as_deref(),
-            Some(
-                "`999999999999999999999999999999` has more digits than a decimal holds (28 at most)"
-            )
+            Some("`999999999999999999999999999999` is too large")
         );
+        s.items[1].gb = format!("0.{}", "1".repeat(30));
+        assert!(
+            s.compute()
+                .error_for(Some(1), "gb")
+                .is_some_and(|e| e.contains("more decimals"))
+        );
+        // Counts: empty, past any integer, past the engine's bound, not whole, grouped.
+        let count = |text: &str, lang: Lang| {
+            let mut s = setup();
+            s.lang = lang;
+            s.items[0].count = text.into();
+            s.compute().error_for(Some(0), "count")
+        };
+        assert_eq!(
+            count("", Lang::En).as_deref(),
+            Some("enter how many (1 or more)")
+        );
+        assert_eq!(
+            count("4294967296", Lang::En).as_deref(),
+            Some("too large: at most 5000 (got 4294967296)")
+        );
+        assert_eq!(
+            count("5001", Lang::Fr).as_deref(),
+            Some("trop grand : 5000 au plus (reçu 5001)")
+        );
+        assert_eq!(
+            count("2.5", Lang::En).as_deref(),
+            Some("`2.5` is not a whole number")
+        );
+        assert_eq!(count("1,000", Lang::En), None);
+        assert_eq!(count("1 000", Lang::Fr), None);
         // "1,000" in English is a thousand (it was read as 1); in French, a comma is the
         // decimal point and "1 000" a thousand.
         let mut s = setup();
@@ -644,6 +945,88 @@ mod tests {
         assert_eq!(doc.totals.net.to_string(), "83.62");
     }
 
+    /// Quote mode with its own fields missing or wrong keeps every total; each problem is
+    /// shown at its field (the totals were blank until both number and validity were set).
+    #[test]
+    fn quote_mode_never_blanks_the_totals() {
+        let mut s = setup();
+        let estimate = s.compute().document.expect("document").totals;
+        s.quote.enabled = true;
+        let out = s.compute();
+        assert_eq!(out.document.as_ref().map(|d| &d.totals), Some(&estimate));
+        assert_eq!(
+            out.error_for(None, "quote.number").as_deref(),
+            Some("document: a quote needs a number (SERIES-YYYY-NNNNNN)")
+        );
+        assert_eq!(
+            out.error_for(None, "quote.valid_until").as_deref(),
+            Some("document: a quote needs valid_until")
+        );
+        s.quote.number = "Q-2026-0001".into();
+        s.quote.issue_date = "2026-01-20".into();
+        s.quote.valid_until = "2026-01-10".into();
+        s.quote.discount = "150".into();
+        s.lang = Lang::Fr;
+        let out = s.compute();
+        assert_eq!(out.document.as_ref().map(|d| &d.totals), Some(&estimate));
+        assert_eq!(
+            out.error_for(None, "quote.valid_until").as_deref(),
+            Some("valid_until 2026-01-10 précède la date d'émission 2026-01-20")
+        );
+        assert_eq!(
+            out.error_for(None, "quote.discount").as_deref(),
+            Some("doit être entre 0 et 100 % (reçu 150)")
+        );
+    }
+
+    /// In another currency, every amount is the document's: each line's amount, the groups,
+    /// the services, the plans compared; and the lines add up to the net total.
+    #[test]
+    fn every_amount_in_the_chosen_currency() {
+        let mut s = setup();
+        s.items[0].group = "production".into();
+        s.items[1].group = "staging".into();
+        s.currency = "USD".into();
+        let out = s.compute();
+        let doc = out.document.clone().expect("document");
+        assert_eq!(doc.currency, "USD");
+        let rate = doc.fx.as_ref().expect("rate").rate;
+        let lines: Decimal = out.item_amounts.values().copied().sum();
+        assert_eq!(lines, doc.totals.net);
+        let groups: Decimal = out.groups.values().copied().sum();
+        assert_eq!(groups, doc.totals.net);
+        assert_eq!(out.groups.len(), 2);
+        let services: Decimal = out.services.values().copied().sum();
+        assert_eq!(services, doc.totals.net);
+        // 2 x 41.29 EUR on the hourly plan, converted as a document line is.
+        let plan = out.plans.first().expect("a line sold both ways");
+        assert_eq!(plan.hourly, (Decimal::new(8258, 2) * rate).round_dp(2));
+        assert_eq!(out.item_amounts.get(&0), Some(&plan.hourly));
+        assert_eq!(plan.saves, (plan.hourly - plan.monthly).abs());
+    }
+
+    #[test]
+    fn ids_stay_with_their_lines() {
+        let mut s = setup();
+        let copy = s.duplicate(0).expect("copy");
+        assert_eq!(
+            s.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![0, copy, 1]
+        );
+        assert_eq!(s.remove(0), Some(0));
+        assert_eq!(s.position(1), Some(1));
+        // A setup saved before lines had ids gets one per line.
+        let mut old = setup();
+        for it in &mut old.items {
+            it.id = 0;
+        }
+        let fixed = old.with_ids();
+        assert_eq!(
+            fixed.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+    }
+
     #[test]
     fn share_state_round_trips() {
         let s = setup();
@@ -653,7 +1036,11 @@ mod tests {
 
     #[test]
     fn plan_curve_uses_the_engine() {
-        let c = setup().plan_curve(0, &[0, 361, 744]);
+        let s = setup();
+        let c = s
+            .curve_input(s.items[0].id)
+            .expect("line")
+            .plan_curve(&[0, 361, 744]);
         assert_eq!(c[1].1.to_string(), "80.14"); // 2 x 361 x 0.111 = 2 x 40.07
         assert_eq!(c[0].2.map(|m| m.to_string()), Some("80.00".into()));
     }

@@ -10,12 +10,17 @@ use rust_decimal::Decimal;
 pub struct Offer {
     pub sku: String,
     pub label: String,
+    /// The label on a French page (the catalog's French description, when it has one).
+    pub label_fr: String,
     pub kind: &'static str,
     pub family: String,
     pub vcpu: u32,
     pub ram: Decimal,
     /// The fields that apply to the product, as the engine reads them.
     pub fields: ratecard::estimate::ItemFields,
+    /// For a counter: the field the form offers (`egress_gb` or `requests`) and its unit.
+    pub counted: Option<&'static str>,
+    pub unit: String,
 }
 
 /// The products of a price list's latest version, as the calculator lists them.
@@ -33,6 +38,16 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
         .map(|p| Offer {
             sku: p.sku.clone(),
             label: format!("{} - {}", p.sku, p.description),
+            label_fr: format!(
+                "{} - {}",
+                p.sku,
+                p.description_fr.as_deref().unwrap_or(&p.description)
+            ),
+            counted: ratecard::estimate::item_fields(p).counter_field,
+            unit: match &p.charge {
+                Charge::Counter { unit, .. } => unit.clone(),
+                _ => String::new(),
+            },
             kind: match &p.charge {
                 Charge::TimeMetered { .. } if p.service == "Instances" => "instance",
                 Charge::TimeMetered { .. } => "network",
@@ -66,6 +81,13 @@ pub fn regions(catalog: &str) -> Vec<(String, String)> {
 }
 
 impl Offer {
+    pub fn label_in(&self, lang: super::Lang) -> String {
+        match lang {
+            super::Lang::Fr => self.label_fr.clone(),
+            super::Lang::En => self.label.clone(),
+        }
+    }
+
     /// Whether a row of `kind` lists this product, under the instance filters (family, at
     /// least `min_vcpu` vCPU and `min_ram` GiB); the filters apply to instances only.
     pub fn matches(&self, kind: &str, family: &str, min_vcpu: u32, min_ram: Decimal) -> bool {

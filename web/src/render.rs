@@ -1,0 +1,562 @@
+//! The read-only parts of the page as HTML text (see [`crate::html`]): pure functions of the
+//! outcome and the language, tested natively.
+
+use ratecard::document::{Document, DocumentKind};
+use ratecard::estimate::Cheaper;
+use rust_decimal::Decimal;
+
+use crate::html::Html;
+use crate::i18n::{money, service, t};
+use crate::state::{Lang, Outcome};
+
+/// The summary: totals for the month with VAT, the period, mentions and warnings, and the
+/// subtotals per group.
+pub fn summary(o: &Outcome, l: Lang, quote: bool) -> String {
+    let mut h = Html::default();
+    h.el(
+        "h2",
+        &[("id", "summary-title")],
+        t(l, if quote { "quote_title" } else { "summary" }),
+    );
+    let Some(d) = &o.document else {
+        h.el(
+            "p",
+            &[("class", "empty"), ("data-testid", "no-total")],
+            t(l, "no_total"),
+        );
+        return h.finish();
+    };
+    let c = d.currency.as_str();
+    h.open("table", &[]);
+    h.row(
+        t(l, "total_net"),
+        &[("total-net", &money(d.totals.net, c, l))],
+    );
+    for v in &d.vat {
+        h.row(
+            &format!("{} {} %", t(l, "vat"), v.rate.normalize()),
+            &[("total-vat", &money(v.tax, c, l))],
+        );
+    }
+    h.open("tr", &[("class", "grand")])
+        .el("th", &[], t(l, "total_gross"));
+    h.open("td", &[])
+        .el(
+            "span",
+            &[("data-testid", "total-gross")],
+            &money(d.totals.gross, c, l),
+        )
+        .el(
+            "span",
+            &[("class", "per")],
+            &format!(" {}", t(l, "per_month")),
+        )
+        .close("td")
+        .close("tr")
+        .close("table");
+    h.el(
+        "p",
+        &[("class", "period"), ("data-testid", "period")],
+        &format!("{} {}", t(l, "for_month"), d.supply_period.label()),
+    );
+    for m in &d.mentions {
+        h.el(
+            "p",
+            &[("class", "mention"), ("data-testid", "vat-mention")],
+            m,
+        );
+    }
+    for w in &d.warnings {
+        h.el("p", &[("class", "warning"), ("data-testid", "warning")], w);
+    }
+    if o.groups.keys().any(|g| !g.is_empty()) {
+        h.open("table", &[("class", "groups"), ("data-testid", "groups")])
+            .el("caption", &[], t(l, "groups"));
+        for (g, v) in &o.groups {
+            let name = if g.is_empty() { t(l, "no_group") } else { g };
+            h.row(name, &[(&format!("group-{g}"), &money(*v, c, l))]);
+        }
+        h.close("table");
+    }
+    h.finish()
+}
+
+/// Cost per service: bars and a table.
+pub fn breakdown(o: &Outcome, l: Lang) -> String {
+    let mut h = Html::default();
+    h.el("h2", &[], t(l, "breakdown"));
+    if o.document.is_none() {
+        return h.finish();
+    }
+    let c = o.currency();
+    let max = o
+        .services
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(Decimal::ONE)
+        .max(Decimal::ONE);
+    let width = |v: Decimal| {
+        (v.max(Decimal::ZERO) * Decimal::from(300) / max)
+            .round()
+            .to_string()
+    };
+    let rows = o.services.len();
+    h.open(
+        "svg",
+        &[
+            ("class", "bars"),
+            ("viewBox", &format!("0 0 480 {}", 24 * rows + 4)),
+            ("role", "img"),
+            ("aria-label", t(l, "breakdown")),
+        ],
+    );
+    for (k, (s, v)) in o.services.iter().enumerate() {
+        h.el(
+            "text",
+            &[("x", "0"), ("y", &(24 * k + 16).to_string())],
+            &service(l, s),
+        );
+        h.el(
+            "rect",
+            &[
+                ("x", "150"),
+                ("y", &(24 * k + 4).to_string()),
+                ("height", "16"),
+                ("width", &width(*v)),
+                ("class", "bar"),
+            ],
+            "",
+        );
+    }
+    h.close("svg");
+    h.open("table", &[("data-testid", "breakdown")]);
+    h.open("tr", &[])
+        .el("th", &[], t(l, "service"))
+        .el("th", &[], t(l, "amount"))
+        .close("tr");
+    for (s, v) in &o.services {
+        h.open("tr", &[])
+            .el("td", &[], &service(l, s))
+            .el(
+                "td",
+                &[("data-testid", "breakdown-amount")],
+                &money(*v, c, l),
+            )
+            .close("tr");
+    }
+    h.close("table");
+    h.finish()
+}
+
+/// The plans compared, one row per line sold both ways; a line's name is a button (by
+/// `data-line`) that shows its chart.
+pub fn plans(o: &Outcome, l: Lang) -> String {
+    let mut h = Html::default();
+    let c = o.currency();
+    h.open("table", &[("class", "plans")]).open("tr", &[]);
+    for k in ["product", "hourly", "monthly", "verdict", "break_even"] {
+        h.el("th", &[], t(l, k));
+    }
+    h.close("tr");
+    for r in &o.plans {
+        let verdict = match r.cheaper {
+            Cheaper::Hourly => format!(
+                "{} {} {}",
+                t(l, "hourly"),
+                t(l, "cheaper_by"),
+                money(r.saves, c, l)
+            ),
+            Cheaper::Monthly => format!(
+                "{} {} {}",
+                t(l, "monthly"),
+                t(l, "cheaper_by"),
+                money(r.saves, c, l)
+            ),
+            Cheaper::Equal => t(l, "same_cost").to_string(),
+        };
+        let be = r
+            .break_even_hours
+            .map(|h| format!("{h} {}", t(l, "hours")))
+            .unwrap_or_else(|| t(l, "no_break_even").to_string());
+        let pos = r.position;
+        h.open("tr", &[("data-testid", &format!("compare-{pos}"))])
+            .open("td", &[]);
+        h.el(
+            "button",
+            &[
+                ("class", "link"),
+                ("data-line", &r.id.to_string()),
+                ("aria-label", &format!("{} {}", t(l, "show_chart"), r.sku)),
+            ],
+            &r.sku,
+        );
+        h.close("td")
+            .el("td", &[], &money(r.hourly, c, l))
+            .el("td", &[], &money(r.monthly, c, l))
+            .el(
+                "td",
+                &[("data-testid", &format!("verdict-{pos}"))],
+                &verdict,
+            )
+            .el("td", &[("data-testid", &format!("break-even-{pos}"))], &be)
+            .close("tr");
+    }
+    h.close("table");
+    h.finish()
+}
+
+/// Monthly cost against uptime hours: the hourly plan (a polyline), the monthly plan (a flat
+/// line) and where they cross, both axes labelled, a legend naming the product. Points are in
+/// the document's currency. Integer geometry: no float formatting.
+pub fn chart(
+    points: &[(i64, Decimal, Option<Decimal>)],
+    break_even: Option<i64>,
+    sku: &str,
+    currency: &str,
+    l: Lang,
+) -> String {
+    const W: i64 = 520;
+    const H: i64 = 240;
+    const LEFT: i64 = 90;
+    const PAD: i64 = 30;
+    let mut h = Html::default();
+    if points.is_empty() {
+        return h.finish();
+    }
+    let max_h = points.last().map_or(1, |p| p.0.max(1));
+    let max_c = points
+        .iter()
+        .map(|p| p.1.max(p.2.unwrap_or_default()))
+        .max()
+        .unwrap_or(Decimal::ONE)
+        .max(Decimal::ONE);
+    let x = |hours: i64| (LEFT + (W - LEFT - PAD) * hours / max_h).to_string();
+    let yv = |cost: Decimal| {
+        let off = (cost * Decimal::from(H - 2 * PAD) / max_c).round();
+        H - PAD - i64::try_from(off.mantissa() / 10i128.pow(off.scale())).unwrap_or(0)
+    };
+    let y = |cost: Decimal| yv(cost).to_string();
+    let n = |v: i64| v.to_string();
+    let hourly: Vec<String> = points
+        .iter()
+        .map(|p| format!("{},{}", x(p.0), y(p.1)))
+        .collect();
+    let title = format!("{} {sku}", t(l, "chart_title"));
+    h.open("figure", &[("class", "chart-box")]);
+    h.open(
+        "svg",
+        &[
+            ("class", "chart"),
+            ("data-testid", "plan-chart"),
+            ("viewBox", &format!("0 0 {W} {H}")),
+            ("role", "img"),
+            ("aria-label", &title),
+        ],
+    );
+    h.el("title", &[], &title);
+    let line = |h: &mut Html, x1: &str, y1: &str, x2: &str, y2: &str, class: &str| {
+        h.el(
+            "line",
+            &[
+                ("x1", x1),
+                ("y1", y1),
+                ("x2", x2),
+                ("y2", y2),
+                ("class", class),
+            ],
+            "",
+        );
+    };
+    line(
+        &mut h,
+        &n(LEFT),
+        &n(H - PAD),
+        &n(W - PAD),
+        &n(H - PAD),
+        "axis",
+    );
+    line(&mut h, &n(LEFT), &n(PAD), &n(LEFT), &n(H - PAD), "axis");
+    h.el(
+        "polyline",
+        &[
+            ("points", &hourly.join(" ")),
+            ("class", "hourly"),
+            ("fill", "none"),
+        ],
+        "",
+    );
+    let monthly = points.first().and_then(|p| p.2);
+    if let Some(m) = monthly {
+        line(&mut h, &n(LEFT), &y(m), &n(W - PAD), &y(m), "monthly");
+        if let Some(b) = break_even {
+            h.el(
+                "circle",
+                &[
+                    ("cx", &x(b)),
+                    ("cy", &y(m)),
+                    ("r", "5"),
+                    ("class", "cross"),
+                    ("data-testid", "plan-cross"),
+                ],
+                "",
+            );
+            h.el(
+                "text",
+                &[("x", &x(b + max_h / 50)), ("y", &n((yv(m) - 8).max(PAD)))],
+                &format!("{b} h"),
+            );
+        }
+    }
+    let tick = |h: &mut Html, xx: &str, yy: &str, anchor: &str, testid: &str, text: &str| {
+        h.el(
+            "text",
+            &[
+                ("x", xx),
+                ("y", yy),
+                ("class", "tick"),
+                ("text-anchor", anchor),
+                ("data-testid", testid),
+            ],
+            text,
+        );
+    };
+    tick(&mut h, &n(LEFT), &n(H - 8), "start", "chart-x0", "0 h");
+    tick(
+        &mut h,
+        &n(W - PAD),
+        &n(H - 8),
+        "end",
+        "chart-x1",
+        &format!("{max_h} h"),
+    );
+    tick(
+        &mut h,
+        &n((LEFT + W - PAD) / 2),
+        &n(H - 8),
+        "middle",
+        "chart-x",
+        t(l, "axis_uptime"),
+    );
+    tick(
+        &mut h,
+        &n(LEFT - 6),
+        &n(PAD + 4),
+        "end",
+        "chart-max",
+        &money(max_c.round_dp(0), currency, l),
+    );
+    tick(&mut h, &n(LEFT - 6), &n(H - PAD), "end", "chart-0", "0");
+    h.el(
+        "text",
+        &[
+            ("x", "14"),
+            ("y", &n(H / 2)),
+            ("text-anchor", "middle"),
+            ("transform", &format!("rotate(-90 14 {})", H / 2)),
+            ("data-testid", "chart-y"),
+        ],
+        &format!("{} ({currency})", t(l, "axis_cost")),
+    );
+    h.close("svg");
+    h.open(
+        "figcaption",
+        &[("class", "legend"), ("data-testid", "chart-legend")],
+    )
+    .el("strong", &[], &title)
+    .el("span", &[("class", "key hourly-key")], t(l, "hourly"))
+    .el("span", &[("class", "key monthly-key")], t(l, "monthly"))
+    .close("figcaption")
+    .close("figure");
+    h.finish()
+}
+
+/// The pricing view's table: each line in both regions, then the total.
+pub fn pricing(o: &Outcome, l: Lang, here: &str, there: &str) -> String {
+    let mut h = Html::default();
+    let Some((total, rows)) = o.pricing.split_last() else {
+        return h.finish();
+    };
+    let c = o.currency();
+    h.open("table", &[("data-testid", "pricing-view")])
+        .open("tr", &[]);
+    for head in [t(l, "product"), here, there, t(l, "difference")] {
+        h.el("th", &[], head);
+    }
+    h.close("tr");
+    for r in rows {
+        h.open("tr", &[])
+            .el("td", &[], &r.label)
+            .el("td", &[], &money(r.here, c, l))
+            .el("td", &[], &money(r.there, c, l))
+            .el("td", &[], &money(r.difference, c, l))
+            .close("tr");
+    }
+    h.open("tr", &[("class", "grand")])
+        .el("th", &[], t(l, "total_list"));
+    h.el("td", &[], &money(total.here, c, l))
+        .el("td", &[], &money(total.there, c, l))
+        .el(
+            "td",
+            &[("data-testid", "pricing-difference")],
+            &money(total.difference, c, l),
+        )
+        .close("tr")
+        .close("table");
+    if total.difference.is_zero() {
+        h.el(
+            "p",
+            &[("class", "hint"), ("data-testid", "pricing-same")],
+            t(l, "same_prices"),
+        );
+    }
+    h.finish()
+}
+
+/// The document as printed: title, seller and customer, number and dates, the lines after
+/// their discounts (they add up to the net total), VAT with its mention, totals and notes.
+pub fn document(d: &Document, l: Lang) -> String {
+    let mut h = Html::default();
+    let c = d.currency.as_str();
+    let title = match d.kind {
+        DocumentKind::Quote => t(l, "quote_title"),
+        _ => t(l, "estimate_title"),
+    };
+    h.open("header", &[("class", "doc-head")]).open("div", &[]);
+    let number = d
+        .number
+        .as_deref()
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
+    h.el(
+        "h1",
+        &[("data-testid", "print-title")],
+        &format!("{title}{number}"),
+    );
+    h.el(
+        "p",
+        &[],
+        &format!("{} {}", t(l, "issue_date"), d.issue_date),
+    );
+    if let Some(v) = d.valid_until {
+        h.el(
+            "p",
+            &[("data-testid", "print-valid")],
+            &format!("{} {v}", t(l, "valid_until")),
+        );
+    }
+    h.el(
+        "p",
+        &[],
+        &format!("{} {}", t(l, "for_month"), d.supply_period.label()),
+    );
+    h.close("div").open(
+        "div",
+        &[("class", "party"), ("data-testid", "print-seller")],
+    );
+    h.el("strong", &[], &d.seller.name);
+    if let Some(s) = &d.seller.siren {
+        h.el("p", &[], &format!("SIREN {s}"));
+    }
+    if let Some(v) = &d.seller.vat_number {
+        h.el("p", &[], &format!("{} {v}", t(l, "vat_number")));
+    }
+    h.el("p", &[], &d.seller.country)
+        .close("div")
+        .close("header");
+    h.open("div", &[("class", "party"), ("data-testid", "print-buyer")])
+        .el("span", &[("class", "caption")], t(l, "customer_name"))
+        .el("strong", &[], &d.buyer.name);
+    if let Some(v) = &d.buyer.vat_number {
+        h.el("p", &[], &format!("{} {v}", t(l, "vat_number")));
+    }
+    h.el("p", &[], &d.buyer.country).close("div");
+    h.open(
+        "table",
+        &[("class", "doc-lines"), ("data-testid", "print-lines")],
+    )
+    .open("tr", &[]);
+    for k in ["description", "service", "quantity", "unit_price", "amount"] {
+        h.el("th", &[], t(l, k));
+    }
+    h.close("tr");
+    for line in &d.lines {
+        h.open("tr", &[]).open("td", &[]).text(&line.description);
+        h.open("br", &[])
+            .el("small", &[], &line.formula)
+            .close("td");
+        h.el("td", &[], &service(l, &line.service))
+            .el(
+                "td",
+                &[("class", "num")],
+                &format!(
+                    "{} {}",
+                    line.quantity.normalize(),
+                    line.unit.plural(line.quantity)
+                ),
+            )
+            .el(
+                "td",
+                &[("class", "num")],
+                &format!("{} / {}", line.unit_price.normalize(), line.price_unit),
+            )
+            .el(
+                "td",
+                &[("class", "num"), ("data-testid", "print-line-amount")],
+                &money(line.amount, c, l),
+            )
+            .close("tr");
+    }
+    h.close("table");
+    h.open("table", &[("class", "doc-totals")]);
+    h.row(
+        t(l, "total_net"),
+        &[("print-net", &money(d.totals.net, c, l))],
+    );
+    for v in &d.vat {
+        h.row(
+            &format!(
+                "{} {} % ({} {})",
+                t(l, "vat"),
+                v.rate.normalize(),
+                t(l, "on"),
+                money(v.taxable, c, l)
+            ),
+            &[("", &money(v.tax, c, l))],
+        );
+    }
+    h.open("tr", &[("class", "grand")])
+        .el("th", &[], t(l, "total_gross"))
+        .el(
+            "td",
+            &[("data-testid", "print-gross")],
+            &money(d.totals.gross, c, l),
+        )
+        .close("tr")
+        .close("table");
+    if let Some(fx) = &d.fx {
+        h.el(
+            "p",
+            &[],
+            &format!(
+                "1 EUR = {} {} ({} {}, {})",
+                fx.rate,
+                fx.to,
+                t(l, "rate_of"),
+                fx.date,
+                fx.source
+            ),
+        );
+    }
+    for m in &d.mentions {
+        h.el("p", &[("class", "mention")], m);
+    }
+    if let Some(n) = &d.notes {
+        h.el(
+            "p",
+            &[("class", "notes"), ("data-testid", "print-notes")],
+            n,
+        );
+    }
+    h.finish()
+}

@@ -1,0 +1,205 @@
+//! A composition from a CSV file, as a spreadsheet or an infrastructure tool writes it: a header
+//! row naming the columns, then one line per row. Known columns: `sku` (required), `region`,
+//! `count`, `plan` (`hourly`/`monthly`), `uptime` (percent, or hours with `uptime_unit` =
+//! `hours`), `gb`, `egress_gb`, `requests`, `label`, `group`, `discount`. Values are read as the
+//! engine reads them (a point before decimals) when the form computes; an unknown column is an
+//! error, naming it.
+//!
+//! The reader is a small RFC 4180 one (quoted fields, doubled quotes, commas or semicolons)
+//! rather than the `csv` crate: the calculator's download has a size budget.
+
+use ratecard::estimate::Plan;
+
+use super::{ItemForm, Setup, UptimeUnit};
+
+/// Most rows read from one file: the engine's bound on items.
+const MAX_ROWS: usize = ratecard::estimate::MAX_ITEMS;
+
+/// The records of a CSV text; `sep` separates fields.
+fn records(text: &str, sep: char) -> Result<Vec<Vec<String>>, String> {
+    let mut out = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, c) if c == sep => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                if record.iter().any(|f| !f.trim().is_empty()) {
+                    out.push(std::mem::take(&mut record));
+                }
+                record.clear();
+                if out.len() > MAX_ROWS + 1 {
+                    return Err(format!("more than {MAX_ROWS} lines"));
+                }
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed".into());
+    }
+    record.push(field);
+    if record.iter().any(|f| !f.trim().is_empty()) {
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// The setup a CSV of lines describes (the other settings are the defaults).
+pub fn from_csv(text: &str) -> Result<Setup, String> {
+    let first = text.lines().next().unwrap_or_default();
+    let sep = if first.contains(';') && !first.contains(',') {
+        ';'
+    } else {
+        ','
+    };
+    let rows = records(text, sep)?;
+    let Some((head, rows)) = rows.split_first() else {
+        return Err("the file is empty".into());
+    };
+    let head: Vec<String> = head.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    const KNOWN: &[&str] = &[
+        "sku",
+        "region",
+        "count",
+        "plan",
+        "uptime",
+        "uptime_unit",
+        "gb",
+        "egress_gb",
+        "requests",
+        "label",
+        "group",
+        "discount",
+    ];
+    if let Some(bad) = head.iter().find(|h| !KNOWN.contains(&h.as_str())) {
+        return Err(format!(
+            "unknown column `{bad}` (known: {})",
+            KNOWN.join(", ")
+        ));
+    }
+    if !head.iter().any(|h| h == "sku") {
+        return Err("no `sku` column".into());
+    }
+    let mut setup = Setup::default();
+    for (n, row) in rows.iter().enumerate() {
+        let line = n + 2;
+        if row.len() > head.len() {
+            return Err(format!(
+                "line {line}: {} fields for {} columns",
+                row.len(),
+                head.len()
+            ));
+        }
+        let mut it = ItemForm {
+            id: u32::try_from(n).unwrap_or(u32::MAX),
+            ..ItemForm::default()
+        };
+        for (h, v) in head.iter().zip(row) {
+            let v = v.trim().to_string();
+            match h.as_str() {
+                "sku" => it.sku = v,
+                "region" => it.region = v,
+                "count" if !v.is_empty() => it.count = v,
+                "plan" => {
+                    it.plan = match v.as_str() {
+                        "" | "hourly" => Plan::Hourly,
+                        "monthly" => Plan::Monthly,
+                        _ => {
+                            return Err(format!("line {line}: plan `{v}` is not hourly or monthly"));
+                        }
+                    }
+                }
+                "uptime" if !v.is_empty() => it.uptime = v,
+                "uptime_unit" => {
+                    it.uptime_unit = match v.as_str() {
+                        "" | "percent" | "%" => UptimeUnit::Percent,
+                        "hours" => UptimeUnit::Hours,
+                        _ => {
+                            return Err(format!(
+                                "line {line}: uptime_unit `{v}` is not percent or hours"
+                            ));
+                        }
+                    }
+                }
+                "gb" => it.gb = v,
+                "egress_gb" => it.egress_gb = v,
+                "requests" => it.requests = v,
+                "label" => it.label = v,
+                "group" => it.group = v,
+                "discount" => it.discount = v,
+                _ => {}
+            }
+        }
+        if it.sku.is_empty() {
+            return Err(format!("line {line}: no sku"));
+        }
+        setup.items.push(it);
+    }
+    if setup.items.iter().any(|i| !i.discount.is_empty()) {
+        setup.quote.enabled = true;
+    }
+    Ok(setup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spreadsheet_feeds_the_calculator() {
+        let text = "sku,count,uptime,gb,label,group\r\nb2-15,2,50,,\"web, front\",production\nclassic-volume,1,,250,data,production\n\n";
+        let s = from_csv(text).expect("reads");
+        assert_eq!(s.items.len(), 2);
+        assert_eq!(s.items[0].label, "web, front");
+        assert_eq!((s.items[1].id, s.items[1].gb.as_str()), (1, "250"));
+        // The same figures as the form typed by hand.
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert_eq!(
+            out.estimate.expect("estimate").summary.total.to_string(),
+            "92.91"
+        );
+        assert_eq!(
+            out.groups
+                .get("production")
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("92.91")
+        );
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        assert_eq!(from_csv("").unwrap_err(), "the file is empty");
+        assert!(
+            from_csv("sku,colour\nb2-15,red\n")
+                .unwrap_err()
+                .contains("unknown column `colour`")
+        );
+        assert_eq!(from_csv("count\n2\n").unwrap_err(), "no `sku` column");
+        assert_eq!(
+            from_csv("sku,plan\nb2-15,yearly\n").unwrap_err(),
+            "line 2: plan `yearly` is not hourly or monthly"
+        );
+        assert_eq!(
+            from_csv("sku\n\"b2-15\n").unwrap_err(),
+            "a quoted field is not closed"
+        );
+        assert_eq!(
+            from_csv("sku;count\nb2-15;3\n").expect("semicolons").items[0].count,
+            "3"
+        );
+    }
+}
