@@ -2,7 +2,7 @@
 //! and the chart are written by [`crate::render`]; amounts are the document's currency.
 
 use crate::render;
-use crate::state::{Lang, Outcome, Setup};
+use crate::state::{Lang, Setup, Shared};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -11,7 +11,7 @@ use super::*;
 #[component]
 pub(super) fn Compare(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
 ) -> impl IntoView {
     let selected = RwSignal::new(None::<u32>);
@@ -75,7 +75,7 @@ pub(super) fn Compare(
 #[component]
 pub(super) fn PricingView(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
     regions: Memo<Vec<(String, String)>>,
 ) -> impl IntoView {

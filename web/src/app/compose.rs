@@ -4,7 +4,7 @@
 
 use crate::i18n::money;
 use crate::state::offers::{Offer, offers};
-use crate::state::{self, Lang, Outcome, Setup, UptimeUnit};
+use crate::state::{self, Lang, RowOutcome, Setup, Shared, UptimeUnit};
 use leptos::prelude::*;
 use ratecard::estimate::Plan;
 use rust_decimal::Decimal;
@@ -14,7 +14,7 @@ use super::*;
 #[component]
 pub(super) fn Compose(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
     regions: Memo<Vec<(String, String)>>,
 ) -> impl IntoView {
@@ -22,6 +22,10 @@ pub(super) fn Compose(
     let min_vcpu = RwSignal::new(0u32);
     let min_ram = RwSignal::new(Decimal::ZERO);
     let all = Memo::new(move |_| offers(&setup.with(|s| s.catalog.clone())));
+    // The lines' ids in order, and quote mode: what rows read of the whole setup, so that the
+    // setup itself has few readers.
+    let ids = Memo::new(move |_| setup.with(|s| s.items.iter().map(|i| i.id).collect::<Vec<_>>()));
+    let quote = Memo::new(move |_| setup.with(|s| s.quote.enabled));
     // The first product of a kind that the filters let through (instances only are filtered).
     let first = move |kind: &str| {
         all.with(|o| {
@@ -93,8 +97,8 @@ pub(super) fn Compose(
             <datalist id="groups">
                 {move || setup.with(Setup::group_names).into_iter().map(|g| view! { <option value=g></option> }).collect_view()}
             </datalist>
-            <For each=move || setup.with(|s| s.items.iter().map(|i| i.id).collect::<Vec<_>>()) key=|id| *id let:id>
-                <ItemRow setup outcome lang id all family min_vcpu min_ram regions />
+            <For each=move || ids.get() key=|id| *id let:id>
+                <ItemRow setup outcome lang id ids quote all family min_vcpu min_ram regions />
             </For>
         </section>
     }
@@ -104,9 +108,11 @@ pub(super) fn Compose(
 #[allow(clippy::too_many_arguments)]
 pub(super) fn ItemRow(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
     id: u32,
+    ids: Memo<Vec<u32>>,
+    quote: Memo<bool>,
     all: Memo<Vec<Offer>>,
     family: RwSignal<String>,
     min_vcpu: RwSignal<u32>,
@@ -115,7 +121,7 @@ pub(super) fn ItemRow(
 ) -> impl IntoView {
     // This row's own slice of the setup: it changes only when this line does.
     let item = Memo::new(move |_| setup.with(|s| s.item(id).cloned().unwrap_or_default()));
-    let pos = Memo::new(move |_| setup.with(|s| s.position(id).unwrap_or_default()));
+    let pos = Memo::new(move |_| ids.with(|v| v.iter().position(|x| *x == id).unwrap_or_default()));
     let sku = move || item.with(|it| it.sku.clone());
     let offer = Memo::new(move |_| {
         item.with(|it| all.with(|o| o.iter().find(|x| x.sku == it.sku).cloned()))
@@ -133,36 +139,24 @@ pub(super) fn ItemRow(
         }
     };
     let tid = move |f: &'static str| move || format!("item-{}-{f}", pos.get());
-    let invalid = move |f: &'static str| {
-        move || {
-            outcome
-                .with(|o| o.error_for(Some(id), f).is_some())
-                .then_some("true")
-        }
-    };
+    // This row's part of the outcome: the outcome's one reader for this row.
+    let out = Memo::new(move |_| outcome.with(|o| o.row(id, pos.get())));
+    let invalid =
+        move |f: &'static str| move || out.with(|r| r.error(f).is_some()).then_some("true");
     let described = move |f: &'static str| {
         move || {
-            outcome
-                .with(|o| o.error_for(Some(id), f).is_some())
+            out.with(|r| r.error(f).is_some())
                 .then(|| error_id(Some(id), f))
         }
     };
     let cost = move || {
-        outcome.with(|o| {
-            o.item_amounts
-                .get(&id)
-                .map(|a| money(*a, o.currency(), lang.get()))
+        out.with(|r| {
+            r.amount
+                .map(|a| money(a, &r.currency, lang.get()))
                 .unwrap_or_default()
         })
     };
-    let has_monthly = move || {
-        outcome.with(|o| {
-            o.estimate
-                .as_ref()
-                .and_then(|e| e.items.get(pos.get()))
-                .is_some_and(|it| it.comparison.is_some())
-        })
-    };
+    let has_monthly = move || out.with(|r| r.monthly);
     let remove = move |_| {
         let mut at = None;
         setup.update(|s| at = s.remove(id));
@@ -196,12 +190,12 @@ pub(super) fn ItemRow(
                         }}
                         {move || offer.with(Option::is_none).then(|| { let c = sku(); view! { <option value=c.clone()>{c.clone()}</option> } })}
                     </select>
-                    <FieldError outcome item=id pos=pos field="sku" />
+                    <RowError out pos id field="sku" />
                 </label>
                 <label>{label(lang, "count")}
                     <input class="narrow" data-testid=tid("count") inputmode="numeric" prop:value=move || item.with(|i| i.count.clone()) on:input=set(|it, v| it.count = v)
                         aria-invalid=invalid("count") aria-describedby=described("count") />
-                    <FieldError outcome item=id pos=pos field="count" />
+                    <RowError out pos id field="count" />
                 </label>
                 <label>{label(lang, "region")}
                     <select data-testid=tid("region") prop:value=move || item.with(|i| i.region.clone()) on:change=set(|it, v| it.region = v)
@@ -209,7 +203,7 @@ pub(super) fn ItemRow(
                         <option value="">{label(lang, "default_region")}</option>
                         {move || regions.get().into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
                     </select>
-                    <FieldError outcome item=id pos=pos field="region" />
+                    <RowError out pos id field="region" />
                 </label>
                 <label hidden=move || !(fields().uptime)>{label(lang, "uptime")}
                         <span class="pair">
@@ -221,7 +215,7 @@ pub(super) fn ItemRow(
                                 <option value="hours">{label(lang, "hours")}</option>
                             </select>
                         </span>
-                        <FieldError outcome item=id pos=pos field="uptime" />
+                        <RowError out pos id field="uptime" />
                     </label>
 
                 <label hidden=move || !(has_monthly() || item.with(|i| i.plan) == Plan::Monthly)>{label(lang, "plan")}
@@ -230,31 +224,31 @@ pub(super) fn ItemRow(
                             <option value="hourly">{label(lang, "hourly")}</option>
                             <option value="monthly">{label(lang, "monthly")}</option>
                         </select>
-                        <FieldError outcome item=id pos=pos field="plan" />
+                        <RowError out pos id field="plan" />
                     </label>
 
                 <label hidden=move || !(fields().gb)>{label(lang, "gb")}
                         <input class="narrow" data-testid=tid("gb") inputmode="decimal" prop:value=move || item.with(|i| i.gb.clone()) on:input=set(|it, v| it.gb = v)
                             aria-invalid=invalid("gb") aria-describedby=described("gb") />
-                        <FieldError outcome item=id pos=pos field="gb" />
+                        <RowError out pos id field="gb" />
                     </label>
 
                 <label hidden=move || !(fields().egress_gb && kind() != "counter" || offer.with(|o| o.as_ref().is_some_and(|x| x.counted == Some("egress_gb"))))>{label(lang, "egress_gb")}
                         <input class="narrow" data-testid=tid("egress") inputmode="decimal" prop:value=move || item.with(|i| i.egress_gb.clone()) on:input=set(|it, v| it.egress_gb = v)
                             aria-invalid=invalid("egress_gb") aria-describedby=described("egress_gb") />
-                        <FieldError outcome item=id pos=pos field="egress_gb" />
+                        <RowError out pos id field="egress_gb" />
                     </label>
 
                 <label hidden=move || !(offer.with(|o| o.as_ref().is_some_and(|x| x.counted == Some("requests"))))>{move || format!("{} ({})", label(lang, "quantity")(), offer.with(|o| o.as_ref().map(|x| x.unit.clone())).unwrap_or_default())}
                         <input class="narrow" data-testid=tid("requests") inputmode="numeric" prop:value=move || item.with(|i| i.requests.clone()) on:input=set(|it, v| it.requests = v)
                             aria-invalid=invalid("requests") aria-describedby=described("requests") />
-                        <FieldError outcome item=id pos=pos field="requests" />
+                        <RowError out pos id field="requests" />
                     </label>
 
-                <label hidden=move || !(setup.with(|s| s.quote.enabled))>{label(lang, "discount")}
+                <label hidden=move || !quote.get()>{label(lang, "discount")}
                         <input class="narrow" data-testid=tid("discount") inputmode="decimal" prop:value=move || item.with(|i| i.discount.clone()) on:input=set(|it, v| it.discount = v)
                             aria-invalid=invalid("discount") aria-describedby=described("discount") />
-                        <FieldError outcome item=id pos=pos field="discount" />
+                        <RowError out pos id field="discount" />
                     </label>
 
             </div>
@@ -272,5 +266,20 @@ pub(super) fn ItemRow(
                 </span>
             </div>
         </div>
+    }
+}
+
+/// A line's field error, from the row's own part of the outcome.
+#[component]
+fn RowError(
+    out: Memo<RowOutcome>,
+    pos: Memo<usize>,
+    id: u32,
+    field: &'static str,
+) -> impl IntoView {
+    move || {
+        out.with(|r| r.error(field).map(str::to_string)).map(|e| {
+            view! { <span class="error" role="alert" id=error_id(Some(id), field) data-testid=format!("item-{}-{field}-error", pos.get())>{e}</span> }
+        })
     }
 }

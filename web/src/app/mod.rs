@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::i18n::t;
 use crate::keep;
-use crate::state::{self, Lang, Outcome, Setup};
+use crate::state::{self, Lang, Setup, Shared};
 
 /// A label that follows the language. One closure type for every label, so the view code for
 /// all of them is instantiated once (this keeps the wasm small).
@@ -73,7 +73,8 @@ pub fn App() -> impl IntoView {
     let setup = RwSignal::new(initial);
     let link_error = RwSignal::new(link_error);
     // Everything shown is derived from the setup by the engine.
-    let outcome: Memo<Outcome> = Memo::new(move |_| setup.with(Setup::compute));
+    let outcome: Memo<Shared> =
+        Memo::new(move |_| Shared(std::sync::Arc::new(setup.with(Setup::compute))));
     // Sync with the outside: the URL holds the whole setup, written once typing pauses (a
     // large setup's link is tens of KB; rewriting it on every key made typing lag).
     let shared = RwSignal::new(setup.with_untracked(keep::share_url));
@@ -92,7 +93,9 @@ pub fn App() -> impl IntoView {
         );
         pending.set_value(h.ok());
     });
-    let lang = Signal::derive(move || setup.with(|s| s.lang));
+    // A memo, not a derived signal: every label reads the language, and a derived signal would
+    // subscribe each of them to the whole setup (thousands of closures re-run per keystroke).
+    let lang: Signal<Lang> = Memo::new(move |_| setup.with(|s| s.lang)).into();
     let catalog_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         let lines = setup.with_untracked(|s| s.items.len());
@@ -167,22 +170,12 @@ pub(crate) fn error_id(item: Option<u32>, field: &str) -> String {
     }
 }
 
-/// A field's error message, if it has one. `pos` is the line's place on the page (for the test
-/// id `item-3-gb-error`); none for the setup's own fields (`quote.number-error`).
+/// A setup field's error message (`quote.number-error`), if it has one.
 #[component]
-fn FieldError(
-    outcome: Memo<Outcome>,
-    #[prop(optional)] item: Option<u32>,
-    #[prop(optional)] pos: Option<Memo<usize>>,
-    field: &'static str,
-) -> impl IntoView {
+fn FieldError(outcome: Memo<Shared>, field: &'static str) -> impl IntoView {
     move || {
-        outcome.with(|o| o.error_for(item, field)).map(|e| {
-            let testid = match pos {
-                Some(p) => format!("item-{}-{field}-error", p.get()),
-                None => format!("{field}-error"),
-            };
-            view! { <span class="error" role="alert" id=error_id(item, field) data-testid=testid>{e}</span> }
+        outcome.with(|o| o.error_for(None, field)).map(|e| {
+            view! { <span class="error" role="alert" id=error_id(None, field) data-testid=format!("{field}-error")>{e}</span> }
         })
     }
 }

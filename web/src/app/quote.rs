@@ -3,7 +3,7 @@
 
 use crate::i18n::t;
 use crate::render;
-use crate::state::{self, Lang, Outcome, Setup};
+use crate::state::{self, Lang, Setup, Shared};
 use leptos::prelude::*;
 
 use super::*;
@@ -11,7 +11,7 @@ use super::*;
 #[component]
 pub(super) fn Quote(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
 ) -> impl IntoView {
     let field = move |f: fn(&mut state::QuoteForm, String)| {
@@ -75,7 +75,7 @@ pub(super) fn Quote(
 
 /// The document as printed: hidden on screen, the only thing on paper.
 #[component]
-pub(super) fn PrintDocument(outcome: Memo<Outcome>, lang: Signal<Lang>) -> impl IntoView {
+pub(super) fn PrintDocument(outcome: Memo<Shared>, lang: Signal<Lang>) -> impl IntoView {
     view! {
         <article class="print-doc" data-testid="print-doc"
             inner_html=move || outcome.with(|o| o.document.as_ref().map(|d| render::document(d, lang.get())).unwrap_or_default())></article>

@@ -3,7 +3,7 @@
 
 use crate::i18n::t;
 use crate::render;
-use crate::state::{self, Lang, Outcome, Setup};
+use crate::state::{self, Lang, Setup, Shared};
 use leptos::prelude::*;
 
 use super::*;
@@ -11,7 +11,7 @@ use super::*;
 #[component]
 pub(super) fn Summary(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
 ) -> impl IntoView {
     view! {
@@ -23,7 +23,7 @@ pub(super) fn Summary(
 #[component]
 pub(super) fn Taxes(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
 ) -> impl IntoView {
     view! {
@@ -59,7 +59,7 @@ pub(super) fn Taxes(
 }
 
 #[component]
-pub(super) fn Breakdown(outcome: Memo<Outcome>, lang: Signal<Lang>) -> impl IntoView {
+pub(super) fn Breakdown(outcome: Memo<Shared>, lang: Signal<Lang>) -> impl IntoView {
     view! {
         <section class="breakdown" inner_html=move || outcome.with(|o| render::breakdown(o, lang.get()))></section>
     }

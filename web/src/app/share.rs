@@ -3,7 +3,7 @@
 
 use crate::i18n::t;
 use crate::keep;
-use crate::state::{Lang, Outcome, Setup};
+use crate::state::{Lang, Setup, Shared};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -12,7 +12,7 @@ use super::*;
 #[component]
 pub(super) fn Keep(
     setup: RwSignal<Setup>,
-    outcome: Memo<Outcome>,
+    outcome: Memo<Shared>,
     lang: Signal<Lang>,
     shared: RwSignal<String>,
 ) -> impl IntoView {

@@ -117,7 +117,9 @@ pub fn from_csv(text: &str) -> Result<Setup, String> {
                         "" | "hourly" => Plan::Hourly,
                         "monthly" => Plan::Monthly,
                         _ => {
-                            return Err(format!("line {line}: plan `{v}` is not hourly or monthly"));
+                            return Err(format!(
+                                "line {line}: plan `{v}` is not hourly or monthly"
+                            ));
                         }
                     }
                 }

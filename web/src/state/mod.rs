@@ -242,7 +242,67 @@ pub struct PriceRow {
     pub difference: Decimal,
 }
 
+/// The outcome as the page holds it: shared, and equal only to itself. Every setup change
+/// makes a new outcome, so comparing two deeply (documents, estimates) would cost time and
+/// WebAssembly for nothing; the rows compare their own small part instead.
+#[derive(Debug, Clone, Default)]
+pub struct Shared(pub std::sync::Arc<Outcome>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Outcome;
+    fn deref(&self) -> &Outcome {
+        &self.0
+    }
+}
+
+/// What one line's row shows of the outcome: a row reads this through its own memo, so the
+/// outcome has one reader per row, and a row redraws only when its own figures change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowOutcome {
+    /// The line's amount as the document shows it, and the currency.
+    pub amount: Option<Decimal>,
+    pub currency: String,
+    /// Whether the line's product is sold by the month too (the plan choice applies).
+    pub monthly: bool,
+    /// The line's errors: (field, message).
+    pub errors: Vec<(String, String)>,
+}
+
+impl RowOutcome {
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
 impl Outcome {
+    /// Line `id`'s part, the line being at `position` in the setup.
+    pub fn row(&self, id: u32, position: usize) -> RowOutcome {
+        RowOutcome {
+            amount: self.item_amounts.get(&id).copied(),
+            currency: self.currency().to_string(),
+            monthly: self
+                .estimate
+                .as_ref()
+                .and_then(|e| e.items.get(position))
+                .is_some_and(|it| it.comparison.is_some()),
+            errors: self
+                .errors
+                .iter()
+                .filter(|e| e.item == Some(id))
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect(),
+        }
+    }
+
     pub fn error_for(&self, item: Option<u32>, field: &str) -> Option<String> {
         self.errors
             .iter()
