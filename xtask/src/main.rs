@@ -29,8 +29,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("serve") => web::serve(),
         Some("build-web") => web::build_web().map(|_| ()),
+        Some("readme") => readme_examples().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <test|bench|build-web|serve>");
+            eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
             eprintln!(
                 "  bench [pipeline|calculator|service]  benchmarks; figures written to BENCHMARKS.md"
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
                 "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
             );
             eprintln!("  serve  the calculator and the API on 127.0.0.1:8080");
+            eprintln!("  readme  the README's marked examples, run and compared (part of test)");
             return ExitCode::from(2);
         }
     };
@@ -133,6 +135,7 @@ fn test() -> Result<(), String> {
         "README example: events, invoice, late event, credit note",
         c,
     )?;
+    let (rp, rf) = readme_examples()?;
     let (ep, ef) = en16931()?;
     let (hp, hf) = hostile()?;
     let mut c = cargo();
@@ -158,8 +161,8 @@ fn test() -> Result<(), String> {
     let dist = web::build_web()?;
     let (bp, bf) = web::browser_tests(&dist)?;
     let (passed, failed) = (
-        passed + wp + jp + bp + ep + hp,
-        failed + wf + jf + bf + ef + hf,
+        passed + wp + jp + bp + ep + hp + rp,
+        failed + wf + jf + bf + ef + hf + rf,
     );
     println!(
         "==> all checks passed in {:.0} s",
@@ -167,6 +170,159 @@ fn test() -> Result<(), String> {
     );
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// The README's shell examples marked `<!-- runs in cargo xtask test -->`, run as written in
+/// one bash session from the repository's root, against a demo server of their own: its
+/// address and ledger directory replace the ones `cargo xtask serve` uses (127.0.0.1:8080,
+/// target/demo/). Each command's output is compared with the lines the README shows under it.
+fn readme_examples() -> Result<(usize, usize), String> {
+    use std::io::BufRead;
+    let r = root();
+    let readme = std::fs::read_to_string(r.join("README.md")).map_err(|e| e.to_string())?;
+    // (command, expected output) in order, over every marked block.
+    let mut commands: Vec<(String, String)> = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(l) = lines.next() {
+        if l.trim() != "<!-- runs in cargo xtask test -->" {
+            continue;
+        }
+        if lines.next().map(str::trim) != Some("```bash") {
+            return Err("README: a marked example is not followed by a ```bash block".into());
+        }
+        for l in lines.by_ref() {
+            if l.trim() == "```" {
+                break;
+            }
+            match l.strip_prefix("$ ") {
+                Some(cmd) => commands.push((cmd.to_string(), String::new())),
+                None => {
+                    let (_, out) = commands
+                        .last_mut()
+                        .ok_or("README: output before a command")?;
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    if commands.is_empty() {
+        return Err("README: no example marked to run".into());
+    }
+    // The examples use curl and jq, as a reader would.
+    let missing: Vec<&str> = ["curl", "jq"]
+        .into_iter()
+        .filter(|t| Command::new(t).arg("--version").output().is_err())
+        .collect();
+    if !missing.is_empty() {
+        let mut c = Command::new("sh");
+        c.args([
+            "-c",
+            &format!(
+                "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q {}",
+                missing.join(" ")
+            ),
+        ]);
+        step("install curl and jq with apt-get", c)?;
+    }
+    let mut c = cargo();
+    c.args(["build", "-q", "-p", "ratecard-server", "--bin", "ratecard"]);
+    step("server build for the README examples", c)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| r.join("target"));
+    let dir = r.join("target/readme-demo");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let token = "readme-example-token";
+    std::fs::write(dir.join("token"), format!("{token}\n")).map_err(|e| e.to_string())?;
+    println!("==> README examples ({} commands)", commands.len());
+    let mut server = Command::new(target.join("debug/ratecard"))
+        .args([
+            "serve",
+            "--demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--dist",
+            "/nonexistent",
+            "--db",
+        ])
+        .arg(dir.join("ratecard-demo.sqlite"))
+        .env("RATECARD_TOKEN", token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("README examples: the server: {e}"))?;
+    let out = server.stdout.take().ok_or("no server output")?;
+    let mut out = std::io::BufReader::new(out).lines();
+    let addr = loop {
+        match out.next() {
+            Some(Ok(l)) => {
+                if let Some(a) = l.strip_prefix("ratecard is listening on http://") {
+                    break a.trim_end_matches('/').to_string();
+                }
+            }
+            _ => {
+                let _ = server.kill();
+                return Err("README examples: the server ended before listening".into());
+            }
+        }
+    };
+    std::thread::spawn(move || for _ in out {});
+    let mut script = String::from("set -o pipefail\n");
+    for (i, (cmd, _)) in commands.iter().enumerate() {
+        let cmd = cmd
+            .replace("127.0.0.1:8080", &addr)
+            .replace("target/demo/", "target/readme-demo/");
+        script.push_str(&format!("printf '\\n@@@{i}\\n'\n{cmd}\n"));
+    }
+    let run = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&r)
+        .env("CARGO_TERM_QUIET", "true")
+        .output();
+    let _ = server.kill();
+    let _ = server.wait();
+    let run = run.map_err(|e| format!("bash: {e}"))?;
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    let mut shown: Vec<String> = vec![String::new(); commands.len()];
+    let mut at: Option<usize> = None;
+    for l in stdout.lines() {
+        if let Some(i) = l.strip_prefix("@@@").and_then(|n| n.parse::<usize>().ok()) {
+            at = Some(i);
+            continue;
+        }
+        if let Some(s) = at.and_then(|i| shown.get_mut(i)) {
+            s.push_str(l);
+            s.push('\n');
+        }
+    }
+    let tidy = |t: &str| -> Vec<String> {
+        let mut v: Vec<String> = t.lines().map(|l| l.trim_end().to_string()).collect();
+        while v.last().is_some_and(String::is_empty) {
+            v.pop();
+        }
+        v
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for ((cmd, expected), got) in commands.iter().zip(&shown) {
+        if tidy(expected) == tidy(got) {
+            passed += 1;
+        } else {
+            failed += 1;
+            println!("    FAIL $ {cmd}\n      README:\n{expected}      got:\n{got}");
+        }
+    }
+    if failed > 0 {
+        println!("{}", String::from_utf8_lossy(&run.stderr));
+        return Err(format!(
+            "README examples: {failed} of {} outputs differ",
+            commands.len()
+        ));
+    }
+    println!("    README examples: {passed} commands, outputs as written");
+    Ok((passed, 0))
 }
 
 /// The hostile-client suite against a release build of the server: the sqlite3 shell (for the

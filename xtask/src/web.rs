@@ -291,8 +291,17 @@ fn read_json(p: &Path) -> Result<serde_json::Value, String> {
 /// Builds the calculator and starts `ratecard serve` on 127.0.0.1:8080 with a demo ledger
 /// (sample customers, a month of events, one final invoice) and a fresh bearer token.
 pub fn serve() -> Result<(), String> {
+    println!(
+        "ratecard: building the calculator and the server (the first build takes a few minutes)"
+    );
     let dist = build_web()?;
     let r = root();
+    let mut c = cargo();
+    c.args(["build", "-p", "ratecard-server", "--bin", "ratecard"]);
+    step("server build", c)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| r.join("target"));
     let db_dir = r.join("target/demo");
     // Demo data only: each run starts from a fresh demo ledger (and its audit key).
     let _ = std::fs::remove_dir_all(&db_dir);
@@ -301,27 +310,69 @@ pub fn serve() -> Result<(), String> {
         Ok(t) if !t.is_empty() => t,
         _ => random_token()?,
     };
+    // The token in a file only its owner reads, for scripts (`export RATECARD_TOKEN=$(cat
+    // target/demo/token)`), as the README's worked example does.
+    let token_file = db_dir.join("token");
+    std::fs::write(&token_file, format!("{token}\n")).map_err(|e| e.to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600));
+    }
     let addr = std::env::var("RATECARD_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    println!("\nBearer token for the write endpoints of this run: {token}");
-    println!("  export RATECARD_TOKEN={token}\n");
-    let mut c = cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "-p",
-        "ratecard-server",
-        "--",
-        "serve",
-        "--demo",
-        "--addr",
-        &addr,
-        "--db",
-    ])
-    .arg(db_dir.join("ratecard-demo.sqlite"))
-    .arg("--dist")
-    .arg(&dist)
-    .env("RATECARD_TOKEN", &token);
-    step("ratecard serve (Ctrl-C stops it)", c)
+    println!("==> ratecard serve --demo on {addr}");
+    let mut child = Command::new(target.join("debug/ratecard"))
+        .args(["serve", "--demo", "--addr", &addr, "--db"])
+        .arg(db_dir.join("ratecard-demo.sqlite"))
+        .arg("--dist")
+        .arg(&dist)
+        .env("RATECARD_TOKEN", &token)
+        .spawn()
+        .map_err(|e| format!("ratecard serve: could not start: {e}"))?;
+    // The address and token are printed once the server answers, never before.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!(
+                "ratecard serve stopped before answering ({status})"
+            ));
+        }
+        if health(&addr) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return Err(format!(
+                "ratecard serve did not answer on {addr} within 60 s"
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    println!(
+        "\nratecard is ready:\n  calculator  http://{addr}/\n  API         http://{addr}/api/v1/health\n  token       {token}   (export RATECARD_TOKEN=$(cat target/demo/token))\nCtrl-C stops it.\n"
+    );
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("ratecard serve: {status}"))
+    }
+}
+
+/// Whether the service at `addr` answers its health check.
+fn health(addr: &str) -> bool {
+    use std::io::Write;
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    let req = format!("GET /api/v1/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
 }
 
 /// 128 random bits as hex, from the operating system.
