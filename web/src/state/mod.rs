@@ -1065,6 +1065,25 @@ mod tests {
         assert_eq!(plan.saves, (plan.hourly - plan.monthly).abs());
     }
 
+    /// Frankfurt sells at other prices than Gravelines (as providers' regions do), so the
+    /// pricing view shows a difference: 744 h x 0.111 = 82.58 against 744 h x 0.122 = 90.77.
+    #[test]
+    fn the_pricing_view_shows_regions_that_differ() {
+        let mut s = Setup::default();
+        s.add("b2-15");
+        s.compare_region = "de1".into();
+        let out = s.compute();
+        let total = out.pricing.last().expect("a total row");
+        assert_eq!(
+            (
+                total.here.to_string(),
+                total.there.to_string(),
+                total.difference.to_string()
+            ),
+            ("82.58".into(), "90.77".into(), "8.19".into())
+        );
+    }
+
     #[test]
     fn ids_stay_with_their_lines() {
         let mut s = setup();
