@@ -13,7 +13,7 @@ mod usage;
 
 pub use request::{
     EstimateItem, EstimateRequest, ItemFields, MAX_COUNT, MAX_ITEMS, MAX_RESOURCES, Plan, Uptime,
-    item_fields, request_schema,
+    item_fields, product_kind, request_schema,
 };
 
 use std::collections::BTreeMap;

@@ -156,6 +156,20 @@ pub fn item_fields(product: &Product) -> ItemFields {
     }
 }
 
+/// How a calculator offers a product: `instance` (sold by time, in the `Instances` service, or a
+/// monthly plan), `network` (other time-metered or flat products), `object` (storage whose
+/// traffic is billed), `volume` (other storage) or `counter`. The one place this is decided.
+pub fn product_kind(product: &Product) -> &'static str {
+    match &product.charge {
+        Charge::TimeMetered { .. } if product.service == "Instances" => "instance",
+        Charge::MonthlyPlan { .. } => "instance",
+        Charge::TimeMetered { .. } | Charge::Flat {} => "network",
+        Charge::Storage { .. } if product.egress_sku.is_some() => "object",
+        Charge::Storage { .. } => "volume",
+        Charge::Counter { .. } => "counter",
+    }
+}
+
 impl EstimateItem {
     /// Clears the fields that do not apply to `product` (a value left over from another
     /// product), so that the item is what the engine reads. A counter keeps the one count its
