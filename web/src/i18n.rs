@@ -162,6 +162,7 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Les deux régions vendent cette configuration au même prix.",
     ),
     ("unit_price", "Unit price", "Prix unitaire"),
+    ("discount_amount", "Discount", "Remise"),
     ("on", "on", "sur"),
     (
         "name_needed",

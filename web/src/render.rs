@@ -191,16 +191,25 @@ pub fn plans(o: &Outcome, l: Lang) -> String {
             ],
             &r.sku,
         );
-        h.close("td")
-            .el("td", &[], &money(r.hourly, c, l))
-            .el("td", &[], &money(r.monthly, c, l))
-            .el(
-                "td",
-                &[("data-testid", &format!("verdict-{pos}"))],
-                &verdict,
-            )
-            .el("td", &[("data-testid", &format!("break-even-{pos}"))], &be)
-            .close("tr");
+        // Each cell names its column too, for the phone layout where the header row is hidden.
+        h.close("td");
+        for (k, v) in [("hourly", r.hourly), ("monthly", r.monthly)] {
+            h.open("td", &[])
+                .el(
+                    "span",
+                    &[("class", "cell-label")],
+                    &format!("{}: ", t(l, k)),
+                )
+                .text(&money(v, c, l))
+                .close("td");
+        }
+        h.el(
+            "td",
+            &[("data-testid", &format!("verdict-{pos}"))],
+            &verdict,
+        )
+        .el("td", &[("data-testid", &format!("break-even-{pos}"))], &be)
+        .close("tr");
     }
     h.close("table");
     h.finish()
@@ -476,8 +485,18 @@ pub fn document(d: &Document, l: Lang) -> String {
         &[("class", "doc-lines"), ("data-testid", "print-lines")],
     )
     .open("tr", &[]);
-    for k in ["description", "service", "quantity", "unit_price", "amount"] {
-        h.el("th", &[], t(l, k));
+    let discounted = d.lines.iter().any(|l| !l.reductions.is_zero());
+    for k in [
+        "description",
+        "service",
+        "quantity",
+        "unit_price",
+        "discount_amount",
+        "amount",
+    ] {
+        if k != "discount_amount" || discounted {
+            h.el("th", &[], t(l, k));
+        }
     }
     h.close("tr");
     for line in &d.lines {
@@ -499,13 +518,25 @@ pub fn document(d: &Document, l: Lang) -> String {
                 "td",
                 &[("class", "num")],
                 &format!("{} / {}", line.unit_price.normalize(), line.price_unit),
-            )
-            .el(
-                "td",
-                &[("class", "num"), ("data-testid", "print-line-amount")],
-                &money(line.amount, c, l),
-            )
-            .close("tr");
+            );
+        if discounted {
+            // What the discounts took off, converted as the line is.
+            let off =
+                ratecard::document::convert(line.reductions, d.fx.as_ref(), c, d.rounding.lines)
+                    .unwrap_or_default();
+            let shown = if off.is_zero() {
+                String::new()
+            } else {
+                money(-off, c, l)
+            };
+            h.el("td", &[("class", "num")], &shown);
+        }
+        h.el(
+            "td",
+            &[("class", "num"), ("data-testid", "print-line-amount")],
+            &money(line.amount, c, l),
+        )
+        .close("tr");
     }
     h.close("table");
     h.open("table", &[("class", "doc-totals")]);
@@ -559,4 +590,38 @@ pub fn document(d: &Document, l: Lang) -> String {
         );
     }
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{QuoteForm, Setup};
+
+    /// The printed quote: its number as the title, the discount taken off each line beside it,
+    /// the lines' amounts as the document has them, user text escaped.
+    #[test]
+    fn the_printed_quote_is_a_document() {
+        let mut s = Setup::default();
+        s.add("b2-15");
+        s.items[0].discount = "10".into();
+        s.customer.name = "Acme <SARL>".into();
+        s.quote = QuoteForm {
+            enabled: true,
+            number: "Q-2026-0042".into(),
+            issue_date: "2026-01-31".into(),
+            valid_until: "2026-02-28".into(),
+            notes: "12-month commitment".into(),
+            ..QuoteForm::default()
+        };
+        let out = s.compute();
+        let doc = out.document.as_ref().expect("document");
+        let html = document(doc, Lang::En);
+        assert!(html.contains("<h1 data-testid=\"print-title\">Quote Q-2026-0042</h1>"));
+        assert!(html.contains("Acme &lt;SARL&gt;"));
+        // 744 h x 0.111 = 82.584; 10 % off: -8.2584 (shown -8.26), leaving 74.3256 (74.33).
+        assert!(html.contains("<td class=\"num\">EUR -8.26</td>"), "{html}");
+        assert!(html.contains(">EUR 74.33</td>"));
+        assert!(html.contains("12-month commitment"));
+        assert_eq!(doc.totals.net.to_string(), "74.33");
+    }
 }

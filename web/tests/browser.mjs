@@ -194,8 +194,8 @@ async function fresh(width = 1366) {
   return p;
 }
 
-await scenario('a line discount lands on its own product, for a line of count 2 too', async () => {
-  const p = await fresh();
+for (const width of [1366, 390]) await scenario(`a line discount lands on its own product, for a line of count 2 too (${width} px)`, async () => {
+  const p = await fresh(width);
   await p.click('[data-testid=add-volume]'); // line 0: 100 GB
   await p.click('[data-testid=add-instance]'); // line 1
   await p.check('[data-testid=quote-mode]');
@@ -228,8 +228,8 @@ await scenario('a line discount lands on its own product, for a line of count 2 
   await p.close();
 });
 
-await scenario('quote mode never blanks the totals; its missing fields are marked', async () => {
-  const p = await fresh();
+for (const width of [1366, 390]) await scenario(`quote mode never blanks the totals; its missing fields are marked (${width} px)`, async () => {
+  const p = await fresh(width);
   await p.click('[data-testid=add-instance]');
   const before = await text(p, 'total-gross');
   await p.check('[data-testid=quote-mode]');
@@ -242,8 +242,8 @@ await scenario('quote mode never blanks the totals; its missing fields are marke
   await p.close();
 });
 
-await scenario('every amount in the chosen currency', async () => {
-  const p = await fresh();
+for (const width of [1366, 390]) await scenario(`every amount in the chosen currency (${width} px)`, async () => {
+  const p = await fresh(width);
   await p.click('[data-testid=add-instance]');
   await p.click('[data-testid=add-volume]');
   await p.selectOption('[data-testid=currency]', 'USD');
@@ -251,16 +251,17 @@ await scenario('every amount in the chosen currency', async () => {
   const shown = [
     await text(p, 'item-0-cost'), await text(p, 'item-1-cost'),
     ...(await p.locator('[data-testid=breakdown-amount]').allTextContents()),
-    ...(await p.locator('[data-testid=compare-0] td').allTextContents()).slice(1, 3),
+    ...(await p.locator('[data-testid=compare-0] td').allInnerTexts()).slice(1, 3).map((c) => c.replace(/^[^:]*: /, '')),
   ];
   expect(shown.every((s) => s.trim().startsWith('USD')), `all in USD: ${shown.join(' | ')}`);
+  expect(shown[4] === shown[0], `the plan the line is on shows the line's amount: ${shown[4]} vs ${shown[0]}`);
   const items = money(shown[0]) + money(shown[1]);
   expect(Math.round(items * 100) === Math.round(money(await text(p, 'total-net')) * 100), 'the lines add up to the net total');
   await p.close();
 });
 
-await scenario('numbers read the way each language writes them', async () => {
-  const p = await fresh();
+for (const width of [1366, 390]) await scenario(`numbers read the way each language writes them (${width} px)`, async () => {
+  const p = await fresh(width);
   await p.click('[data-testid=add-volume]');
   await p.fill('[data-testid=item-0-gb]', '1,000');
   const en = await text(p, 'item-0-cost');
@@ -275,8 +276,8 @@ await scenario('numbers read the way each language writes them', async () => {
   await p.close();
 });
 
-await scenario('the keyboard focus follows add, duplicate and remove', async () => {
-  const p = await fresh();
+for (const width of [1366, 390]) await scenario(`the keyboard focus follows add, duplicate and remove (${width} px)`, async () => {
+  const p = await fresh(width);
   await p.click('[data-testid=add-instance]');
   await p.waitForFunction(() => document.activeElement?.dataset.testid === 'item-0-sku');
   await p.click('[data-testid=item-0-duplicate]');

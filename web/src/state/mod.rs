@@ -665,10 +665,17 @@ impl Setup {
             .iter()
             .filter_map(|it| {
                 let c = it.comparison.as_ref()?;
-                let hourly = out.shown(c.hourly)?;
-                let monthly = out.shown(c.monthly)?;
+                let id = self.items.get(it.index)?.id;
+                // The plan the line is on shows the document's own amount for it (converted
+                // from full precision), so the two never differ by a cent; the other plan is
+                // converted from its rounded cost.
+                let billed = out.item_amounts.get(&id).copied();
+                let (hourly, monthly) = match it.plan {
+                    Plan::Hourly => (billed.or(out.shown(c.hourly))?, out.shown(c.monthly)?),
+                    Plan::Monthly => (out.shown(c.hourly)?, billed.or(out.shown(c.monthly))?),
+                };
                 Some(PlanRow {
-                    id: self.items.get(it.index)?.id,
+                    id,
                     position: it.index,
                     sku: it.sku.clone(),
                     hourly,
