@@ -115,10 +115,10 @@ fn csv_record(out: &mut String, fields: &[&str]) {
     out.push('\n');
 }
 
-/// Escapes text for XML, and drops the characters XML 1.0 forbids (control characters other
-/// than tab, line feed and carriage return, U+FFFE and U+FFFF), so the output is always
-/// well-formed whatever a name or a note holds.
-fn esc(s: &str) -> String {
+/// Escapes text for XML (and HTML), and drops the characters XML 1.0 forbids (control
+/// characters other than tab, line feed and carriage return, U+FFFE and U+FFFF), so the output
+/// is always well-formed whatever a name or a note holds.
+pub fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -137,12 +137,12 @@ fn esc(s: &str) -> String {
 
 /// An element with text: `<name>text</name>`, the text escaped here, the one place UBL text is.
 fn el(name: &str, text: &str) -> String {
-    format!("<{name}>{}</{name}>", esc(text))
+    format!("<{name}>{}</{name}>", escape_xml(text))
 }
 
 /// The same with attributes written as they are (`schemeID="0002"`).
 fn el_with(name: &str, attrs: &str, text: &str) -> String {
-    format!("<{name}{attrs}>{}</{name}>", esc(text))
+    format!("<{name}{attrs}>{}</{name}>", escape_xml(text))
 }
 
 /// UN/ECE recommendation 20 unit codes.
@@ -186,7 +186,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
         .number
         .as_deref()
         .ok_or_else(|| Error::Document("UBL needs a numbered document".into()))?;
-    let cur = esc(&doc.currency);
+    let cur = escape_xml(&doc.currency);
     let amt = |v: rust_decimal::Decimal| format!("currencyID=\"{cur}\">{v}");
     let mut x = String::new();
     let ns = if root == "Invoice" {
@@ -466,7 +466,7 @@ mod tests {
             out,
             "\"'=HYPERLINK(\"\"x\"\")\",'+1+2,'-5+A1,'@SUM(A1),-0.50,12,a=b\n"
         );
-        assert_eq!(esc("A\u{1}B\u{1b}<&>\tC"), "AB&lt;&amp;&gt;\tC");
+        assert_eq!(escape_xml("A\u{1}B\u{1b}<&>\tC"), "AB&lt;&amp;&gt;\tC");
     }
 
     #[test]

@@ -9,17 +9,10 @@ use std::fmt::Write;
 #[derive(Default)]
 pub struct Html(String);
 
+/// The engine's escaper, the one UBL uses: markup characters escaped, control characters
+/// dropped.
 fn escape(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    out.push_str(&ratecard::export::escape_xml(s));
 }
 
 impl Html {

@@ -64,11 +64,16 @@ pub fn import_json(text: &str) -> Result<Setup, String> {
 }
 
 /// Reads an exported or saved JSON file, or a CSV of lines (see [`crate::state::import`]).
-pub fn import_any(text: &str) -> Result<Setup, String> {
-    if text.trim_start().starts_with('{') {
+/// A CSV replaces the lines of `current` only.
+pub fn import_any(text: &str, current: &Setup) -> Result<Setup, String> {
+    if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{')
+    {
         import_json(text)
     } else {
-        crate::state::import::from_csv(text)
+        crate::state::import::from_csv(text, current)
     }
 }
 

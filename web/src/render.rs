@@ -422,6 +422,28 @@ pub fn pricing(o: &Outcome, l: Lang, here: &str, there: &str) -> String {
     h.finish()
 }
 
+/// The saved estimates: each name with its Open and Remove buttons, which carry the name
+/// (`data-open`, `data-forget`) for the list's one click handler.
+pub fn saved<'a>(names: impl Iterator<Item = &'a String>, l: Lang) -> String {
+    let mut h = Html::default();
+    for n in names {
+        h.open("li", &[]).text(n).text(" ");
+        h.el(
+            "button",
+            &[("data-open", n), ("data-testid", &format!("open-{n}"))],
+            t(l, "load"),
+        );
+        h.text(" ");
+        h.el(
+            "button",
+            &[("data-forget", n), ("data-testid", &format!("forget-{n}"))],
+            t(l, "remove"),
+        );
+        h.close("li");
+    }
+    h.finish()
+}
+
 /// The document as printed: title, seller and customer, number and dates, the lines after
 /// their discounts (they add up to the net total), VAT with its mention, totals and notes.
 pub fn document(d: &Document, l: Lang) -> String {

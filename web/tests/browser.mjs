@@ -332,6 +332,28 @@ await scenario('a damaged share link says so; switching price list asks first', 
   await p.close();
 });
 
+await scenario('saved estimates: save, overwrite and open ask first, remove', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  const one = await text(p, 'total-gross');
+  await p.fill('[data-testid=save-name]', 'web tier');
+  await p.click('[data-testid=save]');
+  expect((await text(p, 'keep-notice')).includes('web tier'), 'saved, and said');
+  await p.click('[data-testid=add-volume]');
+  let asked = '';
+  p.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+  await p.click('[data-testid=save]');
+  expect(asked.includes('Replace the saved estimate'), `overwrite asks: ${asked}`);
+  p.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await p.click('[data-testid="open-web tier"]');
+  expect(asked.includes('not saved'), `open over unsaved work asks: ${asked}`);
+  await p.waitForFunction((v) => document.querySelector('[data-testid=total-gross]').textContent === v, one);
+  p.once('dialog', (d) => d.accept());
+  await p.click('[data-testid="forget-web tier"]');
+  expect((await p.locator('[data-testid="open-web tier"]').count()) === 0, 'removed');
+  await p.close();
+});
+
 await scenario('no console errors', async () => {
   expect(consoleErrors.length === 0, consoleErrors.join(' | '));
 });

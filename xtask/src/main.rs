@@ -66,6 +66,13 @@ pub(crate) fn cargo() -> Command {
     c
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR`, or `target/` in the repository.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
 /// Runs one step, printing its name and how long it took.
 pub(crate) fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     println!("==> {name}");
@@ -228,9 +235,7 @@ fn readme_examples() -> Result<(usize, usize), String> {
     let mut c = cargo();
     c.args(["build", "-q", "-p", "ratecard-server", "--bin", "ratecard"]);
     step("server build for the README examples", c)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| r.join("target"));
+    let target = crate::target_dir();
     let dir = r.join("target/readme-demo");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -346,9 +351,7 @@ fn hostile() -> Result<(usize, usize), String> {
         "ratecard",
     ]);
     step("server release build (opt-level 3, unwinding)", c)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target = crate::target_dir();
     let mut c = cargo();
     c.args([
         "test",

@@ -107,9 +107,7 @@ pub fn build_web() -> Result<PathBuf, String> {
         crate::WASM_TARGET,
     ]);
     step("calculator release build (wasm32)", c)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| r.join("target"));
+    let target = crate::target_dir();
     let mut c = Command::new("wasm-bindgen");
     c.args([
         "--target",
@@ -299,9 +297,7 @@ pub fn serve() -> Result<(), String> {
     let mut c = cargo();
     c.args(["build", "-p", "ratecard-server", "--bin", "ratecard"]);
     step("server build", c)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| r.join("target"));
+    let target = crate::target_dir();
     let db_dir = r.join("target/demo");
     // Demo data only: each run starts from a fresh demo ledger (and its audit key).
     let _ = std::fs::remove_dir_all(&db_dir);
@@ -312,12 +308,19 @@ pub fn serve() -> Result<(), String> {
     };
     // The token in a file only its owner reads, for scripts (`export RATECARD_TOKEN=$(cat
     // target/demo/token)`), as the README's worked example does.
-    let token_file = db_dir.join("token");
-    std::fs::write(&token_file, format!("{token}\n")).map_err(|e| e.to_string())?;
-    #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600));
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options
+            .open(db_dir.join("token"))
+            .map_err(|e| format!("target/demo/token: {e}"))?;
+        writeln!(f, "{token}").map_err(|e| e.to_string())?;
     }
     let addr = std::env::var("RATECARD_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     println!("==> ratecard serve --demo on {addr}");
@@ -337,7 +340,15 @@ pub fn serve() -> Result<(), String> {
                 "ratecard serve stopped before answering ({status})"
             ));
         }
+        // The health check answers, and the process is still ours: another server left on
+        // the same address would answer while this one fails to bind.
         if health(&addr) {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                return Err(format!(
+                    "ratecard serve stopped ({status}); is another server on {addr}?"
+                ));
+            }
             break;
         }
         if std::time::Instant::now() > deadline {
@@ -459,9 +470,7 @@ pub fn build_js_api() -> Result<PathBuf, String> {
         "cdylib",
     ]);
     step("engine JS API build (wasm32, --features wasm)", c)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| r.join("target"));
+    let target = crate::target_dir();
     let mut c = Command::new("wasm-bindgen");
     c.args(["--target", "nodejs", "--out-name", "ratecard", "--out-dir"])
         .arg(&out)

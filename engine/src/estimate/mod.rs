@@ -125,6 +125,28 @@ pub fn amounts_by_tag(
     Some(out)
 }
 
+/// The estimate's line amounts at list price (before any adjustment) converted and rounded one
+/// by one as a document in `currency` converts its lines, summed per value of the tag `key`.
+/// With no adjustment, the same figures as [`amounts_by_tag`] on that document; `None` on
+/// overflow.
+pub fn list_amounts_by_tag(
+    est: &Estimate,
+    stamp: Option<&crate::fx::FxStamp>,
+    currency: &str,
+    rounding: RoundingMode,
+    key: &str,
+) -> Option<BTreeMap<String, Decimal>> {
+    let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
+    for line in &est.lines {
+        let shown = crate::document::convert(line.amount, stamp, currency, rounding)?;
+        let at = out
+            .entry(line.tags.get(key).cloned().unwrap_or_default())
+            .or_insert(Decimal::ZERO);
+        *at = at.checked_add(shown)?;
+    }
+    Some(out)
+}
+
 /// Prices a setup for one month.
 pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate> {
     let month = Period::parse(&request.month).map_err(|e| req_err("month", e.to_string()))?;
@@ -167,7 +189,8 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
         write_usage(r, r.billed, r.hours, &month, &mut events);
     }
     let metered = meter(book, month, &events)?;
-    let rating = rate(book, &metered)?;
+    let mut rating = rate(book, &metered)?;
+    tag_shared_counters(&mut rating.lines, &resolved);
     let currency = book.currency().to_string();
     let summary = summarize(&rating.lines, &currency, request.rounding);
 
@@ -183,6 +206,42 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     })
 }
 
+/// Which item each counter sku's line belongs to: the first item that feeds it.
+fn counter_owners<'a>(resolved: &[Resolved<'a>]) -> BTreeMap<&'a str, usize> {
+    let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in resolved {
+        for sku in counter_skus(r) {
+            owner.entry(sku).or_insert(r.index);
+        }
+    }
+    owner
+}
+
+/// A counter line is an account total: fed by several items, it keeps only the tags their
+/// events share, so it lost `item` (and `group` when theirs differ). It is the first feeding
+/// item's line, as its cost is (see [`item_estimates`]): it gets that item's tags, so that a
+/// discount on that item and the amounts per item and per group take it whole.
+fn tag_shared_counters(lines: &mut [RatedLine], resolved: &[Resolved]) {
+    let owner = counter_owners(resolved);
+    for l in lines.iter_mut().filter(|l| l.resource.is_none()) {
+        if l.tags.contains_key("item") {
+            continue;
+        }
+        let Some(r) = owner.get(l.sku.as_str()).and_then(|i| resolved.get(*i)) else {
+            continue;
+        };
+        l.tags.insert("item".to_string(), r.index.to_string());
+        match r.item.group.as_deref().filter(|g| !g.is_empty()) {
+            Some(g) => {
+                l.tags.insert("group".to_string(), g.to_string());
+            }
+            None => {
+                l.tags.remove("group");
+            }
+        }
+    }
+}
+
 /// Each item's part of the month: the cost of its lines (a resource line by its resource's
 /// prefix, a counter line, an account total, with the first item that feeds its sku) and, for
 /// an instance sold both ways, the plans compared.
@@ -196,12 +255,7 @@ fn item_estimates(
     let currency = book.currency();
     // Item summaries: resource lines by prefix; a counter line (an account total) goes to the
     // first item that feeds its sku.
-    let mut counter_owner: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in resolved {
-        for sku in counter_skus(r) {
-            counter_owner.entry(sku).or_insert(r.index);
-        }
-    }
+    let counter_owner = counter_owners(resolved);
     // The break-even uptime depends on the sku, its monthly plan and the region only, not on
     // the item's uptime or count: found once per such triple.
     let mut break_even: BreakEvens = Vec::new();

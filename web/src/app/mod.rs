@@ -136,14 +136,14 @@ pub fn App() -> impl IntoView {
                             {move || regions.get().into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
                         </select>
                     </label>
-                    <button data-testid="lang" lang=move || if lang.get() == Lang::Fr { "en" } else { "fr" } on:click=move |_| setup.update(|s| s.lang = if s.lang == Lang::Fr { Lang::En } else { Lang::Fr })>
+                    <button data-testid="lang" lang=move || if lang.get() == Lang::Fr { "en" } else { "fr" } on:click=move |_| setup.update(|s| s.switch_lang(if s.lang == Lang::Fr { Lang::En } else { Lang::Fr }))>
                         {move || if lang.get() == Lang::Fr { "English" } else { "Français" }}
                     </button>
                 </div>
                 <Show when=move || link_error.get().is_some()>
                     <p class="error" role="alert" data-testid="link-error">{move || link_error.get().map(|e| format!("{} {e}", t(lang.get(), "link_damaged")))}</p>
                 </Show>
-                {move || outcome.with(|o| o.error_for(None, "setup").or_else(|| o.error_for(None, "month")).map(|e| view! { <p class="error" role="alert">{e}</p> }))}
+                {move || outcome.with(|o| ["setup", "month", "items", "catalog"].iter().find_map(|f| o.error_for(None, f)).map(|e| view! { <p class="error" role="alert" data-testid="setup-error">{e}</p> }))}
             </header>
             <div class="layout">
                 <div class="main">

@@ -3,6 +3,7 @@
 
 use crate::i18n::t;
 use crate::keep;
+use crate::render;
 use crate::state::{Lang, Setup, Shared};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -64,14 +65,37 @@ pub(super) fn Keep(
         setup.set(s);
         true
     };
-    let read = move |text: String| match keep::import_any(&text) {
+    // The saved list is text (see `render::saved`); its buttons say what they do by attribute.
+    let saved_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        if let Some(n) = el.get_attribute("data-open") {
+            if let Some(s) = saved.with(|m| m.get(&n).cloned()) {
+                load(s);
+            }
+        } else if let Some(n) = el.get_attribute("data-forget") {
+            let ask = format!("{} `{n}`?", t(lang.get_untracked(), "confirm_forget"));
+            if confirm(&ask) {
+                keep::forget(&n);
+                saved.set(keep::saved());
+            }
+        }
+    };
+    let read = move |text: String| match keep::import_any(&text, &setup.get_untracked()) {
         Ok(s) => {
             if load(s) {
                 import_error.set(None);
                 import.set(String::new());
             }
         }
-        Err(e) => import_error.set(Some(e)),
+        Err(e) => import_error.set(Some(match lang.get_untracked() {
+            Lang::Fr => crate::state::in_french(&e),
+            Lang::En => e,
+        })),
     };
     let pick = move |ev: leptos::ev::Event| {
         let file = ev
@@ -112,18 +136,8 @@ pub(super) fn Keep(
             </div>
             {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="keep-notice">{n}</p> })}
             <h3>{label(lang, "saved")}</h3>
-            <ul data-testid="saved">
-                {move || saved.get().into_iter().map(|(n, s)| {
-                    let n2 = n.clone();
-                    let n3 = n.clone();
-                    view! { <li>{n.clone()}" "
-                        <button data-testid=format!("open-{n}") on:click=move |_| { load(s.clone()); }>{label(lang, "load")}</button>
-                        <button data-testid=format!("forget-{n}") on:click=move |_| {
-                            if confirm(&format!("{} `{n3}`?", t(lang.get_untracked(), "confirm_forget"))) { keep::forget(&n2); saved.set(keep::saved()); }
-                        }>{label(lang, "remove")}</button>
-                    </li> }
-                }).collect_view()}
-            </ul>
+            <ul data-testid="saved" on:click=saved_click
+                inner_html=move || saved.with(|m| render::saved(m.keys(), lang.get()))></ul>
             <h3>{label(lang, "import")}</h3>
             <p class="hint">{label(lang, "import_hint")}</p>
             <label>{label(lang, "import_file")}

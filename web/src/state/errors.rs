@@ -68,6 +68,21 @@ pub fn in_french(message: &str) -> String {
         ("no EUR/", "pas de taux EUR/"),
         ("reference rate published from", "publié entre le"),
         ("document: ", ""),
+        ("unknown column", "colonne inconnue"),
+        ("(known: ", "(connues : "),
+        ("the file is empty", "le fichier est vide"),
+        ("no `sku` column", "pas de colonne `sku`"),
+        (
+            "a quoted field is not closed",
+            "un champ entre guillemets n'est pas fermé",
+        ),
+        ("fields for", "champs pour"),
+        ("columns", "colonnes"),
+        ("more than", "plus de"),
+        ("no sku", "pas de sku"),
+        ("is not hourly or monthly", "n'est ni hourly ni monthly"),
+        ("line ", "ligne "),
+        ("lines", "lignes"),
         ("FX: ", "Change : "),
     ];
     let mut out = message.to_string();

@@ -14,15 +14,31 @@ use super::{ItemForm, Setup, UptimeUnit};
 
 /// Most rows read from one file: the engine's bound on items.
 const MAX_ROWS: usize = ratecard::estimate::MAX_ITEMS;
+/// Most bytes and most fields per row: bounds on the work one file asks.
+const MAX_BYTES: usize = 2 << 20;
+const MAX_FIELDS: usize = 64;
 
-/// The records of a CSV text; `sep` separates fields.
-fn records(text: &str, sep: char) -> Result<Vec<Vec<String>>, String> {
+/// The records of a CSV text, each with the line it starts on; `sep` separates fields.
+fn records(text: &str, sep: char) -> Result<Vec<(usize, Vec<String>)>, String> {
+    if text.len() > MAX_BYTES {
+        return Err(format!("the file is larger than {} MB", MAX_BYTES >> 20));
+    }
     let mut out = Vec::new();
     let mut record = Vec::new();
     let mut field = String::new();
     let mut quoted = false;
+    let (mut line, mut starts) = (1, 1);
     let mut chars = text.chars().peekable();
+    let end_record = |record: &mut Vec<String>, starts: usize, out: &mut Vec<_>| {
+        if record.iter().any(|f: &String| !f.trim().is_empty()) {
+            out.push((starts, std::mem::take(record)));
+        }
+        record.clear();
+    };
     while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+        }
         match (quoted, c) {
             (true, '"') if chars.peek() == Some(&'"') => {
                 chars.next();
@@ -30,15 +46,22 @@ fn records(text: &str, sep: char) -> Result<Vec<Vec<String>>, String> {
             }
             (true, '"') => quoted = false,
             (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, c) if c == sep => record.push(std::mem::take(&mut field)),
+            // A quote opens a field, after any spaces (`a, "b, c"`).
+            (false, '"') if field.trim().is_empty() => {
+                field.clear();
+                quoted = true;
+            }
+            (false, c) if c == sep => {
+                record.push(std::mem::take(&mut field));
+                if record.len() > MAX_FIELDS {
+                    return Err(format!("line {starts}: more than {MAX_FIELDS} fields"));
+                }
+            }
             (false, '\r') => {}
             (false, '\n') => {
                 record.push(std::mem::take(&mut field));
-                if record.iter().any(|f| !f.trim().is_empty()) {
-                    out.push(std::mem::take(&mut record));
-                }
-                record.clear();
+                end_record(&mut record, starts, &mut out);
+                starts = line;
                 if out.len() > MAX_ROWS + 1 {
                     return Err(format!("more than {MAX_ROWS} lines"));
                 }
@@ -47,17 +70,20 @@ fn records(text: &str, sep: char) -> Result<Vec<Vec<String>>, String> {
         }
     }
     if quoted {
-        return Err("a quoted field is not closed".into());
+        return Err(format!("line {starts}: a quoted field is not closed"));
     }
     record.push(field);
-    if record.iter().any(|f| !f.trim().is_empty()) {
-        out.push(record);
+    end_record(&mut record, starts, &mut out);
+    if out.len() > MAX_ROWS + 1 {
+        return Err(format!("more than {MAX_ROWS} lines"));
     }
     Ok(out)
 }
 
-/// The setup a CSV of lines describes (the other settings are the defaults).
-pub fn from_csv(text: &str) -> Result<Setup, String> {
+/// `base` with its lines replaced by those of a CSV (the price list, month, language, customer
+/// and currency stay as they are).
+pub fn from_csv(text: &str, base: &Setup) -> Result<Setup, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().next().unwrap_or_default();
     let sep = if first.contains(';') && !first.contains(',') {
         ';'
@@ -65,7 +91,7 @@ pub fn from_csv(text: &str) -> Result<Setup, String> {
         ','
     };
     let rows = records(text, sep)?;
-    let Some((head, rows)) = rows.split_first() else {
+    let Some(((_, head), rows)) = rows.split_first() else {
         return Err("the file is empty".into());
     };
     let head: Vec<String> = head.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
@@ -92,9 +118,10 @@ pub fn from_csv(text: &str) -> Result<Setup, String> {
     if !head.iter().any(|h| h == "sku") {
         return Err("no `sku` column".into());
     }
-    let mut setup = Setup::default();
-    for (n, row) in rows.iter().enumerate() {
-        let line = n + 2;
+    let mut setup = base.clone();
+    setup.items.clear();
+    for (n, (line, row)) in rows.iter().enumerate() {
+        let line = *line;
         if row.len() > head.len() {
             return Err(format!(
                 "line {line}: {} fields for {} columns",
@@ -162,7 +189,7 @@ mod tests {
     #[test]
     fn a_spreadsheet_feeds_the_calculator() {
         let text = "sku,count,uptime,gb,label,group\r\nb2-15,2,50,,\"web, front\",production\nclassic-volume,1,,250,data,production\n\n";
-        let s = from_csv(text).expect("reads");
+        let s = from_csv(text, &Setup::default()).expect("reads");
         assert_eq!(s.items.len(), 2);
         assert_eq!(s.items[0].label, "web, front");
         assert_eq!((s.items[1].id, s.items[1].gb.as_str()), (1, "250"));
@@ -182,25 +209,63 @@ mod tests {
         );
     }
 
+    /// The page's other settings stay; a byte-order mark, spaces before a quote, blank lines
+    /// and quoted line breaks are read as a spreadsheet writes them; line numbers are the
+    /// file's.
+    #[test]
+    fn a_file_as_spreadsheets_write_it() {
+        let base = Setup {
+            catalog: "nimbus".into(),
+            lang: crate::state::Lang::Fr,
+            ..Setup::default()
+        };
+        let text = "\u{feff}sku,label,group\n\nDEV1-S, \"web, front\",prod\nDEV1-M,\"two\nlines\",prod\nDEV1-S,x,prod,extra\n";
+        let e = from_csv(text, &base).unwrap_err();
+        assert_eq!(e, "line 6: 4 fields for 3 columns");
+        let s = from_csv("\u{feff}sku,label\nDEV1-S, \"web, front\"\n", &base).expect("reads");
+        assert_eq!(
+            (s.catalog.as_str(), s.lang),
+            ("nimbus", crate::state::Lang::Fr)
+        );
+        assert_eq!(s.items[0].label, "web, front");
+        let many = format!("sku\n{}", "DEV1-S\n".repeat(MAX_ROWS + 1));
+        assert_eq!(
+            from_csv(&many, &base).unwrap_err(),
+            format!("more than {MAX_ROWS} lines")
+        );
+        let no_newline = format!("sku\n{}DEV1-S", "DEV1-S\n".repeat(MAX_ROWS));
+        assert!(from_csv(&no_newline, &base).is_err());
+        let wide = format!("sku\n{}", ",".repeat(100));
+        assert!(
+            from_csv(&wide, &base)
+                .unwrap_err()
+                .contains("more than 64 fields")
+        );
+    }
+
     #[test]
     fn bad_files_say_what_is_wrong() {
-        assert_eq!(from_csv("").unwrap_err(), "the file is empty");
+        let d = Setup::default();
+        assert_eq!(from_csv("", &d).unwrap_err(), "the file is empty");
         assert!(
-            from_csv("sku,colour\nb2-15,red\n")
+            from_csv("sku,colour\nb2-15,red\n", &d)
                 .unwrap_err()
                 .contains("unknown column `colour`")
         );
-        assert_eq!(from_csv("count\n2\n").unwrap_err(), "no `sku` column");
+        assert_eq!(from_csv("count\n2\n", &d).unwrap_err(), "no `sku` column");
         assert_eq!(
-            from_csv("sku,plan\nb2-15,yearly\n").unwrap_err(),
+            from_csv("sku,plan\nb2-15,yearly\n", &d).unwrap_err(),
             "line 2: plan `yearly` is not hourly or monthly"
         );
         assert_eq!(
-            from_csv("sku\n\"b2-15\n").unwrap_err(),
-            "a quoted field is not closed"
+            from_csv("sku\n\"b2-15\n", &d).unwrap_err(),
+            "line 2: a quoted field is not closed"
         );
         assert_eq!(
-            from_csv("sku;count\nb2-15;3\n").expect("semicolons").items[0].count,
+            from_csv("sku;count\nb2-15;3\n", &d)
+                .expect("semicolons")
+                .items[0]
+                .count,
             "3"
         );
     }

@@ -14,9 +14,10 @@ use super::{FieldError, Lang};
 /// Whether `int` is digits grouped by threes with `sep` (`1,000,000`), the first group 1 to 3.
 fn grouped(int: &str, sep: char) -> bool {
     let mut groups = int.split(sep);
-    let first_ok = groups
-        .next()
-        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
+    // A first group of 0 (`0,125`) is no thousands grouping: it would read as 125.
+    let first_ok = groups.next().is_some_and(|g| {
+        (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()) && !g.starts_with('0')
+    });
     first_ok && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -225,6 +226,7 @@ mod tests {
         assert_eq!(en("-3"), Ok("-3".into()));
         assert!(en("1,5").unwrap_err().contains("write it as 1,000.5"));
         assert!(en("1,00").is_err());
+        assert!(en("0,125").is_err(), "a first group of 0 is no grouping");
         assert!(en("1 000").is_err());
         assert!(en("1e3").unwrap_err().contains("is not a number"));
         assert!(en("1.2.3").is_err());

@@ -210,6 +210,8 @@ pub struct Outcome {
     pub compared: Option<Estimate>,
     /// Each line's amount as the document shows it (converted, after its discounts), by id.
     pub item_amounts: BTreeMap<u32, Decimal>,
+    /// Each line's amount at list price (converted the same way, before discounts), by id.
+    pub item_list: BTreeMap<u32, Decimal>,
     /// The document's amounts per group ("" for lines in none) and per service.
     pub groups: BTreeMap<String, Decimal>,
     pub services: BTreeMap<String, Decimal>,
@@ -340,17 +342,45 @@ impl Setup {
     }
 
     /// Gives every line an id of its own (a setup saved before lines had ids has all zeros).
+    /// Numbers the lines 0, 1, 2... (a link or file may carry none, the same twice, or the
+    /// largest there is): ids only need to be unique within the page.
     pub fn with_ids(mut self) -> Self {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut next = self.next_id();
-        for it in &mut self.items {
-            if !seen.insert(it.id) {
-                it.id = next;
-                seen.insert(next);
-                next = next.saturating_add(1);
-            }
+        for (n, it) in self.items.iter_mut().enumerate() {
+            it.id = u32::try_from(n).unwrap_or(u32::MAX);
         }
         self
+    }
+
+    /// Switches the language, rewriting each number typed as the new language writes it
+    /// (`1,000.5` becomes `1000,5`), so that a number never changes value with the language.
+    /// A number that does not read stays as typed (it is an error either way).
+    pub fn switch_lang(&mut self, to: Lang) {
+        let from = self.lang;
+        if from == to {
+            return;
+        }
+        let rewrite = |text: &mut String| {
+            if let Ok(n) = input::normalize(text, from) {
+                *text = match to {
+                    Lang::En => n,
+                    Lang::Fr => n.replace('.', ","),
+                };
+            }
+        };
+        for it in &mut self.items {
+            for f in [
+                &mut it.count,
+                &mut it.uptime,
+                &mut it.gb,
+                &mut it.egress_gb,
+                &mut it.requests,
+                &mut it.discount,
+            ] {
+                rewrite(f);
+            }
+        }
+        rewrite(&mut self.quote.discount);
+        self.lang = to;
     }
 
     pub fn position(&self, id: u32) -> Option<usize> {
@@ -409,14 +439,36 @@ impl Setup {
     pub fn request(&self) -> (EstimateRequest, Vec<FieldError>) {
         let mut errors = Vec::new();
         let mut items = Vec::new();
+        let book = book(&self.catalog).ok();
         for f in &self.items {
             let at = Some(f.id);
-            let count = input::count(&f.count, self.lang, at, &mut errors);
-            let uptime = number(&f.uptime, self.lang, at, "uptime", &mut errors).map(|u| {
-                match f.uptime_unit {
-                    UptimeUnit::Percent => Uptime::Percent(u),
-                    UptimeUnit::Hours => Uptime::Hours(u),
+            // Only the fields the engine reads for the product are read (a hidden field left
+            // over from another product is neither sent nor an error).
+            let fields = book
+                .as_ref()
+                .and_then(|b| b.product(&f.sku))
+                .map(ratecard::estimate::item_fields);
+            let applies = |name: &str| {
+                fields.is_none_or(|fl| match name {
+                    "uptime" => fl.uptime,
+                    "gb" => fl.gb,
+                    "egress_gb" => {
+                        fl.egress_gb && fl.counter_field.is_none_or(|c| c == "egress_gb")
+                    }
+                    _ => fl.counter_field == Some("requests"),
+                })
+            };
+            let read = |text: &str, name: &str, errors: &mut Vec<FieldError>| {
+                if applies(name) {
+                    number(text, self.lang, at, name, errors)
+                } else {
+                    None
                 }
+            };
+            let count = input::count(&f.count, self.lang, at, &mut errors);
+            let uptime = read(&f.uptime, "uptime", &mut errors).map(|u| match f.uptime_unit {
+                UptimeUnit::Percent => Uptime::Percent(u),
+                UptimeUnit::Hours => Uptime::Hours(u),
             });
             let text = |t: &str| (!t.trim().is_empty()).then(|| t.trim().to_string());
             items.push(EstimateItem {
@@ -427,9 +479,9 @@ impl Setup {
                 count,
                 plan: f.plan,
                 uptime,
-                gb: number(&f.gb, self.lang, at, "gb", &mut errors),
-                egress_gb: number(&f.egress_gb, self.lang, at, "egress_gb", &mut errors),
-                requests: number(&f.requests, self.lang, at, "requests", &mut errors),
+                gb: read(&f.gb, "gb", &mut errors),
+                egress_gb: read(&f.egress_gb, "egress_gb", &mut errors),
+                requests: read(&f.requests, "requests", &mut errors),
                 quantity: None,
             });
         }
@@ -552,8 +604,18 @@ impl Setup {
     }
 
     /// Runs the engine: the estimate (the invoice path on a hypothetical month), then the
-    /// estimate or quote document with VAT and currency.
+    /// estimate or quote document with VAT and currency. Messages are in the page's language.
     pub fn compute(&self) -> Outcome {
+        let mut out = self.compute_in_english();
+        if self.lang == Lang::Fr {
+            for e in &mut out.errors {
+                e.message = errors::in_french(&e.message);
+            }
+        }
+        out
+    }
+
+    fn compute_in_english(&self) -> Outcome {
         let mut out = Outcome::default();
         let (request, mut errors) = self.request();
         let book = match book(&self.catalog) {
@@ -589,10 +651,25 @@ impl Setup {
                 out.document = self.document(&doc_request, &est, &book, &mut errors);
                 if let Some(d) = &out.document {
                     let by_index = ratecard::estimate::amounts_by_tag(&est, d, "item");
+                    let list = ratecard::estimate::list_amounts_by_tag(
+                        &est,
+                        d.fx.as_ref(),
+                        &d.currency,
+                        d.rounding.lines,
+                        "item",
+                    );
                     for (i, it) in self.items.iter().enumerate() {
-                        let amount = by_index.as_ref().and_then(|m| m.get(&i.to_string()));
-                        out.item_amounts
-                            .insert(it.id, amount.copied().unwrap_or_default());
+                        let key = i.to_string();
+                        // An item with no line of its own costs nothing; amounts that could not
+                        // be summed are not shown at all (never a false 0.00).
+                        if let Some(m) = &by_index {
+                            let a = m.get(&key).copied().unwrap_or_default();
+                            out.item_amounts.insert(it.id, a);
+                        }
+                        if let Some(m) = &list {
+                            let a = m.get(&key).copied().unwrap_or_default();
+                            out.item_list.insert(it.id, a);
+                        }
                     }
                     out.groups =
                         ratecard::estimate::amounts_by_tag(&est, d, "group").unwrap_or_default();
@@ -611,12 +688,7 @@ impl Setup {
             out.compared = ratecard::estimate(&book, &other).ok();
         }
         out.plans = self.plan_rows(&out);
-        out.pricing = pricing_rows(&out);
-        if self.lang == Lang::Fr {
-            for e in &mut errors {
-                e.message = errors::in_french(&e.message);
-            }
-        }
+        out.pricing = self.pricing_rows(&out);
         out.errors = errors;
         out
     }
@@ -666,10 +738,11 @@ impl Setup {
             .filter_map(|it| {
                 let c = it.comparison.as_ref()?;
                 let id = self.items.get(it.index)?.id;
-                // The plan the line is on shows the document's own amount for it (converted
-                // from full precision), so the two never differ by a cent; the other plan is
-                // converted from its rounded cost.
-                let billed = out.item_amounts.get(&id).copied();
+                // Both plans at list price (the verdict is the engine's, before discounts). The
+                // plan the line is on shows the line's list amount as the document converts it,
+                // so with no discount it is the line's own figure to the cent; the other plan
+                // is converted from its rounded cost.
+                let billed = out.item_list.get(&id).copied();
                 let (hourly, monthly) = match it.plan {
                     Plan::Hourly => (billed.or(out.shown(c.hourly))?, out.shown(c.monthly)?),
                     Plan::Monthly => (out.shown(c.hourly)?, billed.or(out.shown(c.monthly))?),
@@ -686,6 +759,53 @@ impl Setup {
                 })
             })
             .collect()
+    }
+
+    /// The pricing view's rows: each line's list cost in both regions, both sides converted and
+    /// rounded line by line as the document converts its lines; then the totals.
+    fn pricing_rows(&self, out: &Outcome) -> Vec<PriceRow> {
+        let (Some(a), Some(b), Some(doc)) = (&out.estimate, &out.compared, &out.document) else {
+            return Vec::new();
+        };
+        let list = |e: &Estimate| {
+            ratecard::estimate::list_amounts_by_tag(
+                e,
+                doc.fx.as_ref(),
+                &doc.currency,
+                doc.rounding.lines,
+                "item",
+            )
+        };
+        let (Some(here), Some(there)) = (list(a), list(b)) else {
+            return Vec::new();
+        };
+        let row = |label: String, here: Decimal, there: Decimal| {
+            Some(PriceRow {
+                label,
+                here,
+                there,
+                difference: there.checked_sub(here)?,
+            })
+        };
+        let mut rows: Vec<PriceRow> = a
+            .items
+            .iter()
+            .filter_map(|x| {
+                let key = x.index.to_string();
+                row(
+                    x.label.clone().unwrap_or_else(|| x.sku.clone()),
+                    here.get(&key).copied().unwrap_or_default(),
+                    there.get(&key).copied().unwrap_or_default(),
+                )
+            })
+            .collect();
+        let total = |m: &BTreeMap<String, Decimal>| {
+            m.values().try_fold(Decimal::ZERO, |a, v| a.checked_add(*v))
+        };
+        if let (Some(h), Some(t)) = (total(&here), total(&there)) {
+            rows.extend(row(String::new(), h, t));
+        }
+        rows
     }
 
     /// What the plan chart of line `id` depends on: the line alone, with the month and region.
@@ -749,37 +869,6 @@ impl Setup {
             })
             .collect()
     }
-}
-
-/// The pricing view's rows: each line's list cost in both regions, converted, and their
-/// difference; then the totals.
-fn pricing_rows(out: &Outcome) -> Vec<PriceRow> {
-    let (Some(a), Some(b)) = (&out.estimate, &out.compared) else {
-        return Vec::new();
-    };
-    let row = |label: String, x: Decimal, y: Decimal| {
-        let (here, there) = (out.shown(x)?, out.shown(y)?);
-        Some(PriceRow {
-            label,
-            here,
-            there,
-            difference: there.checked_sub(here)?,
-        })
-    };
-    let mut rows: Vec<PriceRow> = a
-        .items
-        .iter()
-        .zip(&b.items)
-        .filter_map(|(x, y)| {
-            row(
-                x.label.clone().unwrap_or_else(|| x.sku.clone()),
-                x.cost,
-                y.cost,
-            )
-        })
-        .collect();
-    rows.extend(row(String::new(), a.summary.total, b.summary.total));
-    rows
 }
 
 fn last_of_month(month: &str) -> chrono::NaiveDate {
@@ -1091,6 +1180,98 @@ mod tests {
         );
     }
 
+    /// Two lines feeding one counter (egress of two object storages, an account total): the
+    /// counter line is the first line's, whole, for its discount, its amount and its group,
+    /// and the lines add up to the net total (the egress was nobody's and kept its price).
+    #[test]
+    fn a_shared_counter_belongs_to_its_first_line() {
+        let mut s = Setup::default();
+        for (egress, group) in [("500", "prod"), ("200", "staging")] {
+            let id = s.add("object-storage");
+            let it = s.item_mut(id).expect("line");
+            it.gb = "100".into();
+            it.egress_gb = egress.into();
+            it.group = group.into();
+        }
+        s.quote = QuoteForm {
+            enabled: true,
+            number: "Q-2026-0001".into(),
+            issue_date: "2026-01-31".into(),
+            valid_until: "2026-02-28".into(),
+            ..QuoteForm::default()
+        };
+        let full = s.compute();
+        let sum = |o: &Outcome| o.item_amounts.values().copied().sum::<Decimal>();
+        let net = |o: &Outcome| o.document.as_ref().map(|d| d.totals.net);
+        assert_eq!(Some(sum(&full)), net(&full));
+        assert_eq!(full.groups.get(""), None, "no line without a group");
+        s.items[0].discount = "100".into();
+        let out = s.compute();
+        assert_eq!(out.item_amounts.get(&0), Some(&Decimal::new(0, 2)));
+        assert_eq!(Some(sum(&out)), net(&out));
+        assert_eq!(net(&out), full.item_amounts.get(&1).copied());
+    }
+
+    /// With a line discount, both plans are still compared at list price, so the verdict and
+    /// the figures agree (the discounted amount against a list price said the opposite).
+    #[test]
+    fn plans_are_compared_at_list_price() {
+        let mut s = setup();
+        let before = s.compute().plans;
+        s.quote.enabled = true;
+        s.items[0].discount = "10".into();
+        let after = s.compute().plans;
+        assert_eq!(before, after);
+        let p = after.first().expect("a plan row");
+        assert_eq!(
+            (p.hourly.to_string(), p.monthly.to_string()),
+            ("82.58".into(), "80.00".into())
+        );
+    }
+
+    /// Switching language rewrites the numbers, so none changes value; a number that does not
+    /// read stays as typed.
+    #[test]
+    fn switching_language_keeps_every_number() {
+        let mut s = setup();
+        s.items[1].gb = "1,000.5".into();
+        s.items[0].uptime = "oops".into();
+        let en = s.compute();
+        s.switch_lang(Lang::Fr);
+        assert_eq!(
+            (s.items[1].gb.as_str(), s.items[0].uptime.as_str()),
+            ("1000,5", "oops")
+        );
+        s.items[0].uptime = "50".into();
+        let fr = s.compute();
+        s.switch_lang(Lang::En);
+        assert_eq!(s.items[1].gb, "1000.5");
+        let gb = |o: &Outcome| o.request.as_ref().and_then(|r| r.items[1].gb);
+        assert_eq!(gb(&fr), Some(Decimal::new(10005, 1)));
+        assert!(en.error_for(Some(0), "uptime").is_some());
+    }
+
+    /// A field the product does not read is not read at all: a bad value left in a hidden
+    /// field blanked every total. Whole-request errors (too many resources) are said.
+    #[test]
+    fn hidden_fields_and_request_errors() {
+        let mut s = setup();
+        s.items[0].gb = "abc".into(); // an instance: no GB field
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert!(out.document.is_some());
+        s.items[0].count = "3000".into();
+        s.items[1].sku = "b2-15".into();
+        s.items[1].count = "3000".into();
+        let out = s.compute();
+        assert!(
+            out.error_for(None, "items")
+                .is_some_and(|e| e.contains("at most 5000 resources")),
+            "{:?}",
+            out.errors
+        );
+    }
+
     #[test]
     fn ids_stay_with_their_lines() {
         let mut s = setup();
@@ -1101,16 +1282,20 @@ mod tests {
         );
         assert_eq!(s.remove(0), Some(0));
         assert_eq!(s.position(1), Some(1));
-        // A setup saved before lines had ids gets one per line.
-        let mut old = setup();
-        for it in &mut old.items {
-            it.id = 0;
+        // A setup saved before lines had ids, or a link with the largest id twice, gets one id
+        // per line, and adding a line after it gives a new one.
+        for id in [0, u32::MAX] {
+            let mut old = setup();
+            for it in &mut old.items {
+                it.id = id;
+            }
+            let mut fixed = old.with_ids();
+            assert_eq!(
+                fixed.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+                vec![0, 1]
+            );
+            assert_eq!(fixed.add("b2-7"), 2);
         }
-        let fixed = old.with_ids();
-        assert_eq!(
-            fixed.items.iter().map(|i| i.id).collect::<Vec<_>>(),
-            vec![0, 1]
-        );
     }
 
     #[test]
