@@ -235,9 +235,10 @@ fn check_with<'a>(
 fn kind_allowed(charge: &Charge, e: &UsageEvent) -> std::result::Result<(), String> {
     use EventKind::*;
     let ok = match charge {
-        Charge::TimeMetered { .. } | Charge::MonthlyPlan { .. } | Charge::Flat {} => {
-            matches!(e.kind, Start | Stop | Delete)
-        }
+        Charge::TimeMetered { .. }
+        | Charge::MonthlyPlan { .. }
+        | Charge::Flat {}
+        | Charge::ShareOfSpend { .. } => matches!(e.kind, Start | Stop | Delete),
         Charge::Storage { .. } => matches!(e.kind, Start | Stop | Delete | Sample),
         Charge::Counter { .. } => e.kind == Increment,
     };
@@ -250,6 +251,7 @@ fn kind_allowed(charge: &Charge, e: &UsageEvent) -> std::result::Result<(), Stri
             Charge::Flat {} => "flat",
             Charge::Storage { .. } => "storage",
             Charge::Counter { .. } => "counter",
+            Charge::ShareOfSpend { .. } => "share_of_spend",
         };
         Err(format!(
             "a {} event does not apply to sku `{}` ({model})",

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::PriceBook;
+use crate::catalog::{Charge, PriceBook};
 use crate::error::{Error, Result};
 use crate::event::Reject;
 use crate::meter::{Diagnostic, Metered, Quantity, Unit};
@@ -91,6 +91,8 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
             .push(q);
     }
     let mut lines = Vec::with_capacity(metered.quantities.len());
+    // A share of spend reads the other lines: rated after all of them.
+    let mut derived = Vec::new();
     for ((_, sku, region), qs) in groups {
         let product = book.product(sku).ok_or_else(|| Error::NoPrice {
             catalog: book.id().to_string(),
@@ -101,8 +103,17 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         for q in &qs {
             check_segment(book, q)?;
         }
-        models::rate(book, product, &qs, &mut lines)?;
+        if matches!(product.charge, Charge::ShareOfSpend { .. }) {
+            derived.push((product, qs));
+        } else {
+            models::rate(book, product, &qs, &mut lines)?;
+        }
     }
+    let mut shares = Vec::new();
+    for (product, qs) in derived {
+        models::share_of_spend::rate_with(book, product, &qs, &lines, &mut shares)?;
+    }
+    lines.append(&mut shares);
     // Stable: within one resource and segment, the model's order stands (allowance, then tiers).
     // The positions are sorted, ties broken by position, so an unstable sort (the one the
     // calculator's WebAssembly already carries) gives the stable order and moves no line.

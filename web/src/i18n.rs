@@ -31,6 +31,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Add another product",
         "Ajouter un autre produit",
     ),
+    (
+        "add_support",
+        "Add a support plan",
+        "Ajouter un plan de support",
+    ),
     ("product", "Product", "Produit"),
     ("count", "Count", "Nombre"),
     ("plan", "Plan", "Formule"),

@@ -332,6 +332,19 @@ await scenario('a damaged share link says so; switching price list asks first', 
   await p.close();
 });
 
+await scenario('a support plan is a share of the month\'s spend', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  const before = money(await text(p, 'total-net'));
+  await p.click('[data-testid=add-support]');
+  await p.waitForSelector('[data-testid=item-1-cost]');
+  const support = money(await text(p, 'item-1-cost'));
+  // The first instance costs far less than 290 a month: the 29.00 minimum applies.
+  expect(support === 29, `support ${support}`);
+  expect(Math.round((before + support) * 100) === Math.round(money(await text(p, 'total-net')) * 100), 'the total includes it');
+  await p.close();
+});
+
 await scenario('saved estimates: save, overwrite and open ask first, remove', async () => {
   const p = await fresh();
   await p.click('[data-testid=add-instance]');

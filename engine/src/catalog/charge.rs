@@ -60,6 +60,15 @@ pub enum Charge {
     },
     /// A flat fee per resource per month it exists in. Price: `monthly_price`.
     Flat {},
+    /// A share of the month's spend (a support plan, a management fee), for every calendar month
+    /// the subscription exists in: graduated `tiers` of the spend, each `unit_price` a rate
+    /// (`0.10` is 10 %), and `monthly_price` as a minimum (none when absent). Rated after the
+    /// lines it reads: the account's lines of the month in `services` (all other services when
+    /// empty), at their rated amounts, before discounts and credits.
+    ShareOfSpend {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        services: Vec<String>,
+    },
 }
 
 fn one() -> Decimal {
@@ -74,6 +83,7 @@ enum Model {
     Storage,
     Counter,
     Flat,
+    ShareOfSpend,
 }
 
 /// How a `charge` object is read: every model's fields in one flat struct, then the model's
@@ -100,6 +110,7 @@ struct ChargeFields {
     tiering: Option<Tiering>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
     package_size: Option<Decimal>,
+    services: Option<Vec<String>>,
 }
 
 impl ChargeFields {
@@ -124,6 +135,7 @@ impl ChargeFields {
                 "package_size",
             ],
             Model::Flat => &[],
+            Model::ShareOfSpend => &["services"],
         }
     }
 
@@ -143,6 +155,7 @@ impl ChargeFields {
             ("free_allowance", f.free_allowance.is_some()),
             ("tiering", f.tiering.is_some()),
             ("package_size", f.package_size.is_some()),
+            ("services", f.services.is_some()),
         ];
         let allowed = ChargeFields::allowed(f.model);
         if let Some((name, _)) = present.iter().find(|(n, p)| *p && !allowed.contains(n)) {
@@ -178,6 +191,9 @@ impl ChargeFields {
                 package_size: f.package_size,
             },
             Model::Flat => Charge::Flat {},
+            Model::ShareOfSpend => Charge::ShareOfSpend {
+                services: f.services.unwrap_or_default(),
+            },
         })
     }
 }

@@ -147,6 +147,14 @@ impl Catalog {
                     _ => {}
                 }
             }
+            Charge::ShareOfSpend { services } => {
+                if services.iter().any(|s| s.is_empty() || *s == p.service) {
+                    return Err(self.err(
+                        at("services"),
+                        "names services other than its own, none empty",
+                    ));
+                }
+            }
             Charge::MonthlyPlan { .. } | Charge::Storage { .. } | Charge::Flat {} => {}
         }
         Ok(())
@@ -169,7 +177,7 @@ impl Catalog {
         let needs_unit = match charge {
             Charge::TimeMetered { .. } | Charge::Storage { .. } => true,
             Charge::Counter { tiering, .. } => matches!(tiering, Tiering::None | Tiering::Package),
-            Charge::MonthlyPlan { .. } | Charge::Flat {} => false,
+            Charge::MonthlyPlan { .. } | Charge::Flat {} | Charge::ShareOfSpend { .. } => false,
         };
         if needs_unit && price.unit_price.is_none() {
             return Err(self.err(at(".unit_price"), "required for this charge model"));
@@ -184,14 +192,20 @@ impl Catalog {
             Charge::Counter {
                 tiering: Tiering::Graduated | Tiering::Volume,
                 ..
-            }
+            } | Charge::ShareOfSpend { .. }
         );
         match (&price.tiers, tiered) {
             (None, true) => {
-                return Err(self.err(at(".tiers"), "required for graduated or volume tiering"));
+                return Err(self.err(
+                    at(".tiers"),
+                    "required for graduated or volume tiering and a share of spend",
+                ));
             }
             (Some(_), false) => {
-                return Err(self.err(at(".tiers"), "only graduated or volume counters take tiers"));
+                return Err(self.err(
+                    at(".tiers"),
+                    "only graduated or volume counters and a share of spend take tiers",
+                ));
             }
             (Some(tiers), true) => {
                 if tiers.is_empty() {

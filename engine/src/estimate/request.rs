@@ -135,7 +135,9 @@ pub fn item_fields(product: &Product) -> ItemFields {
             uptime: true,
             ..ItemFields::default()
         },
-        Charge::MonthlyPlan { .. } | Charge::Flat {} => ItemFields::default(),
+        Charge::MonthlyPlan { .. } | Charge::Flat {} | Charge::ShareOfSpend { .. } => {
+            ItemFields::default()
+        }
         Charge::Storage { .. } => ItemFields {
             uptime: true,
             gb: true,
@@ -164,6 +166,7 @@ pub fn product_kind(product: &Product) -> &'static str {
         Charge::TimeMetered { .. } if product.service == "Instances" => "instance",
         Charge::MonthlyPlan { .. } => "instance",
         Charge::TimeMetered { .. } | Charge::Flat {} => "network",
+        Charge::ShareOfSpend { .. } => "support",
         Charge::Storage { .. } if product.egress_sku.is_some() => "object",
         Charge::Storage { .. } => "volume",
         Charge::Counter { .. } => "counter",

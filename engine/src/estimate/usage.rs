@@ -89,7 +89,7 @@ pub(super) fn write_usage(
                 }
             }
             // Ordered before the month: a steady month, not a prorated first one.
-            Charge::MonthlyPlan { .. } | Charge::Flat {} => {
+            Charge::MonthlyPlan { .. } | Charge::Flat {} | Charge::ShareOfSpend { .. } => {
                 out.push(ev(
                     &res,
                     &billed.sku,

@@ -17,6 +17,18 @@ pub(crate) fn meter(
     out: &mut Vec<Quantity>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
+    months(ctx, group, out, diags, "flat fee for")
+}
+
+/// One month for the period's calendar month if the resource exists in it (ordered before its
+/// end, not deleted before its start), explained as `what` and the month.
+pub(crate) fn months(
+    ctx: &Ctx,
+    group: &Group,
+    out: &mut Vec<Quantity>,
+    diags: &mut Vec<Diagnostic>,
+    what: &str,
+) -> Result<()> {
     let Some((order, deleted)) = lifetime(group, diags) else {
         return Ok(());
     };
@@ -27,7 +39,7 @@ pub(crate) fn meter(
             Decimal::ONE,
             Unit::Month,
             order.max(period.start),
-            format!("flat fee for {}", period.label()),
+            format!("{what} {}", period.label()),
         ));
     }
     Ok(())

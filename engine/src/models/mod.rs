@@ -9,12 +9,14 @@
 //! | storage        | GB-hour                 | `unit_price`/GB-month |
 //! | counter        | the counter's unit      | `unit_price` or `tiers` per `price_per` units |
 //! | flat           | month                   | `monthly_price`    |
+//! | share_of_spend | month (rated on spend)  | `tiers` of rates, `monthly_price` minimum |
 
 pub mod counter;
 pub mod flat;
 pub(crate) mod lifecycle;
 pub(crate) mod line;
 pub mod monthly_plan;
+pub(crate) mod share_of_spend;
 pub mod storage;
 pub mod time_metered;
 
@@ -58,6 +60,11 @@ pub(crate) fn of(charge: &Charge) -> Model {
         Charge::Flat {} => Model {
             meter: flat::meter,
             rate: flat::rate,
+        },
+        // Rated by `crate::rate()` after every other line, with the lines it reads.
+        Charge::ShareOfSpend { .. } => Model {
+            meter: share_of_spend::meter,
+            rate: share_of_spend::rate,
         },
     }
 }

@@ -92,6 +92,7 @@ pub(super) fn Compose(
                 {button("object", "add_object")}
                 {button("network", "add_ip")}
                 {button("counter", "add_other")}
+                {button("support", "add_support")}
             </div>
             <p class="empty" data-testid="empty" hidden=move || setup.with(|s| !s.items.is_empty())>{label(lang, "empty")}</p>
             <datalist id="groups">

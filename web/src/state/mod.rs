@@ -1272,6 +1272,32 @@ mod tests {
         );
     }
 
+    /// A support plan in the calculator: a share of the month's spend, through the engine:
+    /// 2 x 744 h x 0.222 = 330.34 of instances, 10 % = 33.03 of support (over the 29.00 minimum).
+    #[test]
+    fn a_support_plan_is_a_share_of_the_spend() {
+        let mut s = Setup::default();
+        let vm = s.add("b2-30");
+        s.item_mut(vm).expect("line").count = "2".into();
+        let support = s.add("support-business");
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        assert_eq!(
+            out.services
+                .get("Support")
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("33.03")
+        );
+        assert_eq!(
+            out.item_amounts
+                .get(&support)
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("33.03")
+        );
+    }
+
     #[test]
     fn ids_stay_with_their_lines() {
         let mut s = setup();
