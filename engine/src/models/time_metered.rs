@@ -6,7 +6,9 @@
 //! - The run becomes whole units by the granularity rules ([`crate::granularity`]); each unit
 //!   belongs to the price segment containing its start.
 //! - `freeze_after_hours` (legacy) bills a run at most N hours in a period.
-//! - `monthly_cap` bills a resource at most its monthly price in a period.
+//! - `monthly_cap` bills a resource at most its monthly price in each calendar month: with a cap,
+//!   the units are counted per calendar month too, so a period of several months gets one cap
+//!   per month.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -19,7 +21,7 @@ use crate::models::line::{self, RatedLine};
 use crate::models::required;
 use crate::num::OrOverflow;
 use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
-use crate::time::{format_instant, nanos};
+use crate::time::{Period, format_instant, nanos};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Run {
@@ -99,10 +101,18 @@ pub(crate) fn meter(
         minimum_seconds,
         billable,
         freeze_after_hours,
-        ..
+        monthly_cap,
     } = *charge
     else {
         return Ok(());
+    };
+    // A cap is monthly: the units are counted per calendar month as well as per price segment.
+    let by_month;
+    let segments: &[Period] = if monthly_cap {
+        by_month = calendar_months(ctx.segments);
+        &by_month
+    } else {
+        ctx.segments
     };
     // Each run is counted on its own (its minimum, its freeze); the units of a resource's runs
     // in one price segment then make one quantity, as an invoice line per resource and month.
@@ -113,8 +123,7 @@ pub(crate) fn meter(
         last: Option<Run>,
         frozen: bool,
     }
-    let mut acc: Vec<Acc> = ctx
-        .segments
+    let mut acc: Vec<Acc> = segments
         .iter()
         .map(|_| Acc {
             units: 0,
@@ -142,7 +151,7 @@ pub(crate) fn meter(
                 .checked_div(i128::from(granularity.seconds()))
                 .unwrap_or(0)
         });
-        for (seg, a) in ctx.segments.iter().zip(acc.iter_mut()) {
+        for (seg, a) in segments.iter().zip(acc.iter_mut()) {
             let mut n = span.count_in(seg);
             if let Some(l) = left.as_mut() {
                 if n > *l {
@@ -160,7 +169,7 @@ pub(crate) fn meter(
         }
     }
     let unit = unit_of(granularity);
-    for (seg, a) in ctx.segments.iter().zip(acc) {
+    for (seg, a) in segments.iter().zip(acc) {
         let (Some(first), Some(last)) = (a.first, a.last) else {
             continue;
         };
@@ -187,6 +196,20 @@ pub(crate) fn meter(
         ));
     }
     Ok(())
+}
+
+/// The segments cut again at each calendar month's start.
+fn calendar_months(segments: &[Period]) -> Vec<Period> {
+    let mut out = Vec::with_capacity(segments.len());
+    for s in segments {
+        let mut start = s.start;
+        while start < s.end {
+            let end = Period::month_of(start).end.min(s.end);
+            out.push(Period { start, end });
+            start = end;
+        }
+    }
+    out
 }
 
 fn unit_of(g: Granularity) -> Unit {
@@ -277,21 +300,31 @@ pub(crate) fn rate(
     Ok(())
 }
 
-/// Replaces the lines of each resource whose sum passes the monthly price by one line at the
-/// monthly price, which names the sum it replaces.
+/// Replaces the lines of each resource and calendar month whose sum passes the monthly price by
+/// one line at the monthly price, which names the sum it replaces.
 fn apply_monthly_cap(
     book: &PriceBook,
     product: &Product,
     qs: &[&Quantity],
     lines: &mut Vec<RatedLine>,
 ) -> Result<()> {
-    let mut resources: Vec<&Option<String>> = qs.iter().map(|q| &q.resource).collect();
-    resources.sort_unstable();
-    resources.dedup();
+    let month = |t: DateTime<Utc>| Period::month_of(t).start;
+    let mut keys: Vec<(&Option<String>, DateTime<Utc>)> = qs
+        .iter()
+        .map(|q| (&q.resource, month(q.segment.start)))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
     let mut capped = Vec::with_capacity(lines.len());
-    for resource in resources {
-        let mine: Vec<&RatedLine> = lines.iter().filter(|l| &l.resource == resource).collect();
-        let Some(first) = qs.iter().find(|q| &q.resource == resource) else {
+    for (resource, start) in keys {
+        let mine: Vec<&RatedLine> = lines
+            .iter()
+            .filter(|l| &l.resource == resource && month(l.segment.start) == start)
+            .collect();
+        let Some(first) = qs
+            .iter()
+            .find(|q| &q.resource == resource && month(q.segment.start) == start)
+        else {
             continue;
         };
         let (catalog, price) = book.price(&first.sku, &first.region, first.price_at)?;
@@ -303,7 +336,7 @@ fn apply_monthly_cap(
             continue;
         }
         let units = crate::num::sum(mine.iter().map(|l| l.quantity)).or_overflow(overflow)?;
-        let month = crate::quantity::Quantity {
+        let capped_month = crate::quantity::Quantity {
             quantity: Decimal::ONE,
             unit: Unit::Month,
             detail: format!(
@@ -323,7 +356,7 @@ fn apply_monthly_cap(
             catalog.currency
         );
         let mut line = line::line(
-            &month,
+            &capped_month,
             product,
             catalog,
             Decimal::ONE,

@@ -34,29 +34,22 @@ pub(super) fn Compare(
     // The chart is 13 estimates of that line: computed once typing pauses, off the keystroke's
     // path (the totals come first; the chart follows a moment later).
     let curve = RwSignal::new(Vec::new());
-    let pending = StoredValue::new(None::<TimeoutHandle>);
-    Effect::new(move |_| {
-        input.track();
-        if let Some(h) = pending.get_value() {
-            h.clear();
-        }
-        let h = set_timeout_with_handle(
-            move || {
-                let points = input.with_untracked(|i| {
-                    i.as_ref().map(|s| {
-                        let hours = ratecard::Period::parse(&s.month)
-                            .map(|p| p.hours())
-                            .unwrap_or(744);
-                        let points: Vec<i64> = (0..=12).map(|k| hours * k / 12).collect();
-                        s.plan_curve(&points)
-                    })
-                });
-                curve.set(points.unwrap_or_default());
-            },
-            std::time::Duration::from_millis(150),
-        );
-        pending.set_value(h.ok());
-    });
+    after_pause(
+        move || input.track(),
+        150,
+        move || {
+            let points = input.with_untracked(|i| {
+                i.as_ref().map(|s| {
+                    let hours = ratecard::Period::parse(&s.month)
+                        .map(|p| p.hours())
+                        .unwrap_or(744);
+                    let points: Vec<i64> = (0..=12).map(|k| hours * k / 12).collect();
+                    s.plan_curve(&points)
+                })
+            });
+            curve.set(points.unwrap_or_default());
+        },
+    );
     // A click on a line's name (a button carrying `data-line`) shows its chart.
     let pick = move |ev: leptos::ev::MouseEvent| {
         let line = ev

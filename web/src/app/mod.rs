@@ -28,6 +28,20 @@ fn sample_setup() -> Setup {
     s
 }
 
+/// Runs `work` once `watch`'s signals have stopped changing for `ms` milliseconds: work that
+/// typing should not wait for (the URL, the plan chart).
+pub(crate) fn after_pause(watch: impl Fn() + 'static, ms: u64, work: impl Fn() + Clone + 'static) {
+    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        watch();
+        if let Some(h) = pending.get_value() {
+            h.clear();
+        }
+        let h = set_timeout_with_handle(work.clone(), Duration::from_millis(ms));
+        pending.set_value(h.ok());
+    });
+}
+
 /// Asks the user to confirm (a browser dialog); true when there is no window to ask.
 pub(crate) fn confirm(message: &str) -> bool {
     web_sys::window().is_none_or(|w| w.confirm_with_message(message).unwrap_or(true))
@@ -78,21 +92,14 @@ pub fn App() -> impl IntoView {
     // Sync with the outside: the URL holds the whole setup, written once typing pauses (a
     // large setup's link is tens of KB; rewriting it on every key made typing lag).
     let shared = RwSignal::new(setup.with_untracked(keep::share_url));
-    let pending = StoredValue::new(None::<TimeoutHandle>);
-    Effect::new(move |_| {
-        setup.track();
-        if let Some(h) = pending.get_value() {
-            h.clear();
-        }
-        let h = set_timeout_with_handle(
-            move || {
-                setup.with_untracked(|s| keep::set_fragment(&keep::to_fragment(s)));
-                shared.set(setup.with_untracked(keep::share_url));
-            },
-            Duration::from_millis(400),
-        );
-        pending.set_value(h.ok());
-    });
+    after_pause(
+        move || setup.track(),
+        400,
+        move || {
+            setup.with_untracked(|s| keep::set_fragment(&keep::to_fragment(s)));
+            shared.set(setup.with_untracked(keep::share_url));
+        },
+    );
     // A memo, not a derived signal: every label reads the language, and a derived signal would
     // subscribe each of them to the whole setup (thousands of closures re-run per keystroke).
     let lang: Signal<Lang> = Memo::new(move |_| setup.with(|s| s.lang)).into();
