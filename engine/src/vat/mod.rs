@@ -172,7 +172,41 @@ pub const REVERSE_CHARGE_MENTION: &str =
 pub const OUT_OF_SCOPE_MENTION: &str = "TVA non applicable, services hors de l'Union europeenne / Out of scope of EU VAT: supply to a customer outside the EU";
 
 /// Decides the VAT treatment of a supply made on `supply_date`.
+/// The VAT territory a country belongs to: Monaco is taxed as France (Council Directive
+/// 2006/112/EC, Article 7(1): transactions from or to Monaco are treated as from or to France).
+/// Every other country is its own.
+pub fn vat_territory(country: &str) -> &str {
+    match country {
+        "MC" => "FR",
+        other => other,
+    }
+}
+
 pub fn treatment(
+    table: &VatTable,
+    seller: &Seller,
+    customer: &Customer,
+    supply_date: NaiveDate,
+    purpose: Purpose,
+) -> Result<Treatment> {
+    // A customer in Monaco is a French customer for VAT; the document keeps the country written.
+    let taxed_as = vat_territory(&customer.country);
+    if taxed_as == customer.country {
+        return treatment_in(table, seller, customer, supply_date, purpose);
+    }
+    let as_taxed = Customer {
+        country: taxed_as.to_string(),
+        ..customer.clone()
+    };
+    let mut t = treatment_in(table, seller, &as_taxed, supply_date, purpose)?;
+    t.reason = format!(
+        "{} ({} is in the {taxed_as} VAT territory)",
+        t.reason, customer.country
+    );
+    Ok(t)
+}
+
+fn treatment_in(
     table: &VatTable,
     seller: &Seller,
     customer: &Customer,

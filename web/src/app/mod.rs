@@ -31,7 +31,7 @@ fn sample_setup() -> Setup {
 /// Runs `work` once `watch`'s signals have stopped changing for `ms` milliseconds: work that
 /// typing should not wait for (the URL, the plan chart).
 pub(crate) fn after_pause(watch: impl Fn() + 'static, ms: u64, work: impl Fn() + Clone + 'static) {
-    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    let pending = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |_| {
         watch();
         if let Some(h) = pending.get_value() {

@@ -33,7 +33,8 @@ pub const CURRENCIES: &[&str] = &["EUR", "USD", "GBP", "CHF", "SEK", "PLN", "JPY
 /// Countries offered: the EU member states and a few others.
 pub const COUNTRIES: &[&str] = &[
     "FR", "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "DE", "GR", "HU", "IE", "IT", "LV",
-    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "GB", "CH", "US", "CA", "JP",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "MC", "GB", "CH", "US", "CA",
+    "JP",
 ];
 
 thread_local! {
