@@ -46,6 +46,12 @@ pub enum Charge {
         #[serde(default, with = "rust_decimal::serde::str")]
         #[schemars(with = "String")]
         free_allowance: Decimal,
+        /// The free units count inside the first tier's range (AWS data transfer out: the first
+        /// 100 GB are free, and the first tier still ends at 10 TB of the month's total) rather
+        /// than before the tiers (the tiers then start after the free units). Graduated or
+        /// volume tiering only.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        allowance_in_first_tier: bool,
         /// How `tiers` apply; `none` uses `unit_price`.
         #[serde(default)]
         tiering: Tiering,
@@ -107,6 +113,7 @@ struct ChargeFields {
     price_per: Option<Decimal>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
     free_allowance: Option<Decimal>,
+    allowance_in_first_tier: Option<bool>,
     tiering: Option<Tiering>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
     package_size: Option<Decimal>,
@@ -131,6 +138,7 @@ impl ChargeFields {
                 "unit",
                 "price_per",
                 "free_allowance",
+                "allowance_in_first_tier",
                 "tiering",
                 "package_size",
             ],
@@ -153,6 +161,10 @@ impl ChargeFields {
             ("unit", f.unit.is_some()),
             ("price_per", f.price_per.is_some()),
             ("free_allowance", f.free_allowance.is_some()),
+            (
+                "allowance_in_first_tier",
+                f.allowance_in_first_tier.is_some(),
+            ),
             ("tiering", f.tiering.is_some()),
             ("package_size", f.package_size.is_some()),
             ("services", f.services.is_some()),
@@ -187,6 +199,7 @@ impl ChargeFields {
                 unit: need(f.unit, "unit")?,
                 price_per: f.price_per.unwrap_or_else(one),
                 free_allowance: f.free_allowance.unwrap_or_default(),
+                allowance_in_first_tier: f.allowance_in_first_tier.unwrap_or(false),
                 tiering: f.tiering.unwrap_or_default(),
                 package_size: f.package_size,
             },

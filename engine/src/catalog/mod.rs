@@ -264,6 +264,7 @@ mod tests {
                 unit: "GB".into(),
                 price_per: Decimal::ONE,
                 free_allowance: Decimal::ZERO,
+                allowance_in_first_tier: false,
                 tiering: Tiering::Graduated,
                 package_size: None,
             }

@@ -107,9 +107,18 @@ impl Catalog {
                 unit,
                 price_per,
                 free_allowance,
+                allowance_in_first_tier,
                 tiering,
                 package_size,
             } => {
+                if *allowance_in_first_tier
+                    && !matches!(tiering, Tiering::Graduated | Tiering::Volume)
+                {
+                    return Err(self.err(
+                        at("allowance_in_first_tier"),
+                        "only graduated or volume tiering has a first tier to count the allowance in",
+                    ));
+                }
                 if unit.is_empty() {
                     return Err(self.err(at("unit"), "must not be empty"));
                 }

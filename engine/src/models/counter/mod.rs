@@ -103,6 +103,7 @@ pub(crate) fn rate(
     let Charge::Counter {
         price_per,
         free_allowance,
+        allowance_in_first_tier,
         tiering,
         package_size,
         ..
@@ -137,19 +138,26 @@ pub(crate) fn rate(
                 slice: Some("free allowance".into()),
             });
         }
-        // Units past the allowance, in the billable count's own coordinates.
-        // Both are non-negative and the allowance is bounded, so these stay in range.
-        let (ba, bb) = (
-            a.less(*free_allowance).max(Decimal::ZERO),
-            b.less(*free_allowance).max(Decimal::ZERO),
-        );
+        // Units past the allowance, in the coordinates the tiers count in: the billable count's
+        // own (the tiers start after the free units), or the period's whole count when the
+        // allowance is inside the first tier. Both are non-negative and the allowance is
+        // bounded, so these stay in range.
+        let (ba, bb, tiered_total) = if *allowance_in_first_tier {
+            (a.max(*free_allowance), b.max(*free_allowance), total)
+        } else {
+            (
+                a.less(*free_allowance).max(Decimal::ZERO),
+                b.less(*free_allowance).max(Decimal::ZERO),
+                total.less(*free_allowance).max(Decimal::ZERO),
+            )
+        };
         let billable = bb.less(ba);
         if bb > ba {
             let span = Billable {
                 from: ba,
                 to: bb,
                 units: billable,
-                period_total: total.less(*free_allowance).max(Decimal::ZERO),
+                period_total: tiered_total,
                 price,
                 catalog,
                 q,
