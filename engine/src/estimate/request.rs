@@ -128,6 +128,21 @@ pub struct ItemFields {
     pub counter_field: Option<&'static str>,
 }
 
+impl ItemFields {
+    /// Whether a form's `field` (`uptime`, `gb`, `egress_gb`, `requests`, `quantity`) is read
+    /// for the product: what [`EstimateItem::trim_to`] keeps, and so what a form shows and reads.
+    pub fn reads(&self, field: &str) -> bool {
+        match field {
+            "uptime" => self.uptime,
+            "gb" => self.gb,
+            "egress_gb" => self.egress_gb && self.counter_field.is_none_or(|c| c == "egress_gb"),
+            "requests" => self.counter_field == Some("requests"),
+            "quantity" => self.counted,
+            _ => false,
+        }
+    }
+}
+
 /// The fields of an item that apply to `product`.
 pub fn item_fields(product: &Product) -> ItemFields {
     match &product.charge {
@@ -179,28 +194,27 @@ impl EstimateItem {
     /// unit calls for (egress GB for GB, requests otherwise), or counts zero.
     pub fn trim_to(&mut self, product: &Product) {
         let f = item_fields(product);
-        if !f.uptime {
+        if !f.reads("uptime") {
             self.uptime = None;
         }
-        if !f.gb {
+        if !f.reads("gb") {
             self.gb = None;
         }
-        if !f.egress_gb {
+        if !f.reads("egress_gb") {
             self.egress_gb = None;
         }
-        if !f.counted {
+        if !f.reads("requests") {
             self.requests = None;
+        }
+        if !f.reads("quantity") {
             self.quantity = None;
         }
-        if let Some(keep) = f.counter_field {
-            if keep == "egress_gb" {
-                self.requests = None;
-            } else {
-                self.egress_gb = None;
-            }
-            if self.egress_gb.is_none() && self.requests.is_none() && self.quantity.is_none() {
-                self.quantity = Some(Decimal::ZERO);
-            }
+        if f.counter_field.is_some()
+            && self.egress_gb.is_none()
+            && self.requests.is_none()
+            && self.quantity.is_none()
+        {
+            self.quantity = Some(Decimal::ZERO);
         }
     }
 }

@@ -234,13 +234,13 @@ pub(super) fn ItemRow(
                         <RowError out pos id field="gb" />
                     </label>
 
-                <label hidden=move || !(fields().egress_gb && kind() != "counter" || offer.with(|o| o.as_ref().is_some_and(|x| x.counted == Some("egress_gb"))))>{label(lang, "egress_gb")}
+                <label hidden=move || !fields().reads("egress_gb")>{label(lang, "egress_gb")}
                         <input class="narrow" data-testid=tid("egress") inputmode="decimal" prop:value=move || item.with(|i| i.egress_gb.clone()) on:input=set(|it, v| it.egress_gb = v)
                             aria-invalid=invalid("egress_gb") aria-describedby=described("egress_gb") />
                         <RowError out pos id field="egress_gb" />
                     </label>
 
-                <label hidden=move || !(offer.with(|o| o.as_ref().is_some_and(|x| x.counted == Some("requests"))))>{move || format!("{} ({})", label(lang, "quantity")(), offer.with(|o| o.as_ref().map(|x| x.unit.clone())).unwrap_or_default())}
+                <label hidden=move || !fields().reads("requests")>{move || format!("{} ({})", label(lang, "quantity")(), offer.with(|o| o.as_ref().map(|x| x.unit.clone())).unwrap_or_default())}
                         <input class="narrow" data-testid=tid("requests") inputmode="numeric" prop:value=move || item.with(|i| i.requests.clone()) on:input=set(|it, v| it.requests = v)
                             aria-invalid=invalid("requests") aria-describedby=described("requests") />
                         <RowError out pos id field="requests" />

@@ -449,16 +449,7 @@ impl Setup {
                 .as_ref()
                 .and_then(|b| b.product(&f.sku))
                 .map(ratecard::estimate::item_fields);
-            let applies = |name: &str| {
-                fields.is_none_or(|fl| match name {
-                    "uptime" => fl.uptime,
-                    "gb" => fl.gb,
-                    "egress_gb" => {
-                        fl.egress_gb && fl.counter_field.is_none_or(|c| c == "egress_gb")
-                    }
-                    _ => fl.counter_field == Some("requests"),
-                })
-            };
+            let applies = |name: &str| fields.is_none_or(|fl| fl.reads(name));
             let read = |text: &str, name: &str, errors: &mut Vec<FieldError>| {
                 if applies(name) {
                     number(text, self.lang, at, name, errors)

@@ -18,8 +18,7 @@ pub struct Offer {
     pub ram: Decimal,
     /// The fields that apply to the product, as the engine reads them.
     pub fields: ratecard::estimate::ItemFields,
-    /// For a counter: the field the form offers (`egress_gb` or `requests`) and its unit.
-    pub counted: Option<&'static str>,
+    /// For a counter: the unit it counts (the label of its count field).
     pub unit: String,
 }
 
@@ -43,7 +42,6 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
                 p.sku,
                 p.description_fr.as_deref().unwrap_or(&p.description)
             ),
-            counted: ratecard::estimate::item_fields(p).counter_field,
             unit: match &p.charge {
                 Charge::Counter { unit, .. } => unit.clone(),
                 _ => String::new(),
@@ -117,5 +115,18 @@ mod tests {
         assert_eq!(fields("classic-volume"), Some(true));
         assert_eq!(fields("failover-ip"), Some(false));
         assert!(!regions("stratus").is_empty());
+        // The one count each product reads, as the engine keeps it.
+        let reads = |cat: &str, sku: &str, field: &str| {
+            offers(cat)
+                .iter()
+                .find(|o| o.sku == sku)
+                .is_some_and(|o| o.fields.reads(field))
+        };
+        assert!(reads("stratus", "object-storage", "egress_gb"));
+        assert!(reads("stratus", "object-egress", "egress_gb"));
+        assert!(!reads("stratus", "object-egress", "requests"));
+        assert!(reads("nimbus", "functions-requests", "requests"));
+        assert!(!reads("nimbus", "functions-requests", "egress_gb"));
+        assert!(!reads("stratus", "failover-ip", "uptime"));
     }
 }
