@@ -24,6 +24,7 @@ export interface EstimateItem {
   sku: string; label?: string; group?: string; region?: string; count?: number; plan?: "hourly" | "monthly";
   uptime?: { hours: Decimal } | { percent: Decimal };
   gb?: Decimal; egress_gb?: Decimal; requests?: Decimal; quantity?: Decimal;
+  commitment?: Decimal; upfront?: "none" | "partial" | "all";
 }
 export interface EstimateRequest { month: string; region?: string; rounding?: "half_up" | "half_even"; items: EstimateItem[]; }
 export interface RatedLine {

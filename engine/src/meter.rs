@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventKind, Reject, UsageEvent};
 use crate::models;
 pub(crate) use crate::quantity::{Ctx, Group};
-pub use crate::quantity::{Diagnostic, Quantity, Unit};
+pub use crate::quantity::{Diagnostic, HourlyUse, Quantity, Stretch, Unit};
 use crate::time::Period;
 
 /// A deterministic hasher (FxHash, with no random seed): the engine holds no randomness, not
@@ -40,6 +40,9 @@ pub struct Metered {
     pub events: usize,
     /// Exact duplicates that were folded into one.
     pub duplicates: usize,
+    /// The usage savings plans cover, hour by hour, for the accounts that hold one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hourly: Vec<HourlyUse>,
 }
 
 /// Meters `events` over `period` with the charge rules of `book`.
@@ -57,6 +60,21 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     };
     let mut quantities = Vec::new();
     let mut diagnostics = Vec::new();
+    // Savings plans: the accounts that hold one, and the skus the plans cover.
+    let mut plan_accounts: Vec<&str> = Vec::new();
+    let mut eligible: Vec<&str> = Vec::new();
+    for key in &keys {
+        if let Some(Charge::SavingsPlan { eligible: e, .. }) =
+            book.product(key.2).map(|p| &p.charge)
+        {
+            plan_accounts.push(key.0);
+            eligible.extend(e.iter().map(|e| e.sku.as_str()));
+        }
+    }
+    plan_accounts.dedup();
+    eligible.sort_unstable();
+    eligible.dedup();
+    let mut hourly = Vec::new();
     for key in keys {
         let mut evs = groups.remove(&key).unwrap_or_default();
         evs.sort_unstable_by(|a, b| {
@@ -79,6 +97,21 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
             &mut quantities,
             &mut diagnostics,
         )?;
+        if plan_accounts.contains(&group.account) && eligible.binary_search(&group.sku).is_ok() {
+            let stretches = models::time_metered::hourly(&product.charge, &ctx, &group);
+            if !stretches.is_empty() {
+                hourly.push(HourlyUse {
+                    account: group.account.to_string(),
+                    resource: group.resource.to_string(),
+                    sku: group.sku.to_string(),
+                    region: group.region.to_string(),
+                    unit: quantities
+                        .last()
+                        .map_or(Unit::Hour, |q: &Quantity| q.unit.clone()),
+                    stretches,
+                });
+            }
+        }
     }
 
     // Unstable sorts wherever equal elements are identical (a derived Ord over every field): the
@@ -93,6 +126,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         rejects,
         events: accepted,
         duplicates,
+        hourly,
     })
 }
 
@@ -228,6 +262,9 @@ fn check_with<'a>(
         ));
     }
     kind_allowed(&product.charge, e).map_err(|reason| Reject::of(e, "kind", reason))?;
+    if let Charge::SavingsPlan { .. } = product.charge {
+        models::savings_plan::check(e).map_err(|(field, reason)| Reject::of(e, field, reason))?;
+    }
     Ok(product)
 }
 
@@ -238,7 +275,8 @@ fn kind_allowed(charge: &Charge, e: &UsageEvent) -> std::result::Result<(), Stri
         Charge::TimeMetered { .. }
         | Charge::MonthlyPlan { .. }
         | Charge::Flat {}
-        | Charge::ShareOfSpend { .. } => matches!(e.kind, Start | Stop | Delete),
+        | Charge::ShareOfSpend { .. }
+        | Charge::SavingsPlan { .. } => matches!(e.kind, Start | Stop | Delete),
         Charge::Storage { .. } => matches!(e.kind, Start | Stop | Delete | Sample),
         Charge::Counter { .. } => e.kind == Increment,
     };
@@ -252,6 +290,7 @@ fn kind_allowed(charge: &Charge, e: &UsageEvent) -> std::result::Result<(), Stri
             Charge::Storage { .. } => "storage",
             Charge::Counter { .. } => "counter",
             Charge::ShareOfSpend { .. } => "share_of_spend",
+            Charge::SavingsPlan { .. } => "savings_plan",
         };
         Err(format!(
             "a {} event does not apply to sku `{}` ({model})",

@@ -113,6 +113,75 @@ pub struct Quantity {
     pub detail: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// For a savings plan: what was committed (the quantity is then the hours of the term in
+    /// the segment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<Commitment>,
+}
+
+/// A savings plan bought: the amount per hour or per month, how it is paid, and its term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub amount: Decimal,
+    pub upfront: Upfront,
+    pub term: Period,
+}
+
+/// How much of a commitment is paid at the start of its term.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Upfront {
+    /// Nothing: the commitment is billed as it runs.
+    #[default]
+    None,
+    /// The catalog's `partial_upfront_percent` of the term's commitment at the start.
+    Partial,
+    /// The whole term's commitment at the start.
+    All,
+}
+
+impl Upfront {
+    pub fn name(self) -> &'static str {
+        match self {
+            Upfront::None => "none",
+            Upfront::Partial => "partial",
+            Upfront::All => "all",
+        }
+    }
+
+    /// `none`, `partial` or `all`.
+    pub fn parse(s: &str) -> Option<Upfront> {
+        [Upfront::None, Upfront::Partial, Upfront::All]
+            .into_iter()
+            .find(|u| u.name() == s)
+    }
+}
+
+/// A resource's usage of a sku a savings plan covers, hour by hour: what a commitment per hour
+/// is set against. Metered only for the accounts that hold a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HourlyUse {
+    pub account: String,
+    pub resource: String,
+    pub sku: String,
+    pub region: String,
+    /// The unit the units are counted in (the sku's granularity).
+    pub unit: Unit,
+    pub stretches: Vec<Stretch>,
+}
+
+/// `windows` consecutive windows with `units` units in each. A window is a clock hour, or the
+/// part of one inside a price segment; a stretch of several windows is whole clock hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stretch {
+    pub period: Period,
+    pub windows: u32,
+    pub units: u32,
 }
 
 /// An inconsistency in the events that metering resolved in a stated, deterministic way.
@@ -173,6 +242,7 @@ impl Group<'_> {
             } else {
                 self.shared_tags()
             },
+            commitment: None,
         }
     }
 

@@ -93,6 +93,8 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
     let mut lines = Vec::with_capacity(metered.quantities.len());
     // A share of spend reads the other lines: rated after all of them.
     let mut derived = Vec::new();
+    // Savings plans cover the usage lines: applied once they are all rated, before the shares.
+    let mut plans = Vec::new();
     for ((_, sku, region), qs) in groups {
         let product = book.product(sku).ok_or_else(|| Error::NoPrice {
             catalog: book.id().to_string(),
@@ -105,9 +107,14 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         }
         if matches!(product.charge, Charge::ShareOfSpend { .. }) {
             derived.push((product, qs));
+        } else if matches!(product.charge, Charge::SavingsPlan { .. }) {
+            plans.push((product, qs));
         } else {
             models::rate(book, product, &qs, &mut lines)?;
         }
+    }
+    if !plans.is_empty() {
+        models::savings_plan::apply(book, &plans, &metered.hourly, metered.period, &mut lines)?;
     }
     let mut shares = Vec::new();
     for (product, qs) in derived {

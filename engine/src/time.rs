@@ -253,7 +253,6 @@ pub(crate) fn nanos(t: DateTime<Utc>) -> i128 {
 }
 
 /// The inverse of [`nanos`].
-#[cfg(test)]
 pub(crate) fn from_nanos(n: i128) -> DateTime<Utc> {
     let secs = n.div_euclid(1_000_000_000);
     let sub = n.rem_euclid(1_000_000_000);

@@ -75,6 +75,47 @@ pub enum Charge {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         services: Vec<String>,
     },
+    /// A spend commitment (a savings plan): the customer commits an amount per hour (AWS) or per
+    /// month (Scaleway) for `term_months`, bought by a `start` event whose `quantity` is the
+    /// amount and whose tag `upfront` is `none` (the default), `partial` or `all`. Each hour (or
+    /// month) the commitment covers the account's eligible usage at the plan's rate (the on-demand
+    /// price less `percent`), highest percent first; the rest is on demand, and what the
+    /// commitment leaves unused is still owed. No price fields: the plan's regions are where it
+    /// is sold, and it covers eligible usage in every region.
+    SavingsPlan {
+        commitment: CommitmentKind,
+        term_months: u32,
+        /// The share of the term's commitment a `partial` upfront pays at the start.
+        #[serde(default = "half", with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        partial_upfront_percent: Decimal,
+        /// The time-metered skus the plan covers, each with its savings percentage.
+        eligible: Vec<Eligible>,
+    },
+}
+
+/// What a commitment amount is per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitmentKind {
+    /// An amount per hour, applied hour by hour (AWS Savings Plans).
+    Hourly,
+    /// An amount per calendar month, applied to the month's usage (Scaleway savings plans).
+    Monthly,
+}
+
+/// A sku a savings plan covers, at its on-demand price less `percent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Eligible {
+    pub sku: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub percent: Decimal,
+}
+
+fn half() -> Decimal {
+    Decimal::from(50)
 }
 
 fn one() -> Decimal {
@@ -90,6 +131,7 @@ enum Model {
     Counter,
     Flat,
     ShareOfSpend,
+    SavingsPlan,
 }
 
 /// How a `charge` object is read: every model's fields in one flat struct, then the model's
@@ -118,6 +160,11 @@ struct ChargeFields {
     #[serde(default, with = "rust_decimal::serde::str_option")]
     package_size: Option<Decimal>,
     services: Option<Vec<String>>,
+    commitment: Option<CommitmentKind>,
+    term_months: Option<u32>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    partial_upfront_percent: Option<Decimal>,
+    eligible: Option<Vec<Eligible>>,
 }
 
 impl ChargeFields {
@@ -144,6 +191,12 @@ impl ChargeFields {
             ],
             Model::Flat => &[],
             Model::ShareOfSpend => &["services"],
+            Model::SavingsPlan => &[
+                "commitment",
+                "term_months",
+                "partial_upfront_percent",
+                "eligible",
+            ],
         }
     }
 
@@ -168,6 +221,13 @@ impl ChargeFields {
             ("tiering", f.tiering.is_some()),
             ("package_size", f.package_size.is_some()),
             ("services", f.services.is_some()),
+            ("commitment", f.commitment.is_some()),
+            ("term_months", f.term_months.is_some()),
+            (
+                "partial_upfront_percent",
+                f.partial_upfront_percent.is_some(),
+            ),
+            ("eligible", f.eligible.is_some()),
         ];
         let allowed = ChargeFields::allowed(f.model);
         if let Some((name, _)) = present.iter().find(|(n, p)| *p && !allowed.contains(n)) {
@@ -206,6 +266,12 @@ impl ChargeFields {
             Model::Flat => Charge::Flat {},
             Model::ShareOfSpend => Charge::ShareOfSpend {
                 services: f.services.unwrap_or_default(),
+            },
+            Model::SavingsPlan => Charge::SavingsPlan {
+                commitment: need(f.commitment, "commitment")?,
+                term_months: need(f.term_months, "term_months")?,
+                partial_upfront_percent: f.partial_upfront_percent.unwrap_or_else(half),
+                eligible: need(f.eligible, "eligible")?,
             },
         })
     }

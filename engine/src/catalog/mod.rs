@@ -18,7 +18,10 @@ mod charge;
 mod price_book;
 mod validate;
 
-pub use charge::{Billable, Charge, Granularity, Measure, PlanBilling, Tiering, TimeRounding};
+pub use charge::{
+    Billable, Charge, CommitmentKind, Eligible, Granularity, Measure, PlanBilling, Tiering,
+    TimeRounding,
+};
 pub use price_book::PriceBook;
 
 /// One version of a price list.

@@ -164,6 +164,62 @@ impl Catalog {
                     ));
                 }
             }
+            Charge::SavingsPlan {
+                term_months,
+                partial_upfront_percent,
+                eligible,
+                ..
+            } => {
+                if !(1..=120).contains(term_months) {
+                    return Err(self.err(
+                        at("term_months"),
+                        format!("must be from 1 to 120 (got {term_months})"),
+                    ));
+                }
+                if partial_upfront_percent.is_sign_negative()
+                    || *partial_upfront_percent > Decimal::ONE_HUNDRED
+                {
+                    return Err(self.err(
+                        at("partial_upfront_percent"),
+                        format!("must be from 0 to 100 (got {partial_upfront_percent})"),
+                    ));
+                }
+                if eligible.is_empty() {
+                    return Err(self.err(at("eligible"), "at least one sku is required"));
+                }
+                let mut seen = BTreeSet::new();
+                for (k, e) in eligible.iter().enumerate() {
+                    let at = |f: &str| at(&format!("eligible[{k}].{f}"));
+                    if !seen.insert(e.sku.as_str()) {
+                        return Err(self.err(at("sku"), format!("`{}` is listed twice", e.sku)));
+                    }
+                    // Coverage is counted hour by hour from the runs: a cap or a freeze, which
+                    // bill a month or a run as a whole, has no price per hour to cover.
+                    let plain = matches!(
+                        self.product(&e.sku).map(|t| &t.charge),
+                        Some(Charge::TimeMetered {
+                            monthly_cap: false,
+                            freeze_after_hours: None,
+                            ..
+                        })
+                    );
+                    if !plain {
+                        return Err(self.err(
+                            at("sku"),
+                            format!(
+                                "`{}` must be a time_metered sku of this catalog, without a monthly cap or a freeze",
+                                e.sku
+                            ),
+                        ));
+                    }
+                    if e.percent <= Decimal::ZERO || e.percent >= Decimal::ONE_HUNDRED {
+                        return Err(self.err(
+                            at("percent"),
+                            format!("must be above 0 and below 100 (got {})", e.percent),
+                        ));
+                    }
+                }
+            }
             Charge::MonthlyPlan { .. } | Charge::Storage { .. } | Charge::Flat {} => {}
         }
         Ok(())
@@ -186,7 +242,10 @@ impl Catalog {
         let needs_unit = match charge {
             Charge::TimeMetered { .. } | Charge::Storage { .. } => true,
             Charge::Counter { tiering, .. } => matches!(tiering, Tiering::None | Tiering::Package),
-            Charge::MonthlyPlan { .. } | Charge::Flat {} | Charge::ShareOfSpend { .. } => false,
+            Charge::MonthlyPlan { .. }
+            | Charge::Flat {}
+            | Charge::ShareOfSpend { .. }
+            | Charge::SavingsPlan { .. } => false,
         };
         if needs_unit && price.unit_price.is_none() {
             return Err(self.err(at(".unit_price"), "required for this charge model"));

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Charge, Product};
 use crate::money::RoundingMode;
+pub use crate::quantity::Upfront;
 
 /// Most items in one request, most resources per item, and most resources in all: bounds on the
 /// work one request asks (the most expensive request they allow is measured in BENCHMARKS.md).
@@ -81,6 +82,17 @@ pub struct EstimateItem {
     )]
     #[schemars(with = "Option<String>")]
     pub quantity: Option<Decimal>,
+    /// A savings plan's committed amount, per hour or per month as the plan is sold.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub commitment: Option<Decimal>,
+    /// How a savings plan is paid: `none` (the default), `partial` or `all` upfront.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upfront: Option<Upfront>,
 }
 
 fn one() -> u32 {
@@ -123,13 +135,16 @@ pub struct ItemFields {
     pub egress_gb: bool,
     /// A counter's units in the month (`egress_gb`, `requests` or `quantity`, one of them).
     pub counted: bool,
+    /// A savings plan's committed amount and upfront option.
+    pub commitment: bool,
     /// For a counter, the one count a form offers: `egress_gb` for a counter in GB,
     /// `requests` otherwise (what [`EstimateItem::trim_to`] keeps).
     pub counter_field: Option<&'static str>,
 }
 
 impl ItemFields {
-    /// Whether a form's `field` (`uptime`, `gb`, `egress_gb`, `requests`, `quantity`) is read
+    /// Whether a form's `field` (`uptime`, `gb`, `egress_gb`, `requests`, `quantity`,
+    /// `commitment`, `upfront`) is read
     /// for the product: what [`EstimateItem::trim_to`] keeps, and so what a form shows and reads.
     pub fn reads(&self, field: &str) -> bool {
         match field {
@@ -138,6 +153,7 @@ impl ItemFields {
             "egress_gb" => self.egress_gb && self.counter_field.is_none_or(|c| c == "egress_gb"),
             "requests" => self.counter_field == Some("requests"),
             "quantity" => self.counted,
+            "commitment" | "upfront" => self.commitment,
             _ => false,
         }
     }
@@ -157,8 +173,11 @@ pub fn item_fields(product: &Product) -> ItemFields {
             uptime: true,
             gb: true,
             egress_gb: product.egress_sku.is_some(),
-            counted: false,
-            counter_field: None,
+            ..ItemFields::default()
+        },
+        Charge::SavingsPlan { .. } => ItemFields {
+            commitment: true,
+            ..ItemFields::default()
         },
         Charge::Counter { unit, .. } => ItemFields {
             egress_gb: true,
@@ -175,13 +194,15 @@ pub fn item_fields(product: &Product) -> ItemFields {
 
 /// How a calculator offers a product: `instance` (sold by time, in the `Instances` service, or a
 /// monthly plan), `network` (other time-metered or flat products), `object` (storage whose
-/// traffic is billed), `volume` (other storage) or `counter`. The one place this is decided.
+/// traffic is billed), `volume` (other storage), `counter`, `support` (a share of spend) or
+/// `commitment` (a savings plan). The one place this is decided.
 pub fn product_kind(product: &Product) -> &'static str {
     match &product.charge {
         Charge::TimeMetered { .. } if product.service == "Instances" => "instance",
         Charge::MonthlyPlan { .. } => "instance",
         Charge::TimeMetered { .. } | Charge::Flat {} => "network",
         Charge::ShareOfSpend { .. } => "support",
+        Charge::SavingsPlan { .. } => "commitment",
         Charge::Storage { .. } if product.egress_sku.is_some() => "object",
         Charge::Storage { .. } => "volume",
         Charge::Counter { .. } => "counter",
@@ -208,6 +229,10 @@ impl EstimateItem {
         }
         if !f.reads("quantity") {
             self.quantity = None;
+        }
+        if !f.reads("commitment") {
+            self.commitment = None;
+            self.upfront = None;
         }
         if f.counter_field.is_some()
             && self.egress_gb.is_none()

@@ -156,6 +156,7 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
         ("egress_gb", item.egress_gb),
         ("requests", item.requests),
         ("quantity", item.quantity),
+        ("commitment", item.commitment),
     ] {
         if v.is_some_and(|v| v.is_sign_negative() && !v.is_zero()) {
             return Err(item_err(i, field, "must not be negative"));
@@ -169,10 +170,12 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
         }
     }
     let given: Vec<&str> = [
+        ("upfront", item.upfront.map(|_| Decimal::ZERO)),
         ("gb", item.gb),
         ("egress_gb", item.egress_gb),
         ("requests", item.requests),
         ("quantity", item.quantity),
+        ("commitment", item.commitment),
     ]
     .iter()
     .filter(|(_, v)| v.is_some())
@@ -184,6 +187,8 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
         ("egress_gb", fields.egress_gb),
         ("requests", fields.counted),
         ("quantity", fields.counted),
+        ("commitment", fields.commitment),
+        ("upfront", fields.commitment),
     ]
     .iter()
     .filter(|(_, applies)| *applies)
@@ -204,6 +209,26 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
                 format!("required for storage sku `{}`", item.sku),
             ));
         }
+        Charge::SavingsPlan { .. } => match item.commitment {
+            None => {
+                return Err(item_err(
+                    i,
+                    "commitment",
+                    format!("required for savings plan `{}`", item.sku),
+                ));
+            }
+            Some(c) if c.is_zero() => {
+                return Err(item_err(i, "commitment", "must be above zero"));
+            }
+            Some(c) if c > crate::num::MAX_PRICE => {
+                return Err(item_err(
+                    i,
+                    "commitment",
+                    format!("must be at most {} (got {c})", crate::num::MAX_PRICE),
+                ));
+            }
+            Some(_) => {}
+        },
         Charge::Counter { .. } if given.len() != 1 => {
             return Err(item_err(
                 i,

@@ -126,6 +126,20 @@ pub(super) fn write_usage(
                     ));
                 }
             }
+            // Bought at the month's start: the month is the term's first, upfront included.
+            Charge::SavingsPlan { .. } => {
+                let mut e = ev(
+                    &res,
+                    &billed.sku,
+                    "buy",
+                    EventKind::Start,
+                    month.start,
+                    r.item.commitment,
+                );
+                let upfront = r.item.upfront.unwrap_or_default();
+                e.tags.insert("upfront".into(), upfront.name().into());
+                out.push(e);
+            }
             Charge::Counter { .. } => {}
         }
     }

@@ -84,23 +84,15 @@ pub(crate) fn line(
             ))
         })?
         .normalize();
-    let cur = &catalog.currency;
-    let mut formula = format!(
-        "{} {} x {} {cur}",
-        quantity.normalize(),
-        started(&q.unit, quantity),
-        unit_price.normalize()
+    let formula = formula(
+        quantity,
+        &q.unit,
+        unit_price,
+        price_unit,
+        divisor,
+        &catalog.currency,
+        note,
     );
-    if price_unit != q.unit.name() {
-        formula.push('/');
-        formula.push_str(price_unit);
-    }
-    if divisor != Decimal::ONE {
-        formula.push_str(&format!(" / {}", divisor.normalize()));
-    }
-    if !note.is_empty() {
-        formula.push_str(&format!(" ({note})"));
-    }
     Ok(RatedLine {
         account: q.account.clone(),
         resource: q.resource.clone(),
@@ -121,6 +113,68 @@ pub(crate) fn line(
         detail: q.detail.clone(),
         catalog: catalog.reference(),
         tags: q.tags.clone(),
+    })
+}
+
+/// `200 started hours x 0.111 EUR/hour / 1 (note)`: the computation of a line, in words.
+fn formula(
+    quantity: Decimal,
+    unit: &Unit,
+    unit_price: Decimal,
+    price_unit: &str,
+    divisor: Decimal,
+    cur: &str,
+    note: &str,
+) -> String {
+    let mut formula = format!(
+        "{} {} x {} {cur}",
+        quantity.normalize(),
+        started(unit, quantity),
+        unit_price.normalize()
+    );
+    if price_unit != unit.name() {
+        formula.push('/');
+        formula.push_str(price_unit);
+    }
+    if divisor != Decimal::ONE {
+        formula.push_str(&format!(" / {}", divisor.normalize()));
+    }
+    if !note.is_empty() {
+        formula.push_str(&format!(" ({note})"));
+    }
+    formula
+}
+
+/// A line like `l` for another quantity or unit price (a part of it): the amount and formula
+/// worked out again by the rule every line follows.
+pub(crate) fn requantify(
+    l: &RatedLine,
+    quantity: Decimal,
+    unit_price: Decimal,
+    cur: &str,
+    rule: String,
+    note: &str,
+) -> Result<RatedLine> {
+    let amount = quantity
+        .times(unit_price)
+        .and_then(|x| x.over(l.divisor))
+        .ok_or_else(|| Error::Overflow(format!("pricing part of a line of `{}`", l.sku)))?
+        .normalize();
+    Ok(RatedLine {
+        quantity: quantity.normalize(),
+        unit_price: unit_price.normalize(),
+        amount,
+        formula: formula(
+            quantity,
+            &l.unit,
+            unit_price,
+            &l.price_unit,
+            l.divisor,
+            cur,
+            note,
+        ),
+        rule,
+        ..l.clone()
     })
 }
 

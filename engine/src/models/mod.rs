@@ -10,12 +10,14 @@
 //! | counter        | the counter's unit      | `unit_price` or `tiers` per `price_per` units |
 //! | flat           | month                   | `monthly_price`    |
 //! | share_of_spend | month (rated on spend)  | `tiers` of rates, `monthly_price` minimum |
+//! | savings_plan   | hours of the term       | none: a share off eligible usage, committed amount in the event |
 
 pub mod counter;
 pub mod flat;
 pub(crate) mod lifecycle;
 pub(crate) mod line;
 pub mod monthly_plan;
+pub(crate) mod savings_plan;
 pub(crate) mod share_of_spend;
 pub mod storage;
 pub mod time_metered;
@@ -65,6 +67,11 @@ pub(crate) fn of(charge: &Charge) -> Model {
         Charge::ShareOfSpend { .. } => Model {
             meter: share_of_spend::meter,
             rate: share_of_spend::rate,
+        },
+        // Applied by `crate::rate()` to the usage lines it covers.
+        Charge::SavingsPlan { .. } => Model {
+            meter: savings_plan::meter,
+            rate: savings_plan::rate,
         },
     }
 }

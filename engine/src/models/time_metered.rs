@@ -20,7 +20,7 @@ use crate::granularity::UnitSpan;
 use crate::models::line::{self, RatedLine};
 use crate::models::required;
 use crate::num::OrOverflow;
-use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
+use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Stretch, Unit};
 use crate::time::{Period, format_instant, nanos};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +196,85 @@ pub(crate) fn meter(
         ));
     }
     Ok(())
+}
+
+/// The units of a resource hour by hour, for savings plans: the units `meter` counts, by the same
+/// spans, counted in each window (a clock hour, cut at the price segments) and merged into
+/// stretches of whole hours with the same units. Diagnostics are `meter`'s, reported there.
+pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> {
+    const HOUR: i128 = 3_600_000_000_000;
+    let Charge::TimeMetered {
+        granularity,
+        rounding,
+        minimum_seconds,
+        billable,
+        ..
+    } = *charge
+    else {
+        return Vec::new();
+    };
+    let mut units: std::collections::BTreeMap<i128, (i128, i128)> = Default::default();
+    for run in runs(group, billable, &mut Vec::new()) {
+        let end = run.end.unwrap_or(ctx.period.end);
+        let span = UnitSpan::of_run(
+            nanos(run.start),
+            nanos(end),
+            granularity.seconds(),
+            rounding,
+            minimum_seconds,
+        );
+        // Spans are within chrono's range (under 1e28 ns): no overflow in i128.
+        let span_end = span
+            .origin
+            .saturating_add(span.unit.saturating_mul(span.count));
+        for seg in ctx.segments {
+            let (a, b) = (nanos(seg.start), nanos(seg.end));
+            let (lo, hi) = (a.max(span.origin), b.min(span_end));
+            let mut t = lo.div_euclid(HOUR).saturating_mul(HOUR).max(a);
+            while t < hi {
+                let next = t
+                    .div_euclid(HOUR)
+                    .saturating_add(1)
+                    .saturating_mul(HOUR)
+                    .min(b);
+                let window = Period {
+                    start: crate::time::from_nanos(t),
+                    end: crate::time::from_nanos(next),
+                };
+                let n = span.count_in(&window);
+                if n > 0 {
+                    let e = units.entry(t).or_insert((next, 0));
+                    e.1 = e.1.saturating_add(n);
+                }
+                t = next;
+            }
+        }
+    }
+    let mut out: Vec<Stretch> = Vec::new();
+    for (start, (end, n)) in units {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        let whole = end.saturating_sub(start) == HOUR;
+        if let Some(last) = out.last_mut()
+            && whole
+            && last.units == n
+            && nanos(last.period.end) == start
+            && nanos(last.period.end).saturating_sub(nanos(last.period.start))
+                == HOUR.saturating_mul(i128::from(last.windows))
+        {
+            last.period.end = crate::time::from_nanos(end);
+            last.windows = last.windows.saturating_add(1);
+            continue;
+        }
+        out.push(Stretch {
+            period: Period {
+                start: crate::time::from_nanos(start),
+                end: crate::time::from_nanos(end),
+            },
+            windows: 1,
+            units: n,
+        });
+    }
+    out
 }
 
 /// The segments cut again at each calendar month's start.

@@ -475,6 +475,8 @@ impl Setup {
                 egress_gb: read(&f.egress_gb, "egress_gb", &mut errors),
                 requests: read(&f.requests, "requests", &mut errors),
                 quantity: None,
+                commitment: None,
+                upfront: None,
             });
         }
         let request = EstimateRequest {
