@@ -44,7 +44,7 @@ check('invoice() builds the document with VAT', () => {
 });
 check('validateCatalog() accepts a catalog and names its products', () => {
   const s = api.validateCatalog(stratus);
-  expect(s.id === 'stratus' && s.version === '2026-01' && s.products === 14, JSON.stringify(s));
+  expect(s.id === 'stratus' && s.version === '2026-01' && s.products === 16, JSON.stringify(s));
 });
 check('errors are thrown as Error with the engine message and path', () => {
   const bad = JSON.parse(stratus);

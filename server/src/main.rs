@@ -46,6 +46,11 @@ enum Command {
         /// (`stratus`, `nimbus`) also works.
         #[arg(long = "catalog")]
         catalogs: Vec<String>,
+        /// Prints every way to pay for the request's usage instead: on demand, monthly plans,
+        /// and each savings plan with each upfront option (monthly, upfront, first 12 months,
+        /// over the term, break-even utilisation).
+        #[arg(long)]
+        options: bool,
     },
     /// Makes a draft invoice from usage events (JSON or JSON Lines), offline.
     Invoice {
@@ -161,7 +166,7 @@ fn book(catalogs: &[String]) -> Result<PriceBook, String> {
     PriceBook::new(versions).map_err(|e| e.to_string())
 }
 
-fn estimate(request: &Path, catalogs: &[String]) -> Result<String, String> {
+fn estimate(request: &Path, catalogs: &[String], options: bool) -> Result<String, String> {
     let value: serde_json::Value =
         serde_json::from_str(&read(request)?).map_err(|e| format!("{}: {e}", request.display()))?;
     // A calculator export carries the request and the catalog's name.
@@ -182,7 +187,14 @@ fn estimate(request: &Path, catalogs: &[String]) -> Result<String, String> {
         (true, Some(n)) => vec![n],
         (true, None) => return Err("give --catalog (a file, or a sample: stratus, nimbus)".into()),
     };
-    let result = ratecard::estimate(&book(&catalogs)?, &req).map_err(|e| e.to_string())?;
+    let book = book(&catalogs)?;
+    if options {
+        let options =
+            ratecard::estimate::payment_options(&book, &req).map_err(|e| e.to_string())?;
+        return canonical::to_string(&serde_json::json!({ "options": options }))
+            .map_err(|e| e.to_string());
+    }
+    let result = ratecard::estimate(&book, &req).map_err(|e| e.to_string())?;
     canonical::to_string(&result).map_err(|e| e.to_string())
 }
 
@@ -466,7 +478,11 @@ fn audit_head(db: &Path) -> Result<(String, usize), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Estimate { request, catalogs } => estimate(request, catalogs).map(|t| (t, 0)),
+        Command::Estimate {
+            request,
+            catalogs,
+            options,
+        } => estimate(request, catalogs, *options).map(|t| (t, 0)),
         Command::Invoice {
             catalogs,
             events,

@@ -119,6 +119,41 @@ fn health_openapi_and_estimates_are_public() {
         (200, Some("41.29")),
         "{b}"
     );
+    // Every way to pay for two b2-30 all January: on demand, the monthly plans, then the
+    // savings plans at the commitment the usage uses in full (2 x 0.1776 = 0.3552, to 0.355).
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/estimates/options",
+        None,
+        br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-30","count":2}]}"#,
+    );
+    let o = json_of(&b);
+    assert_eq!(st, 200, "{b}");
+    let got: Vec<(&str, &str, &str)> = o["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["option"].as_str().unwrap_or(""),
+                x["sku"].as_str().unwrap_or(""),
+                x["monthly"].as_str().unwrap_or(""),
+            )
+        })
+        .take(3)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("on_demand", "", "330.34"),
+            ("monthly_plans", "", "160.00"),
+            ("savings_plan", "savings-1y", "264.30"),
+        ],
+        "{b}"
+    );
+    assert_eq!(o["options"][2]["commitment"], "0.355", "{b}");
+    assert_eq!(o["options"][2]["break_even_utilisation"], "80", "{b}");
     let (st, b) = http(addr, "GET", "/api/v1/catalogs", None, b"");
     assert_eq!((st, json_of(&b)[0]["id"].as_str()), (200, Some("stratus")));
 }

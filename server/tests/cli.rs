@@ -210,7 +210,7 @@ fn catalog_validate() {
     ]);
     assert!(ok.status.success());
     assert!(
-        text(&ok.stdout).contains("stratus@2026-01 (14 products, EUR"),
+        text(&ok.stdout).contains("stratus@2026-01 (16 products, EUR"),
         "{}",
         text(&ok.stdout)
     );

@@ -114,6 +114,15 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             let result = estimate(&book, &request).map_err(|e| e.to_string())?;
             serde_json::to_value(&result).map_err(|e| e.to_string())?
         }
+        "payment_options" => {
+            let book = load("catalogs")?;
+            let request: ratecard::EstimateRequest =
+                serde_json::from_value(field("request")?.clone())
+                    .map_err(|e| format!("estimate request: {e}"))?;
+            let options =
+                ratecard::estimate::payment_options(&book, &request).map_err(|e| e.to_string())?;
+            json!({ "options": options })
+        }
         "catalog" => {
             let text = field("catalog_text")?
                 .as_str()

@@ -6,11 +6,13 @@
 //! There is no second formula: the hourly and monthly costs of an instance, and the break-even
 //! uptime between them, are found by rating the same synthetic usage under each plan.
 
+mod commitments;
 mod compare;
 mod request;
 mod resolve;
 mod usage;
 
+pub use commitments::{PaymentOption, payment_options};
 pub use request::{
     EstimateItem, EstimateRequest, ItemFields, MAX_COUNT, MAX_ITEMS, MAX_RESOURCES, Plan, Uptime,
     item_fields, product_kind, request_schema,

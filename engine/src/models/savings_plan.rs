@@ -268,7 +268,13 @@ pub(crate) fn apply(
             cover(plan, k, &mut cells, period, &mut covered)?;
         }
     }
-    split_lines(book, &by_account, &covered, lines)?;
+    // What each plan used, from the covered units as the lines state them.
+    let used = split_lines(book, &by_account, &covered, lines)?;
+    for (account, plans) in &mut by_account {
+        for (k, plan) in plans.iter_mut().enumerate() {
+            plan.used = used.get(&(*account, k)).copied().unwrap_or_default();
+        }
+    }
     for plans in by_account.values() {
         for plan in plans {
             plan_lines(book, plan, period, lines)?;
@@ -313,6 +319,17 @@ fn cells<'a>(
             cuts.extend([s.period.start, s.period.end]);
         }
     }
+    // A cut inside an hour (a price change at 12:30) isolates its clock hour: the hour is one
+    // window of the commitment, whatever the prices inside it.
+    let inside: Vec<DateTime<Utc>> = cuts
+        .iter()
+        .filter(|t| nanos(**t).rem_euclid(HOUR) != 0)
+        .flat_map(|t| {
+            let h = nanos(*t).div_euclid(HOUR).saturating_mul(HOUR);
+            [from_nanos(h), from_nanos(h.saturating_add(HOUR))]
+        })
+        .collect();
+    cuts.extend(inside);
     cuts.retain(|t| period.start <= *t && *t <= period.end);
     cuts.sort_unstable();
     cuts.dedup();
@@ -396,9 +413,11 @@ fn cover(
     let mut buckets: Vec<(Period, Decimal, Decimal)> = Vec::new(); // (span, windows, commitment per window)
     match commitment {
         CommitmentKind::Hourly => {
+            // Windows are clock hours: the cells' cuts on the hour, and the term's ends.
             let mut cuts: Vec<DateTime<Utc>> = cells
                 .iter()
                 .flat_map(|c| [c.period.start, c.period.end])
+                .filter(|t| nanos(*t).rem_euclid(HOUR) == 0)
                 .chain([term.start, term.end])
                 .filter(|t| term.start <= *t && *t <= term.end)
                 .collect();
@@ -539,19 +558,22 @@ fn cover(
 
 /// The eligible lines of the accounts with plans, each split into the units a plan covered (at
 /// the plan's rate, less what was paid upfront) and the rest (on demand).
-fn split_lines(
+/// Returns what each plan (account, index) used, at the plan's rate.
+fn split_lines<'a>(
     book: &PriceBook,
-    by_account: &BTreeMap<&str, Vec<Plan>>,
+    by_account: &BTreeMap<&'a str, Vec<Plan>>,
     covered: &Covered,
     lines: &mut Vec<RatedLine>,
-) -> Result<()> {
+) -> Result<BTreeMap<(&'a str, usize), Decimal>> {
+    let mut used = BTreeMap::new();
     if covered.is_empty() {
-        return Ok(());
+        return Ok(used);
     }
     let cur = book.currency();
     let mut out = Vec::with_capacity(lines.len());
     for l in std::mem::take(lines) {
-        let (Some(plans), Some(resource)) = (by_account.get(l.account.as_str()), &l.resource)
+        let (Some((&account, plans)), Some(resource)) =
+            (by_account.get_key_value(l.account.as_str()), &l.resource)
         else {
             out.push(l);
             continue;
@@ -570,6 +592,11 @@ fn split_lines(
         for ((.., k), units) in covered.range(key(l.segment.start, 0)..key(l.segment.end, 0)) {
             let e = per_plan.entry(*k).or_default();
             *e = e.sat_plus(*units);
+        }
+        // At full precision: rounding the units (to the millionth, say) moves a line's amount
+        // across a half cent (1,066.625 would become 1,066.624998).
+        for units in per_plan.values_mut() {
+            *units = (*units).min(l.quantity);
         }
         if per_plan.is_empty() {
             out.push(l);
@@ -605,12 +632,20 @@ fn split_lines(
                 .iter()
                 .find(|e| e.sku == l.sku)
                 .map_or(Decimal::ZERO, |e| e.percent);
-            let rate = l
+            let plan_rate = l
                 .unit_price
                 .times(Decimal::ONE_HUNDRED.less(percent))
                 .and_then(|x| x.over(Decimal::ONE_HUNDRED))
-                .and_then(|x| x.times(Decimal::ONE.less(plan.paid_upfront)))
                 .or_overflow(overflow)?;
+            let rate = plan_rate
+                .times(Decimal::ONE.less(plan.paid_upfront))
+                .or_overflow(overflow)?;
+            let value = units
+                .times(plan_rate)
+                .and_then(|x| x.over(l.divisor))
+                .or_overflow(overflow)?;
+            let u = used.entry((account, k)).or_insert(Decimal::ZERO);
+            *u = u.plus(value).or_overflow(overflow)?;
             let plan_id = plan.qs[0].resource.as_deref().unwrap_or_default();
             let mut note = format!(
                 "covered by savings plan `{plan_id}`: {} {cur} less {} %",
@@ -638,7 +673,7 @@ fn split_lines(
         out.extend(parts);
     }
     *lines = out;
-    Ok(())
+    Ok(used)
 }
 
 /// ", half paid upfront" and the like, for formulas.
@@ -720,9 +755,9 @@ fn plan_lines(
     l.formula = format!(
         "{} {cur} {per} committed for {what}: {} {cur}, {} {cur} used by covered usage, {} {cur} unused{}",
         plan.c.amount.normalize(),
-        plan.committed.normalize(),
-        plan.used.normalize(),
-        unused.normalize(),
+        plan.committed.round_dp(2),
+        plan.used.round_dp(2),
+        unused.round_dp(2),
         match plan.c.upfront {
             Upfront::None => String::new(),
             Upfront::All => ", all paid upfront: nothing more due".to_string(),

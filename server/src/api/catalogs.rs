@@ -37,9 +37,41 @@ pub(crate) struct CatalogQuery {
 }
 
 pub(crate) async fn estimate(
+    s: State<Shared>,
+    q: Query<CatalogQuery>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    priced(s, q, b, |book, r| {
+        to_value(&ratecard::estimate(book, r).map_err(ApiError::engine)?)
+    })
+    .await
+}
+
+/// Every way to pay for the request's usage: on demand, monthly plans, each savings plan.
+pub(crate) async fn payment_options(
+    s: State<Shared>,
+    q: Query<CatalogQuery>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    priced(s, q, b, |book, r| {
+        let options = ratecard::estimate::payment_options(book, r).map_err(ApiError::engine)?;
+        Ok(json!({ "options": options }))
+    })
+    .await
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))
+}
+
+/// An estimate request priced by `run` with the price list of `?catalog=` (the default one
+/// otherwise), off the async threads.
+async fn priced(
     State(s): State<Shared>,
     Query(q): Query<CatalogQuery>,
     b: Result<Bytes, BytesRejection>,
+    run: fn(&ratecard::PriceBook, &EstimateRequest) -> Result<Value, ApiError>,
 ) -> ApiResult {
     let request: EstimateRequest = parse(&body(b)?, "estimate request")?;
     let id = q.catalog.unwrap_or_else(|| s.book.id().to_string());
@@ -53,7 +85,7 @@ pub(crate) async fn estimate(
     let result = blocking(&s, {
         let s = s.clone();
         move || match s.catalogs.get(&id) {
-            Some(book) => ratecard::estimate(book, &request).map_err(ApiError::engine),
+            Some(book) => run(book, &request),
             None => Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

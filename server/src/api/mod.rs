@@ -232,6 +232,13 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "post",
+        path: "/api/v1/estimates/options",
+        summary: "Every way to pay for an estimate's usage: on demand, monthly plans, savings plans",
+        auth: false,
+        handler: || post(catalogs::payment_options),
+    },
+    Route {
+        method: "post",
         path: "/api/v1/events",
         summary: "Ingest usage events (JSON array or NDJSON), idempotent by id",
         auth: true,
