@@ -49,7 +49,18 @@ pub fn summary(o: &Outcome, l: Lang, quote: bool) -> String {
         .el(
             "span",
             &[("class", "per")],
-            &format!(" {}", t(l, "per_month")),
+            // A month that pays a commitment upfront is not every month.
+            &format!(
+                " {}",
+                t(
+                    l,
+                    if o.term.as_ref().is_some_and(|t| !t.upfront.is_zero()) {
+                        "first_month"
+                    } else {
+                        "per_month"
+                    }
+                )
+            ),
         )
         .close("td")
         .close("tr")
@@ -68,6 +79,27 @@ pub fn summary(o: &Outcome, l: Lang, quote: bool) -> String {
     }
     for w in &d.warnings {
         h.el("p", &[("class", "warning"), ("data-testid", "warning")], w);
+    }
+    if let Some(tr) = &o.term {
+        h.open("table", &[("class", "term"), ("data-testid", "term")])
+            .el("caption", &[], t(l, "term_title"));
+        h.row(
+            t(l, "upfront"),
+            &[("term-upfront", &money(tr.upfront, c, l))],
+        );
+        h.row(
+            t(l, "each_month"),
+            &[("term-monthly", &money(tr.monthly, c, l))],
+        );
+        h.row(
+            t(l, "first_12_months"),
+            &[("term-first-12", &money(tr.first_12_months, c, l))],
+        );
+        h.row(
+            &format!("{} ({} {})", t(l, "over_term"), tr.months, t(l, "months")),
+            &[("term-total", &money(tr.over_term, c, l))],
+        );
+        h.close("table");
     }
     if o.groups.keys().any(|g| !g.is_empty()) {
         h.open("table", &[("class", "groups"), ("data-testid", "groups")])
@@ -144,6 +176,84 @@ pub fn breakdown(o: &Outcome, l: Lang) -> String {
                 &money(*v, c, l),
             )
             .close("tr");
+    }
+    h.close("table");
+    h.finish()
+}
+
+/// Every way to pay for the setup, side by side, amounts converted as the document converts
+/// (the options are in the catalog's currency).
+pub fn payment_options(
+    options: &[ratecard::estimate::PaymentOption],
+    o: &Outcome,
+    l: Lang,
+) -> String {
+    let mut h = Html::default();
+    let c = o.currency();
+    let m = |v: Decimal| o.shown(v).map(|v| money(v, c, l)).unwrap_or_default();
+    h.open("table", &[("class", "options"), ("data-testid", "options")])
+        .open("tr", &[]);
+    for k in [
+        "product",
+        "upfront",
+        "each_month",
+        "first_12_months",
+        "over_term",
+        "saving",
+        "break_even_use",
+    ] {
+        h.el("th", &[], t(l, k));
+    }
+    h.close("tr");
+    for (k, x) in options.iter().enumerate() {
+        let name = match (x.option.as_str(), &x.sku, x.commitment) {
+            ("savings_plan", Some(sku), Some(amount)) => {
+                let per = match x.per {
+                    Some(ratecard::catalog::CommitmentKind::Monthly) => t(l, "per_month"),
+                    _ => t(l, "per_hour"),
+                };
+                let up = match x.upfront {
+                    Some(ratecard::estimate::Upfront::All) => t(l, "upfront_all"),
+                    Some(ratecard::estimate::Upfront::Partial) => t(l, "upfront_partial"),
+                    _ => t(l, "upfront_none"),
+                };
+                // The commitment as committed, in the price list's currency.
+                let cur = o.estimate.as_ref().map_or(c, |e| e.currency.as_str());
+                format!("{sku}: {} {per}, {up}", money(amount, cur, l))
+            }
+            ("monthly_plans", ..) => t(l, "monthly_plans").to_string(),
+            _ => t(l, "on_demand").to_string(),
+        };
+        let term = x
+            .term_months
+            .map(|n| format!(" ({n} {})", t(l, "months")))
+            .unwrap_or_default();
+        h.open("tr", &[("data-testid", &format!("option-{k}"))]);
+        h.el("td", &[], &name);
+        let cells = [
+            ("upfront", m(x.upfront_amount)),
+            ("each_month", m(x.monthly)),
+            ("first_12_months", m(x.first_12_months)),
+            ("over_term", format!("{}{term}", m(x.over_term))),
+            ("saving", x.saving_over_term.map(m).unwrap_or_default()),
+            (
+                "break_even_use",
+                x.break_even_utilisation
+                    .map(|u| format!("{u} % {}", t(l, "of_commitment_used")))
+                    .unwrap_or_default(),
+            ),
+        ];
+        for (k, v) in cells {
+            h.open("td", &[])
+                .el(
+                    "span",
+                    &[("class", "cell-label")],
+                    &format!("{}: ", t(l, k)),
+                )
+                .text(&v)
+                .close("td");
+        }
+        h.close("tr");
     }
     h.close("table");
     h.finish()

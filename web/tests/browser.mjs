@@ -345,6 +345,36 @@ await scenario('a support plan is a share of the month\'s spend', async () => {
   await p.close();
 });
 
+for (const width of [1366, 390]) await scenario(`a savings plan: offered at the commitment the usage uses, over its term, every way to pay side by side (${width} px)`, async () => {
+  const p = await fresh(width);
+  await p.click('[data-testid=add-instance]'); // b2-7, 0.0581 an hour
+  await p.fill('[data-testid=item-0-count]', '4');
+  await p.click('[data-testid=add-commitment]');
+  // 4 x 0.0581 less 20 % = 0.18592 an hour, offered rounded down: used in full every hour.
+  await p.waitForFunction(() => document.querySelector('[data-testid=item-1-commitment]')?.value === '0.185');
+  expect((await text(p, 'term-upfront')) === 'EUR 0.00', `no upfront: ${await text(p, 'term-upfront')}`);
+  await p.selectOption('[data-testid=item-1-upfront]', 'all');
+  // All upfront: 0.185 x 8,760 hours of the year from January 2026 = 1,620.60.
+  await p.waitForFunction(() => document.querySelector('[data-testid=term-upfront]')?.textContent === 'EUR 1,620.60');
+  // This month pays the upfront: the total does not say "per month".
+  expect((await p.locator('.per').first().textContent()).includes('this month, upfront included'), 'the month with the upfront says so');
+  // The month then costs what the plan leaves on demand: 4 x 744 h x 0.0581 less what 0.185 an
+  // hour covers, 0.00496 / 0.04648 of an instance-hour each hour, at 0.0581.
+  const monthly = money(await text(p, 'term-monthly'));
+  expect(monthly > 0 && monthly < 1, `each month ${monthly}`);
+  await p.waitForSelector('[data-testid=option-7]');
+  expect((await text(p, 'option-0')).startsWith('On demand'), await text(p, 'option-0'));
+  expect((await text(p, 'option-1')).startsWith('Monthly plans'), await text(p, 'option-1'));
+  expect((await text(p, 'option-4')).startsWith('savings-1y: EUR 0.185 per hour, All upfront'), await text(p, 'option-4'));
+  expect((await text(p, 'option-4')).includes('80 % of the commitment used'), await text(p, 'option-4'));
+  expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scroll');
+  await p.click('[data-testid=lang]');
+  await p.waitForFunction(() => document.querySelector('[data-testid=ways-to-pay] h2')?.textContent === 'Façons de payer');
+  expect((await text(p, 'option-4')).includes('Tout d’avance'), await text(p, 'option-4'));
+  await p.screenshot({ path: path.join(out, `savings-plan-${width}.png`), fullPage: width === 1366 });
+  await p.close();
+});
+
 await scenario('saved estimates: save, overwrite and open ask first, remove', async () => {
   const p = await fresh();
   await p.click('[data-testid=add-instance]');

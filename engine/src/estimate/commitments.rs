@@ -214,12 +214,13 @@ pub fn payment_options(book: &PriceBook, request: &EstimateRequest) -> Result<Ve
     Ok(out)
 }
 
-/// The upfront lines' amount, and the cost over `months` months from the estimate's month: the
+/// The upfront lines' amount, and the cost over `months` months from the estimate's month (in
+/// the catalog's currency, rounded): the
 /// upfront lines once, the other lines as every month's. A line priced by the hour (instances,
 /// storage, an hourly commitment) counts the hours of those months, a line priced by the month
 /// (plans, monthly commitments, counters) the months: so paying upfront or not changes when the
 /// money is paid, not how much (to within the rounding of one month's lines).
-fn projection(book: &PriceBook, e: &Estimate, months: u32) -> Result<(Decimal, Decimal)> {
+pub fn projection(book: &PriceBook, e: &Estimate, months: u32) -> Result<(Decimal, Decimal)> {
     let overflow = || "the payment options".to_string();
     let cur = e.currency.as_str();
     let rounded = |l: &RatedLine| crate::money::round(l.amount, cur, e.summary.rounding);
@@ -283,4 +284,15 @@ fn option(book: &PriceBook, name: &str, e: &Estimate, term: u32) -> Result<Payme
         saving_over_term: None,
         break_even_utilisation: None,
     })
+}
+
+/// The longest term of the savings plans an estimate buys, in months.
+pub fn term_months(book: &PriceBook, e: &Estimate) -> Option<u32> {
+    e.items
+        .iter()
+        .filter_map(|it| match book.product(&it.sku).map(|p| &p.charge) {
+            Some(Charge::SavingsPlan { term_months, .. }) => Some(*term_months),
+            _ => None,
+        })
+        .max()
 }

@@ -12,10 +12,10 @@ mod request;
 mod resolve;
 mod usage;
 
-pub use commitments::{PaymentOption, payment_options};
+pub use commitments::{PaymentOption, payment_options, projection, term_months};
 pub use request::{
-    EstimateItem, EstimateRequest, ItemFields, MAX_COUNT, MAX_ITEMS, MAX_RESOURCES, Plan, Uptime,
-    item_fields, product_kind, request_schema,
+    EstimateItem, EstimateRequest, ItemFields, MAX_COUNT, MAX_ITEMS, MAX_RESOURCES, Plan, Upfront,
+    Uptime, item_fields, product_kind, request_schema,
 };
 
 use std::collections::BTreeMap;

@@ -17,8 +17,6 @@
 //!   on-demand price, as in DOMAIN.md's example (13.00 committed, 4 instances at 5.00, plan rate
 //!   4.00: 16.75).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Months, Utc};
 use rust_decimal::Decimal;
 
@@ -192,23 +190,28 @@ struct Plan<'a> {
     used: Decimal,
 }
 
-/// A piece of eligible usage: one resource's stretch inside one interval of time.
-struct Cell<'a> {
-    usage: &'a HourlyUse,
-    /// The interval (between two boundaries of any stretch, segment, term or month).
+impl Plan<'_> {
+    fn account(&self) -> &str {
+        &self.qs[0].account
+    }
+    fn id(&self) -> &str {
+        self.qs[0].resource.as_deref().unwrap_or_default()
+    }
+}
+
+/// A piece of eligible usage: one resource's stretch inside one interval of time, between two
+/// cuts where anything changes (a stretch, a price segment, a term, a month).
+struct Cell {
+    /// The hourly usage it comes from, and the account's eligible line it belongs to.
+    usage: usize,
+    line: usize,
     period: Period,
     /// Windows in the interval, and units in each.
     windows: u32,
     units: u32,
     /// The share of the units not yet covered by a plan (1 at first).
     left: Decimal,
-    /// The on-demand price per hour and the units per hour.
-    price: Decimal,
-    per_hour: Decimal,
 }
-
-/// Covered units, per eligible line (account, resource, sku, region, segment start) and plan.
-type Covered = BTreeMap<(String, String, String, String, DateTime<Utc>, usize), Decimal>;
 
 /// Sets each plan against the eligible usage of its account, splits the eligible lines into
 /// covered and on-demand parts, and adds each plan's unused and upfront lines.
@@ -219,8 +222,7 @@ pub(crate) fn apply(
     period: Period,
     lines: &mut Vec<RatedLine>,
 ) -> Result<()> {
-    // Plans per account, in the order they were bought (then by resource).
-    let mut by_account: BTreeMap<&str, Vec<Plan>> = BTreeMap::new();
+    let mut all: Vec<Plan> = Vec::new();
     for (product, qs) in plans {
         let Charge::SavingsPlan {
             partial_upfront_percent,
@@ -229,15 +231,18 @@ pub(crate) fn apply(
         else {
             continue;
         };
-        let mut per_resource: BTreeMap<(&str, Option<&str>), Vec<&Quantity>> = BTreeMap::new();
-        for q in qs {
-            per_resource
-                .entry((q.account.as_str(), q.resource.as_deref()))
-                .or_default()
-                .push(q);
-        }
-        for ((account, _), qs) in per_resource {
-            let Some(c) = qs.first().and_then(|q| q.commitment.as_ref()) else {
+        let mut qs = qs.clone();
+        // Unstable sorts on keys no two share (the segment tells a plan's quantities apart):
+        // the order a stable sort gives, without a second sort algorithm in the calculator.
+        qs.sort_unstable_by(|a, b| {
+            (&a.account, &a.resource, a.segment.start).cmp(&(
+                &b.account,
+                &b.resource,
+                b.segment.start,
+            ))
+        });
+        for qs in qs.chunk_by(|a, b| (&a.account, &a.resource) == (&b.account, &b.resource)) {
+            let Some(c) = qs[0].commitment.as_ref() else {
                 continue;
             };
             let paid_upfront = match c.upfront {
@@ -247,9 +252,9 @@ pub(crate) fn apply(
                     .unwrap_or_default(),
                 Upfront::All => Decimal::ONE,
             };
-            by_account.entry(account).or_default().push(Plan {
+            all.push(Plan {
                 product,
-                qs,
+                qs: qs.to_vec(),
                 c,
                 paid_upfront,
                 committed: Decimal::ZERO,
@@ -257,41 +262,93 @@ pub(crate) fn apply(
             });
         }
     }
-    let mut covered = Covered::new();
-    for (account, plans) in &mut by_account {
-        plans.sort_by(|a, b| {
-            (a.c.term.start, &a.qs[0].resource).cmp(&(b.c.term.start, &b.qs[0].resource))
-        });
-        let mine: Vec<&HourlyUse> = usage.iter().filter(|u| u.account == *account).collect();
-        let mut cells = cells(book, &mine, plans, period)?;
+    // Per account, plans in the order they were bought (then by resource).
+    fn key<'p>(p: &'p Plan) -> (&'p str, DateTime<Utc>, &'p str, &'p str) {
+        (p.account(), p.c.term.start, p.id(), p.product.sku.as_str())
+    }
+    all.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    // Rating lists the usage lines by account (then sku and region): each account's are found
+    // by halving.
+    debug_assert!(lines.windows(2).all(|w| w[0].account <= w[1].account));
+    // The parts each eligible line is split into, by its index.
+    let mut parts: Vec<Option<Vec<RatedLine>>> = Vec::new();
+    parts.resize_with(lines.len(), || None);
+    for plans in all.chunk_by_mut(|a, b| a.account() == b.account()) {
+        let account = plans[0].account().to_string();
+        // The account's hourly usage (metering lists it by account, resource, sku, region),
+        // and its eligible lines: one per usage and price segment.
+        let from = usage.partition_point(|u| u.account < account);
+        let to = usage.partition_point(|u| u.account <= account);
+        let (la, lb) = (
+            lines.partition_point(|l| l.account < account),
+            lines.partition_point(|l| l.account <= account),
+        );
+        let mine: Vec<(usize, usize)> = lines
+            .iter()
+            .enumerate()
+            .take(lb)
+            .skip(la)
+            .filter_map(|(i, l)| {
+                let key = (l.resource.as_deref()?, l.sku.as_str(), l.region.as_str());
+                let u = usage[from..to]
+                    .binary_search_by(|u| {
+                        (u.resource.as_str(), u.sku.as_str(), u.region.as_str()).cmp(&key)
+                    })
+                    .ok()?;
+                Some((i, from.saturating_add(u)))
+            })
+            .collect();
+        let mut cells = cells(book, usage, &mine, lines, plans, period)?;
+        let n = plans.len();
+        let mut covered = vec![Decimal::ZERO; mine.len().saturating_mul(n)];
         for (k, plan) in plans.iter_mut().enumerate() {
-            cover(plan, k, &mut cells, period, &mut covered)?;
+            cover(
+                plan,
+                k,
+                n,
+                usage,
+                lines,
+                &mine,
+                &mut cells,
+                period,
+                &mut covered,
+            )?;
+        }
+        for (li, &(i, _)) in mine.iter().enumerate() {
+            let per_plan =
+                covered.get(li.saturating_mul(n)..li.saturating_add(1).saturating_mul(n));
+            if let Some(split) = split_line(book, &lines[i], per_plan.unwrap_or_default(), plans)? {
+                parts[i] = Some(split);
+            }
         }
     }
-    // What each plan used, from the covered units as the lines state them.
-    let used = split_lines(book, &by_account, &covered, lines)?;
-    for (account, plans) in &mut by_account {
-        for (k, plan) in plans.iter_mut().enumerate() {
-            plan.used = used.get(&(*account, k)).copied().unwrap_or_default();
+    if parts.iter().any(Option::is_some) {
+        let old = std::mem::take(lines);
+        for (l, p) in old.into_iter().zip(parts) {
+            match p {
+                Some(p) => lines.extend(p),
+                None => lines.push(l),
+            }
         }
     }
-    for plans in by_account.values() {
-        for plan in plans {
-            plan_lines(book, plan, period, lines)?;
-        }
+    for plan in &all {
+        plan_lines(book, plan, period, lines)?;
     }
     Ok(())
 }
 
-/// The eligible usage cut at every boundary where anything changes: the stretches, the price
-/// segments, the plans' terms and, for monthly plans, the months. Inside one interval every
-/// window of a cell is the same, so a window's coverage is worked out once per interval.
-fn cells<'a>(
+/// The account's eligible usage cut at every boundary where anything changes: the stretches,
+/// the price segments, the plans' terms and, for monthly plans, the months. Inside one interval
+/// every window of a cell is the same, so a window's coverage is worked out once per interval.
+/// In time order.
+fn cells(
     book: &PriceBook,
-    usage: &[&'a HourlyUse],
+    usage: &[HourlyUse],
+    mine: &[(usize, usize)],
+    lines: &[RatedLine],
     plans: &[Plan],
     period: Period,
-) -> Result<Vec<Cell<'a>>> {
+) -> Result<Vec<Cell>> {
     let mut cuts: Vec<DateTime<Utc>> = vec![period.start, period.end];
     for s in book.segments(&period)? {
         cuts.push(s.start);
@@ -314,8 +371,8 @@ fn cells<'a>(
             cuts.push(m);
         }
     }
-    for u in usage {
-        for s in &u.stretches {
+    for &(_, u) in mine {
+        for s in &usage[u].stretches {
             cuts.extend([s.period.start, s.period.end]);
         }
     }
@@ -334,41 +391,27 @@ fn cells<'a>(
     cuts.sort_unstable();
     cuts.dedup();
     let mut out = Vec::new();
-    for u in usage {
-        let Some(product) = book.product(&u.sku) else {
-            continue;
-        };
-        let Charge::TimeMetered { granularity, .. } = product.charge else {
-            continue;
-        };
-        let per_hour = Decimal::from(3600i64.checked_div(granularity.seconds()).unwrap_or(1));
-        for s in &u.stretches {
+    for (li, &(line, u)) in mine.iter().enumerate() {
+        let seg = lines[line].segment;
+        for s in &usage[u].stretches {
             for w in cuts.windows(2) {
                 let (a, b) = (w[0], w[1]);
-                if a < s.period.start || s.period.end < b {
+                if a < s.period.start || s.period.end < b || !seg.contains(a) {
                     continue;
                 }
-                let windows =
-                    u32::try_from(windows_in(&Period { start: a, end: b })).unwrap_or(u32::MAX);
-                let (_, price) = book.price(&u.sku, &u.region, a)?;
-                let price = price.unit_price.ok_or_else(|| Error::NoPrice {
-                    catalog: book.id().to_string(),
-                    sku: u.sku.clone(),
-                    region: u.region.clone(),
-                    message: "the price has no `unit_price`".into(),
-                })?;
                 out.push(Cell {
                     usage: u,
+                    line: li,
                     period: Period { start: a, end: b },
-                    windows,
+                    windows: u32::try_from(windows_in(&Period { start: a, end: b }))
+                        .unwrap_or(u32::MAX),
                     units: s.units,
                     left: Decimal::ONE,
-                    price,
-                    per_hour,
                 });
             }
         }
     }
+    out.sort_unstable_by_key(|c| (c.period.start, c.line));
     Ok(out)
 }
 
@@ -383,13 +426,27 @@ fn windows_in(p: &Period) -> i128 {
     }
 }
 
-/// One plan set against the cells, window by window (an hour, or a calendar month).
+/// The plan rate of a line's price under a plan's percent.
+fn plan_rate(price: Decimal, percent: Decimal) -> Option<Decimal> {
+    price
+        .times(Decimal::ONE_HUNDRED.less(percent))
+        .and_then(|x| x.over(Decimal::ONE_HUNDRED))
+}
+
+/// Plan `k` (of `n`) set against the cells, window by window (an hour, or a calendar month):
+/// each window's commitment covers the window's eligible usage at the plan's rate, highest
+/// percent first, then the lowest plan rate; the covered units go to `covered` by line.
+#[allow(clippy::too_many_arguments)]
 fn cover(
     plan: &mut Plan,
-    index: usize,
+    k: usize,
+    n: usize,
+    usage: &[HourlyUse],
+    lines: &[RatedLine],
+    mine: &[(usize, usize)],
     cells: &mut [Cell],
     period: Period,
-    covered: &mut Covered,
+    covered: &mut [Decimal],
 ) -> Result<()> {
     let Charge::SavingsPlan {
         commitment,
@@ -407,111 +464,91 @@ fn cover(
     if term.start >= term.end {
         return Ok(());
     }
-    let percent = |sku: &str| eligible.iter().find(|e| e.sku == sku).map(|e| e.percent);
-    // Buckets: for an hourly plan every interval of the term (its windows alike); for a
-    // monthly plan each calendar month of the term.
-    let mut buckets: Vec<(Period, Decimal, Decimal)> = Vec::new(); // (span, windows, commitment per window)
-    match commitment {
-        CommitmentKind::Hourly => {
-            // Windows are clock hours: the cells' cuts on the hour, and the term's ends.
-            let mut cuts: Vec<DateTime<Utc>> = cells
+    let hourly = *commitment == CommitmentKind::Hourly;
+    // Buckets: for an hourly plan, the clock hours of the term, alike between two cuts (each
+    // span's windows); for a monthly plan each calendar month of the term (one window).
+    let mut cuts: Vec<DateTime<Utc>> = vec![term.start, term.end];
+    if hourly {
+        cuts.extend(
+            cells
                 .iter()
                 .flat_map(|c| [c.period.start, c.period.end])
-                .filter(|t| nanos(*t).rem_euclid(HOUR) == 0)
-                .chain([term.start, term.end])
-                .filter(|t| term.start <= *t && *t <= term.end)
-                .collect();
-            cuts.sort_unstable();
-            cuts.dedup();
-            for w in cuts.windows(2) {
-                let span = Period {
-                    start: w[0],
-                    end: w[1],
-                };
-                let len = nanos(span.end).saturating_sub(nanos(span.start));
-                let windows = windows_in(&span);
-                let hours = Decimal::from_i128_with_scale(len, 0)
-                    .over(Decimal::from_i128_with_scale(HOUR, 0))
-                    .or_overflow(overflow)?;
-                let per_window = plan
-                    .c
-                    .amount
-                    .times(hours)
-                    .and_then(|x| x.over(Decimal::from_i128_with_scale(windows, 0)))
-                    .or_overflow(overflow)?;
-                buckets.push((span, Decimal::from_i128_with_scale(windows, 0), per_window));
-            }
-        }
-        CommitmentKind::Monthly => {
-            let mut m = term.start;
-            while m < term.end {
-                let month = Period::month_of(m);
-                let span = Period {
-                    start: m,
-                    end: month.end.min(term.end),
-                };
-                // The month's amount, prorated by the hours of the term in it.
-                let share = Decimal::from_i128_with_scale(
-                    nanos(span.end).saturating_sub(nanos(span.start)),
-                    0,
-                )
-                .over(Decimal::from_i128_with_scale(
-                    nanos(month.end).saturating_sub(nanos(month.start)),
-                    0,
-                ))
-                .or_overflow(overflow)?;
-                let amount = plan.c.amount.times(share).or_overflow(overflow)?;
-                buckets.push((span, Decimal::ONE, amount));
-                m = span.end;
-            }
+                .filter(|t| nanos(*t).rem_euclid(HOUR) == 0),
+        );
+    } else {
+        let mut m = term.start;
+        while m < term.end {
+            m = Period::month_of(m).end;
+            cuts.push(m);
         }
     }
-    for (span, windows, per_window) in buckets {
-        let total = per_window.times(windows).or_overflow(overflow)?;
-        plan.committed = plan.committed.plus(total).or_overflow(overflow)?;
-        // Eligible groups in the bucket: (percent, plan rate per hour, sku, region) -> cells.
-        // Hourly: the cells of this interval, per window. Monthly: the month's cells, in all.
-        let mut groups: BTreeMap<(std::cmp::Reverse<Decimal>, Decimal, &str, &str), Vec<usize>> =
-            BTreeMap::new();
-        for (i, c) in cells.iter().enumerate() {
-            let inside = span.start <= c.period.start && c.period.end <= span.end;
-            if !inside || c.left.is_zero() {
-                continue;
-            }
-            let Some(p) = percent(&c.usage.sku) else {
+    cuts.retain(|t| term.start <= *t && *t <= term.end);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let ns = |t: DateTime<Utc>| Decimal::from_i128_with_scale(nanos(t), 0);
+    for w in cuts.windows(2) {
+        let span = Period {
+            start: w[0],
+            end: w[1],
+        };
+        let len = ns(span.end).less(ns(span.start));
+        let (windows, per_window) = if hourly {
+            // The amount per hour, for each window (a part of an hour pays its part).
+            let windows = Decimal::from_i128_with_scale(windows_in(&span), 0);
+            let hours = len.over(Decimal::from_i128_with_scale(HOUR, 0));
+            let per = hours
+                .and_then(|h| plan.c.amount.times(h))
+                .and_then(|x| x.over(windows));
+            (windows, per.or_overflow(overflow)?)
+        } else {
+            // The month's amount, prorated by the hours of the term in it.
+            let month = Period::month_of(span.start);
+            let share = len.over(ns(month.end).less(ns(month.start)));
+            let per = share.and_then(|s| plan.c.amount.times(s));
+            (Decimal::ONE, per.or_overflow(overflow)?)
+        };
+        plan.committed = per_window
+            .times(windows)
+            .and_then(|x| x.plus(plan.committed))
+            .or_overflow(overflow)?;
+        // The eligible cells of the bucket (cells are in time order), valued at the plan's
+        // rate, in the order they are covered.
+        let a = cells.partition_point(|c| c.period.start < span.start);
+        let b = cells.partition_point(|c| c.period.start < span.end);
+        let mut order: Vec<(Decimal, Decimal, usize, usize)> = Vec::new();
+        for (i, c) in cells.iter().enumerate().take(b).skip(a) {
+            let l = &lines[mine[c.line].0];
+            let Some(e) = eligible.iter().find(|e| e.sku == l.sku) else {
                 continue;
             };
-            let rate = c
-                .price
-                .times(Decimal::ONE_HUNDRED.less(p))
-                .and_then(|x| x.over(Decimal::ONE_HUNDRED))
-                .or_overflow(overflow)?;
-            groups
-                .entry((std::cmp::Reverse(p), rate, &c.usage.sku, &c.usage.region))
-                .or_default()
-                .push(i);
+            if c.left > Decimal::ZERO {
+                let rate = plan_rate(l.unit_price, e.percent).or_overflow(overflow)?;
+                order.push((e.percent, rate, c.usage, i));
+            }
         }
-        // Per window for an hourly plan (the cells' windows are alike), in all for a month.
+        let key = |&(p, r, u, _): &(Decimal, Decimal, usize, usize)| {
+            let u = &usage[u];
+            (std::cmp::Reverse(p), r, u.sku.as_str(), u.region.as_str())
+        };
+        order.sort_unstable_by(|x, y| key(x).cmp(&key(y)).then(x.3.cmp(&y.3)));
         let mut left = per_window;
-        for ((_, rate, _, _), members) in groups {
-            // The group's value at the plan's rate, in the bucket's unit (a window or the month).
+        for group in order.chunk_by(|x, y| key(x) == key(y)) {
+            if left.is_zero() {
+                break;
+            }
+            // The group's value at the plan's rate, per window (hourly) or for the month.
             let mut value = Decimal::ZERO;
-            for &i in &members {
+            for &(_, rate, _, i) in group {
                 let c = &cells[i];
-                let mut units = Decimal::from(c.units).times(c.left).or_overflow(overflow)?;
-                if matches!(commitment, CommitmentKind::Monthly) {
-                    units = units
-                        .times(Decimal::from(c.windows))
-                        .or_overflow(overflow)?;
+                let mut units = Decimal::from(c.units).times(c.left);
+                if !hourly {
+                    units = units.and_then(|u| u.times(Decimal::from(c.windows)));
                 }
-                value = value
-                    .plus(
-                        units
-                            .times(rate)
-                            .and_then(|x| x.over(c.per_hour))
-                            .or_overflow(overflow)?,
-                    )
-                    .or_overflow(overflow)?;
+                let v = units
+                    .and_then(|u| u.times(rate))
+                    .and_then(|x| x.over(lines[mine[c.line].0].divisor))
+                    .and_then(|x| x.plus(value));
+                value = v.or_overflow(overflow)?;
             }
             if value.is_zero() {
                 continue;
@@ -522,11 +559,8 @@ fn cover(
             } else {
                 left.over(value).or_overflow(overflow)?
             };
-            let used = value.min(left);
-            left = left.less(used);
-            let used_all = used.times(windows).or_overflow(overflow)?;
-            plan.used = plan.used.plus(used_all).or_overflow(overflow)?;
-            for &i in &members {
+            left = left.less(value.min(left));
+            for &(.., i) in group {
                 let c = &mut cells[i];
                 let units = Decimal::from(c.units)
                     .times(Decimal::from(c.windows))
@@ -537,143 +571,87 @@ fn cover(
                     .left
                     .times(Decimal::ONE.less(share))
                     .or_overflow(overflow)?;
-                let key = (
-                    c.usage.account.clone(),
-                    c.usage.resource.clone(),
-                    c.usage.sku.clone(),
-                    c.usage.region.clone(),
-                    c.period.start,
-                    index,
-                );
-                let e = covered.entry(key).or_default();
-                *e = e.plus(units).or_overflow(overflow)?;
-            }
-            if left.is_zero() {
-                break;
+                let slot = c.line.saturating_mul(n).saturating_add(k);
+                if let Some(s) = covered.get_mut(slot) {
+                    *s = s.plus(units).or_overflow(overflow)?;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// The eligible lines of the accounts with plans, each split into the units a plan covered (at
-/// the plan's rate, less what was paid upfront) and the rest (on demand).
-/// Returns what each plan (account, index) used, at the plan's rate.
-fn split_lines<'a>(
+/// An eligible line split into the units each plan covered (at the plan's rate, less what was
+/// paid upfront) and the rest (on demand); none when no plan covered any. Each plan's `used`
+/// grows by what it covered here, as the lines state it.
+fn split_line(
     book: &PriceBook,
-    by_account: &BTreeMap<&'a str, Vec<Plan>>,
-    covered: &Covered,
-    lines: &mut Vec<RatedLine>,
-) -> Result<BTreeMap<(&'a str, usize), Decimal>> {
-    let mut used = BTreeMap::new();
-    if covered.is_empty() {
-        return Ok(used);
+    l: &RatedLine,
+    per_plan: &[Decimal],
+    plans: &mut [Plan],
+) -> Result<Option<Vec<RatedLine>>> {
+    if per_plan.iter().all(|u| u.is_zero()) {
+        return Ok(None);
     }
     let cur = book.currency();
-    let mut out = Vec::with_capacity(lines.len());
-    for l in std::mem::take(lines) {
-        let (Some((&account, plans)), Some(resource)) =
-            (by_account.get_key_value(l.account.as_str()), &l.resource)
-        else {
-            out.push(l);
-            continue;
-        };
-        let key = |t: DateTime<Utc>, k: usize| {
-            (
-                l.account.clone(),
-                resource.clone(),
-                l.sku.clone(),
-                l.region.clone(),
-                t,
-                k,
-            )
-        };
-        let mut per_plan: BTreeMap<usize, Decimal> = BTreeMap::new();
-        for ((.., k), units) in covered.range(key(l.segment.start, 0)..key(l.segment.end, 0)) {
-            let e = per_plan.entry(*k).or_default();
-            *e = e.sat_plus(*units);
-        }
-        // At full precision: rounding the units (to the millionth, say) moves a line's amount
-        // across a half cent (1,066.625 would become 1,066.624998).
-        for units in per_plan.values_mut() {
-            *units = (*units).min(l.quantity);
-        }
-        if per_plan.is_empty() {
-            out.push(l);
-            continue;
-        }
-        let overflow = || format!("the savings plans of `{}`", resource);
-        let all = crate::num::sum(per_plan.values().copied()).or_overflow(overflow)?;
-        let rest = l.quantity.less(all).max(Decimal::ZERO);
-        let mut parts = Vec::new();
-        if rest > Decimal::ZERO {
-            parts.push(line::requantify(
-                &l,
-                rest,
-                l.unit_price,
-                cur,
-                l.rule.clone(),
-                "on demand: not covered by a savings plan",
-            )?);
-        }
-        for (k, units) in per_plan {
-            let Some(plan) = plans.get(k) else {
-                continue;
-            };
-            let Charge::SavingsPlan {
-                eligible,
-                commitment,
-                ..
-            } = &plan.product.charge
-            else {
-                continue;
-            };
-            let percent = eligible
-                .iter()
-                .find(|e| e.sku == l.sku)
-                .map_or(Decimal::ZERO, |e| e.percent);
-            let plan_rate = l
-                .unit_price
-                .times(Decimal::ONE_HUNDRED.less(percent))
-                .and_then(|x| x.over(Decimal::ONE_HUNDRED))
-                .or_overflow(overflow)?;
-            let rate = plan_rate
-                .times(Decimal::ONE.less(plan.paid_upfront))
-                .or_overflow(overflow)?;
-            let value = units
-                .times(plan_rate)
-                .and_then(|x| x.over(l.divisor))
-                .or_overflow(overflow)?;
-            let u = used.entry((account, k)).or_insert(Decimal::ZERO);
-            *u = u.plus(value).or_overflow(overflow)?;
-            let plan_id = plan.qs[0].resource.as_deref().unwrap_or_default();
-            let mut note = format!(
-                "covered by savings plan `{plan_id}`: {} {cur} less {} %",
-                l.unit_price.normalize(),
-                percent.normalize()
-            );
-            note.push_str(&upfront_note(plan));
-            let mut part = line::requantify(
-                &l,
-                units.normalize(),
-                rate,
-                cur,
-                format!(
-                    "savings_plan/{}",
-                    match commitment {
-                        CommitmentKind::Hourly => "hourly",
-                        CommitmentKind::Monthly => "monthly",
-                    }
-                ),
-                &note,
-            )?;
-            part.slice = Some(format!("savings plan {plan_id}"));
-            parts.push(part);
-        }
-        out.extend(parts);
+    let overflow = || format!("the savings plans of `{}`", l.sku);
+    // At full precision: rounding the units (to the millionth, say) moves a line's amount
+    // across a half cent (1,066.625 would become 1,066.624998).
+    let all = crate::num::sum(per_plan.iter().copied()).or_overflow(overflow)?;
+    let rest = l.quantity.less(all).max(Decimal::ZERO);
+    let mut parts = Vec::new();
+    if rest > Decimal::ZERO {
+        parts.push(line::requantify(
+            l,
+            rest,
+            l.unit_price,
+            cur,
+            l.rule.clone(),
+            "on demand: not covered by a savings plan",
+        )?);
     }
-    *lines = out;
-    Ok(used)
+    for (plan, &units) in plans.iter_mut().zip(per_plan) {
+        if units.is_zero() {
+            continue;
+        }
+        let Charge::SavingsPlan {
+            eligible,
+            commitment,
+            ..
+        } = &plan.product.charge
+        else {
+            continue;
+        };
+        let units = units.min(l.quantity);
+        let percent = eligible
+            .iter()
+            .find(|e| e.sku == l.sku)
+            .map_or(Decimal::ZERO, |e| e.percent);
+        let at_rate = plan_rate(l.unit_price, percent).or_overflow(overflow)?;
+        let rate = at_rate
+            .times(Decimal::ONE.less(plan.paid_upfront))
+            .or_overflow(overflow)?;
+        plan.used = units
+            .times(at_rate)
+            .and_then(|x| x.over(l.divisor))
+            .and_then(|x| x.plus(plan.used))
+            .or_overflow(overflow)?;
+        let mut note = format!(
+            "covered by savings plan `{}`: {} {cur} less {} %",
+            plan.id(),
+            l.unit_price.normalize(),
+            percent.normalize()
+        );
+        note.push_str(&upfront_note(plan));
+        let rule = match commitment {
+            CommitmentKind::Hourly => "savings_plan/hourly",
+            CommitmentKind::Monthly => "savings_plan/monthly",
+        };
+        let mut part = line::requantify(l, units.normalize(), rate, cur, rule.into(), &note)?;
+        part.slice = Some(format!("savings plan {}", plan.id()));
+        parts.push(part);
+    }
+    Ok(Some(parts))
 }
 
 /// ", half paid upfront" and the like, for formulas.

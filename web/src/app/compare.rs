@@ -78,6 +78,28 @@ pub(super) fn Compare(
     }
 }
 
+/// Every way to pay for the setup: a few estimates, computed once typing pauses.
+#[component]
+pub(super) fn WaysToPay(
+    setup: RwSignal<Setup>,
+    outcome: Memo<Shared>,
+    lang: Signal<Lang>,
+) -> impl IntoView {
+    let options = RwSignal::new(Vec::new());
+    after_pause(
+        move || setup.track(),
+        300,
+        move || options.set(setup.with_untracked(Setup::payment_options)),
+    );
+    view! {
+        <section class="ways" data-testid="ways-to-pay" hidden=move || options.with(|o| o.len() < 2)>
+            <h2>{label(lang, "ways_to_pay")}</h2>
+            <p class="hint">{label(lang, "ways_to_pay_hint")}</p>
+            <div inner_html=move || options.with(|x| outcome.with(|o| render::payment_options(x, o, lang.get())))></div>
+        </section>
+    }
+}
+
 #[component]
 pub(super) fn PricingView(
     setup: RwSignal<Setup>,

@@ -47,6 +47,13 @@ pub(super) fn Compose(
                     {
                         it.gb = "100".into();
                     }
+                    // A savings plan starts at the commitment the setup's usage uses in full.
+                    if kind == "commitment" {
+                        let c = s.suggested_commitment(&sku).unwrap_or_else(|| "1".into());
+                        if let Some(it) = s.item_mut(id) {
+                            it.commitment = c;
+                        }
+                    }
                 });
                 focus(format!("item-{at}-sku"));
             }
@@ -93,6 +100,7 @@ pub(super) fn Compose(
                 {button("network", "add_ip")}
                 {button("counter", "add_other")}
                 {button("support", "add_support")}
+                {button("commitment", "add_commitment")}
             </div>
             <p class="empty" data-testid="empty" hidden=move || setup.with(|s| !s.items.is_empty())>{label(lang, "empty")}</p>
             <datalist id="groups">
@@ -244,6 +252,24 @@ pub(super) fn ItemRow(
                         <input class="narrow" data-testid=tid("requests") inputmode="numeric" prop:value=move || item.with(|i| i.requests.clone()) on:input=set(|it, v| it.requests = v)
                             aria-invalid=invalid("requests") aria-describedby=described("requests") />
                         <RowError out pos id field="requests" />
+                    </label>
+
+                <label hidden=move || !fields().commitment>{move || {
+                        let (cur, per) = offer.with(|o| o.as_ref().map(|x| (x.currency.clone(), if x.unit == "month" { "per_month" } else { "per_hour" }))).unwrap_or_default();
+                        format!("{}, {cur} {}", label(lang, "commitment")(), label(lang, per)())
+                    }}
+                        <input class="narrow" data-testid=tid("commitment") inputmode="decimal" prop:value=move || item.with(|i| i.commitment.clone()) on:input=set(|it, v| it.commitment = v)
+                            aria-invalid=invalid("commitment") aria-describedby=described("commitment") />
+                        <RowError out pos id field="commitment" />
+                    </label>
+
+                <label hidden=move || !fields().commitment>{label(lang, "upfront")}
+                        <select data-testid=tid("upfront") prop:value=move || item.with(|i| i.upfront.name())
+                            on:change=set(|it, v| it.upfront = ratecard::estimate::Upfront::parse(&v).unwrap_or_default())>
+                            <option value="none">{label(lang, "upfront_none")}</option>
+                            <option value="partial">{label(lang, "upfront_partial")}</option>
+                            <option value="all">{label(lang, "upfront_all")}</option>
+                        </select>
                     </label>
 
                 <label hidden=move || !quote.get()>{label(lang, "discount")}

@@ -71,7 +71,7 @@ mod quote;
 mod results;
 mod share;
 
-use compare::{Compare, PricingView};
+use compare::{Compare, PricingView, WaysToPay};
 use compose::Compose;
 use quote::{PrintDocument, Quote};
 use results::{Breakdown, Summary, Taxes};
@@ -156,6 +156,7 @@ pub fn App() -> impl IntoView {
                 <div class="main">
                     <Compose setup outcome lang regions />
                     <Compare setup outcome lang />
+                    <WaysToPay setup outcome lang />
                     <Taxes setup outcome lang />
                     <Breakdown outcome lang />
                     <PricingView setup outcome lang regions />

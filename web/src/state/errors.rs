@@ -48,6 +48,12 @@ pub fn in_french(message: &str) -> String {
         ("must be at least", "doit valoir au moins"),
         ("must be from 0 to 100", "doit être entre 0 et 100"),
         ("(got ", "(reçu "),
+        ("must be above zero", "doit être supérieur à zéro"),
+        ("required for savings plan", "requis pour l'engagement"),
+        (
+            "is not none, partial or all",
+            "n'est ni none, ni partial, ni all",
+        ),
         ("unknown product", "produit inconnu"),
         ("is not sold in region", "n'est pas vendu dans la région"),
         ("a quote needs a number", "un devis doit avoir un numéro"),

@@ -1,9 +1,9 @@
 //! A composition from a CSV file, as a spreadsheet or an infrastructure tool writes it: a header
 //! row naming the columns, then one line per row. Known columns: `sku` (required), `region`,
 //! `count`, `plan` (`hourly`/`monthly`), `uptime` (percent, or hours with `uptime_unit` =
-//! `hours`), `gb`, `egress_gb`, `requests`, `label`, `group`, `discount`. Values are read as the
-//! engine reads them (a point before decimals) when the form computes; an unknown column is an
-//! error, naming it.
+//! `hours`), `gb`, `egress_gb`, `requests`, `commitment`, `upfront` (`none`, `partial`, `all`),
+//! `label`, `group`, `discount`. Values are read as the engine reads them (a point before
+//! decimals) when the form computes; an unknown column is an error, naming it.
 //!
 //! The reader is a small RFC 4180 one (quoted fields, doubled quotes, commas or semicolons)
 //! rather than the `csv` crate: the calculator's download has a size budget.
@@ -105,6 +105,8 @@ pub fn from_csv(text: &str, base: &Setup) -> Result<Setup, String> {
         "gb",
         "egress_gb",
         "requests",
+        "commitment",
+        "upfront",
         "label",
         "group",
         "discount",
@@ -165,6 +167,15 @@ pub fn from_csv(text: &str, base: &Setup) -> Result<Setup, String> {
                 "gb" => it.gb = v,
                 "egress_gb" => it.egress_gb = v,
                 "requests" => it.requests = v,
+                "commitment" => it.commitment = v,
+                "upfront" => {
+                    it.upfront = match v.as_str() {
+                        "" => Default::default(),
+                        u => ratecard::estimate::Upfront::parse(u).ok_or_else(|| {
+                            format!("line {line}: upfront `{v}` is not none, partial or all")
+                        })?,
+                    }
+                }
                 "label" => it.label = v,
                 "group" => it.group = v,
                 "discount" => it.discount = v,
@@ -240,6 +251,22 @@ mod tests {
             from_csv(&wide, &base)
                 .unwrap_err()
                 .contains("more than 64 fields")
+        );
+    }
+
+    /// A savings plan from a spreadsheet: its commitment and upfront option are columns.
+    /// 4 x b2-30 covered in full by 0.7104 an hour, paid upfront: 0.7104 x 8,760 = 6,223.10.
+    #[test]
+    fn a_savings_plan_from_a_spreadsheet() {
+        let text = "sku,count,commitment,upfront\nb2-30,4,,\nsavings-1y,1,0.7104,all\n";
+        let s = from_csv(text, &Setup::default()).expect("reads");
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let term = out.term.expect("a term");
+        assert_eq!(term.upfront.to_string(), "6223.10");
+        assert_eq!(
+            from_csv("sku,upfront\nsavings-1y,half\n", &Setup::default()).unwrap_err(),
+            "line 2: upfront `half` is not none, partial or all"
         );
     }
 

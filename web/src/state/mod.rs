@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use ratecard::adjust::{Adjustment, Adjustments, Scope, Value};
 use ratecard::document::{self, Document, DocumentKind, DocumentRequest, Fx};
-use ratecard::estimate::{EstimateItem, Plan, Uptime};
+use ratecard::estimate::{EstimateItem, PaymentOption, Plan, Upfront, Uptime};
 use ratecard::fx::FxRates;
 use ratecard::party::{Customer, CustomerKind};
 use ratecard::vat::VatTable;
@@ -111,6 +111,9 @@ pub struct ItemForm {
     pub gb: String,
     pub egress_gb: String,
     pub requests: String,
+    /// A savings plan: the amount committed per hour (or per month), and how it is paid.
+    pub commitment: String,
+    pub upfront: Upfront,
     /// Quote mode: percent off this line.
     pub discount: String,
 }
@@ -130,6 +133,8 @@ impl Default for ItemForm {
             gb: String::new(),
             egress_gb: String::new(),
             requests: String::new(),
+            commitment: String::new(),
+            upfront: Upfront::None,
             discount: String::new(),
         }
     }
@@ -220,6 +225,19 @@ pub struct Outcome {
     pub plans: Vec<PlanRow>,
     /// The pricing view, in the document's currency (the last row is the total).
     pub pricing: Vec<PriceRow>,
+    /// With a savings plan: the setup over time, in the document's currency, excluding VAT.
+    pub term: Option<TermRow>,
+}
+
+/// What a setup with a savings plan costs over time (at list price, excluding VAT): paid
+/// upfront, every month after, the first twelve months and the whole term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermRow {
+    pub upfront: Decimal,
+    pub monthly: Decimal,
+    pub first_12_months: Decimal,
+    pub months: u32,
+    pub over_term: Decimal,
 }
 
 /// A line sold both by the hour and by the month, both plans at its uptime.
@@ -332,6 +350,22 @@ impl Outcome {
     }
 }
 
+/// The setup over its savings plans' term, from the estimate, converted as the document
+/// converts; none without a savings plan.
+fn term_row(book: &PriceBook, out: &Outcome) -> Option<TermRow> {
+    let est = out.estimate.as_ref()?;
+    let months = ratecard::estimate::term_months(book, est)?;
+    let (upfront, first_12_months) = ratecard::estimate::projection(book, est, 12).ok()?;
+    let (_, over_term) = ratecard::estimate::projection(book, est, months).ok()?;
+    Some(TermRow {
+        upfront: out.shown(upfront)?,
+        monthly: out.shown(est.summary.total.checked_sub(upfront)?)?,
+        first_12_months: out.shown(first_12_months)?,
+        months,
+        over_term: out.shown(over_term)?,
+    })
+}
+
 impl Setup {
     /// An id no line has yet.
     fn next_id(&self) -> u32 {
@@ -375,6 +409,7 @@ impl Setup {
                 &mut it.gb,
                 &mut it.egress_gb,
                 &mut it.requests,
+                &mut it.commitment,
                 &mut it.discount,
             ] {
                 rewrite(f);
@@ -475,8 +510,8 @@ impl Setup {
                 egress_gb: read(&f.egress_gb, "egress_gb", &mut errors),
                 requests: read(&f.requests, "requests", &mut errors),
                 quantity: None,
-                commitment: None,
-                upfront: None,
+                commitment: read(&f.commitment, "commitment", &mut errors),
+                upfront: applies("upfront").then_some(f.upfront),
             });
         }
         let request = EstimateRequest {
@@ -683,8 +718,40 @@ impl Setup {
         }
         out.plans = self.plan_rows(&out);
         out.pricing = self.pricing_rows(&out);
+        out.term = term_row(&book, &out);
         out.errors = errors;
         out
+    }
+
+    /// Every way to pay for the setup's usage (on demand, monthly plans, each savings plan and
+    /// upfront option), in the catalog's currency; none while the setup has errors.
+    pub fn payment_options(&self) -> Vec<PaymentOption> {
+        let (request, errors) = self.request();
+        let Ok(book) = book(&self.catalog) else {
+            return Vec::new();
+        };
+        if !errors.is_empty() || request.items.is_empty() {
+            return Vec::new();
+        }
+        let request = self.trimmed(&book, request);
+        ratecard::estimate::payment_options(&book, &request).unwrap_or_default()
+    }
+
+    /// The commitment a savings plan `sku` would be used in full at, for the setup as it is
+    /// (written as the page writes numbers); none without eligible usage.
+    pub fn suggested_commitment(&self, sku: &str) -> Option<String> {
+        let mut without = self.clone();
+        without.items.retain(|it| it.sku != sku);
+        let c = without
+            .payment_options()
+            .into_iter()
+            .find(|o| o.sku.as_deref() == Some(sku))?
+            .commitment?
+            .to_string();
+        Some(match self.lang {
+            Lang::En => c,
+            Lang::Fr => c.replace('.', ","),
+        })
     }
 
     /// The document for the estimate; in the catalog's currency, with the error at the currency
@@ -1289,6 +1356,85 @@ mod tests {
                 .map(|d| d.to_string())
                 .as_deref(),
             Some("33.03")
+        );
+    }
+
+    /// A savings plan in the calculator: offered at the commitment the usage uses in full
+    /// (4 x b2-30 at 0.222 less 20 % = 0.7104 an hour, to 0.71), then priced through the engine
+    /// with the setup over time: 4 x 744 h x 0.1776 = 132.13 a line, 528.52 a month; over the
+    /// 8,760 hours of the year from January, 6,222.90; all upfront, 0.7104 x 8,760 = 6,223.10
+    /// at the start and nothing a month.
+    #[test]
+    fn a_savings_plan_is_offered_and_priced() {
+        let mut s = Setup::default();
+        let vm = s.add("b2-30");
+        s.item_mut(vm).expect("line").count = "4".into();
+        assert_eq!(
+            s.suggested_commitment("savings-1y").as_deref(),
+            Some("0.71")
+        );
+        s.switch_lang(Lang::Fr);
+        assert_eq!(
+            s.suggested_commitment("savings-1y").as_deref(),
+            Some("0,71")
+        );
+        s.switch_lang(Lang::En);
+        let plan = s.add("savings-1y");
+        s.item_mut(plan).expect("line").commitment = "0.7104".into();
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let amount = |k: &str| out.services.get(k).map(|d| d.to_string());
+        assert_eq!(amount("Instances").as_deref(), Some("528.52"));
+        assert_eq!(amount("Savings plans").as_deref(), Some("0.00"));
+        let t = out.term.clone().expect("a term");
+        let text = |d: Decimal| d.to_string();
+        assert_eq!(
+            (
+                text(t.upfront),
+                text(t.monthly),
+                text(t.first_12_months),
+                t.months,
+                text(t.over_term)
+            ),
+            (
+                "0.00".into(),
+                "528.52".into(),
+                "6222.90".into(),
+                12,
+                "6222.90".into()
+            )
+        );
+        s.item_mut(plan).expect("line").upfront = Upfront::All;
+        let t = s.compute().term.expect("a term");
+        assert_eq!(
+            (text(t.upfront), text(t.monthly), text(t.first_12_months)),
+            ("6223.10".into(), "0.00".into(), "6223.10".into())
+        );
+        let options = s.payment_options();
+        assert_eq!(
+            options
+                .iter()
+                .map(|o| o.option.as_str())
+                .collect::<Vec<_>>(),
+            [
+                "on_demand",
+                "monthly_plans",
+                "savings_plan",
+                "savings_plan",
+                "savings_plan",
+                "savings_plan",
+                "savings_plan",
+                "savings_plan"
+            ]
+        );
+        // A commitment is a number the page reads like any other.
+        s.item_mut(plan).expect("line").commitment = "1,5".into();
+        let out = s.compute();
+        assert_eq!(
+            out.errors.first().map(|e| e.field.as_str()),
+            Some("commitment"),
+            "{:?}",
+            out.errors
         );
     }
 

@@ -16,9 +16,12 @@ pub struct Offer {
     pub family: String,
     pub vcpu: u32,
     pub ram: Decimal,
+    /// The price list's currency (a commitment is in it).
+    pub currency: String,
     /// The fields that apply to the product, as the engine reads them.
     pub fields: ratecard::estimate::ItemFields,
-    /// For a counter: the unit it counts (the label of its count field).
+    /// For a counter: the unit it counts (the label of its count field); for a savings plan,
+    /// what its commitment is per (`hour` or `month`).
     pub unit: String,
 }
 
@@ -44,12 +47,17 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
             ),
             unit: match &p.charge {
                 Charge::Counter { unit, .. } => unit.clone(),
+                Charge::SavingsPlan { commitment, .. } => match commitment {
+                    ratecard::catalog::CommitmentKind::Hourly => "hour".into(),
+                    ratecard::catalog::CommitmentKind::Monthly => "month".into(),
+                },
                 _ => String::new(),
             },
             kind: ratecard::estimate::product_kind(p),
             family: p.family.clone().unwrap_or_default(),
             vcpu: p.vcpu.unwrap_or(0),
             ram: p.ram_gib.unwrap_or_default(),
+            currency: latest.currency.clone(),
             fields: ratecard::estimate::item_fields(p),
         })
         .collect()
