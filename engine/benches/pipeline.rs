@@ -3,7 +3,10 @@
 //!
 //! - `parse_only`: serde_json into `UsageEvent`, line by line (the ceiling);
 //! - `meter_rate`: metering and rating of the parsed events;
-//! - `parse_meter_rate`: the whole path from bytes to rated lines (`rate_events`).
+//! - `parse_meter_rate`: the whole path from bytes to rated lines (`rate_events`);
+//! - `parse_meter_rate_rules`: the same with a catalog that uses the later rules: the instances
+//!   covered by a savings plan each account buys (an hourly commitment, applied hour by hour),
+//!   and a support plan that is a share of each account's spend.
 //!
 //! `cargo xtask bench` runs it and writes the figures into BENCHMARKS.md.
 
@@ -79,6 +82,51 @@ fn generate() -> String {
     out
 }
 
+/// The sample catalog with the later rules: its instances without the monthly cap (a savings
+/// plan covers hourly usage), a compute savings plan over them, and support as a share of spend.
+fn rules_catalog() -> Catalog {
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../../catalog/nimbus-2026-01.json")).expect("json");
+    let products = v["products"].as_array_mut().expect("products");
+    let mut eligible = Vec::new();
+    for p in products.iter_mut() {
+        if p["service"] == "Instances" {
+            p["charge"]["monthly_cap"] = false.into();
+            eligible.push(serde_json::json!({"sku": p["sku"], "percent": "20"}));
+        }
+    }
+    products.retain(|p| p["sku"] != "support-business");
+    products.push(serde_json::json!({
+        "sku": "compute-plan", "service": "Savings plans",
+        "description": "Compute savings plan, 1 year: 20 % off instances",
+        "charge": {"model": "savings_plan", "commitment": "hourly", "term_months": 12, "eligible": eligible},
+        "prices": {"fr-par": {}}
+    }));
+    products.push(serde_json::json!({
+        "sku": "support-business", "service": "Support",
+        "description": "Support: 10 % of the first 10,000 EUR, 7 % above, at least 29 EUR",
+        "charge": {"model": "share_of_spend"},
+        "prices": {"fr-par": {"monthly_price": "29.00", "tiers": [{"up_to": "10000", "unit_price": "0.10"}, {"unit_price": "0.07"}]}}
+    }));
+    Catalog::from_json(&v.to_string()).expect("rules catalog")
+}
+
+/// A savings plan (0.10 an hour) and a support subscription for every account.
+fn purchases() -> String {
+    let mut out = String::new();
+    for a in 0..ACCOUNTS {
+        out.push_str(&format!(
+            r#"{{"id":"plan-{a}","account":"acct-{a:03}","resource":"plan","sku":"compute-plan","region":"fr-par","kind":"start","at":"2026-01-01T00:00:00Z","quantity":"0.10"}}"#
+        ));
+        out.push('\n');
+        out.push_str(&format!(
+            r#"{{"id":"support-{a}","account":"acct-{a:03}","resource":"support","sku":"support-business","region":"fr-par","kind":"start","at":"2025-12-01T00:00:00Z"}}"#
+        ));
+        out.push('\n');
+    }
+    out
+}
+
 fn bench(c: &mut Criterion) {
     let catalog = Catalog::from_json(include_str!("../../catalog/nimbus-2026-01.json"))
         .expect("sample catalog");
@@ -114,6 +162,21 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("parse_meter_rate", |b| {
         b.iter(|| black_box(rate_events(&book, period, black_box(&text)).expect("rate")))
+    });
+    // The same usage and the accounts' purchases (200 events more) under the later rules.
+    let rules = PriceBook::single(rules_catalog());
+    let with_plans = format!("{text}{}", purchases());
+    let rated = rate_events(&rules, period, &with_plans).expect("rate");
+    assert!(
+        rated.lines.iter().any(|l| l.rule == "savings_plan/hourly")
+            && rated
+                .lines
+                .iter()
+                .any(|l| l.rule.starts_with("share_of_spend")),
+        "the plans cover usage and the support reads the spend"
+    );
+    g.bench_function("parse_meter_rate_rules", |b| {
+        b.iter(|| black_box(rate_events(&rules, period, black_box(&with_plans)).expect("rate")))
     });
     g.finish();
 }

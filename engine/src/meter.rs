@@ -97,7 +97,10 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
             &mut quantities,
             &mut diagnostics,
         )?;
-        if plan_accounts.contains(&group.account) && eligible.binary_search(&group.sku).is_ok() {
+        // Both lists are sorted (the keys are).
+        if plan_accounts.binary_search(&group.account).is_ok()
+            && eligible.binary_search(&group.sku).is_ok()
+        {
             let stretches = models::time_metered::hourly(&product.charge, &ctx, &group);
             if !stretches.is_empty() {
                 hourly.push(HourlyUse {

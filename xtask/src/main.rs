@@ -539,13 +539,15 @@ fn pipeline_bench() -> Result<(), String> {
     let parse = median("parse_only")?;
     let full = median("parse_meter_rate")?;
     let meter_rate = median("meter_rate")?;
+    let rules = median("parse_meter_rate_rules")?;
     let per_s = |ns: f64| events / (ns / 1e9);
     let machine = machine();
     let table = format!(
         "| step | median time for 1,000,000 events | throughput |\n|---|---|---|\n\
          | parse only (serde_json into `UsageEvent`) | {:.0} ms | {:.2} M events/s |\n\
          | meter + rate (events already parsed) | {:.0} ms | {:.2} M events/s |\n\
-         | parse + meter + rate (end to end) | {:.0} ms | {:.2} M events/s |\n\n\
+         | parse + meter + rate (end to end) | {:.0} ms | {:.2} M events/s |\n\
+         | end to end, with a savings plan and a share-of-spend support plan per account | {:.0} ms | {:.2} M events/s |\n\n\
          End to end is **{:.0} %** of parse-only throughput. Machine: {machine}; one thread.\n",
         parse / 1e6,
         per_s(parse) / 1e6,
@@ -553,6 +555,8 @@ fn pipeline_bench() -> Result<(), String> {
         per_s(meter_rate) / 1e6,
         full / 1e6,
         per_s(full) / 1e6,
+        rules / 1e6,
+        per_s(rules) / 1e6,
         100.0 * parse / full,
     );
     println!("\n{table}");

@@ -199,20 +199,6 @@ impl Plan<'_> {
     }
 }
 
-/// A piece of eligible usage: one resource's stretch inside one interval of time, between two
-/// cuts where anything changes (a stretch, a price segment, a term, a month).
-struct Cell {
-    /// The hourly usage it comes from, and the account's eligible line it belongs to.
-    usage: usize,
-    line: usize,
-    period: Period,
-    /// Windows in the interval, and units in each.
-    windows: u32,
-    units: u32,
-    /// The share of the units not yet covered by a plan (1 at first).
-    left: Decimal,
-}
-
 /// Sets each plan against the eligible usage of its account, splits the eligible lines into
 /// covered and on-demand parts, and adds each plan's unused and upfront lines.
 pub(crate) fn apply(
@@ -298,21 +284,30 @@ pub(crate) fn apply(
                 Some((i, from.saturating_add(u)))
             })
             .collect();
-        let mut cells = cells(book, usage, &mine, lines, plans, period)?;
+        let mut acct = Usage::of(book, usage, &mine, lines, plans, period)?;
         let n = plans.len();
         let mut covered = vec![Decimal::ZERO; mine.len().saturating_mul(n)];
         for (k, plan) in plans.iter_mut().enumerate() {
-            cover(
-                plan,
-                k,
-                n,
-                usage,
-                lines,
-                &mine,
-                &mut cells,
-                period,
-                &mut covered,
-            )?;
+            let share = acct.cover(plan, period)?;
+            // A piece's covered units: its units per window times the covered share of each
+            // of its windows, summed by prefix.
+            for &(li, g, t0, t1, units) in &acct.pieces {
+                let (to, from) = (
+                    share[g.saturating_mul(acct.t1()).saturating_add(t1)],
+                    share[g.saturating_mul(acct.t1()).saturating_add(t0)],
+                );
+                if to == from {
+                    continue;
+                }
+                let sum = to.less(from);
+                let slot = li.saturating_mul(n).saturating_add(k);
+                if let (Some(c), Some(u)) = (covered.get_mut(slot), Decimal::from(units).times(sum))
+                {
+                    *c = c.plus(u).ok_or_else(|| {
+                        Error::Overflow(format!("the savings plans of account `{account}`"))
+                    })?;
+                }
+            }
         }
         for (li, &(i, _)) in mine.iter().enumerate() {
             let per_plan =
@@ -337,82 +332,324 @@ pub(crate) fn apply(
     Ok(())
 }
 
-/// The account's eligible usage cut at every boundary where anything changes: the stretches,
-/// the price segments, the plans' terms and, for monthly plans, the months. Inside one interval
-/// every window of a cell is the same, so a window's coverage is worked out once per interval.
-/// In time order.
-fn cells(
-    book: &PriceBook,
-    usage: &[HourlyUse],
-    mine: &[(usize, usize)],
-    lines: &[RatedLine],
-    plans: &[Plan],
-    period: Period,
-) -> Result<Vec<Cell>> {
-    let mut cuts: Vec<DateTime<Utc>> = vec![period.start, period.end];
-    for s in book.segments(&period)? {
-        cuts.push(s.start);
-    }
-    for p in plans {
-        cuts.extend([p.c.term.start, p.c.term.end]);
-    }
-    if plans.iter().any(|p| {
-        matches!(
-            p.product.charge,
-            Charge::SavingsPlan {
-                commitment: CommitmentKind::Monthly,
-                ..
+/// An account's eligible usage, cut at every boundary where anything changes (a stretch, a
+/// price segment, a term, a month) into intervals, and summed per group: the lines of one sku,
+/// region and price, which a plan covers alike. Inside an interval every window (clock hour)
+/// is the same, so coverage is worked out once per interval and group, never per resource and
+/// hour; a resource's share follows from its units and its group's covered share.
+struct Usage<'a> {
+    /// The cuts; interval `t` runs from `cuts[t]` to `cuts[t + 1]`.
+    cuts: Vec<DateTime<Utc>>,
+    /// Windows in each interval: its clock hours, or one (a part of an hour).
+    windows: Vec<u32>,
+    /// The groups: (sku, region, price per hour, units per hour), and each line's group.
+    groups: Vec<(&'a str, &'a str, Decimal, Decimal)>,
+    /// Units per window of each group in each interval (`g * intervals + t`).
+    units: Vec<i64>,
+    /// The share of those units no plan has covered yet (1 at first).
+    left: Vec<Decimal>,
+    /// Each stretch of an eligible line: (line in `mine`, group, first interval, end interval,
+    /// units per window).
+    pieces: Vec<(usize, usize, usize, usize, u32)>,
+}
+
+impl<'a> Usage<'a> {
+    fn of(
+        book: &PriceBook,
+        usage: &[HourlyUse],
+        mine: &[(usize, usize)],
+        lines: &'a [RatedLine],
+        plans: &[Plan],
+        period: Period,
+    ) -> Result<Self> {
+        let mut cuts: Vec<DateTime<Utc>> = vec![period.start, period.end];
+        for s in book.segments(&period)? {
+            cuts.push(s.start);
+        }
+        for p in plans {
+            cuts.extend([p.c.term.start, p.c.term.end]);
+        }
+        if plans.iter().any(|p| {
+            matches!(
+                p.product.charge,
+                Charge::SavingsPlan {
+                    commitment: CommitmentKind::Monthly,
+                    ..
+                }
+            )
+        }) {
+            let mut m = period.start;
+            while m < period.end {
+                m = Period::month_of(m).end;
+                cuts.push(m);
             }
-        )
-    }) {
-        let mut m = period.start;
-        while m < period.end {
-            m = Period::month_of(m).end;
-            cuts.push(m);
         }
-    }
-    for &(_, u) in mine {
-        for s in &usage[u].stretches {
-            cuts.extend([s.period.start, s.period.end]);
+        // The stretches' ends, nearly all on the hour: marked on an hour map (a sort of every
+        // end would cost more than the rest), the others kept as cuts.
+        let base = nanos(period.start).div_euclid(HOUR).saturating_mul(HOUR);
+        let hours = nanos(period.end)
+            .saturating_sub(base)
+            .div_euclid(HOUR)
+            .saturating_add(2);
+        let mut on_hour = vec![false; usize::try_from(hours).unwrap_or(0)];
+        let mut mark = |t: DateTime<Utc>, cuts: &mut Vec<DateTime<Utc>>| {
+            let n = nanos(t);
+            let at = usize::try_from(n.saturating_sub(base).div_euclid(HOUR)).ok();
+            match at.and_then(|i| on_hour.get_mut(i)) {
+                Some(slot) if n.rem_euclid(HOUR) == 0 => *slot = true,
+                _ => cuts.push(t),
+            }
+        };
+        for &(_, u) in mine {
+            for s in &usage[u].stretches {
+                mark(s.period.start, &mut cuts);
+                mark(s.period.end, &mut cuts);
+            }
         }
-    }
-    // A cut inside an hour (a price change at 12:30) isolates its clock hour: the hour is one
-    // window of the commitment, whatever the prices inside it.
-    let inside: Vec<DateTime<Utc>> = cuts
-        .iter()
-        .filter(|t| nanos(**t).rem_euclid(HOUR) != 0)
-        .flat_map(|t| {
-            let h = nanos(*t).div_euclid(HOUR).saturating_mul(HOUR);
-            [from_nanos(h), from_nanos(h.saturating_add(HOUR))]
+        // A cut inside an hour (a price change at 12:30) isolates its clock hour: the hour is
+        // one window of the commitment, whatever the prices inside it.
+        let inside: Vec<DateTime<Utc>> = cuts
+            .iter()
+            .filter(|t| nanos(**t).rem_euclid(HOUR) != 0)
+            .flat_map(|t| {
+                let h = nanos(*t).div_euclid(HOUR).saturating_mul(HOUR);
+                [from_nanos(h), from_nanos(h.saturating_add(HOUR))]
+            })
+            .collect();
+        for t in inside {
+            mark(t, &mut cuts);
+        }
+        let mut h = base;
+        for on in &on_hour {
+            if *on {
+                cuts.push(from_nanos(h));
+            }
+            h = h.saturating_add(HOUR);
+        }
+        cuts.retain(|t| period.start <= *t && *t <= period.end);
+        cuts.sort_unstable();
+        cuts.dedup();
+        let windows: Vec<u32> = cuts
+            .windows(2)
+            .map(|w| {
+                u32::try_from(windows_in(&Period {
+                    start: w[0],
+                    end: w[1],
+                }))
+                .unwrap_or(u32::MAX)
+            })
+            .collect();
+        let intervals = windows.len();
+        // Groups: one per sku, region and price (a price segment's lines share it).
+        let key = |line: usize| {
+            let l = &lines[line];
+            (l.sku.as_str(), l.region.as_str(), l.unit_price, l.divisor)
+        };
+        let mut groups: Vec<(&str, &str, Decimal, Decimal)> =
+            mine.iter().map(|&(line, _)| key(line)).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut units = vec![0i64; groups.len().saturating_mul(intervals.saturating_add(1))];
+        let mut pieces = Vec::new();
+        for (li, &(line, u)) in mine.iter().enumerate() {
+            let g = groups.binary_search(&key(line)).unwrap_or_default();
+            let seg = lines[line].segment;
+            for s in usage[u]
+                .stretches
+                .iter()
+                .filter(|s| seg.contains(s.period.start))
+            {
+                // Stretches start and end on cuts.
+                let t0 = cuts.partition_point(|t| *t < s.period.start);
+                let t1 = cuts.partition_point(|t| *t < s.period.end).min(intervals);
+                let row = g.saturating_mul(intervals.saturating_add(1));
+                units[row.saturating_add(t0)] =
+                    units[row.saturating_add(t0)].saturating_add(i64::from(s.units));
+                units[row.saturating_add(t1)] =
+                    units[row.saturating_add(t1)].saturating_sub(i64::from(s.units));
+                pieces.push((li, g, t0, t1, s.units));
+            }
+        }
+        // From differences to units per window, `intervals` per group.
+        let mut per = Vec::with_capacity(groups.len().saturating_mul(intervals));
+        for row in units.chunks(intervals.saturating_add(1)) {
+            let mut run = 0i64;
+            for d in row.iter().take(intervals) {
+                run = run.saturating_add(*d);
+                per.push(run);
+            }
+        }
+        let left = vec![Decimal::ONE; per.len()];
+        Ok(Usage {
+            cuts,
+            windows,
+            groups,
+            units: per,
+            left,
+            pieces,
         })
-        .collect();
-    cuts.extend(inside);
-    cuts.retain(|t| period.start <= *t && *t <= period.end);
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    for (li, &(line, u)) in mine.iter().enumerate() {
-        let seg = lines[line].segment;
-        for s in &usage[u].stretches {
-            for w in cuts.windows(2) {
-                let (a, b) = (w[0], w[1]);
-                if a < s.period.start || s.period.end < b || !seg.contains(a) {
+    }
+
+    /// Intervals plus one: the row length of a prefix sum.
+    fn t1(&self) -> usize {
+        self.windows.len().saturating_add(1)
+    }
+
+    /// The plan set against the usage, window by window (an hour, or a calendar month): each
+    /// window's commitment covers the window's usage at the plan's rate, highest percent first,
+    /// then the lowest plan rate. Returns, per group, the prefix sums over the intervals of the
+    /// covered share of a unit times the windows (`g * (intervals + 1) + t`).
+    fn cover(&mut self, plan: &mut Plan, period: Period) -> Result<Vec<Decimal>> {
+        let nt = self.windows.len();
+        let mut share = vec![Decimal::ZERO; self.groups.len().saturating_mul(nt)];
+        let Charge::SavingsPlan {
+            commitment,
+            eligible,
+            ..
+        } = &plan.product.charge
+        else {
+            return Ok(vec![
+                Decimal::ZERO;
+                self.groups.len().saturating_mul(self.t1())
+            ]);
+        };
+        let overflow = || format!("the savings plan `{}`", plan.product.sku);
+        let hourly = *commitment == CommitmentKind::Hourly;
+        // The groups in the order they are covered, with their plan rate.
+        let mut order: Vec<(std::cmp::Reverse<Decimal>, Decimal, usize)> = Vec::new();
+        for (g, (sku, _, price, _)) in self.groups.iter().enumerate() {
+            if let Some(e) = eligible.iter().find(|e| e.sku == *sku) {
+                let rate = plan_rate(*price, e.percent).or_overflow(overflow)?;
+                order.push((std::cmp::Reverse(e.percent), rate, g));
+            }
+        }
+        // Sku and region break ties: the groups are in that order already.
+        order.sort_unstable();
+        let term = Period {
+            start: plan.c.term.start.max(period.start),
+            end: plan.c.term.end.min(period.end),
+        };
+        // Buckets of intervals: for an hourly plan, each clock hour (an interval of whole hours
+        // is as many alike; the parts of an hour cut inside it make one); for a monthly plan,
+        // each calendar month.
+        let mut buckets: Vec<(usize, usize)> = Vec::new();
+        for t in 0..nt {
+            let (a, b) = (self.cuts[t], self.cuts[t.saturating_add(1)]);
+            if a < term.start || b > term.end {
+                continue;
+            }
+            let new = match buckets.last() {
+                None => true,
+                Some(&(_, end)) if end != t => true,
+                Some(&(first, _)) if hourly => {
+                    nanos(a).rem_euclid(HOUR) == 0 || self.windows[first] > 1
+                }
+                Some(&(first, _)) => Period::month_of(self.cuts[first]) != Period::month_of(a),
+            };
+            if new {
+                buckets.push((t, t.saturating_add(1)));
+            } else if let Some(last) = buckets.last_mut() {
+                last.1 = t.saturating_add(1);
+            }
+        }
+        let ns = |t: DateTime<Utc>| Decimal::from_i128_with_scale(nanos(t), 0);
+        for (ta, tb) in buckets {
+            let span = Period {
+                start: self.cuts[ta],
+                end: self.cuts[tb],
+            };
+            let len = ns(span.end).less(ns(span.start));
+            let (windows, per_window) = if hourly {
+                // An interval of whole hours is that many windows; a part of an hour is one,
+                // and pays its part of the hour.
+                let windows = if tb.saturating_sub(ta) == 1 {
+                    Decimal::from(self.windows[ta])
+                } else {
+                    Decimal::ONE
+                };
+                let hours = len.over(Decimal::from_i128_with_scale(HOUR, 0));
+                let per = hours
+                    .and_then(|h| plan.c.amount.times(h))
+                    .and_then(|x| x.over(windows));
+                (windows, per.or_overflow(overflow)?)
+            } else {
+                // The month's amount, prorated by the hours of the term in it.
+                let month = Period::month_of(span.start);
+                let part = len.over(ns(month.end).less(ns(month.start)));
+                let per = part.and_then(|s| plan.c.amount.times(s));
+                (Decimal::ONE, per.or_overflow(overflow)?)
+            };
+            plan.committed = per_window
+                .times(windows)
+                .and_then(|x| x.plus(plan.committed))
+                .or_overflow(overflow)?;
+            let mut left = per_window;
+            for &(_, rate, g) in &order {
+                if left.is_zero() {
+                    break;
+                }
+                // The group's uncovered units at the plan's rate, per window (hourly; the
+                // parts of an hour together) or for the month.
+                let mut units = Decimal::ZERO;
+                for t in ta..tb {
+                    let i = g.saturating_mul(nt).saturating_add(t);
+                    let w = if hourly { 1 } else { self.windows[t] };
+                    let u = i64::from(w).saturating_mul(self.units[i]);
+                    if u != 0 {
+                        // Most units are wholly uncovered yet: no product by one.
+                        let u = if self.left[i] == Decimal::ONE {
+                            Some(Decimal::from(u))
+                        } else {
+                            Decimal::from(u).times(self.left[i])
+                        };
+                        units = u.and_then(|x| x.plus(units)).or_overflow(overflow)?;
+                    }
+                }
+                let value = units
+                    .times(rate)
+                    .and_then(|x| x.over(self.groups[g].3))
+                    .or_overflow(overflow)?;
+                if value.is_zero() {
                     continue;
                 }
-                out.push(Cell {
-                    usage: u,
-                    line: li,
-                    period: Period { start: a, end: b },
-                    windows: u32::try_from(windows_in(&Period { start: a, end: b }))
-                        .unwrap_or(u32::MAX),
-                    units: s.units,
-                    left: Decimal::ONE,
-                });
+                // The share of the group's uncovered units this plan covers.
+                let f = if left >= value {
+                    Decimal::ONE
+                } else {
+                    left.over(value).or_overflow(overflow)?
+                };
+                left = left.less(value.min(left));
+                for t in ta..tb {
+                    let i = g.saturating_mul(nt).saturating_add(t);
+                    if f == Decimal::ONE {
+                        share[i] = self.left[i];
+                        self.left[i] = Decimal::ZERO;
+                    } else {
+                        share[i] = self.left[i].times(f).or_overflow(overflow)?;
+                        self.left[i] = self.left[i]
+                            .times(Decimal::ONE.less(f))
+                            .or_overflow(overflow)?;
+                    }
+                }
             }
         }
+        // Prefix sums of share x windows, per group.
+        let mut prefix = Vec::with_capacity(self.groups.len().saturating_mul(self.t1()));
+        for row in share.chunks(nt.max(1)).take(self.groups.len()) {
+            let mut run = Decimal::ZERO;
+            prefix.push(run);
+            for (t, s) in row.iter().enumerate() {
+                if !s.is_zero() {
+                    run = s
+                        .times(Decimal::from(self.windows[t]))
+                        .and_then(|x| x.plus(run))
+                        .or_overflow(overflow)?;
+                }
+                prefix.push(run);
+            }
+        }
+        Ok(prefix)
     }
-    out.sort_unstable_by_key(|c| (c.period.start, c.line));
-    Ok(out)
 }
 
 /// The windows of an interval: its clock hours when it is whole hours, else one (a part of an
@@ -431,154 +668,6 @@ fn plan_rate(price: Decimal, percent: Decimal) -> Option<Decimal> {
     price
         .times(Decimal::ONE_HUNDRED.less(percent))
         .and_then(|x| x.over(Decimal::ONE_HUNDRED))
-}
-
-/// Plan `k` (of `n`) set against the cells, window by window (an hour, or a calendar month):
-/// each window's commitment covers the window's eligible usage at the plan's rate, highest
-/// percent first, then the lowest plan rate; the covered units go to `covered` by line.
-#[allow(clippy::too_many_arguments)]
-fn cover(
-    plan: &mut Plan,
-    k: usize,
-    n: usize,
-    usage: &[HourlyUse],
-    lines: &[RatedLine],
-    mine: &[(usize, usize)],
-    cells: &mut [Cell],
-    period: Period,
-    covered: &mut [Decimal],
-) -> Result<()> {
-    let Charge::SavingsPlan {
-        commitment,
-        eligible,
-        ..
-    } = &plan.product.charge
-    else {
-        return Ok(());
-    };
-    let overflow = || format!("the savings plan `{}`", plan.product.sku);
-    let term = Period {
-        start: plan.c.term.start.max(period.start),
-        end: plan.c.term.end.min(period.end),
-    };
-    if term.start >= term.end {
-        return Ok(());
-    }
-    let hourly = *commitment == CommitmentKind::Hourly;
-    // Buckets: for an hourly plan, the clock hours of the term, alike between two cuts (each
-    // span's windows); for a monthly plan each calendar month of the term (one window).
-    let mut cuts: Vec<DateTime<Utc>> = vec![term.start, term.end];
-    if hourly {
-        cuts.extend(
-            cells
-                .iter()
-                .flat_map(|c| [c.period.start, c.period.end])
-                .filter(|t| nanos(*t).rem_euclid(HOUR) == 0),
-        );
-    } else {
-        let mut m = term.start;
-        while m < term.end {
-            m = Period::month_of(m).end;
-            cuts.push(m);
-        }
-    }
-    cuts.retain(|t| term.start <= *t && *t <= term.end);
-    cuts.sort_unstable();
-    cuts.dedup();
-    let ns = |t: DateTime<Utc>| Decimal::from_i128_with_scale(nanos(t), 0);
-    for w in cuts.windows(2) {
-        let span = Period {
-            start: w[0],
-            end: w[1],
-        };
-        let len = ns(span.end).less(ns(span.start));
-        let (windows, per_window) = if hourly {
-            // The amount per hour, for each window (a part of an hour pays its part).
-            let windows = Decimal::from_i128_with_scale(windows_in(&span), 0);
-            let hours = len.over(Decimal::from_i128_with_scale(HOUR, 0));
-            let per = hours
-                .and_then(|h| plan.c.amount.times(h))
-                .and_then(|x| x.over(windows));
-            (windows, per.or_overflow(overflow)?)
-        } else {
-            // The month's amount, prorated by the hours of the term in it.
-            let month = Period::month_of(span.start);
-            let share = len.over(ns(month.end).less(ns(month.start)));
-            let per = share.and_then(|s| plan.c.amount.times(s));
-            (Decimal::ONE, per.or_overflow(overflow)?)
-        };
-        plan.committed = per_window
-            .times(windows)
-            .and_then(|x| x.plus(plan.committed))
-            .or_overflow(overflow)?;
-        // The eligible cells of the bucket (cells are in time order), valued at the plan's
-        // rate, in the order they are covered.
-        let a = cells.partition_point(|c| c.period.start < span.start);
-        let b = cells.partition_point(|c| c.period.start < span.end);
-        let mut order: Vec<(Decimal, Decimal, usize, usize)> = Vec::new();
-        for (i, c) in cells.iter().enumerate().take(b).skip(a) {
-            let l = &lines[mine[c.line].0];
-            let Some(e) = eligible.iter().find(|e| e.sku == l.sku) else {
-                continue;
-            };
-            if c.left > Decimal::ZERO {
-                let rate = plan_rate(l.unit_price, e.percent).or_overflow(overflow)?;
-                order.push((e.percent, rate, c.usage, i));
-            }
-        }
-        let key = |&(p, r, u, _): &(Decimal, Decimal, usize, usize)| {
-            let u = &usage[u];
-            (std::cmp::Reverse(p), r, u.sku.as_str(), u.region.as_str())
-        };
-        order.sort_unstable_by(|x, y| key(x).cmp(&key(y)).then(x.3.cmp(&y.3)));
-        let mut left = per_window;
-        for group in order.chunk_by(|x, y| key(x) == key(y)) {
-            if left.is_zero() {
-                break;
-            }
-            // The group's value at the plan's rate, per window (hourly) or for the month.
-            let mut value = Decimal::ZERO;
-            for &(_, rate, _, i) in group {
-                let c = &cells[i];
-                let mut units = Decimal::from(c.units).times(c.left);
-                if !hourly {
-                    units = units.and_then(|u| u.times(Decimal::from(c.windows)));
-                }
-                let v = units
-                    .and_then(|u| u.times(rate))
-                    .and_then(|x| x.over(lines[mine[c.line].0].divisor))
-                    .and_then(|x| x.plus(value));
-                value = v.or_overflow(overflow)?;
-            }
-            if value.is_zero() {
-                continue;
-            }
-            // The share of the group's remaining units this plan covers.
-            let share = if left >= value {
-                Decimal::ONE
-            } else {
-                left.over(value).or_overflow(overflow)?
-            };
-            left = left.less(value.min(left));
-            for &(.., i) in group {
-                let c = &mut cells[i];
-                let units = Decimal::from(c.units)
-                    .times(Decimal::from(c.windows))
-                    .and_then(|x| x.times(c.left))
-                    .and_then(|x| x.times(share))
-                    .or_overflow(overflow)?;
-                c.left = c
-                    .left
-                    .times(Decimal::ONE.less(share))
-                    .or_overflow(overflow)?;
-                let slot = c.line.saturating_mul(n).saturating_add(k);
-                if let Some(s) = covered.get_mut(slot) {
-                    *s = s.plus(units).or_overflow(overflow)?;
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 /// An eligible line split into the units each plan covered (at the plan's rate, less what was

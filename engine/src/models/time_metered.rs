@@ -202,7 +202,6 @@ pub(crate) fn meter(
 /// spans, counted in each window (a clock hour, cut at the price segments) and merged into
 /// stretches of whole hours with the same units. Diagnostics are `meter`'s, reported there.
 pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> {
-    const HOUR: i128 = 3_600_000_000_000;
     let Charge::TimeMetered {
         granularity,
         rounding,
@@ -213,16 +212,27 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
     else {
         return Vec::new();
     };
-    let mut units: std::collections::BTreeMap<i128, (i128, i128)> = Default::default();
-    for run in runs(group, billable, &mut Vec::new()) {
-        let end = run.end.unwrap_or(ctx.period.end);
-        let span = UnitSpan::of_run(
-            nanos(run.start),
-            nanos(end),
-            granularity.seconds(),
-            rounding,
-            minimum_seconds,
-        );
+    let spans: Vec<UnitSpan> = runs(group, billable, &mut Vec::new())
+        .into_iter()
+        .map(|run| {
+            let end = run.end.unwrap_or(ctx.period.end);
+            UnitSpan::of_run(
+                nanos(run.start),
+                nanos(end),
+                granularity.seconds(),
+                rounding,
+                minimum_seconds,
+            )
+        })
+        .collect();
+    // (start, end, units per window, windows): a clock hour wholly inside a span has
+    // 3600 / unit units (the unit divides the hour), so a run's whole hours are one entry and
+    // only its first and last windows are counted one by one.
+    let per_hour = 3600i128
+        .checked_div(i128::from(granularity.seconds()))
+        .unwrap_or(1);
+    let mut entries: Vec<(i128, i128, i128, i128)> = Vec::new();
+    for span in &spans {
         // Spans are within chrono's range (under 1e28 ns): no overflow in i128.
         let span_end = span
             .origin
@@ -230,30 +240,95 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
         for seg in ctx.segments {
             let (a, b) = (nanos(seg.start), nanos(seg.end));
             let (lo, hi) = (a.max(span.origin), b.min(span_end));
-            let mut t = lo.div_euclid(HOUR).saturating_mul(HOUR).max(a);
+            let mut t = floor_hour(lo).max(a);
             while t < hi {
-                let next = t
-                    .div_euclid(HOUR)
-                    .saturating_add(1)
-                    .saturating_mul(HOUR)
-                    .min(b);
+                let next = floor_hour(t).saturating_add(HOUR).min(b);
+                if next.saturating_sub(t) == HOUR && t >= span.origin && next <= span_end {
+                    let k = hi.saturating_sub(t).div_euclid(HOUR);
+                    let end = t.saturating_add(k.saturating_mul(HOUR));
+                    entries.push((t, end, per_hour, k));
+                    t = end;
+                    continue;
+                }
                 let window = Period {
                     start: crate::time::from_nanos(t),
                     end: crate::time::from_nanos(next),
                 };
                 let n = span.count_in(&window);
                 if n > 0 {
-                    let e = units.entry(t).or_insert((next, 0));
-                    e.1 = e.1.saturating_add(n);
+                    entries.push((t, next, n, 1));
                 }
                 t = next;
             }
         }
     }
+    // Runs come in order; two share a window at most where one ends and the next starts, and
+    // those windows' units add up. Spans that overlap further (a run minimum reaching into the
+    // next run) are counted window by window.
+    entries.sort_unstable();
+    let mut merged: Vec<(i128, i128, i128, i128)> = Vec::with_capacity(entries.len());
+    for e in entries {
+        match merged.last_mut() {
+            Some(last) if (last.0, last.1, last.3) == (e.0, e.1, 1) && e.3 == 1 => {
+                last.2 = last.2.saturating_add(e.2);
+            }
+            Some(last) if e.0 < last.1 => return hourly_by_window(&spans, ctx),
+            _ => merged.push(e),
+        }
+    }
+    stretches(merged)
+}
+
+/// [`hourly`] window by window, for spans that overlap.
+fn hourly_by_window(spans: &[UnitSpan], ctx: &Ctx) -> Vec<Stretch> {
+    let mut units: Vec<(i128, i128, i128, i128)> = Vec::new();
+    for span in spans {
+        let span_end = span
+            .origin
+            .saturating_add(span.unit.saturating_mul(span.count));
+        for seg in ctx.segments {
+            let (a, b) = (nanos(seg.start), nanos(seg.end));
+            let (lo, hi) = (a.max(span.origin), b.min(span_end));
+            let mut t = floor_hour(lo).max(a);
+            while t < hi {
+                let next = floor_hour(t).saturating_add(HOUR).min(b);
+                let window = Period {
+                    start: crate::time::from_nanos(t),
+                    end: crate::time::from_nanos(next),
+                };
+                let n = span.count_in(&window);
+                if n > 0 {
+                    units.push((t, next, n, 1));
+                }
+                t = next;
+            }
+        }
+    }
+    units.sort_unstable();
+    let mut merged: Vec<(i128, i128, i128, i128)> = Vec::with_capacity(units.len());
+    for e in units {
+        match merged.last_mut() {
+            Some(last) if last.0 == e.0 => last.2 = last.2.saturating_add(e.2),
+            _ => merged.push(e),
+        }
+    }
+    stretches(merged)
+}
+
+const HOUR: i128 = 3_600_000_000_000;
+
+fn floor_hour(t: i128) -> i128 {
+    t.div_euclid(HOUR).saturating_mul(HOUR)
+}
+
+/// Entries (start, end, units per window, windows) in order, without overlap, as stretches:
+/// consecutive whole hours with the same units make one.
+fn stretches(entries: Vec<(i128, i128, i128, i128)>) -> Vec<Stretch> {
     let mut out: Vec<Stretch> = Vec::new();
-    for (start, (end, n)) in units {
+    for (start, end, n, k) in entries {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
-        let whole = end.saturating_sub(start) == HOUR;
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        let whole = end.saturating_sub(start) == HOUR.saturating_mul(i128::from(k));
         if let Some(last) = out.last_mut()
             && whole
             && last.units == n
@@ -262,7 +337,7 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
                 == HOUR.saturating_mul(i128::from(last.windows))
         {
             last.period.end = crate::time::from_nanos(end);
-            last.windows = last.windows.saturating_add(1);
+            last.windows = last.windows.saturating_add(k);
             continue;
         }
         out.push(Stretch {
@@ -270,7 +345,7 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
                 start: crate::time::from_nanos(start),
                 end: crate::time::from_nanos(end),
             },
-            windows: 1,
+            windows: k,
             units: n,
         });
     }
@@ -546,6 +621,90 @@ mod tests {
             }
         );
         assert!(d.is_empty(), "{d:?}");
+    }
+
+    /// The savings plans' hourly units: whole hours in one step, the same as window by window,
+    /// for every granularity, rounding and minimum, runs that share an hour or overlap through a
+    /// minimum, and a price segment that starts inside an hour.
+    #[test]
+    fn hourly_units_match_window_by_window() {
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let period = Period::parse("2026-01").unwrap();
+        let cut = parse_instant("2026-01-16T12:30:00Z").unwrap();
+        let segments = [
+            Period {
+                start: period.start,
+                end: cut,
+            },
+            Period {
+                start: cut,
+                end: period.end,
+            },
+        ];
+        let ctx = Ctx {
+            period,
+            segments: &segments,
+        };
+        for case in 0..200 {
+            let granularity =
+                [Granularity::Second, Granularity::Minute, Granularity::Hour][case % 3];
+            let rounding = [TimeRounding::Elapsed, TimeRounding::Clock][(case / 3) % 2];
+            let minimum_seconds = [0, 60, 7200][(case / 6) % 3];
+            let charge = Charge::TimeMetered {
+                granularity,
+                rounding,
+                minimum_seconds,
+                billable: Billable::Running,
+                monthly_cap: false,
+                freeze_after_hours: None,
+            };
+            let mut evs = Vec::new();
+            let mut t = 1_767_225_600 + next(20_000) as i64;
+            for k in 0..(2 + next(8)) {
+                let kind = if k % 2 == 0 { "start" } else { "stop" };
+                let at = chrono::DateTime::from_timestamp(t, 0).unwrap();
+                evs.push(ev(
+                    &format!("{k}"),
+                    if kind == "start" {
+                        EventKind::Start
+                    } else {
+                        EventKind::Stop
+                    },
+                    &format_instant(&at),
+                ));
+                t += 1 + next(if k % 2 == 0 { 200_000 } else { 4_000 }) as i64;
+            }
+            let g = group(&evs);
+            let spans: Vec<UnitSpan> = runs(&g, Billable::Running, &mut Vec::new())
+                .into_iter()
+                .map(|r| {
+                    UnitSpan::of_run(
+                        nanos(r.start),
+                        nanos(r.end.unwrap_or(period.end)),
+                        granularity.seconds(),
+                        rounding,
+                        minimum_seconds,
+                    )
+                })
+                .collect();
+            let stretches = hourly(&charge, &ctx, &g);
+            assert_eq!(stretches, hourly_by_window(&spans, &ctx), "case {case}");
+            // Hour by hour, the same units as the lines.
+            let mut qs = Vec::new();
+            meter(&charge, &ctx, &g, &mut qs, &mut Vec::new()).unwrap();
+            let lines: Decimal = qs.iter().map(|q| q.quantity).sum();
+            let hours: u64 = stretches
+                .iter()
+                .map(|s| u64::from(s.units) * u64::from(s.windows))
+                .sum();
+            assert_eq!(lines, Decimal::from(hours), "case {case}");
+        }
     }
 
     #[test]
