@@ -83,6 +83,20 @@ await scenario('an EU business with a VAT number gets the reverse charge', async
   await page.fill('[data-testid=vat-number]', 'DE136695976');
 });
 
+await scenario('overseas and outside-EU territories: 8.5 % in Guadeloupe, no VAT in Guyane or the Canary Islands', async () => {
+  await page.selectOption('[data-testid=country]', 'GP');
+  await page.waitForFunction(() => document.body.textContent.includes('VAT 8.5 %'));
+  const amount = (s) => Number(s.replace(/[^\d.,-]/g, '').replace(/,/g, ''));
+  const net = amount(await text(page, 'total-net'));
+  // VAT on the sum of the line nets, half up: 8.5 % of the net.
+  expect(Math.round(net * 8.5) === Math.round(amount(await text(page, 'total-vat')) * 100), `8.5 % of ${net}`);
+  await page.selectOption('[data-testid=country]', 'GF');
+  await page.waitForFunction(() => document.querySelector('[data-testid=vat-mention]')?.textContent.includes('article 294'));
+  await page.selectOption('[data-testid=country]', 'IC');
+  await page.waitForFunction(() => document.querySelector('[data-testid=vat-mention]')?.textContent.includes('Out of scope'));
+  await page.selectOption('[data-testid=country]', 'DE');
+});
+
 await scenario('switching currency shows the stamped ECB rate', async () => {
   await page.selectOption('[data-testid=currency]', 'USD');
   const rate = await text(page, 'fx-rate');

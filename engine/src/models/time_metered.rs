@@ -225,14 +225,30 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
             )
         })
         .collect();
-    // (start, end, units per window, windows): a clock hour wholly inside a span has
-    // 3600 / unit units (the unit divides the hour), so a run's whole hours are one entry and
-    // only its first and last windows are counted one by one.
+    // Runs come in order; two share a window at most where one ends and the next starts, and
+    // those windows' units add up. Spans that overlap further (a run minimum reaching into the
+    // next run) are counted window by window.
     let per_hour = 3600i128
         .checked_div(i128::from(granularity.seconds()))
         .unwrap_or(1);
+    hourly_entries(&spans, ctx, Some(per_hour))
+        .or_else(|| hourly_entries(&spans, ctx, None))
+        .map(stretches)
+        .unwrap_or_default()
+}
+
+/// The spans' units by window, as entries (start, end, units per window, windows) in order.
+/// With `per_hour`, a clock hour wholly inside a span has that many units (the unit divides
+/// the hour), so a run's whole hours are one entry and only its first and last windows are
+/// counted one by one; none then if two spans overlap beyond a shared window. Without, every
+/// window is counted, and the windows the spans share add up.
+fn hourly_entries(
+    spans: &[UnitSpan],
+    ctx: &Ctx,
+    per_hour: Option<i128>,
+) -> Option<Vec<(i128, i128, i128, i128)>> {
     let mut entries: Vec<(i128, i128, i128, i128)> = Vec::new();
-    for span in &spans {
+    for span in spans {
         // Spans are within chrono's range (under 1e28 ns): no overflow in i128.
         let span_end = span
             .origin
@@ -243,10 +259,14 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
             let mut t = floor_hour(lo).max(a);
             while t < hi {
                 let next = floor_hour(t).saturating_add(HOUR).min(b);
-                if next.saturating_sub(t) == HOUR && t >= span.origin && next <= span_end {
+                if let Some(n) = per_hour
+                    && next.saturating_sub(t) == HOUR
+                    && t >= span.origin
+                    && next <= span_end
+                {
                     let k = hi.saturating_sub(t).div_euclid(HOUR);
                     let end = t.saturating_add(k.saturating_mul(HOUR));
-                    entries.push((t, end, per_hour, k));
+                    entries.push((t, end, n, k));
                     t = end;
                     continue;
                 }
@@ -262,57 +282,18 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
             }
         }
     }
-    // Runs come in order; two share a window at most where one ends and the next starts, and
-    // those windows' units add up. Spans that overlap further (a run minimum reaching into the
-    // next run) are counted window by window.
     entries.sort_unstable();
     let mut merged: Vec<(i128, i128, i128, i128)> = Vec::with_capacity(entries.len());
     for e in entries {
         match merged.last_mut() {
-            Some(last) if (last.0, last.1, last.3) == (e.0, e.1, 1) && e.3 == 1 => {
+            Some(last) if (last.0, last.1, last.3, e.3) == (e.0, e.1, 1, 1) => {
                 last.2 = last.2.saturating_add(e.2);
             }
-            Some(last) if e.0 < last.1 => return hourly_by_window(&spans, ctx),
+            Some(last) if e.0 < last.1 => return None,
             _ => merged.push(e),
         }
     }
-    stretches(merged)
-}
-
-/// [`hourly`] window by window, for spans that overlap.
-fn hourly_by_window(spans: &[UnitSpan], ctx: &Ctx) -> Vec<Stretch> {
-    let mut units: Vec<(i128, i128, i128, i128)> = Vec::new();
-    for span in spans {
-        let span_end = span
-            .origin
-            .saturating_add(span.unit.saturating_mul(span.count));
-        for seg in ctx.segments {
-            let (a, b) = (nanos(seg.start), nanos(seg.end));
-            let (lo, hi) = (a.max(span.origin), b.min(span_end));
-            let mut t = floor_hour(lo).max(a);
-            while t < hi {
-                let next = floor_hour(t).saturating_add(HOUR).min(b);
-                let window = Period {
-                    start: crate::time::from_nanos(t),
-                    end: crate::time::from_nanos(next),
-                };
-                let n = span.count_in(&window);
-                if n > 0 {
-                    units.push((t, next, n, 1));
-                }
-                t = next;
-            }
-        }
-    }
-    units.sort_unstable();
-    let mut merged: Vec<(i128, i128, i128, i128)> = Vec::with_capacity(units.len());
-    for e in units {
-        match merged.last_mut() {
-            Some(last) if last.0 == e.0 => last.2 = last.2.saturating_add(e.2),
-            _ => merged.push(e),
-        }
-    }
-    stretches(merged)
+    Some(merged)
 }
 
 const HOUR: i128 = 3_600_000_000_000;
@@ -694,7 +675,8 @@ mod tests {
                 })
                 .collect();
             let stretches = hourly(&charge, &ctx, &g);
-            assert_eq!(stretches, hourly_by_window(&spans, &ctx), "case {case}");
+            let by_window = hourly_entries(&spans, &ctx, None).map(super::stretches);
+            assert_eq!(Some(stretches.clone()), by_window, "case {case}");
             // Hour by hour, the same units as the lines.
             let mut qs = Vec::new();
             meter(&charge, &ctx, &g, &mut qs, &mut Vec::new()).unwrap();

@@ -12,6 +12,7 @@
 //! of supply.
 
 pub mod number;
+pub mod territory;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,10 @@ pub struct VatTable {
     pub disclaimer: String,
     /// By ISO 3166 country code (Greece is GR here, EL in VAT numbers).
     pub(crate) countries: BTreeMap<String, CountryRates>,
+    /// Territories outside the EU VAT territory with rates of their own under a member state's
+    /// law: the French overseas departments that apply VAT (GP, MQ, RE).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) territories: BTreeMap<String, CountryRates>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -68,7 +73,7 @@ impl VatTable {
 
     /// The checks of every table, however it was read.
     fn check(self) -> Result<VatTable> {
-        for (code, c) in &self.countries {
+        for (code, c) in self.countries.iter().chain(&self.territories) {
             if c.rates.is_empty() || c.rates.windows(2).any(|w| w[0].from >= w[1].from) {
                 return Err(Error::Catalog {
                     catalog: "VAT rates".into(),
@@ -92,6 +97,7 @@ impl VatTable {
                 source: String::new(),
                 disclaimer: String::new(),
                 countries: BTreeMap::new(),
+                territories: BTreeMap::new(),
             })
     }
 
@@ -99,11 +105,12 @@ impl VatTable {
         self.countries.contains_key(country)
     }
 
-    /// The standard rate of `country` on `date`.
+    /// The standard rate of `country` (or of a territory with its own rates) on `date`.
     pub fn rate(&self, country: &str, date: NaiveDate) -> Result<Decimal> {
         let c = self
             .countries
             .get(country)
+            .or_else(|| self.territories.get(country))
             .ok_or_else(|| Error::Vat(format!("no VAT rates for `{country}`")))?;
         c.rates
             .iter()
@@ -171,17 +178,21 @@ pub const REVERSE_CHARGE_MENTION: &str =
     "Autoliquidation / Reverse charge, Article 196 of Directive 2006/112/EC";
 pub const OUT_OF_SCOPE_MENTION: &str = "TVA non applicable, services hors de l'Union europeenne / Out of scope of EU VAT: supply to a customer outside the EU";
 
-/// Decides the VAT treatment of a supply made on `supply_date`.
+pub const FRENCH_OVERSEAS_NO_VAT_MENTION: &str = "TVA non applicable, article 294 du CGI (Guyane, Mayotte) / VAT not applicable in Guyane and Mayotte";
+
 /// The VAT territory a country belongs to: Monaco is taxed as France (Council Directive
 /// 2006/112/EC, Article 7(1): transactions from or to Monaco are treated as from or to France).
 /// Every other country is its own.
 pub fn vat_territory(country: &str) -> &str {
-    match country {
-        "MC" => "FR",
-        other => other,
+    match territory::place(country, None) {
+        territory::Place::Country(c) => c,
+        _ => country,
     }
 }
 
+/// Decides the VAT treatment of a supply made on `supply_date`: first where the customer is
+/// ([`territory::place`]: Monaco, the territories outside the EU VAT territory, the French
+/// overseas departments), then the EU rules.
 pub fn treatment(
     table: &VatTable,
     seller: &Seller,
@@ -189,21 +200,77 @@ pub fn treatment(
     supply_date: NaiveDate,
     purpose: Purpose,
 ) -> Result<Treatment> {
-    // A customer in Monaco is a French customer for VAT; the document keeps the country written.
-    let taxed_as = vat_territory(&customer.country);
-    if taxed_as == customer.country {
-        return treatment_in(table, seller, customer, supply_date, purpose);
-    }
-    let as_taxed = Customer {
-        country: taxed_as.to_string(),
-        ..customer.clone()
+    let postcode = customer
+        .address
+        .as_ref()
+        .and_then(|a| a.postcode.as_deref());
+    let out = |reason: String, mention: &str| {
+        Ok(Treatment {
+            category: VatCategory::OutOfScope,
+            rate: Decimal::ZERO,
+            country: None,
+            reason,
+            mention: Some(mention.to_string()),
+            warnings: Vec::new(),
+        })
     };
-    let mut t = treatment_in(table, seller, &as_taxed, supply_date, purpose)?;
-    t.reason = format!(
-        "{} ({} is in the {taxed_as} VAT territory)",
-        t.reason, customer.country
-    );
-    Ok(t)
+    if !table.is_member(&seller.country) {
+        return Err(Error::Vat(format!(
+            "the seller's country `{}` is not in the VAT table",
+            seller.country
+        )));
+    }
+    match territory::place(&customer.country, postcode) {
+        territory::Place::Country(c) if c == customer.country => {
+            treatment_in(table, seller, customer, supply_date, purpose)
+        }
+        // Monaco: a French customer for VAT; the document keeps the country written.
+        territory::Place::Country(taxed_as) => {
+            let as_taxed = Customer {
+                country: taxed_as.to_string(),
+                ..customer.clone()
+            };
+            let mut t = treatment_in(table, seller, &as_taxed, supply_date, purpose)?;
+            t.reason = format!(
+                "{} ({} is in the {taxed_as} VAT territory)",
+                t.reason, customer.country
+            );
+            Ok(t)
+        }
+        territory::Place::OutsideEu(name, state) => out(
+            format!(
+                "customer in {name} ({state}), outside the EU VAT territory (Directive 2006/112/EC, article 6)"
+            ),
+            OUT_OF_SCOPE_MENTION,
+        ),
+        territory::Place::FrenchOverseas(code, name) if seller.country == "FR" => {
+            if table.territories.contains_key(code) {
+                Ok(Treatment {
+                    category: VatCategory::Standard,
+                    rate: table.rate(code, supply_date)?,
+                    country: Some(code.to_string()),
+                    reason: format!(
+                        "customer in {name}, a French overseas department: its own rate (CGI article 296), paid by the seller (BOI-TVA-GEO-20-40)"
+                    ),
+                    mention: None,
+                    warnings: Vec::new(),
+                })
+            } else {
+                out(
+                    format!(
+                        "customer in {name}, a French overseas department where VAT does not apply (CGI article 294, 1)"
+                    ),
+                    FRENCH_OVERSEAS_NO_VAT_MENTION,
+                )
+            }
+        }
+        territory::Place::FrenchOverseas(_, name) => out(
+            format!(
+                "customer in {name}, a French overseas department, outside the EU VAT territory (Directive 2006/112/EC, article 6)"
+            ),
+            OUT_OF_SCOPE_MENTION,
+        ),
+    }
 }
 
 fn treatment_in(
@@ -214,12 +281,6 @@ fn treatment_in(
     purpose: Purpose,
 ) -> Result<Treatment> {
     let mut warnings = Vec::new();
-    if !table.is_member(&seller.country) {
-        return Err(Error::Vat(format!(
-            "the seller's country `{}` is not in the VAT table",
-            seller.country
-        )));
-    }
     let standard = |country: &str, reason: String, warnings: Vec<String>| -> Result<Treatment> {
         Ok(Treatment {
             category: VatCategory::Standard,

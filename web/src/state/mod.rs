@@ -30,11 +30,13 @@ pub const CATALOGS: &[(&str, &[&str])] = ratecard::samples::CATALOGS;
 /// Currencies offered, besides the catalog's EUR.
 pub const CURRENCIES: &[&str] = &["EUR", "USD", "GBP", "CHF", "SEK", "PLN", "JPY"];
 
-/// Countries offered: the EU member states and a few others.
+/// Countries offered: the EU member states, the territories with VAT rules of their own (the
+/// French overseas departments, Monaco, the Åland and Canary Islands, Ceuta and Melilla) and a
+/// few others.
 pub const COUNTRIES: &[&str] = &[
     "FR", "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "DE", "GR", "HU", "IE", "IT", "LV",
-    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "MC", "GB", "CH", "US", "CA",
-    "JP",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "MC", "GP", "MQ", "RE", "GF",
+    "YT", "AX", "IC", "EA", "GB", "CH", "US", "CA", "JP",
 ];
 
 thread_local! {
