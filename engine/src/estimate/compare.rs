@@ -5,7 +5,6 @@ use rust_decimal::Decimal;
 
 use crate::catalog::{PriceBook, Product};
 use crate::error::Result;
-use crate::meter::meter;
 use crate::money::RoundingMode;
 use crate::num::{Arith, OrOverflow};
 use crate::rate::{rate, summarize};
@@ -13,7 +12,7 @@ use crate::time::Period;
 
 use super::request::EstimateItem;
 use super::resolve::Resolved;
-use super::usage::write_usage;
+use super::usage::{meter_month, write_usage};
 use super::{Cheaper, Comparison};
 
 /// The cost of the item alone, under `billed`, at `hours` of uptime: the invoicing path again.
@@ -27,7 +26,7 @@ pub(super) fn cost_alone(
 ) -> Result<Decimal> {
     let mut events = Vec::new();
     write_usage(r, billed, hours, month, &mut events);
-    let rating = rate(book, &meter(book, *month, &events)?)?;
+    let rating = rate(book, &meter_month(book, month, &events)?)?;
     Ok(summarize(&rating.lines, book.currency(), rounding).total)
 }
 

@@ -26,14 +26,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::PriceBook;
 use crate::error::Result;
-use crate::meter::{Diagnostic, meter};
+use crate::meter::Diagnostic;
 use crate::money::RoundingMode;
 use crate::rate::{RatedLine, Summary, rate, summarize, summarize_lines};
 use crate::time::{Period, format_instant};
 
 use compare::{BreakEvens, compare};
 use resolve::{Resolved, counter_skus, req_err, resolve};
-use usage::{item_of, write_usage};
+use usage::{item_of, meter_month, write_usage};
 
 /// The result: the rated lines of the month, a summary per item, subtotals and the total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -190,7 +190,7 @@ pub fn estimate(book: &PriceBook, request: &EstimateRequest) -> Result<Estimate>
     for r in &resolved {
         write_usage(r, r.billed, r.hours, &month, &mut events);
     }
-    let metered = meter(book, month, &events)?;
+    let metered = meter_month(book, &month, &events)?;
     let mut rating = rate(book, &metered)?;
     tag_shared_counters(&mut rating.lines, &resolved);
     let currency = book.currency().to_string();

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
-use crate::catalog::{Charge, Measure, Product};
+use crate::catalog::{Charge, Measure, PlanBilling, PriceBook, Product};
+use crate::error::Result;
+use crate::meter::{Metered, meter};
 use crate::event::{EventKind, UsageEvent};
 use crate::time::Period;
 
@@ -176,4 +178,26 @@ pub(super) fn duration_of_hours(hours: Decimal) -> Duration {
         .checked_mul(Decimal::from(3_600_000_000_000i64))
         .map(|n| n.round());
     Duration::nanoseconds(nanos.and_then(|n| n.to_i64()).unwrap_or(i64::MAX))
+}
+
+/// Meters the setup's month. A monthly plan billed in advance bills each month in the invoice
+/// of the month before, so the month's own invoice holds the next month, at the next month's
+/// price: the estimate takes that charge as the month's own, at the month's price (the same
+/// quantity, the service month it pays for moved back by one).
+pub(super) fn meter_month(book: &PriceBook, month: &Period, events: &[UsageEvent]) -> Result<Metered> {
+    let mut metered = meter(book, *month, events)?;
+    for q in &mut metered.quantities {
+        let in_advance = matches!(
+            book.product(&q.sku).map(|p| &p.charge),
+            Some(Charge::MonthlyPlan {
+                billing: PlanBilling::InAdvance
+            })
+        );
+        if in_advance && q.segment.start == month.end {
+            q.segment = *month;
+            q.price_at = month.start;
+            q.detail = format!("month {} billed in advance", month.label());
+        }
+    }
+    Ok(metered)
 }
