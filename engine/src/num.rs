@@ -127,6 +127,25 @@ pub mod exact_option {
     }
 }
 
+/// Serde for a list of decimal strings read with [`parse_exact`].
+pub mod exact_list {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(with = "super::exact")] Decimal);
+        Ok(Vec::<Wrap>::deserialize(d)?
+            .into_iter()
+            .map(|w| w.0)
+            .collect())
+    }
+
+    pub fn serialize<S: Serializer>(v: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|d| d.to_string()))
+    }
+}
+
 /// Turns a checked operation's `None` into [`Error::Overflow`] naming what was computed.
 pub trait OrOverflow<T> {
     fn or_overflow(self, what: impl FnOnce() -> String) -> Result<T>;

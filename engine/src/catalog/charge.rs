@@ -26,6 +26,16 @@ pub enum Charge {
         /// Legacy: a run is billed at most this many hours in a period, then its price is frozen.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         freeze_after_hours: Option<u32>,
+        /// Sustained use (GCP): the percent of the price paid for each further equal part of a
+        /// calendar month a resource runs (`["100", "80", "60", "40"]`: the first quarter of
+        /// the month at the full price, the next at 80 %...); none when empty.
+        #[serde(
+            default,
+            skip_serializing_if = "Vec::is_empty",
+            with = "crate::num::exact_list"
+        )]
+        #[schemars(with = "Vec<String>")]
+        sustained_use: Vec<Decimal>,
     },
     /// A fixed price per month. Price: `monthly_price`.
     MonthlyPlan { billing: PlanBilling },
@@ -148,6 +158,8 @@ struct ChargeFields {
     billable: Option<Billable>,
     monthly_cap: Option<bool>,
     freeze_after_hours: Option<u32>,
+    #[serde(default, with = "crate::num::exact_list")]
+    sustained_use: Vec<Decimal>,
     billing: Option<PlanBilling>,
     measure: Option<Measure>,
     unit: Option<String>,
@@ -178,6 +190,7 @@ impl ChargeFields {
                 "billable",
                 "monthly_cap",
                 "freeze_after_hours",
+                "sustained_use",
             ],
             Model::MonthlyPlan => &["billing"],
             Model::Storage => &["measure", "rounding"],
@@ -209,6 +222,7 @@ impl ChargeFields {
             ("billable", f.billable.is_some()),
             ("monthly_cap", f.monthly_cap.is_some()),
             ("freeze_after_hours", f.freeze_after_hours.is_some()),
+            ("sustained_use", !f.sustained_use.is_empty()),
             ("billing", f.billing.is_some()),
             ("measure", f.measure.is_some()),
             ("unit", f.unit.is_some()),
@@ -247,6 +261,7 @@ impl ChargeFields {
                 billable: need(f.billable, "billable")?,
                 monthly_cap: f.monthly_cap.unwrap_or(false),
                 freeze_after_hours: f.freeze_after_hours,
+                sustained_use: f.sustained_use,
             },
             Model::MonthlyPlan => Charge::MonthlyPlan {
                 billing: need(f.billing, "billing")?,

@@ -91,8 +91,27 @@ impl Catalog {
             Charge::TimeMetered {
                 monthly_cap,
                 freeze_after_hours,
+                sustained_use,
                 ..
             } => {
+                if !sustained_use.is_empty() {
+                    if *monthly_cap || freeze_after_hours.is_some() {
+                        return Err(self.err(
+                            at("sustained_use"),
+                            "sustained use prices the month by parts: not with a monthly cap or a freeze",
+                        ));
+                    }
+                    if sustained_use.len() > 12
+                        || sustained_use
+                            .iter()
+                            .any(|p| p.is_sign_negative() || *p > Decimal::ONE_HUNDRED)
+                    {
+                        return Err(self.err(
+                            at("sustained_use"),
+                            "1 to 12 parts of the month, each a percent from 0 to 100",
+                        ));
+                    }
+                }
                 if *monthly_cap && p.prices.values().any(|pr| pr.monthly_price.is_none()) {
                     return Err(self.err(
                         at("monthly_cap"),
@@ -200,14 +219,15 @@ impl Catalog {
                         Some(Charge::TimeMetered {
                             monthly_cap: false,
                             freeze_after_hours: None,
+                            sustained_use,
                             ..
-                        })
+                        }) if sustained_use.is_empty()
                     );
                     if !plain {
                         return Err(self.err(
                             at("sku"),
                             format!(
-                                "`{}` must be a time_metered sku of this catalog, without a monthly cap or a freeze",
+                                "`{}` must be a time_metered sku of this catalog, without a monthly cap, a freeze or sustained use",
                                 e.sku
                             ),
                         ));

@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use crate::catalog::{Charge, Measure, PlanBilling, PriceBook, Product};
 use crate::error::Result;
-use crate::meter::{Metered, meter};
 use crate::event::{EventKind, UsageEvent};
+use crate::meter::{Metered, meter};
 use crate::time::Period;
 
 use super::resolve::Resolved;
@@ -184,7 +184,11 @@ pub(super) fn duration_of_hours(hours: Decimal) -> Duration {
 /// of the month before, so the month's own invoice holds the next month, at the next month's
 /// price: the estimate takes that charge as the month's own, at the month's price (the same
 /// quantity, the service month it pays for moved back by one).
-pub(super) fn meter_month(book: &PriceBook, month: &Period, events: &[UsageEvent]) -> Result<Metered> {
+pub(super) fn meter_month(
+    book: &PriceBook,
+    month: &Period,
+    events: &[UsageEvent],
+) -> Result<Metered> {
     let mut metered = meter(book, *month, events)?;
     for q in &mut metered.quantities {
         let in_advance = matches!(

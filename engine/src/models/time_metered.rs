@@ -9,6 +9,8 @@
 //! - `monthly_cap` bills a resource at most its monthly price in each calendar month: with a cap,
 //!   the units are counted per calendar month too, so a period of several months gets one cap
 //!   per month.
+//! - `sustained_use` (GCP) prices each further equal part of a calendar month a resource runs
+//!   at a lower percent of the price: its units are counted per calendar month too.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -19,7 +21,7 @@ use crate::event::EventKind;
 use crate::granularity::UnitSpan;
 use crate::models::line::{self, RatedLine};
 use crate::models::required;
-use crate::num::OrOverflow;
+use crate::num::{Arith, OrOverflow};
 use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Stretch, Unit};
 use crate::time::{Period, format_instant, nanos};
 
@@ -102,13 +104,15 @@ pub(crate) fn meter(
         billable,
         freeze_after_hours,
         monthly_cap,
+        ref sustained_use,
     } = *charge
     else {
         return Ok(());
     };
-    // A cap is monthly: the units are counted per calendar month as well as per price segment.
+    // A cap and sustained use are monthly: the units are counted per calendar month as well as
+    // per price segment.
     let by_month;
-    let segments: &[Period] = if monthly_cap {
+    let segments: &[Period] = if monthly_cap || !sustained_use.is_empty() {
         by_month = calendar_months(ctx.segments);
         &by_month
     } else {
@@ -398,6 +402,7 @@ pub(crate) fn rate(
         granularity,
         rounding,
         monthly_cap,
+        ref sustained_use,
         ..
     } = product.charge
     else {
@@ -412,6 +417,9 @@ pub(crate) fn rate(
         },
         unit_of(granularity).name()
     );
+    if !sustained_use.is_empty() {
+        return sustained(book, product, qs, sustained_use, divisor, out);
+    }
     let mut lines = Vec::with_capacity(qs.len());
     for q in qs {
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
@@ -432,6 +440,85 @@ pub(crate) fn rate(
         apply_monthly_cap(book, product, qs, &mut lines)?;
     }
     out.extend(lines);
+    Ok(())
+}
+
+/// Sustained use: each resource's units of a calendar month, in time order, split into equal
+/// parts of the month (a quarter of its hours for four percents), each part at its percent of
+/// the price. The parts are of the whole month, whatever part of it the period covers.
+fn sustained(
+    book: &PriceBook,
+    product: &Product,
+    qs: &[&Quantity],
+    percents: &[Decimal],
+    divisor: Decimal,
+    out: &mut Vec<RatedLine>,
+) -> Result<()> {
+    let mut qs: Vec<&Quantity> = qs.to_vec();
+    // By resource, then time: a resource's month is walked in order.
+    qs.sort_unstable_by(|a, b| (&a.resource, a.segment.start).cmp(&(&b.resource, b.segment.start)));
+    let n = Decimal::from(percents.len());
+    let mut used = Decimal::ZERO;
+    let mut current: Option<(&Option<String>, DateTime<Utc>)> = None;
+    for q in qs {
+        let month = Period::month_of(q.segment.start);
+        if current != Some((&q.resource, month.start)) {
+            current = Some((&q.resource, month.start));
+            used = Decimal::ZERO;
+        }
+        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
+        let overflow = || format!("the sustained use of `{}`", q.sku);
+        // Units in one part of the month: its hours over the parts, in the unit counted.
+        let part = Decimal::from(month.hours())
+            .times(divisor)
+            .and_then(|x| x.over(n))
+            .or_overflow(overflow)?;
+        let mut left = q.quantity;
+        for (k, percent) in percents.iter().enumerate() {
+            let last = k.saturating_add(1) == percents.len();
+            let top = if last {
+                Decimal::MAX
+            } else {
+                part.times(Decimal::from(k.saturating_add(1)))
+                    .or_overflow(overflow)?
+            };
+            let room = top.less(used).max(Decimal::ZERO);
+            let take = left.min(room);
+            if take <= Decimal::ZERO {
+                continue;
+            }
+            let at = unit_price
+                .times(*percent)
+                .and_then(|x| x.over(Decimal::ONE_HUNDRED))
+                .or_overflow(overflow)?;
+            let mut l = line::line(
+                q,
+                product,
+                catalog,
+                take,
+                at,
+                "hour",
+                divisor,
+                "time_metered/sustained_use".into(),
+                &format!(
+                    "sustained use, part {} of {} of the month: {} % of {} {}",
+                    k.saturating_add(1),
+                    percents.len(),
+                    percent.normalize(),
+                    unit_price.normalize(),
+                    catalog.currency
+                ),
+            )?;
+            l.slice = Some(format!("sustained use {}", k.saturating_add(1)));
+            out.push(l);
+            used = used.plus(take).or_overflow(overflow)?;
+            left = left.less(take);
+            if left <= Decimal::ZERO {
+                break;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -644,6 +731,7 @@ mod tests {
                 billable: Billable::Running,
                 monthly_cap: false,
                 freeze_after_hours: None,
+                sustained_use: Vec::new(),
             };
             let mut evs = Vec::new();
             let mut t = 1_767_225_600 + next(20_000) as i64;
