@@ -292,20 +292,17 @@ pub(crate) fn apply(
             // A piece's covered units: its units per window times the covered share of each
             // of its windows, summed by prefix.
             for &(li, g, t0, t1, units) in &acct.pieces {
-                let (to, from) = (
-                    share[g.saturating_mul(acct.t1()).saturating_add(t1)],
-                    share[g.saturating_mul(acct.t1()).saturating_add(t0)],
-                );
-                if to == from {
+                let row = g.saturating_mul(acct.t1());
+                let (hi, lo) = (share[row.saturating_add(t1)], share[row.saturating_add(t0)]);
+                if hi == lo {
                     continue;
                 }
-                let sum = to.less(from);
-                let slot = li.saturating_mul(n).saturating_add(k);
-                if let (Some(c), Some(u)) = (covered.get_mut(slot), Decimal::from(units).times(sum))
-                {
-                    *c = c.plus(u).ok_or_else(|| {
-                        Error::Overflow(format!("the savings plans of account `{account}`"))
-                    })?;
+                let overflow = || format!("the savings plans of account `{account}`");
+                let units = Decimal::from(units)
+                    .times(hi.less(lo))
+                    .or_overflow(overflow)?;
+                if let Some(c) = covered.get_mut(li.saturating_mul(n).saturating_add(k)) {
+                    *c = c.plus(units).or_overflow(overflow)?;
                 }
             }
         }
