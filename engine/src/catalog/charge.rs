@@ -36,6 +36,11 @@ pub enum Charge {
         )]
         #[schemars(with = "Vec<String>")]
         sustained_use: Vec<Decimal>,
+        /// Spot or preemptible: a run the provider interrupts within its first hour (its end
+        /// event tagged `interrupted_by: provider`) costs nothing; a run the customer ends is
+        /// billed as usual.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        spot: bool,
     },
     /// A fixed price per month. Price: `monthly_price`.
     MonthlyPlan { billing: PlanBilling },
@@ -160,6 +165,7 @@ struct ChargeFields {
     freeze_after_hours: Option<u32>,
     #[serde(default, with = "crate::num::exact_list")]
     sustained_use: Vec<Decimal>,
+    spot: Option<bool>,
     billing: Option<PlanBilling>,
     measure: Option<Measure>,
     unit: Option<String>,
@@ -191,6 +197,7 @@ impl ChargeFields {
                 "monthly_cap",
                 "freeze_after_hours",
                 "sustained_use",
+                "spot",
             ],
             Model::MonthlyPlan => &["billing"],
             Model::Storage => &["measure", "rounding"],
@@ -223,6 +230,7 @@ impl ChargeFields {
             ("monthly_cap", f.monthly_cap.is_some()),
             ("freeze_after_hours", f.freeze_after_hours.is_some()),
             ("sustained_use", !f.sustained_use.is_empty()),
+            ("spot", f.spot.is_some()),
             ("billing", f.billing.is_some()),
             ("measure", f.measure.is_some()),
             ("unit", f.unit.is_some()),
@@ -262,6 +270,7 @@ impl ChargeFields {
                 monthly_cap: f.monthly_cap.unwrap_or(false),
                 freeze_after_hours: f.freeze_after_hours,
                 sustained_use: f.sustained_use,
+                spot: f.spot.unwrap_or(false),
             },
             Model::MonthlyPlan => Charge::MonthlyPlan {
                 billing: need(f.billing, "billing")?,

@@ -287,7 +287,7 @@ mod tests {
             read(r#"{"model":"time_metered","granularity":"hour","rounding":"clock","billable":"running","tiering":"none"}"#)
                 .unwrap_err(),
             "unknown field `tiering`, expected one of `granularity`, `rounding`, `minimum_seconds`, \
-             `billable`, `monthly_cap`, `freeze_after_hours`, `sustained_use`"
+             `billable`, `monthly_cap`, `freeze_after_hours`, `sustained_use`, `spot`"
         );
         assert_eq!(
             read(r#"{"model":"storage","measure":"provisioned"}"#).unwrap_err(),

@@ -9,6 +9,9 @@
 //! - `monthly_cap` bills a resource at most its monthly price in each calendar month: with a cap,
 //!   the units are counted per calendar month too, so a period of several months gets one cap
 //!   per month.
+//! - `spot`: a run the provider interrupts within its first hour (its end event tagged
+//!   `interrupted_by: provider`) costs nothing (AWS: "If your Spot Instance is interrupted by
+//!   Amazon EC2 in the first instance hour, you are not charged for that usage").
 //! - `sustained_use` (GCP) prices each further equal part of a calendar month a resource runs
 //!   at a lower percent of the price: its units are counted per calendar month too.
 
@@ -29,6 +32,24 @@ use crate::time::{Period, format_instant, nanos};
 pub(crate) struct Run {
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
+    /// Ended by the provider (the end event tagged `interrupted_by: provider`).
+    pub by_provider: bool,
+}
+
+impl Run {
+    /// A spot run the provider interrupted within its first hour: not billed.
+    fn free(&self, spot: bool) -> bool {
+        spot && self.by_provider
+            && self
+                .end
+                .is_some_and(|e| e.signed_duration_since(self.start) < chrono::Duration::hours(1))
+    }
+}
+
+fn by_provider(e: &crate::event::UsageEvent) -> bool {
+    e.tags
+        .get("interrupted_by")
+        .is_some_and(|v| v == "provider")
 }
 
 /// Turns ordered start/stop/delete events into runs. Inconsistent events are reported and
@@ -56,6 +77,7 @@ pub(crate) fn runs(group: &Group, billable: Billable, diags: &mut Vec<Diagnostic
                     out.push(Run {
                         start,
                         end: Some(e.at),
+                        by_provider: by_provider(e),
                     });
                     open = None;
                 }
@@ -64,6 +86,7 @@ pub(crate) fn runs(group: &Group, billable: Billable, diags: &mut Vec<Diagnostic
                     out.push(Run {
                         start,
                         end: Some(e.at),
+                        by_provider: by_provider(e),
                     });
                     open = None;
                 }
@@ -85,7 +108,11 @@ pub(crate) fn runs(group: &Group, billable: Billable, diags: &mut Vec<Diagnostic
         }
     }
     if let Some(start) = open {
-        out.push(Run { start, end: None });
+        out.push(Run {
+            start,
+            end: None,
+            by_provider: false,
+        });
     }
     out
 }
@@ -105,6 +132,7 @@ pub(crate) fn meter(
         freeze_after_hours,
         monthly_cap,
         ref sustained_use,
+        spot,
     } = *charge
     else {
         return Ok(());
@@ -126,6 +154,8 @@ pub(crate) fn meter(
         first: Option<Run>,
         last: Option<Run>,
         frozen: bool,
+        /// Spot runs the provider interrupted within their first hour, not billed.
+        free: usize,
     }
     let mut acc: Vec<Acc> = segments
         .iter()
@@ -135,10 +165,23 @@ pub(crate) fn meter(
             first: None,
             last: None,
             frozen: false,
+            free: 0,
         })
         .collect();
     for run in runs(group, billable, diags) {
         if run.start >= ctx.period.end {
+            continue;
+        }
+        if run.free(spot) {
+            if let Some((_, a)) = segments
+                .iter()
+                .zip(acc.iter_mut())
+                .find(|(s, _)| s.contains(run.start))
+            {
+                a.free = a.free.saturating_add(1);
+                a.first.get_or_insert(run);
+                a.last = Some(run);
+            }
             continue;
         }
         let end = run.end.unwrap_or(ctx.period.end);
@@ -178,7 +221,7 @@ pub(crate) fn meter(
             continue;
         };
         let mut detail = describe(
-            a.runs,
+            a.runs.saturating_add(a.free),
             &first,
             &last,
             rounding,
@@ -189,6 +232,16 @@ pub(crate) fn meter(
             detail.push_str(&format!(
                 ", frozen after {} hours a run",
                 freeze_after_hours.unwrap_or(0)
+            ));
+        }
+        if a.free > 0 {
+            detail.push_str(&format!(
+                ", {} interrupted by the provider within the first hour, not billed",
+                if a.free == 1 {
+                    "1 run".to_string()
+                } else {
+                    format!("{} runs", a.free)
+                }
             ));
         }
         out.push(group.quantity(
@@ -211,6 +264,7 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
         rounding,
         minimum_seconds,
         billable,
+        spot,
         ..
     } = *charge
     else {
@@ -218,6 +272,7 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
     };
     let spans: Vec<UnitSpan> = runs(group, billable, &mut Vec::new())
         .into_iter()
+        .filter(|run| !run.free(spot))
         .map(|run| {
             let end = run.end.unwrap_or(ctx.period.end);
             UnitSpan::of_run(
@@ -652,7 +707,8 @@ mod tests {
             r,
             vec![Run {
                 start: evs[0].at,
-                end: Some(evs[3].at)
+                end: Some(evs[3].at),
+                by_provider: false,
             }]
         );
         assert!(d.is_empty(), "{d:?}");
@@ -671,7 +727,8 @@ mod tests {
             r,
             vec![Run {
                 start: idle[0].at,
-                end: Some(idle[0].at)
+                end: Some(idle[0].at),
+                by_provider: false,
             }]
         );
         let running = [
@@ -685,7 +742,8 @@ mod tests {
             r[1],
             Run {
                 start: running[2].at,
-                end: None
+                end: None,
+                by_provider: false,
             }
         );
         assert!(d.is_empty(), "{d:?}");
@@ -732,6 +790,7 @@ mod tests {
                 monthly_cap: false,
                 freeze_after_hours: None,
                 sustained_use: Vec::new(),
+                spot: false,
             };
             let mut evs = Vec::new();
             let mut t = 1_767_225_600 + next(20_000) as i64;
@@ -790,7 +849,8 @@ mod tests {
             r,
             vec![Run {
                 start: evs[1].at,
-                end: None
+                end: None,
+                by_provider: false,
             }]
         );
         let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
