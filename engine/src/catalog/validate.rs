@@ -260,7 +260,9 @@ impl Catalog {
             }
         }
         let needs_unit = match charge {
-            Charge::TimeMetered { .. } | Charge::Storage { .. } => true,
+            Charge::TimeMetered { .. } => true,
+            // Storage takes a unit price or graduated tiers of the account's GB-months.
+            Charge::Storage { .. } => price.tiers.is_none(),
             Charge::Counter { tiering, .. } => matches!(tiering, Tiering::None | Tiering::Package),
             Charge::MonthlyPlan { .. }
             | Charge::Flat {}
@@ -281,7 +283,7 @@ impl Catalog {
                 tiering: Tiering::Graduated | Tiering::Volume,
                 ..
             } | Charge::ShareOfSpend { .. }
-        );
+        ) || matches!(charge, Charge::Storage { .. }) && price.tiers.is_some();
         match (&price.tiers, tiered) {
             (None, true) => {
                 return Err(self.err(
@@ -292,7 +294,7 @@ impl Catalog {
             (Some(_), false) => {
                 return Err(self.err(
                     at(".tiers"),
-                    "only graduated or volume counters and a share of spend take tiers",
+                    "only storage, graduated or volume counters and a share of spend take tiers",
                 ));
             }
             (Some(tiers), true) => {

@@ -6,6 +6,10 @@
 //! for object storage (a sample holds until the next one). The quantity is the sum, in GB-hours;
 //! the price per GB-month is spread over the catalog's hours-per-month convention:
 //! `cost = price / hours_per_month x GB x hours`.
+//!
+//! A price with `tiers` (S3's "first 50 TB / month, next 450 TB / month, over 500 TB / month")
+//! prices the account's GB-months of each calendar month, graduated: the resources' quantities,
+//! in time order (then by resource), fill the tiers, each piece at its tier's price.
 // Integer time arithmetic: instants are nanoseconds in i128 within chrono's range (under 1e28
 // in magnitude), units and hours are positive constants of at least one second. Sums and
 // differences of a few such values stay far inside i128 (1.7e38), so these cannot overflow.
@@ -217,10 +221,63 @@ pub(crate) fn rate(
     qs: &[&Quantity],
     out: &mut Vec<RatedLine>,
 ) -> Result<()> {
+    let mut qs: Vec<&Quantity> = qs.to_vec();
+    qs.sort_unstable_by(|a, b| (a.segment.start, &a.resource).cmp(&(b.segment.start, &b.resource)));
+    // The account's GB-hours of the month so far, for tiered prices.
+    let mut used = Decimal::ZERO;
+    let mut month = None;
     for q in qs {
         let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
-        let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
         let hours = catalog.hours_per_month.hours_at(q.segment.start);
+        if let Some(tiers) = &price.tiers {
+            let m = crate::time::Period::month_of(q.segment.start).start;
+            if month != Some(m) {
+                month = Some(m);
+                used = Decimal::ZERO;
+            }
+            let overflow = || Error::Overflow(format!("the tiers of `{}`", q.sku));
+            let hours = Decimal::from(hours);
+            let mut left = q.quantity;
+            let mut lower = Decimal::ZERO;
+            for (k, t) in tiers.iter().enumerate() {
+                // Tier bounds are GB-months; the quantities GB-hours.
+                let top = match t.up_to {
+                    Some(u) => u.times(hours).ok_or_else(overflow)?,
+                    None => Decimal::MAX,
+                };
+                let take = left.min(top.less(used).max(Decimal::ZERO));
+                if take > Decimal::ZERO {
+                    let range = match t.up_to {
+                        Some(u) => format!("{} to {} GB-months", lower.normalize(), u.normalize()),
+                        None => format!("above {} GB-months", lower.normalize()),
+                    };
+                    let mut l = line::line(
+                        q,
+                        product,
+                        catalog,
+                        take,
+                        t.unit_price,
+                        "GB-month",
+                        hours,
+                        "storage/gb_month/tiered".into(),
+                        &format!(
+                            "tier {} of the account's month, {range}",
+                            k.saturating_add(1)
+                        ),
+                    )?;
+                    l.slice = Some(format!("tier {}", k.saturating_add(1)));
+                    out.push(l);
+                    used = used.plus(take).ok_or_else(overflow)?;
+                    left = left.less(take);
+                }
+                lower = t.up_to.unwrap_or(lower);
+                if left <= Decimal::ZERO {
+                    break;
+                }
+            }
+            continue;
+        }
+        let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
         out.push(line::line(
             q,
             product,
