@@ -15,10 +15,10 @@ const TYPESCRIPT: &str = "5";
 /// groups, quote fields, print document, import and the per-row views of the trusted-calculator
 /// work cost about 24 KB, the share-of-spend charge model (support plans) 4 KB, and savings
 /// plans (their rating, the ways to pay side by side, the commitment fields) 33 KB, the VAT
-/// territories with savings plans' coverage per group 3.5 KB, and sustained use with the
-/// estimate of in-advance plans 3 KB, so it is 371,000 until the size work brings it down (the
-/// goal is 250,000).
-pub const BUDGET_GZIP_BYTES: u64 = 371_000;
+/// territories with savings plans' coverage per group 3.5 KB, sustained use with the estimate of
+/// in-advance plans 3 KB, and spot runs with storage tiers 2.3 KB, so it is 374,000 until the
+/// size work brings it down (the goal is 250,000).
+pub const BUDGET_GZIP_BYTES: u64 = 374_000;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")
