@@ -48,6 +48,10 @@ pub enum Charge {
     Storage {
         measure: Measure,
         rounding: TimeRounding,
+        /// A minimum storage duration in days (archive tiers): a resource deleted sooner is
+        /// billed, when deleted, for the rest of it at its size then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minimum_days: Option<u32>,
     },
     /// Counted units: egress GB, requests, GB-seconds. Price: `unit_price` or `tiers`.
     Counter {
@@ -168,6 +172,7 @@ struct ChargeFields {
     spot: Option<bool>,
     billing: Option<PlanBilling>,
     measure: Option<Measure>,
+    minimum_days: Option<u32>,
     unit: Option<String>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
     price_per: Option<Decimal>,
@@ -200,7 +205,7 @@ impl ChargeFields {
                 "spot",
             ],
             Model::MonthlyPlan => &["billing"],
-            Model::Storage => &["measure", "rounding"],
+            Model::Storage => &["measure", "rounding", "minimum_days"],
             Model::Counter => &[
                 "unit",
                 "price_per",
@@ -233,6 +238,7 @@ impl ChargeFields {
             ("spot", f.spot.is_some()),
             ("billing", f.billing.is_some()),
             ("measure", f.measure.is_some()),
+            ("minimum_days", f.minimum_days.is_some()),
             ("unit", f.unit.is_some()),
             ("price_per", f.price_per.is_some()),
             ("free_allowance", f.free_allowance.is_some()),
@@ -278,6 +284,7 @@ impl ChargeFields {
             Model::Storage => Charge::Storage {
                 measure: need(f.measure, "measure")?,
                 rounding: need(f.rounding, "rounding")?,
+                minimum_days: f.minimum_days,
             },
             Model::Counter => Charge::Counter {
                 unit: need(f.unit, "unit")?,

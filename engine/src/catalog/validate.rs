@@ -240,6 +240,15 @@ impl Catalog {
                     }
                 }
             }
+            Charge::Storage {
+                minimum_days: Some(d),
+                ..
+            } if !(1..=3650).contains(d) => {
+                return Err(self.err(
+                    at("minimum_days"),
+                    format!("must be from 1 to 3650 (got {d})"),
+                ));
+            }
             Charge::MonthlyPlan { .. } | Charge::Storage { .. } | Charge::Flat {} => {}
         }
         Ok(())

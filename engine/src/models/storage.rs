@@ -7,6 +7,11 @@
 //! the price per GB-month is spread over the catalog's hours-per-month convention:
 //! `cost = price / hours_per_month x GB x hours`.
 //!
+//! With `minimum_days`, a resource deleted before that many days is billed, in the segment of
+//! its deletion, for the rest of the minimum: its size then times the remaining started hours
+//! (S3 Glacier: "objects deleted ... before the minimum ... incur a pro-rated charge equal to the
+//! storage charge for the remaining days").
+//!
 //! A price with `tiers` (S3's "first 50 TB / month, next 450 TB / month, over 500 TB / month")
 //! prices the account's GB-months of each calendar month, graduated: the resources' quantities,
 //! in time order (then by resource), fill the tiers, each piece at its tier's price.
@@ -119,12 +124,20 @@ pub(crate) fn meter(
     out: &mut Vec<Quantity>,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
-    let Charge::Storage { measure, rounding } = *charge else {
+    let Charge::Storage {
+        measure,
+        rounding,
+        minimum_days,
+    } = *charge
+    else {
         return Ok(());
     };
     for life in lives(measure, group, diags) {
         if life.sizes.is_empty() || life.start >= ctx.period.end {
             continue;
+        }
+        if let (Some(days), Some(end)) = (minimum_days, life.end) {
+            minimum_duration(ctx, group, &life, days, end, out)?;
         }
         let start = nanos(life.start);
         let end = nanos(life.end.unwrap_or(ctx.period.end).min(ctx.period.end)).max(start);
@@ -191,6 +204,57 @@ pub(crate) fn meter(
             ));
         }
     }
+    Ok(())
+}
+
+/// The rest of a minimum storage duration, for a life deleted at `end` before it: the size in
+/// force when deleted times the remaining started hours, in the segment of the deletion, from
+/// the deletion to the segment's end (a segment of its own, beside the stored hours' line).
+fn minimum_duration(
+    ctx: &Ctx,
+    group: &Group,
+    life: &Life,
+    days: u32,
+    end: DateTime<Utc>,
+    out: &mut Vec<Quantity>,
+) -> Result<()> {
+    let Some(seg) = ctx.segments.iter().find(|s| s.contains(end)) else {
+        return Ok(());
+    };
+    let min_end = nanos(life.start) + i128::from(days) * 24 * HOUR;
+    let left = min_end - nanos(end);
+    if left <= 0 {
+        return Ok(());
+    }
+    let hours = -((-left).div_euclid(HOUR)); // started hours
+    let gb = life
+        .sizes
+        .iter()
+        .rev()
+        .find(|(t, _)| *t <= end)
+        .map_or(Decimal::ZERO, |(_, v)| *v);
+    if gb.is_zero() {
+        return Ok(());
+    }
+    let n = i64::try_from(hours).unwrap_or(i64::MAX);
+    let quantity = gb
+        .times(Decimal::from(n))
+        .ok_or_else(|| Error::Overflow(format!("the minimum duration of `{}`", group.resource)))?;
+    out.push(group.quantity(
+        crate::time::Period {
+            start: end,
+            end: seg.end,
+        },
+        quantity.normalize(),
+        Unit::GbHour,
+        end,
+        format!(
+            "{} -> deleted {}: the {n} remaining hours of the {days}-day minimum at {} GB",
+            format_instant(&life.start),
+            format_instant(&end),
+            gb.normalize()
+        ),
+    ));
     Ok(())
 }
 
