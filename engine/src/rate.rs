@@ -95,6 +95,8 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
     let mut derived = Vec::new();
     // Savings plans cover the usage lines: applied once they are all rated, before the shares.
     let mut plans = Vec::new();
+    // Counters whose allowance the resources bring read the time lines: rated after them.
+    let mut pooled = Vec::new();
     for ((_, sku, region), qs) in groups {
         let product = book.product(sku).ok_or_else(|| Error::NoPrice {
             catalog: book.id().to_string(),
@@ -109,6 +111,9 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
             derived.push((product, qs));
         } else if matches!(product.charge, Charge::SavingsPlan { .. }) {
             plans.push((product, qs));
+        } else if matches!(&product.charge, Charge::Counter { included, .. } if !included.is_empty())
+        {
+            pooled.push((product, qs));
         } else {
             models::rate(book, product, &qs, &mut lines)?;
         }
@@ -116,6 +121,13 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
     if !plans.is_empty() {
         models::savings_plan::apply(book, &plans, &metered.hourly, metered.period, &mut lines)?;
     }
+    // After the plans (which need the lines in account order), before the shares (which read
+    // these lines' amounts).
+    let mut counted = Vec::new();
+    for (product, qs) in pooled {
+        models::counter::rate_with(book, product, &qs, &lines, &mut counted)?;
+    }
+    lines.append(&mut counted);
     let mut shares = Vec::new();
     for (product, qs) in derived {
         models::share_of_spend::rate_with(book, product, &qs, &lines, &mut shares)?;

@@ -71,6 +71,12 @@ pub enum Charge {
         /// volume tiering only.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         allowance_in_first_tier: bool,
+        /// Included units that resources bring (DigitalOcean, Hetzner traffic): each resource
+        /// of `sku` brings `per_month` units a month in proportion to its hours (over the
+        /// catalog's hours per month), pooled across the account's resources in the counter's
+        /// region and added to the free allowance.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        included: Vec<Included>,
         /// How `tiers` apply; `none` uses `unit_price`.
         #[serde(default)]
         tiering: Tiering,
@@ -111,6 +117,16 @@ pub enum Charge {
         /// The time-metered skus the plan covers, each with its savings percentage.
         eligible: Vec<Eligible>,
     },
+}
+
+/// Units a resource of `sku` brings to a counter's allowance each month it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Included {
+    pub sku: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub per_month: Decimal,
 }
 
 /// What a commitment amount is per.
@@ -179,6 +195,7 @@ struct ChargeFields {
     #[serde(default, with = "rust_decimal::serde::str_option")]
     free_allowance: Option<Decimal>,
     allowance_in_first_tier: Option<bool>,
+    included: Option<Vec<Included>>,
     tiering: Option<Tiering>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
     package_size: Option<Decimal>,
@@ -211,6 +228,7 @@ impl ChargeFields {
                 "price_per",
                 "free_allowance",
                 "allowance_in_first_tier",
+                "included",
                 "tiering",
                 "package_size",
             ],
@@ -246,6 +264,7 @@ impl ChargeFields {
                 "allowance_in_first_tier",
                 f.allowance_in_first_tier.is_some(),
             ),
+            ("included", f.included.is_some()),
             ("tiering", f.tiering.is_some()),
             ("package_size", f.package_size.is_some()),
             ("services", f.services.is_some()),
@@ -291,6 +310,7 @@ impl ChargeFields {
                 price_per: f.price_per.unwrap_or_else(one),
                 free_allowance: f.free_allowance.unwrap_or_default(),
                 allowance_in_first_tier: f.allowance_in_first_tier.unwrap_or(false),
+                included: f.included.unwrap_or_default(),
                 tiering: f.tiering.unwrap_or_default(),
                 package_size: f.package_size,
             },

@@ -19,8 +19,8 @@ mod price_book;
 mod validate;
 
 pub use charge::{
-    Billable, Charge, CommitmentKind, Eligible, Granularity, Measure, PlanBilling, Tiering,
-    TimeRounding,
+    Billable, Charge, CommitmentKind, Eligible, Granularity, Included, Measure, PlanBilling,
+    Tiering, TimeRounding,
 };
 pub use price_book::PriceBook;
 
@@ -268,6 +268,7 @@ mod tests {
                 price_per: Decimal::ONE,
                 free_allowance: Decimal::ZERO,
                 allowance_in_first_tier: false,
+                included: Vec::new(),
                 tiering: Tiering::Graduated,
                 package_size: None,
             }

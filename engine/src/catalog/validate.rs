@@ -129,6 +129,7 @@ impl Catalog {
                 allowance_in_first_tier,
                 tiering,
                 package_size,
+                included,
             } => {
                 if *allowance_in_first_tier
                     && !matches!(tiering, Tiering::Graduated | Tiering::Volume)
@@ -140,6 +141,25 @@ impl Catalog {
                 }
                 if unit.is_empty() {
                     return Err(self.err(at("unit"), "must not be empty"));
+                }
+                for (k, inc) in included.iter().enumerate() {
+                    let time = matches!(
+                        self.product(&inc.sku).map(|t| &t.charge),
+                        Some(Charge::TimeMetered { .. })
+                    );
+                    if !time {
+                        return Err(self.err(
+                            at(&format!("included[{k}].sku")),
+                            format!("`{}` must be a time_metered sku of this catalog", inc.sku),
+                        ));
+                    }
+                    if let Err(m) = crate::num::within(inc.per_month, crate::num::MAX_QUANTITY, "")
+                    {
+                        return Err(self.err(
+                            at(&format!("included[{k}].per_month")),
+                            m.trim_start().to_string(),
+                        ));
+                    }
                 }
                 if *price_per <= Decimal::ZERO {
                     return Err(self.err(at("price_per"), "must be greater than zero"));

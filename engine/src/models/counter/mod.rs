@@ -100,12 +100,26 @@ pub(crate) fn rate(
     qs: &[&Quantity],
     out: &mut Vec<RatedLine>,
 ) -> Result<()> {
+    rate_with(book, product, qs, &[], out)
+}
+
+/// Rates the counter; with `included` units, from the lines already rated (`lines`): the hours
+/// of the account's resources of those skus in the counter's region bring their share of the
+/// allowance, pooled.
+pub(crate) fn rate_with(
+    book: &PriceBook,
+    product: &Product,
+    qs: &[&Quantity],
+    lines: &[RatedLine],
+    out: &mut Vec<RatedLine>,
+) -> Result<()> {
     let Charge::Counter {
         price_per,
         free_allowance,
         allowance_in_first_tier,
         tiering,
         package_size,
+        included,
         ..
     } = &product.charge
     else {
@@ -115,6 +129,39 @@ pub(crate) fn rate(
         qs.first().map_or(String::new(), |q| {
             format!("counting `{}` for account `{}`", q.sku, q.account)
         })
+    };
+    // The pool: each resource's hours over the catalog's hours per month, times its units.
+    let mut pool = Decimal::ZERO;
+    let mut resource_hours = Decimal::ZERO;
+    if let Some(q) = qs.first() {
+        for inc in included {
+            for l in lines.iter().filter(|l| {
+                l.account == q.account
+                    && l.region == q.region
+                    && l.sku == inc.sku
+                    && matches!(l.unit, Unit::Second | Unit::Minute | Unit::Hour)
+            }) {
+                let (catalog, _) = book.price(&l.sku, &l.region, l.segment.start)?;
+                let month = Decimal::from(catalog.hours_per_month.hours_at(l.segment.start));
+                let hours = l.quantity.over(l.divisor).or_overflow(overflow)?;
+                resource_hours = resource_hours.plus(hours).or_overflow(overflow)?;
+                pool = hours
+                    .times(inc.per_month)
+                    .and_then(|x| x.over(month))
+                    .and_then(|x| x.plus(pool))
+                    .or_overflow(overflow)?;
+            }
+        }
+    }
+    let free_allowance = &free_allowance.plus(pool).or_overflow(overflow)?;
+    let pooled = if included.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} of it brought by {} resource-hours",
+            pool.round_dp(6).normalize(),
+            resource_hours.normalize()
+        )
     };
     let total = crate::num::sum(qs.iter().map(|q| q.quantity)).or_overflow(overflow)?;
     // Position of the cumulative count at the start of each segment (segments are in order).
@@ -131,8 +178,8 @@ pub(crate) fn rate(
                 units: free,
                 unit_price: Decimal::ZERO,
                 note: format!(
-                    "free allowance of {} per period",
-                    free_allowance.normalize()
+                    "free allowance of {} per period{pooled}",
+                    free_allowance.round_dp(6).normalize()
                 ),
                 package: false,
                 slice: Some("free allowance".into()),
