@@ -143,14 +143,21 @@ impl Catalog {
                     return Err(self.err(at("unit"), "must not be empty"));
                 }
                 for (k, inc) in included.iter().enumerate() {
+                    // A capped month is one line at the monthly price: its hours are not on it.
                     let time = matches!(
                         self.product(&inc.sku).map(|t| &t.charge),
-                        Some(Charge::TimeMetered { .. })
+                        Some(Charge::TimeMetered {
+                            monthly_cap: false,
+                            ..
+                        })
                     );
                     if !time {
                         return Err(self.err(
                             at(&format!("included[{k}].sku")),
-                            format!("`{}` must be a time_metered sku of this catalog", inc.sku),
+                            format!(
+                                "`{}` must be a time_metered sku of this catalog without a monthly cap",
+                                inc.sku
+                            ),
                         ));
                     }
                     if let Err(m) = crate::num::within(inc.per_month, crate::num::MAX_QUANTITY, "")

@@ -84,10 +84,11 @@ pub(crate) fn meter(
             continue;
         }
         let part = Period { start, end };
-        let hours = Decimal::from_i128_with_scale(
-            nanos(end).saturating_sub(nanos(start)).div_euclid(HOUR),
-            0,
-        );
+        // Exact hours (a segment may start inside an hour).
+        let hours = Decimal::from_i128_with_scale(nanos(end).saturating_sub(nanos(start)), 0)
+            .over(Decimal::from_i128_with_scale(HOUR, 0))
+            .unwrap_or_default()
+            .normalize();
         let mut q = group.quantity(
             part,
             hours,
@@ -683,8 +684,17 @@ fn split_line(
     let overflow = || format!("the savings plans of `{}`", l.sku);
     // At full precision: rounding the units (to the millionth, say) moves a line's amount
     // across a half cent (1,066.625 would become 1,066.624998).
-    let all = crate::num::sum(per_plan.iter().copied()).or_overflow(overflow)?;
-    let rest = l.quantity.less(all).max(Decimal::ZERO);
+    // The plans' units, in plan order, never more in all than the line has.
+    let mut room = l.quantity;
+    let per_plan: Vec<Decimal> = per_plan
+        .iter()
+        .map(|u| {
+            let u = (*u).min(room).max(Decimal::ZERO);
+            room = room.less(u);
+            u
+        })
+        .collect();
+    let rest = room;
     let mut parts = Vec::new();
     if rest > Decimal::ZERO {
         parts.push(line::requantify(
@@ -696,7 +706,7 @@ fn split_line(
             "on demand: not covered by a savings plan",
         )?);
     }
-    for (plan, &units) in plans.iter_mut().zip(per_plan) {
+    for (plan, &units) in plans.iter_mut().zip(&per_plan) {
         if units.is_zero() {
             continue;
         }
@@ -708,7 +718,6 @@ fn split_line(
         else {
             continue;
         };
-        let units = units.min(l.quantity);
         let percent = eligible
             .iter()
             .find(|e| e.sku == l.sku)
@@ -781,7 +790,13 @@ fn plan_lines(
         CommitmentKind::Monthly => "a month",
     };
     let due = Decimal::ONE.less(plan.paid_upfront);
-    let unused = plan.committed.less(plan.used).max(Decimal::ZERO);
+    // What the plan left unused; a residue of the divisions below a billionth of a cent is none.
+    let unused = plan
+        .committed
+        .less(plan.used)
+        .max(Decimal::ZERO)
+        .round_dp(11)
+        .normalize();
     let segment = Period {
         start: plan
             .qs
@@ -817,7 +832,7 @@ fn plan_lines(
         CommitmentKind::Monthly => "the month".to_string(),
     };
     l.formula = format!(
-        "{} {cur} {per} committed for {what}: {} {cur}, {} {cur} used by covered usage, {} {cur} unused{}",
+        "{} {cur} {per} committed for {what}: {:.2} {cur}, {:.2} {cur} used by covered usage, {:.2} {cur} unused{}",
         plan.c.amount.normalize(),
         plan.committed.round_dp(2),
         plan.used.round_dp(2),

@@ -292,7 +292,7 @@ pub(crate) fn hourly(charge: &Charge, ctx: &Ctx, group: &Group) -> Vec<Stretch> 
         .unwrap_or(1);
     hourly_entries(&spans, ctx, Some(per_hour))
         .or_else(|| hourly_entries(&spans, ctx, None))
-        .map(stretches)
+        .map(|e| stretches(e, ctx.segments))
         .unwrap_or_default()
 }
 
@@ -362,15 +362,18 @@ fn floor_hour(t: i128) -> i128 {
 }
 
 /// Entries (start, end, units per window, windows) in order, without overlap, as stretches:
-/// consecutive whole hours with the same units make one.
-fn stretches(entries: Vec<(i128, i128, i128, i128)>) -> Vec<Stretch> {
+/// consecutive whole hours with the same units make one, within one price segment (a stretch
+/// belongs to the line of its segment).
+fn stretches(entries: Vec<(i128, i128, i128, i128)>, segments: &[Period]) -> Vec<Stretch> {
     let mut out: Vec<Stretch> = Vec::new();
     for (start, end, n, k) in entries {
+        let new_segment = segments.iter().any(|s| nanos(s.start) == start);
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         let k = u32::try_from(k).unwrap_or(u32::MAX);
         let whole = end.saturating_sub(start) == HOUR.saturating_mul(i128::from(k));
         if let Some(last) = out.last_mut()
             && whole
+            && !new_segment
             && last.units == n
             && nanos(last.period.end) == start
             && nanos(last.period.end).saturating_sub(nanos(last.period.start))
@@ -762,22 +765,25 @@ mod tests {
             (seed >> 33) % n
         };
         let period = Period::parse("2026-01").unwrap();
-        let cut = parse_instant("2026-01-16T12:30:00Z").unwrap();
-        let segments = [
-            Period {
-                start: period.start,
-                end: cut,
-            },
-            Period {
-                start: cut,
-                end: period.end,
-            },
-        ];
-        let ctx = Ctx {
-            period,
-            segments: &segments,
-        };
-        for case in 0..200 {
+        for case in 0..400 {
+            // A price change inside an hour, or on the hour.
+            let cut =
+                parse_instant(["2026-01-16T12:30:00Z", "2026-01-16T00:00:00Z"][case % 2]).unwrap();
+            let segments = [
+                Period {
+                    start: period.start,
+                    end: cut,
+                },
+                Period {
+                    start: cut,
+                    end: period.end,
+                },
+            ];
+            let ctx = Ctx {
+                period,
+                segments: &segments,
+            };
+            let case = case / 2;
             let granularity =
                 [Granularity::Second, Granularity::Minute, Granularity::Hour][case % 3];
             let rounding = [TimeRounding::Elapsed, TimeRounding::Clock][(case / 3) % 2];
@@ -822,7 +828,15 @@ mod tests {
                 })
                 .collect();
             let stretches = hourly(&charge, &ctx, &g);
-            let by_window = hourly_entries(&spans, &ctx, None).map(super::stretches);
+            let by_window =
+                hourly_entries(&spans, &ctx, None).map(|e| super::stretches(e, &segments));
+            // No stretch crosses a price segment: each belongs to one line.
+            assert!(
+                stretches.iter().all(|s| segments
+                    .iter()
+                    .any(|g| g.start <= s.period.start && s.period.end <= g.end)),
+                "case {case}"
+            );
             assert_eq!(Some(stretches.clone()), by_window, "case {case}");
             // Hour by hour, the same units as the lines.
             let mut qs = Vec::new();

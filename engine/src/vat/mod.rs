@@ -244,7 +244,9 @@ pub fn treatment(
             OUT_OF_SCOPE_MENTION,
         ),
         territory::Place::FrenchOverseas(code, name) if seller.country == "FR" => {
-            if table.territories.contains_key(code) {
+            // Guyane and Mayotte apply no VAT; the others their own rates, which the table
+            // must have (never 0 % for want of a rate).
+            if !matches!(code, "GF" | "YT") {
                 Ok(Treatment {
                     category: VatCategory::Standard,
                     rate: table.rate(code, supply_date)?,
@@ -362,6 +364,27 @@ fn treatment_in(
 #[cfg(test)]
 mod builtin_tests {
     use super::*;
+
+    /// A table without the overseas departments' rates cannot tax Guadeloupe: an error, never
+    /// 0 % (Guyane and Mayotte, where no VAT applies, need no rate).
+    #[test]
+    fn an_overseas_rate_missing_is_an_error() {
+        let mut t = VatTable::builtin();
+        t.territories.clear();
+        let seller: Seller = serde_json::from_str(r#"{"name": "S", "country": "FR"}"#).unwrap();
+        let customer = |c: &str| Customer {
+            name: "C".into(),
+            country: c.into(),
+            kind: CustomerKind::Consumer,
+            vat_number: None,
+            address: None,
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        let e = treatment(&t, &seller, &customer("GP"), day, Purpose::Invoice).unwrap_err();
+        assert_eq!(e.to_string(), "VAT: no VAT rates for `GP`");
+        let gf = treatment(&t, &seller, &customer("GF"), day, Purpose::Invoice).unwrap();
+        assert_eq!(gf.category, VatCategory::OutOfScope);
+    }
 
     #[test]
     fn the_builtin_table_is_the_shipped_file_checked() {

@@ -42,7 +42,20 @@ const BY_CODE: &[(&str, Place<'static>)] = &[
 ];
 
 /// Territories by country and postcode prefix: (country, prefix, place).
+/// Longer prefixes first: Saint-Barthélemy and Saint-Martin (97133, 97150) share Guadeloupe's
+/// 971, and with the French collectivities of the Pacific and Saint-Pierre-et-Miquelon they are
+/// outside both the EU VAT territory and French VAT.
 const BY_POSTCODE: &[(&str, &str, Place<'static>)] = &[
+    ("FR", "97133", Place::OutsideEu("Saint-Barthélemy", "FR")),
+    ("FR", "97150", Place::OutsideEu("Saint-Martin", "FR")),
+    (
+        "FR",
+        "975",
+        Place::OutsideEu("Saint-Pierre-et-Miquelon", "FR"),
+    ),
+    ("FR", "986", Place::OutsideEu("Wallis-et-Futuna", "FR")),
+    ("FR", "987", Place::OutsideEu("French Polynesia", "FR")),
+    ("FR", "988", Place::OutsideEu("New Caledonia", "FR")),
     ("FR", "971", Place::FrenchOverseas("GP", "Guadeloupe")),
     ("FR", "972", Place::FrenchOverseas("MQ", "Martinique")),
     ("FR", "973", Place::FrenchOverseas("GF", "Guyane")),
@@ -105,5 +118,13 @@ mod tests {
             Place::OutsideEu("Büsingen", "DE")
         );
         assert_eq!(place("DE", Some("78267")), Place::Country("DE"));
+        assert_eq!(
+            place("FR", Some("97133")),
+            Place::OutsideEu("Saint-Barthélemy", "FR")
+        );
+        assert_eq!(
+            place("FR", Some("98800")),
+            Place::OutsideEu("New Caledonia", "FR")
+        );
     }
 }
