@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Charge, CommitmentKind, PriceBook};
 use crate::error::Result;
+use crate::models::savings_plan::plan_rate;
 use crate::num::{Arith, OrOverflow};
 use crate::quantity::Unit;
 use crate::rate::RatedLine;
@@ -146,11 +147,7 @@ pub fn payment_options(book: &PriceBook, request: &EstimateRequest) -> Result<Ve
         for l in &on_demand.lines {
             if let Some(e) = eligible.iter().find(|e| e.sku == l.sku) {
                 od = od.plus(l.amount).or_overflow(overflow)?;
-                let r = l
-                    .amount
-                    .times(Decimal::ONE_HUNDRED.less(e.percent))
-                    .and_then(|x| x.over(Decimal::ONE_HUNDRED))
-                    .or_overflow(overflow)?;
+                let r = plan_rate(l.amount, e.percent).or_overflow(overflow)?;
                 at_rate = at_rate.plus(r).or_overflow(overflow)?;
             }
         }

@@ -661,8 +661,9 @@ fn windows_in(p: &Period) -> i128 {
     }
 }
 
-/// The plan rate of a line's price under a plan's percent.
-fn plan_rate(price: Decimal, percent: Decimal) -> Option<Decimal> {
+/// The plan rate of a price (or an amount) under a plan's percent: the one place it is worked
+/// out, for rating and for the payment options.
+pub(crate) fn plan_rate(price: Decimal, percent: Decimal) -> Option<Decimal> {
     price
         .times(Decimal::ONE_HUNDRED.less(percent))
         .and_then(|x| x.over(Decimal::ONE_HUNDRED))
