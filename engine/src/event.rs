@@ -79,6 +79,102 @@ pub struct UsageEvent {
     pub quantity: Option<Decimal>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// A function's use, instead of a pre-multiplied `quantity`, for a counter measured in
+    /// GB-seconds: the counter takes the GB-seconds it makes, and the counter of requests it
+    /// names takes the invocations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<FunctionUse>,
+}
+
+/// The dimensions of a function's use (AWS Lambda, Scaleway Functions): GB-seconds are
+/// `invocations` (or provisioned `concurrency`) x `duration_ms` rounded up to the millisecond
+/// / 1,000 x `memory_mb` / 1,024.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionUse {
+    /// Invocations, each a request; or none for provisioned concurrency.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub invocations: Option<Decimal>,
+    /// Instances kept warm (provisioned concurrency), for `duration_ms` each; no request.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::num::exact_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub concurrency: Option<Decimal>,
+    /// Duration of each invocation (or the time provisioned), in milliseconds.
+    #[serde(with = "crate::num::exact")]
+    #[schemars(with = "String")]
+    pub duration_ms: Decimal,
+    /// Memory configured, in MB (1,024 MB = 1 GB).
+    #[serde(with = "crate::num::exact")]
+    #[schemars(with = "String")]
+    pub memory_mb: Decimal,
+}
+
+/// Bounds of a function's dimensions: 10^10 ms (115 days, a month of provisioned concurrency
+/// fits) per event, 1 TB of memory. At the bounds, GB-seconds stay within 10^28.
+pub const MAX_DURATION_MS: Decimal = Decimal::from_parts(0x540B_E400, 2, 0, false, 0);
+pub const MAX_MEMORY_MB: Decimal = Decimal::from_parts(1_048_576, 0, 0, false, 0);
+
+impl FunctionUse {
+    /// Checks each dimension: one of invocations or concurrency, none negative, each bounded.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let max = crate::num::MAX_QUANTITY;
+        let dims = [
+            ("function.invocations", self.invocations, max),
+            ("function.concurrency", self.concurrency, max),
+            (
+                "function.duration_ms",
+                Some(self.duration_ms),
+                MAX_DURATION_MS,
+            ),
+            ("function.memory_mb", Some(self.memory_mb), MAX_MEMORY_MB),
+        ];
+        for (field, value, bound) in dims {
+            match value {
+                Some(v) if v.is_sign_negative() && !v.is_zero() => {
+                    return Err((field, format!("must not be negative (got {v})")));
+                }
+                Some(v) if v > bound => {
+                    return Err((field, format!("must be at most {bound} (got {v})")));
+                }
+                _ => {}
+            }
+        }
+        match (self.invocations, self.concurrency) {
+            (Some(_), Some(_)) => Err((
+                "function",
+                "takes `invocations` or `concurrency`, not both".into(),
+            )),
+            (None, None) => Err((
+                "function",
+                "needs `invocations` (or `concurrency` for provisioned concurrency)".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Requests made: the invocations (provisioned concurrency makes none).
+    pub fn requests(&self) -> Decimal {
+        self.invocations.unwrap_or_default()
+    }
+
+    /// GB-seconds: (invocations or concurrency) x ceil(duration_ms) / 1,000 x memory_mb /
+    /// 1,024, exact. Every factor is bounded by [`FunctionUse::check`], so none overflows.
+    pub fn gb_seconds(&self) -> Option<Decimal> {
+        use crate::num::Arith;
+        let n = self.invocations.or(self.concurrency)?;
+        n.times(self.duration_ms.ceil())?
+            .times(self.memory_mb)?
+            .over(Decimal::from(1_024_000))
+    }
 }
 
 impl UsageEvent {
@@ -94,6 +190,21 @@ impl UsageEvent {
             if value.is_empty() {
                 return Err((field, "must not be empty".into()));
             }
+        }
+        if let Some(f) = &self.function {
+            if self.kind != EventKind::Increment {
+                return Err((
+                    "function",
+                    format!("a {} event takes no `function`", self.kind.name()),
+                ));
+            }
+            if self.quantity.is_some() {
+                return Err((
+                    "quantity",
+                    "an event with `function` takes no quantity: it is computed from the function's use".into(),
+                ));
+            }
+            return f.check();
         }
         match (self.kind, self.quantity) {
             (_, Some(q)) if q.is_sign_negative() && !q.is_zero() => {

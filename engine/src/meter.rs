@@ -97,6 +97,18 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
             &mut quantities,
             &mut diagnostics,
         )?;
+        // A function's invocations are requests, counted by the counter the catalog names.
+        if let Charge::Counter {
+            function:
+                Some(crate::catalog::FunctionCounter {
+                    requests: Some(r), ..
+                }),
+            ..
+        } = &product.charge
+            && let Some(Charge::Counter { unit, .. }) = book.product(r).map(|p| &p.charge)
+        {
+            models::counter::meter_requests(&ctx, &group, r, unit, &mut quantities)?;
+        }
         // Both lists are sorted (the keys are).
         if plan_accounts.binary_search(&group.account).is_ok()
             && eligible.binary_search(&group.sku).is_ok()
@@ -265,6 +277,24 @@ fn check_with<'a>(
         ));
     }
     kind_allowed(&product.charge, e).map_err(|reason| Reject::of(e, "kind", reason))?;
+    if e.function.is_some()
+        && !matches!(
+            product.charge,
+            Charge::Counter {
+                function: Some(_),
+                ..
+            }
+        )
+    {
+        return Err(Reject::of(
+            e,
+            "function",
+            format!(
+                "sku `{}` does not count a function's use: send its `quantity`",
+                e.sku
+            ),
+        ));
+    }
     if let Charge::SavingsPlan { .. } = product.charge {
         models::savings_plan::check(e).map_err(|(field, reason)| Reject::of(e, field, reason))?;
     }

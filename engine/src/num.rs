@@ -109,6 +109,10 @@ pub mod exact {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         d.deserialize_str(Exact)
     }
+
+    pub fn serialize<S: serde::Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str::serialize(v, s)
+    }
 }
 
 /// Serde for an optional decimal string read with [`parse_exact`].

@@ -62,6 +62,7 @@ fn event(i: usize, batch: usize, &(res, kind, minute, q): &Spec) -> UsageEvent {
         at: january().start + Duration::minutes(i64::from(minute)),
         quantity,
         tags: Default::default(),
+        function: None,
     }
 }
 

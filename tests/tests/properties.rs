@@ -97,6 +97,7 @@ fn events_from(specs: &[Spec]) -> Vec<UsageEvent> {
                 at: t0() + Duration::minutes(i64::from(minute)),
                 quantity,
                 tags: Default::default(),
+                function: None,
             }
         })
         .collect()
@@ -151,7 +152,7 @@ proptest! {
         let at = |s: i64| t0() + Duration::seconds(s);
         let ev = |id: &str, res: &str, kind, t| UsageEvent {
             id: id.into(), account: "a".into(), resource: res.into(), sku: "vm".into(), region: "r1".into(),
-            kind, at: at(t), quantity: None, tags: Default::default(),
+            kind, at: at(t), quantity: None, tags: Default::default(), function: None,
         };
         let whole = [ev("1", "vm", EventKind::Start, start), ev("2", "vm", EventKind::Stop, start + len)];
         let split = [
@@ -298,7 +299,7 @@ proptest! {
         let mut events = Vec::new();
         let ev = |id: String, res: String, sku: &str, kind, at, q: Option<Decimal>| UsageEvent {
             id, account: "acme".into(), resource: res, sku: sku.into(), region: "gra".into(),
-            kind, at, quantity: q, tags: Default::default(),
+            kind, at, quantity: q, tags: Default::default(), function: None,
         };
         for i in 0..n {
             if hours > 0 {

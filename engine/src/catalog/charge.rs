@@ -88,6 +88,10 @@ pub enum Charge {
         )]
         #[schemars(with = "Option<String>")]
         package_size: Option<Decimal>,
+        /// A serverless counter of GB-seconds: its increments may carry a function's use
+        /// (invocations or provisioned concurrency, duration, memory) instead of a quantity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        function: Option<FunctionCounter>,
     },
     /// A flat fee per resource per month it exists in. Price: `monthly_price`.
     Flat {},
@@ -127,6 +131,15 @@ pub struct Included {
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
     pub per_month: Decimal,
+}
+
+/// A counter of a function's GB-seconds. `requests`: the counter sku that takes the
+/// invocations as requests (none for provisioned concurrency, which makes no request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionCounter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<String>,
 }
 
 /// What a commitment amount is per.
@@ -199,6 +212,7 @@ struct ChargeFields {
     tiering: Option<Tiering>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
     package_size: Option<Decimal>,
+    function: Option<FunctionCounter>,
     services: Option<Vec<String>>,
     commitment: Option<CommitmentKind>,
     term_months: Option<u32>,
@@ -231,6 +245,7 @@ impl ChargeFields {
                 "included",
                 "tiering",
                 "package_size",
+                "function",
             ],
             Model::Flat => &[],
             Model::ShareOfSpend => &["services"],
@@ -267,6 +282,7 @@ impl ChargeFields {
             ("included", f.included.is_some()),
             ("tiering", f.tiering.is_some()),
             ("package_size", f.package_size.is_some()),
+            ("function", f.function.is_some()),
             ("services", f.services.is_some()),
             ("commitment", f.commitment.is_some()),
             ("term_months", f.term_months.is_some()),
@@ -313,6 +329,7 @@ impl ChargeFields {
                 included: f.included.unwrap_or_default(),
                 tiering: f.tiering.unwrap_or_default(),
                 package_size: f.package_size,
+                function: f.function,
             },
             Model::Flat => Charge::Flat {},
             Model::ShareOfSpend => Charge::ShareOfSpend {

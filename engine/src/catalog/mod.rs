@@ -19,8 +19,8 @@ mod price_book;
 mod validate;
 
 pub use charge::{
-    Billable, Charge, CommitmentKind, Eligible, Granularity, Included, Measure, PlanBilling,
-    Tiering, TimeRounding,
+    Billable, Charge, CommitmentKind, Eligible, FunctionCounter, Granularity, Included, Measure,
+    PlanBilling, Tiering, TimeRounding,
 };
 pub use price_book::PriceBook;
 
@@ -271,6 +271,7 @@ mod tests {
                 included: Vec::new(),
                 tiering: Tiering::Graduated,
                 package_size: None,
+                function: None,
             }
         );
         assert_eq!(read(r#"{"model":"flat"}"#).unwrap(), Charge::Flat {});

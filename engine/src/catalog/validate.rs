@@ -130,7 +130,22 @@ impl Catalog {
                 tiering,
                 package_size,
                 included,
+                function,
             } => {
+                if let Some(r) = function.as_ref().and_then(|f| f.requests.as_ref()) {
+                    let counts = matches!(
+                        self.product(r).map(|t| &t.charge),
+                        Some(Charge::Counter { function: None, .. })
+                    );
+                    if !counts || r == &p.sku {
+                        return Err(self.err(
+                            at("function.requests"),
+                            format!(
+                                "`{r}` must be another counter sku of this catalog, without `function`"
+                            ),
+                        ));
+                    }
+                }
                 if *allowance_in_first_tier
                     && !matches!(tiering, Tiering::Graduated | Tiering::Volume)
                 {

@@ -194,6 +194,7 @@ pub fn payment_options(book: &PriceBook, request: &EstimateRequest) -> Result<Ve
                 quantity: None,
                 commitment: Some(amount),
                 upfront: Some(upfront),
+                function: None,
             });
             let e = estimate(book, &with_items(items))?;
             let mut o = option(book, "savings_plan", &e, term)?;

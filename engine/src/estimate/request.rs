@@ -93,6 +93,10 @@ pub struct EstimateItem {
     /// How a savings plan is paid: `none` (the default), `partial` or `all` upfront.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upfront: Option<Upfront>,
+    /// A function's month, for a counter of GB-seconds: invocations (or provisioned
+    /// concurrency), duration in ms and memory in MB, instead of a pre-multiplied quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<crate::event::FunctionUse>,
 }
 
 fn one() -> u32 {
@@ -137,6 +141,8 @@ pub struct ItemFields {
     pub counted: bool,
     /// A savings plan's committed amount and upfront option.
     pub commitment: bool,
+    /// A function's use (invocations, duration, memory): a counter of GB-seconds.
+    pub function: bool,
     /// For a counter, the one count a form offers: `egress_gb` for a counter in GB,
     /// `requests` otherwise (what [`EstimateItem::trim_to`] keeps).
     pub counter_field: Option<&'static str>,
@@ -154,6 +160,7 @@ impl ItemFields {
             "requests" => self.counter_field == Some("requests"),
             "quantity" => self.counted,
             "commitment" | "upfront" => self.commitment,
+            "function" => self.function,
             _ => false,
         }
     }
@@ -179,9 +186,10 @@ pub fn item_fields(product: &Product) -> ItemFields {
             commitment: true,
             ..ItemFields::default()
         },
-        Charge::Counter { unit, .. } => ItemFields {
+        Charge::Counter { unit, function, .. } => ItemFields {
             egress_gb: true,
             counted: true,
+            function: function.is_some(),
             counter_field: Some(if unit == "GB" {
                 "egress_gb"
             } else {
@@ -234,7 +242,11 @@ impl EstimateItem {
             self.commitment = None;
             self.upfront = None;
         }
+        if !f.reads("function") {
+            self.function = None;
+        }
         if f.counter_field.is_some()
+            && self.function.is_none()
             && self.egress_gb.is_none()
             && self.requests.is_none()
             && self.quantity.is_none()

@@ -42,6 +42,17 @@ pub(super) fn item_err(i: usize, field: &str, message: impl Into<String>) -> Err
 
 pub(super) fn counter_skus<'a>(r: &Resolved<'a>) -> Vec<&'a str> {
     match (&r.product.charge, &r.product.egress_sku) {
+        // A function's invocations also feed the counter of requests.
+        (
+            Charge::Counter {
+                function:
+                    Some(crate::catalog::FunctionCounter {
+                        requests: Some(req),
+                    }),
+                ..
+            },
+            _,
+        ) if r.item.function.is_some() => vec![r.product.sku.as_str(), req.as_str()],
         (Charge::Counter { .. }, _) => vec![r.product.sku.as_str()],
         (Charge::Storage { .. }, Some(e)) if r.item.egress_gb.is_some() => vec![e.as_str()],
         _ => vec![],
@@ -169,6 +180,9 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
             ));
         }
     }
+    if let Some(f) = &item.function {
+        f.check().map_err(|(field, m)| item_err(i, field, m))?;
+    }
     let given: Vec<&str> = [
         ("upfront", item.upfront.map(|_| Decimal::ZERO)),
         ("gb", item.gb),
@@ -176,6 +190,7 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
         ("requests", item.requests),
         ("quantity", item.quantity),
         ("commitment", item.commitment),
+        ("function", item.function.as_ref().map(|_| Decimal::ZERO)),
     ]
     .iter()
     .filter(|(_, v)| v.is_some())
@@ -189,6 +204,7 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
         ("quantity", fields.counted),
         ("commitment", fields.commitment),
         ("upfront", fields.commitment),
+        ("function", fields.function),
     ]
     .iter()
     .filter(|(_, applies)| *applies)
@@ -234,7 +250,12 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
                 i,
                 "quantity",
                 format!(
-                    "give one of egress_gb, requests or quantity for counter sku `{}`",
+                    "give one of egress_gb, requests, quantity{} for counter sku `{}`",
+                    if item_fields(product).function {
+                        " or function"
+                    } else {
+                        ""
+                    },
                     item.sku
                 ),
             ));

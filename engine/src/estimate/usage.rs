@@ -65,6 +65,7 @@ pub(super) fn write_usage(
         at,
         quantity,
         tags: item_tags(r),
+        function: None,
     };
     let prefix = resource_prefix(r.index);
     for n in 0..r.item.count {
@@ -160,14 +161,16 @@ pub(super) fn write_usage(
     }
     if let Charge::Counter { .. } = billed.charge {
         let q = r.item.egress_gb.or(r.item.requests).or(r.item.quantity);
-        out.push(ev(
+        let mut e = ev(
             &res,
             &billed.sku,
             "count",
             EventKind::Increment,
             month.start,
             q,
-        ));
+        );
+        e.function.clone_from(&r.item.function);
+        out.push(e);
     }
 }
 

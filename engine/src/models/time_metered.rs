@@ -681,6 +681,7 @@ mod tests {
             at: parse_instant(at).unwrap(),
             quantity: None,
             tags: Default::default(),
+            function: None,
         }
     }
 

@@ -514,6 +514,7 @@ impl Setup {
                 quantity: None,
                 commitment: read(&f.commitment, "commitment", &mut errors),
                 upfront: applies("upfront").then_some(f.upfront),
+                function: None,
             });
         }
         let request = EstimateRequest {

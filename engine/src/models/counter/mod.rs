@@ -34,7 +34,11 @@ pub(crate) fn meter(
         let mut total = Decimal::ZERO;
         let mut n = 0usize;
         for e in group.events.iter().filter(|e| seg.contains(e.at)) {
-            total = total.plus(e.quantity.unwrap_or_default()).ok_or_else(|| {
+            let units = match &e.function {
+                Some(f) => f.gb_seconds(),
+                None => Some(e.quantity.unwrap_or_default()),
+            };
+            total = units.and_then(|u| total.plus(u)).ok_or_else(|| {
                 Error::Overflow(format!(
                     "summing `{}` for account `{}`",
                     group.sku, group.account
@@ -57,6 +61,48 @@ pub(crate) fn meter(
                 plural(resources.len(), "resource")
             ),
         ));
+    }
+    Ok(())
+}
+
+/// The requests a function's invocations make, per price segment, as quantities of the counter
+/// `sku` (of `unit`) that prices them: rated with that counter's own increments and allowance.
+pub(crate) fn meter_requests(
+    ctx: &Ctx,
+    group: &Group,
+    sku: &str,
+    unit: &str,
+    out: &mut Vec<Quantity>,
+) -> Result<()> {
+    for seg in ctx.segments {
+        let mut total = Decimal::ZERO;
+        let mut n = 0usize;
+        for e in group.events.iter().filter(|e| seg.contains(e.at)) {
+            let Some(f) = &e.function else { continue };
+            total = total.plus(f.requests()).ok_or_else(|| {
+                Error::Overflow(format!(
+                    "summing the invocations of `{}` for account `{}`",
+                    group.sku, group.account
+                ))
+            })?;
+            n = n.saturating_add(1);
+        }
+        if n == 0 || total.is_zero() {
+            continue;
+        }
+        let mut q = group.quantity(
+            *seg,
+            total.normalize(),
+            Unit::Count(unit.to_string()),
+            seg.start,
+            format!(
+                "invocations of `{}` in {n} {}",
+                group.sku,
+                plural(n, "increment")
+            ),
+        );
+        q.sku = sku.to_string();
+        out.push(q);
     }
     Ok(())
 }
@@ -125,6 +171,11 @@ pub(crate) fn rate_with(
     else {
         return Ok(());
     };
+    // In time order: a function's requests come from another group than the counter's own
+    // increments, and the allowance goes to the earliest units.
+    let mut sorted = qs.to_vec();
+    sorted.sort_unstable_by(|a, b| (a.segment.start, &a.detail).cmp(&(b.segment.start, &b.detail)));
+    let qs = sorted.as_slice();
     let overflow = || {
         qs.first().map_or(String::new(), |q| {
             format!("counting `{}` for account `{}`", q.sku, q.account)
