@@ -75,6 +75,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     eligible.sort_unstable();
     eligible.dedup();
     let mut hourly = Vec::new();
+    let fixed_at_order = book.fixes_prices_at_order();
     for key in keys {
         let mut evs = groups.remove(&key).unwrap_or_default();
         evs.sort_unstable_by(|a, b| {
@@ -90,6 +91,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         let Some(product) = book.product(group.sku) else {
             continue;
         };
+        let before = quantities.len();
         models::meter(
             &product.charge,
             &ctx,
@@ -97,6 +99,13 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
             &mut quantities,
             &mut diagnostics,
         )?;
+        if fixed_at_order {
+            order_prices(
+                book,
+                &group,
+                quantities.get_mut(before..).unwrap_or_default(),
+            );
+        }
         // A function's invocations are requests, counted by the counter the catalog names.
         if let Charge::Counter {
             function:
@@ -143,6 +152,31 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         duplicates,
         hourly,
     })
+}
+
+/// A resource's quantities under a price book with a version for new resources only: each
+/// carries when the resource was ordered (its first start, or first event), and says so where
+/// that keeps it at an older version's price.
+fn order_prices(book: &PriceBook, group: &Group, qs: &mut [Quantity]) {
+    let first = group.events.iter().find(|e| e.kind == EventKind::Start);
+    let Some(ordered) = first.or(group.events.first()).map(|e| e.at) else {
+        return;
+    };
+    for q in qs.iter_mut().filter(|q| q.resource.is_some()) {
+        q.ordered_at = Some(ordered);
+        let kept = book.for_order(q.price_at, Some(ordered));
+        if let (Some(kept), Some(now)) = (kept, book.at(q.price_at))
+            && kept.effective_from != now.effective_from
+        {
+            q.detail = format!(
+                "{}; ordered {}, before {}: at the price of {}",
+                q.detail,
+                crate::time::format_instant(&ordered),
+                now.reference(),
+                kept.reference()
+            );
+        }
+    }
 }
 
 /// Step 1: deduplicate by id. The map is keyed by a 64-bit hash of the id (small entries, no

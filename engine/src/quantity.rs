@@ -106,6 +106,15 @@ pub struct Quantity {
     #[serde(with = "time::instant")]
     #[schemars(with = "String")]
     pub price_at: DateTime<Utc>,
+    /// When the resource was ordered (created, or resized to its sku): set only when a version of
+    /// the price book fixes prices at order, to price the quantity at the version of its order.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::instant_option"
+    )]
+    #[schemars(with = "Option<String>")]
+    pub ordered_at: Option<DateTime<Utc>>,
     /// For `day` quantities: the days of the month the plan's price is spread over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub month_days: Option<i64>,
@@ -235,6 +244,7 @@ impl Group<'_> {
             quantity,
             unit,
             price_at,
+            ordered_at: None,
             month_days: None,
             detail,
             tags: if per_resource {

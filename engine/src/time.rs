@@ -98,6 +98,29 @@ pub mod instant {
     }
 }
 
+/// Serde helpers for an optional strict instant.
+pub mod instant_option {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::instant::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<DateTime<Utc>>, D::Error> {
+        let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+        text.map(|t| parse_instant(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 /// A half-open interval of time `[start, end)` in UTC. A billing period is usually one calendar
 /// month; a segment is the part of a period in which one catalog version is in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -48,6 +48,27 @@ pub struct Catalog {
     pub disclaimer: String,
     pub regions: Vec<Region>,
     pub products: Vec<Product>,
+    /// Which resources this version's prices apply to from its date: `all` (the default:
+    /// every resource's usage from then on), or `new_resources` (only resources created on or
+    /// after its date; existing ones keep the price they were ordered at, as providers that
+    /// fix a price at order do).
+    #[serde(default, skip_serializing_if = "AppliesTo::is_all")]
+    pub applies_to: AppliesTo,
+}
+
+/// Which resources a version's prices apply to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliesTo {
+    #[default]
+    All,
+    NewResources,
+}
+
+impl AppliesTo {
+    fn is_all(&self) -> bool {
+        *self == AppliesTo::All
+    }
 }
 
 /// The hours-per-month convention. Providers differ, so the catalog says which one it uses.

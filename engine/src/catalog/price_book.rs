@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Catalog, Price, Product};
+use super::{AppliesTo, Catalog, Price, Product};
 use crate::error::{Error, Result};
 use crate::time::{self, Period};
 
@@ -122,15 +122,57 @@ impl PriceBook {
         Ok(out)
     }
 
+    /// The version whose prices apply at `t` to a resource ordered at `ordered_at` (none for an
+    /// account's counters): the version in force at `t`, passing over the versions for new
+    /// resources only that came after the order. The one place this rule is decided.
+    pub fn for_order(
+        &self,
+        t: DateTime<Utc>,
+        ordered_at: Option<DateTime<Utc>>,
+    ) -> Option<&Catalog> {
+        let in_force = self.versions.iter().rev().filter(|c| c.effective_from <= t);
+        match ordered_at {
+            None => self.at(t),
+            Some(o) => in_force
+                .clone()
+                .find(|c| c.applies_to == AppliesTo::All || c.effective_from <= o)
+                .or_else(|| self.at(t)),
+        }
+    }
+
+    /// Whether a version fixes prices at order: only then do quantities carry their order.
+    pub fn fixes_prices_at_order(&self) -> bool {
+        self.versions
+            .iter()
+            .skip(1)
+            .any(|c| c.applies_to == AppliesTo::NewResources)
+    }
+
+    /// The price of a metered quantity: its sku and region at its `price_at`, for its
+    /// resource's order (see [`PriceBook::for_order`]).
+    pub fn price_of(&self, q: &crate::quantity::Quantity) -> Result<(&Catalog, &Price)> {
+        self.price_ordered(&q.sku, &q.region, q.price_at, q.ordered_at)
+    }
+
     /// The price of `sku` in `region` in force at `t`, with the version that set it.
     pub fn price(&self, sku: &str, region: &str, t: DateTime<Utc>) -> Result<(&Catalog, &Price)> {
+        self.price_ordered(sku, region, t, None)
+    }
+
+    fn price_ordered(
+        &self,
+        sku: &str,
+        region: &str,
+        t: DateTime<Utc>,
+        ordered_at: Option<DateTime<Utc>>,
+    ) -> Result<(&Catalog, &Price)> {
         let no_price = |catalog: String, message: String| Error::NoPrice {
             catalog,
             sku: sku.to_string(),
             region: region.to_string(),
             message,
         };
-        let catalog = self.at(t).ok_or_else(|| {
+        let catalog = self.for_order(t, ordered_at).ok_or_else(|| {
             no_price(
                 self.id().to_string(),
                 format!("no version in force at {}", time::format_instant(&t)),

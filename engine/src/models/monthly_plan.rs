@@ -124,7 +124,7 @@ pub(crate) fn rate(
     out: &mut Vec<RatedLine>,
 ) -> Result<()> {
     for q in qs {
-        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let (catalog, price) = book.price_of(q)?;
         let monthly = required(price.monthly_price, "monthly_price", catalog, q)?;
         let divisor = Decimal::from(q.month_days.unwrap_or(1));
         let rule = if q.unit == Unit::Day {

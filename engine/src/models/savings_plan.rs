@@ -784,7 +784,7 @@ fn plan_lines(
     let q0 = plan.qs[0];
     let plan_id = q0.resource.as_deref().unwrap_or_default();
     let overflow = || format!("the savings plan `{plan_id}`");
-    let (catalog, _) = book.price(&q0.sku, &q0.region, q0.price_at)?;
+    let (catalog, _) = book.price_of(q0)?;
     let cur = catalog.currency.as_str();
     let per = match commitment {
         CommitmentKind::Hourly => "an hour",

@@ -54,7 +54,7 @@ pub(crate) fn rate_with(
         services.join(", ")
     };
     for q in qs {
-        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let (catalog, price) = book.price_of(q)?;
         let cur = catalog.currency.as_str();
         let reads = |l: &&RatedLine| {
             l.account == q.account

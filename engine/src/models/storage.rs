@@ -291,7 +291,7 @@ pub(crate) fn rate(
     let mut used = Decimal::ZERO;
     let mut month = None;
     for q in qs {
-        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let (catalog, price) = book.price_of(q)?;
         let hours = catalog.hours_per_month.hours_at(q.segment.start);
         if let Some(tiers) = &price.tiers {
             let m = crate::time::Period::month_of(q.segment.start).start;

@@ -480,7 +480,7 @@ pub(crate) fn rate(
     }
     let mut lines = Vec::with_capacity(qs.len());
     for q in qs {
-        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let (catalog, price) = book.price_of(q)?;
         let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
         lines.push(line::line(
             q,
@@ -524,7 +524,7 @@ fn sustained(
             current = Some((&q.resource, month.start));
             used = Decimal::ZERO;
         }
-        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let (catalog, price) = book.price_of(q)?;
         let unit_price = required(price.unit_price, "unit_price", catalog, q)?;
         let overflow = || format!("the sustained use of `{}`", q.sku);
         // Units in one part of the month: its hours over the parts, in the unit counted.
@@ -607,7 +607,7 @@ fn apply_monthly_cap(
         else {
             continue;
         };
-        let (catalog, price) = book.price(&first.sku, &first.region, first.price_at)?;
+        let (catalog, price) = book.price_of(first)?;
         let cap = required(price.monthly_price, "monthly_price", catalog, first)?;
         let overflow = || format!("summing the month of `{}`", first.sku);
         let sum = crate::num::sum(mine.iter().map(|l| l.amount)).or_overflow(overflow)?;

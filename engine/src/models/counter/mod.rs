@@ -218,7 +218,7 @@ pub(crate) fn rate_with(
     // Position of the cumulative count at the start of each segment (segments are in order).
     let mut before = Decimal::ZERO;
     for q in qs {
-        let (catalog, price) = book.price(&q.sku, &q.region, q.price_at)?;
+        let (catalog, price) = book.price_of(q)?;
         let (a, b) = (before, before.plus(q.quantity).or_overflow(overflow)?);
         before = b;
         let mut slices = Vec::new();
