@@ -84,6 +84,15 @@ pub struct UsageEvent {
     /// names takes the invocations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<FunctionUse>,
+    /// Further provisioned dimensions of a storage resource, on its `start` and `sample` events
+    /// (`{"iops": "6000", "throughput": "250"}`): each holds until the next event that sets it.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "crate::num::exact_map"
+    )]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub dimensions: BTreeMap<String, Decimal>,
 }
 
 /// The dimensions of a function's use (AWS Lambda, Scaleway Functions): GB-seconds are
@@ -189,6 +198,30 @@ impl UsageEvent {
         ] {
             if value.is_empty() {
                 return Err((field, "must not be empty".into()));
+            }
+        }
+        if !self.dimensions.is_empty() && !matches!(self.kind, EventKind::Start | EventKind::Sample)
+        {
+            return Err((
+                "dimensions",
+                format!("a {} event takes no `dimensions`", self.kind.name()),
+            ));
+        }
+        for (name, v) in &self.dimensions {
+            if v.is_sign_negative() && !v.is_zero() {
+                return Err((
+                    "dimensions",
+                    format!("`{name}` must not be negative (got {v})"),
+                ));
+            }
+            if *v > crate::num::MAX_QUANTITY {
+                return Err((
+                    "dimensions",
+                    format!(
+                        "`{name}` must be at most {} (got {v})",
+                        crate::num::MAX_QUANTITY
+                    ),
+                ));
             }
         }
         if let Some(f) = &self.function {

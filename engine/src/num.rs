@@ -150,6 +150,32 @@ pub mod exact_list {
     }
 }
 
+/// Serde for a map of names to decimal strings read with [`parse_exact`].
+pub mod exact_map {
+    use std::collections::BTreeMap;
+
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Decimal>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(with = "super::exact")] Decimal);
+        Ok(BTreeMap::<String, Wrap>::deserialize(d)?
+            .into_iter()
+            .map(|(k, w)| (k, w.0))
+            .collect())
+    }
+
+    pub fn serialize<S: Serializer>(
+        v: &BTreeMap<String, Decimal>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(v.iter().map(|(k, d)| (k, d.to_string())))
+    }
+}
+
 /// Turns a checked operation's `None` into [`Error::Overflow`] naming what was computed.
 pub trait OrOverflow<T> {
     fn or_overflow(self, what: impl FnOnce() -> String) -> Result<T>;

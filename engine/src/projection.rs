@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::PriceBook;
 use crate::error::{Error, Result};
 use crate::event::UsageEvent;
-use crate::meter::{Unit, meter};
+use crate::meter::meter;
 use crate::money::{self, RoundingMode};
 use crate::num::{Arith, OrOverflow};
 use crate::rate::{RatedLine, rate};
@@ -116,7 +116,7 @@ pub fn project(
     let so_far = total(&rate(book, &meter(book, so_far_period, &known)?)?.lines);
 
     let mut metered = meter(book, p, &known)?;
-    let (elapsed, whole) = extrapolate(&mut metered, &p, req.as_of)?;
+    let (elapsed, whole) = extrapolate(book, &mut metered, &p, req.as_of)?;
     let lines = rate(book, &metered)?.lines;
     let projected = total(&lines);
     let alerts = match req.budget {
@@ -146,6 +146,7 @@ pub fn project(
 /// Counters go on at their rate: each counted quantity is scaled from the time elapsed to the
 /// whole period. Returns the seconds elapsed and in the whole period.
 fn extrapolate(
+    book: &PriceBook,
     metered: &mut crate::meter::Metered,
     p: &Period,
     as_of: chrono::DateTime<chrono::Utc>,
@@ -153,11 +154,12 @@ fn extrapolate(
     let elapsed = Decimal::from(as_of.signed_duration_since(p.start).num_seconds().max(1));
     let whole = Decimal::from(p.end.signed_duration_since(p.start).num_seconds());
     let factor = whole.over(elapsed).unwrap_or(Decimal::ONE);
-    for q in metered
-        .quantities
-        .iter_mut()
-        .filter(|q| matches!(q.unit, Unit::Count(_)))
-    {
+    for q in metered.quantities.iter_mut().filter(|q| {
+        matches!(
+            book.product(&q.sku).map(|p| &p.charge),
+            Some(crate::catalog::Charge::Counter { .. })
+        )
+    }) {
         q.quantity = q
             .quantity
             .times(whole)

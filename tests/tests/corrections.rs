@@ -63,6 +63,7 @@ fn event(i: usize, batch: usize, &(res, kind, minute, q): &Spec) -> UsageEvent {
         quantity,
         tags: Default::default(),
         function: None,
+        dimensions: Default::default(),
     }
 }
 

@@ -98,6 +98,7 @@ fn events_from(specs: &[Spec]) -> Vec<UsageEvent> {
                 quantity,
                 tags: Default::default(),
                 function: None,
+                dimensions: Default::default(),
             }
         })
         .collect()
@@ -153,6 +154,7 @@ proptest! {
         let ev = |id: &str, res: &str, kind, t| UsageEvent {
             id: id.into(), account: "a".into(), resource: res.into(), sku: "vm".into(), region: "r1".into(),
             kind, at: at(t), quantity: None, tags: Default::default(), function: None,
+        dimensions: Default::default(),
         };
         let whole = [ev("1", "vm", EventKind::Start, start), ev("2", "vm", EventKind::Stop, start + len)];
         let split = [
@@ -300,6 +302,7 @@ proptest! {
         let ev = |id: String, res: String, sku: &str, kind, at, q: Option<Decimal>| UsageEvent {
             id, account: "acme".into(), resource: res, sku: sku.into(), region: "gra".into(),
             kind, at, quantity: q, tags: Default::default(), function: None,
+        dimensions: Default::default(),
         };
         for i in 0..n {
             if hours > 0 {

@@ -52,6 +52,21 @@ pub enum Charge {
         /// billed, when deleted, for the rest of it at its size then.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         minimum_days: Option<u32>,
+        /// Measured to the second (or minute) instead of by started hours (EBS: "billed per
+        /// second, with a 60-second minimum"): a provisioned size only, each life rounded up to
+        /// the unit and at least `minimum_seconds`. `rounding` then does not apply.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        granularity: Option<Granularity>,
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        minimum_seconds: u32,
+        /// What is measured, for the unit's name (`GB` by default; `IOPS`, `MB/s`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unit: Option<String>,
+        /// Further provisioned dimensions of the resource (EBS gp3's IOPS and throughput), each
+        /// set on `start` and `sample` events and priced by its own storage sku above a free
+        /// `baseline` per resource.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        dimensions: Vec<Dimension>,
     },
     /// Counted units: egress GB, requests, GB-seconds. Price: `unit_price` or `tiers`.
     Counter {
@@ -142,6 +157,23 @@ pub struct FunctionCounter {
     pub requests: Option<String>,
 }
 
+/// A provisioned dimension of a storage resource: events carry it as `dimensions.<name>`, and
+/// what exceeds `baseline` is billed by `sku` (a provisioned storage product of the same
+/// granularity) for as long as it is provisioned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dimension {
+    pub name: String,
+    pub sku: String,
+    #[serde(default, with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub baseline: Decimal,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
+}
+
 /// What a commitment amount is per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -213,6 +245,7 @@ struct ChargeFields {
     #[serde(default, with = "rust_decimal::serde::str_option")]
     package_size: Option<Decimal>,
     function: Option<FunctionCounter>,
+    dimensions: Option<Vec<Dimension>>,
     services: Option<Vec<String>>,
     commitment: Option<CommitmentKind>,
     term_months: Option<u32>,
@@ -236,7 +269,15 @@ impl ChargeFields {
                 "spot",
             ],
             Model::MonthlyPlan => &["billing"],
-            Model::Storage => &["measure", "rounding", "minimum_days"],
+            Model::Storage => &[
+                "measure",
+                "rounding",
+                "minimum_days",
+                "granularity",
+                "minimum_seconds",
+                "unit",
+                "dimensions",
+            ],
             Model::Counter => &[
                 "unit",
                 "price_per",
@@ -283,6 +324,7 @@ impl ChargeFields {
             ("tiering", f.tiering.is_some()),
             ("package_size", f.package_size.is_some()),
             ("function", f.function.is_some()),
+            ("dimensions", f.dimensions.is_some()),
             ("services", f.services.is_some()),
             ("commitment", f.commitment.is_some()),
             ("term_months", f.term_months.is_some()),
@@ -320,6 +362,10 @@ impl ChargeFields {
                 measure: need(f.measure, "measure")?,
                 rounding: need(f.rounding, "rounding")?,
                 minimum_days: f.minimum_days,
+                granularity: f.granularity,
+                minimum_seconds: f.minimum_seconds.unwrap_or(0),
+                unit: f.unit,
+                dimensions: f.dimensions.unwrap_or_default(),
             },
             Model::Counter => Charge::Counter {
                 unit: need(f.unit, "unit")?,

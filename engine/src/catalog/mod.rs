@@ -19,8 +19,8 @@ mod price_book;
 mod validate;
 
 pub use charge::{
-    Billable, Charge, CommitmentKind, Eligible, FunctionCounter, Granularity, Included, Measure,
-    PlanBilling, Tiering, TimeRounding,
+    Billable, Charge, CommitmentKind, Dimension, Eligible, FunctionCounter, Granularity, Included,
+    Measure, PlanBilling, Tiering, TimeRounding,
 };
 pub use price_book::PriceBook;
 

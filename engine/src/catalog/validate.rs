@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 
-use super::{Catalog, Charge, Price, Product, Tiering};
+use super::{Catalog, Charge, Granularity, Measure, Price, Product, Tiering};
 use crate::error::Result;
 
 impl Catalog {
@@ -291,7 +291,84 @@ impl Catalog {
                     format!("must be from 1 to 3650 (got {d})"),
                 ));
             }
-            Charge::MonthlyPlan { .. } | Charge::Storage { .. } | Charge::Flat {} => {}
+            Charge::Storage {
+                measure,
+                granularity,
+                minimum_seconds,
+                minimum_days,
+                unit,
+                dimensions,
+                ..
+            } => {
+                let fine = matches!(granularity, Some(Granularity::Second | Granularity::Minute));
+                if fine && *measure != Measure::Provisioned {
+                    return Err(self.err(
+                        at("granularity"),
+                        "per second or minute measures a provisioned size only",
+                    ));
+                }
+                if fine && minimum_days.is_some() {
+                    return Err(self.err(
+                        at("minimum_days"),
+                        "a minimum in days goes with hourly storage only",
+                    ));
+                }
+                if fine && p.prices.values().any(|pr| pr.tiers.is_some()) {
+                    return Err(self.err(
+                        at("granularity"),
+                        "tiers of GB-months go with hourly storage only",
+                    ));
+                }
+                if *minimum_seconds > 0 && !fine {
+                    return Err(self.err(
+                        at("minimum_seconds"),
+                        "applies to storage measured per second or minute",
+                    ));
+                }
+                if *minimum_seconds > 31 * 86_400 {
+                    return Err(self.err(
+                        at("minimum_seconds"),
+                        format!("must be at most 2678400 (got {minimum_seconds})"),
+                    ));
+                }
+                if unit.as_deref().is_some_and(str::is_empty) {
+                    return Err(self.err(at("unit"), "must not be empty"));
+                }
+                for (k, d) in dimensions.iter().enumerate() {
+                    let ok = match self.product(&d.sku).map(|t| &t.charge) {
+                        Some(Charge::Storage {
+                            measure: Measure::Provisioned,
+                            granularity: g,
+                            unit: Some(u),
+                            dimensions: inner,
+                            ..
+                        }) => g == granularity && *u == d.name && inner.is_empty(),
+                        _ => false,
+                    };
+                    if !ok || d.sku == p.sku {
+                        return Err(self.err(
+                            at(&format!("dimensions[{k}].sku")),
+                            format!(
+                                "`{}` must be another provisioned storage sku of this catalog, measured like this one, with `unit` `{}` and no dimensions of its own",
+                                d.sku, d.name
+                            ),
+                        ));
+                    }
+                    if dimensions[..k].iter().any(|o| o.name == d.name) {
+                        return Err(self.err(
+                            at(&format!("dimensions[{k}].name")),
+                            format!("`{}` is named twice", d.name),
+                        ));
+                    }
+                    if let Err(m) = crate::num::within(d.baseline, crate::num::MAX_QUANTITY, "") {
+                        return Err(self.err(
+                            at(&format!("dimensions[{k}].baseline")),
+                            m.trim_start().to_string(),
+                        ));
+                    }
+                }
+            }
+            Charge::MonthlyPlan { .. } | Charge::Flat {} => {}
         }
         Ok(())
     }

@@ -242,6 +242,8 @@ pub fn projection(book: &PriceBook, e: &Estimate, months: u32) -> Result<(Decima
             // What a monthly commitment covers is paid by the month.
             _ if l.rule == "savings_plan/monthly" => false,
             Unit::Second | Unit::Minute | Unit::Hour | Unit::GbHour => true,
+            // Storage measured per second (or a dimension per hour) is priced by time too.
+            _ if l.rule.starts_with("storage/") => true,
             _ => {
                 l.rule == "savings_plan/unused"
                     && matches!(

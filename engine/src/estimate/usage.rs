@@ -66,6 +66,7 @@ pub(super) fn write_usage(
         quantity,
         tags: item_tags(r),
         function: None,
+        dimensions: Default::default(),
     };
     let prefix = resource_prefix(r.index);
     for n in 0..r.item.count {

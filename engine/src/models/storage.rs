@@ -23,7 +23,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::catalog::{Charge, Measure, PriceBook, Product, TimeRounding};
+use crate::catalog::{Charge, Dimension, Granularity, Measure, PriceBook, Product, TimeRounding};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::models::line::{self, RatedLine};
@@ -40,11 +40,30 @@ struct Life {
     end: Option<DateTime<Utc>>,
     /// (instant, GB) in order; the first is at `start`.
     sizes: Vec<(DateTime<Utc>, Decimal)>,
+    /// For each provisioned dimension of the charge, (instant, units above its baseline) in
+    /// order, from the events that set it.
+    dims: Vec<Vec<(DateTime<Utc>, Decimal)>>,
 }
 
-fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Life> {
+fn lives(
+    measure: Measure,
+    dimensions: &[Dimension],
+    group: &Group,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Life> {
     let mut out = Vec::new();
     let mut cur: Option<Life> = None;
+    // What an event sets of each dimension, above its baseline (a start sets each, at its
+    // baseline when not given).
+    let above = |d: &Dimension, e: &crate::event::UsageEvent, at_start: bool| {
+        let v = e.dimensions.get(&d.name).copied();
+        let v = if at_start {
+            Some(v.unwrap_or(d.baseline))
+        } else {
+            v
+        };
+        v.map(|v| (e.at, v.less(d.baseline).max(Decimal::ZERO)))
+    };
     for chunk in group.events.chunk_by(|a, b| a.at == b.at) {
         for e in crate::quantity::at_one_instant(chunk, cur.is_some()) {
             match (e.kind, cur.as_mut()) {
@@ -60,6 +79,10 @@ fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Li
                             start: e.at,
                             end: None,
                             sizes: q.map(|q| vec![(e.at, q)]).unwrap_or_default(),
+                            dims: dimensions
+                                .iter()
+                                .map(|d| above(d, e, true).into_iter().collect())
+                                .collect(),
                         })
                     }
                 },
@@ -71,7 +94,10 @@ fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Li
                     ),
                 )),
                 (EventKind::Sample, Some(life)) => {
-                    life.sizes.push((e.at, e.quantity.unwrap_or_default()))
+                    life.sizes.push((e.at, e.quantity.unwrap_or_default()));
+                    for (d, set) in dimensions.iter().zip(life.dims.iter_mut()) {
+                        set.extend(above(d, e, false));
+                    }
                 }
                 (EventKind::Sample, None) => match measure {
                     // Object storage exists from its first measurement.
@@ -80,6 +106,10 @@ fn lives(measure: Measure, group: &Group, diags: &mut Vec<Diagnostic>) -> Vec<Li
                             start: e.at,
                             end: None,
                             sizes: vec![(e.at, e.quantity.unwrap_or_default())],
+                            dims: dimensions
+                                .iter()
+                                .map(|d| above(d, e, true).into_iter().collect())
+                                .collect(),
                         });
                     }
                     Measure::Provisioned => {
@@ -128,17 +158,83 @@ pub(crate) fn meter(
         measure,
         rounding,
         minimum_days,
+        granularity,
+        minimum_seconds,
+        ref unit,
+        ref dimensions,
     } = *charge
     else {
         return Ok(());
     };
-    for life in lives(measure, group, diags) {
+    let how = Measured {
+        measure,
+        rounding,
+        granularity: granularity.filter(|g| *g != Granularity::Hour),
+        minimum_seconds,
+    };
+    for life in lives(measure, dimensions, group, diags) {
         if life.sizes.is_empty() || life.start >= ctx.period.end {
             continue;
         }
         if let (Some(days), Some(end)) = (minimum_days, life.end) {
             minimum_duration(ctx, group, &life, days, end, out)?;
         }
+        how.quantities(ctx, group, &life, &life.sizes, unit.as_deref(), out)?;
+        for (d, sizes) in dimensions.iter().zip(&life.dims) {
+            if sizes.iter().all(|(_, v)| v.is_zero()) {
+                continue;
+            }
+            let from = out.len();
+            how.quantities(ctx, group, &life, sizes, Some(&d.name), out)?;
+            for q in out.get_mut(from..).unwrap_or_default() {
+                q.sku.clone_from(&d.sku);
+                q.detail = format!(
+                    "{} above the baseline of {}",
+                    q.detail,
+                    d.baseline.normalize()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How a storage charge measures time: by started hours, or to the second (or minute).
+struct Measured {
+    measure: Measure,
+    rounding: TimeRounding,
+    granularity: Option<Granularity>,
+    minimum_seconds: u32,
+}
+
+impl Measured {
+    /// The quantities of one life's `sizes` (its GB, or a dimension's units above baseline),
+    /// one per price segment, in `unit` (GB when none) x hours, or x seconds (minutes).
+    fn quantities(
+        &self,
+        ctx: &Ctx,
+        group: &Group,
+        life: &Life,
+        sizes: &[(DateTime<Utc>, Decimal)],
+        unit: Option<&str>,
+        out: &mut Vec<Quantity>,
+    ) -> Result<()> {
+        match self.granularity {
+            None => self.hourly(ctx, group, life, sizes, unit, out),
+            Some(g) => self.by_unit(ctx, group, life, sizes, g, unit.unwrap_or("GB"), out),
+        }
+    }
+
+    fn hourly(
+        &self,
+        ctx: &Ctx,
+        group: &Group,
+        life: &Life,
+        sizes: &[(DateTime<Utc>, Decimal)],
+        unit: Option<&str>,
+        out: &mut Vec<Quantity>,
+    ) -> Result<()> {
+        let (measure, rounding) = (self.measure, self.rounding);
         let start = nanos(life.start);
         let end = nanos(life.end.unwrap_or(ctx.period.end).min(ctx.period.end)).max(start);
         let origin = match rounding {
@@ -150,7 +246,7 @@ pub(crate) fn meter(
         let first = (-((origin - p0).div_euclid(HOUR))).max(0);
         let last = -((origin - end).div_euclid(HOUR)); // ceil((end - origin) / HOUR)
         let last = last.max(if end == start { 1 } else { 0 });
-        let sizes: Vec<(i128, Decimal)> = life.sizes.iter().map(|(t, v)| (nanos(*t), *v)).collect();
+        let sizes: Vec<(i128, Decimal)> = sizes.iter().map(|(t, v)| (nanos(*t), *v)).collect();
         let mut cursor = 0usize;
         for seg in ctx.segments {
             let (s0, s1) = (nanos(seg.start), nanos(seg.end));
@@ -181,11 +277,14 @@ pub(crate) fn meter(
             if hours == 0 {
                 continue;
             }
-            let how = match (measure, rounding) {
-                (Measure::Provisioned, TimeRounding::Clock) => "provisioned GB, clock hours",
-                (Measure::Provisioned, TimeRounding::Elapsed) => "provisioned GB, started hours",
-                (Measure::MaxPerHour, TimeRounding::Clock) => "largest GB in each clock hour",
-                (Measure::MaxPerHour, TimeRounding::Elapsed) => "largest GB in each started hour",
+            let what = unit.unwrap_or("GB");
+            let hours_of = match rounding {
+                TimeRounding::Clock => "clock hour",
+                TimeRounding::Elapsed => "started hour",
+            };
+            let how = match measure {
+                Measure::Provisioned => format!("provisioned {what}, {hours_of}s"),
+                Measure::MaxPerHour => format!("largest {what} in each {hours_of}"),
             };
             let until = life
                 .end
@@ -194,17 +293,101 @@ pub(crate) fn meter(
             out.push(group.quantity(
                 *seg,
                 gb_hours.normalize(),
-                Unit::GbHour,
+                match unit {
+                    None => Unit::GbHour,
+                    Some(u) => Unit::Count(format!("{u}-hour")),
+                },
                 seg.start,
                 format!(
-                    "{} -> {until}: {hours} hours, {how}, peak {} GB",
+                    "{} -> {until}: {hours} hours, {how}, peak {} {what}",
                     format_instant(&life.start),
                     peak.normalize()
                 ),
             ));
         }
+        Ok(())
     }
-    Ok(())
+
+    /// To the second (or minute): the life's time rounded up to the unit, at least the
+    /// minimum, each size for as long as it held, cut at the period and the price segments.
+    #[allow(clippy::too_many_arguments)]
+    fn by_unit(
+        &self,
+        ctx: &Ctx,
+        group: &Group,
+        life: &Life,
+        sizes: &[(DateTime<Utc>, Decimal)],
+        g: Granularity,
+        unit: &str,
+        out: &mut Vec<Quantity>,
+    ) -> Result<()> {
+        let unit_ns = i128::from(g.seconds()) * 1_000_000_000;
+        let start = nanos(life.start);
+        let end = match life.end {
+            Some(e) => {
+                let lived = (nanos(e) - start).max(0);
+                let units = -((-lived).div_euclid(unit_ns)); // started units
+                (start + units * unit_ns)
+                    .max(start + i128::from(self.minimum_seconds) * 1_000_000_000)
+            }
+            None => nanos(ctx.period.end),
+        };
+        let overflow = || Error::Overflow(format!("summing the usage of `{}`", group.resource));
+        for seg in ctx.segments {
+            let (a, b) = (start.max(nanos(seg.start)), end.min(nanos(seg.end)));
+            if a >= b {
+                continue;
+            }
+            // Each size holds from its instant to the next one's.
+            let mut sum = Decimal::ZERO;
+            let mut peak = Decimal::ZERO;
+            for (k, (t, v)) in sizes.iter().enumerate() {
+                let from = nanos(*t).max(a);
+                let to = sizes.get(k + 1).map_or(b, |(n, _)| nanos(*n).min(b));
+                if from >= to || v.is_zero() {
+                    continue;
+                }
+                // Nanoseconds within chrono's range fit a decimal exactly.
+                let span = Decimal::from_i128_with_scale(to - from, 0);
+                sum = v
+                    .times(span)
+                    .and_then(|x| sum.plus(x))
+                    .ok_or_else(overflow)?;
+                peak = peak.max(*v);
+            }
+            if sum.is_zero() {
+                continue;
+            }
+            let units = sum
+                .over(Decimal::from_i128_with_scale(unit_ns, 0))
+                .ok_or_else(overflow)?;
+            let name = match g {
+                Granularity::Minute => "minute",
+                _ => "second",
+            };
+            let until = life
+                .end
+                .map(|e| format_instant(&e))
+                .unwrap_or_else(|| "still there".into());
+            let minimum = if self.minimum_seconds > 0 {
+                format!(", at least {} seconds", self.minimum_seconds)
+            } else {
+                String::new()
+            };
+            out.push(group.quantity(
+                *seg,
+                units.normalize(),
+                Unit::Count(format!("{unit}-{name}")),
+                seg.start,
+                format!(
+                    "{} -> {until}: provisioned {unit}, per {name}{minimum}, peak {} {unit}",
+                    format_instant(&life.start),
+                    peak.normalize()
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The rest of a minimum storage duration, for a life deleted at `end` before it: the size in
@@ -290,6 +473,26 @@ pub(crate) fn rate(
     // The account's GB-hours of the month so far, for tiered prices.
     let mut used = Decimal::ZERO;
     let mut month = None;
+    // Priced per month of what is measured (GB-month, IOPS-month), spread over the catalog's
+    // hours per month, or over its seconds (minutes) when measured to the second (minute).
+    let (what, per_hour) = match &product.charge {
+        Charge::Storage {
+            unit, granularity, ..
+        } => (
+            unit.as_deref().unwrap_or("GB"),
+            match granularity {
+                Some(g @ (Granularity::Second | Granularity::Minute)) => 3600 / g.seconds(),
+                _ => 1,
+            },
+        ),
+        _ => ("GB", 1),
+    };
+    let price_unit = format!("{what}-month");
+    let rule = if per_hour == 1 {
+        "storage/gb_month"
+    } else {
+        "storage/per_second"
+    };
     for q in qs {
         let (catalog, price) = book.price_of(q)?;
         let hours = catalog.hours_per_month.hours_at(q.segment.start);
@@ -348,9 +551,9 @@ pub(crate) fn rate(
             catalog,
             q.quantity,
             unit_price,
-            "GB-month",
-            Decimal::from(hours),
-            "storage/gb_month".into(),
+            &price_unit,
+            Decimal::from(hours.saturating_mul(per_hour)),
+            rule.into(),
             "",
         )?);
     }

@@ -682,6 +682,7 @@ mod tests {
             quantity: None,
             tags: Default::default(),
             function: None,
+            dimensions: Default::default(),
         }
     }
 
