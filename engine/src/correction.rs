@@ -228,7 +228,10 @@ fn rebuild(
             original.buyer.clone(),
         )
     };
-    let fx = original.fx.as_ref().map_or(Fx::None, Fx::Stamp);
+    let fx = Fx::Kept {
+        fx: original.fx.as_ref(),
+        vat: original.vat_fx.as_ref(),
+    };
     document::build(&request, rerated, book, vat_table, fx)
 }
 
@@ -339,6 +342,7 @@ impl Issue<'_> {
             buyer: original.buyer.clone(),
             currency: original.currency.clone(),
             fx: original.fx.clone(),
+            vat_fx: original.vat_fx.clone(),
             catalog: self.rebuilt.catalog.clone(),
             lines,
             adjustments: Default::default(),

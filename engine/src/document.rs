@@ -300,6 +300,10 @@ pub struct Document {
     pub currency: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fx: Option<FxStamp>,
+    /// The EUR rate of the document's currency, for its VAT total in EUR, when `fx` is not one
+    /// (a price list in another currency than EUR).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_fx: Option<FxStamp>,
     /// The price list and its versions (`id@version`) that priced the lines.
     pub catalog: Vec<String>,
     pub lines: Vec<DocumentLine>,
@@ -334,8 +338,12 @@ pub enum Fx<'a> {
     None,
     /// Look the rate up for the issue date.
     Rates(&'a FxRates),
-    /// Use this rate (a correction keeps the original's).
-    Stamp(&'a FxStamp),
+    /// Use these rates: the conversion's and the EUR rate of the VAT total (a correction keeps
+    /// the original's).
+    Kept {
+        fx: Option<&'a FxStamp>,
+        vat: Option<&'a FxStamp>,
+    },
 }
 
 /// Checks a document number's format for the kind and issue date.
@@ -425,7 +433,7 @@ pub fn build(
         .currency
         .clone()
         .unwrap_or_else(|| rating.currency.clone());
-    let stamp = conversion(&rating.currency, &currency, fx, request.issue_date)?;
+    let (stamp, vat_fx) = conversion(&rating.currency, &currency, fx, request.issue_date)?;
     let rate = stamp.as_ref().map_or(Decimal::ONE, |s| s.rate);
     let lines: Vec<DocumentLine> = rating
         .lines
@@ -500,6 +508,7 @@ pub fn build(
         buyer: request.buyer.clone(),
         currency,
         fx: stamp,
+        vat_fx,
         catalog,
         lines,
         adjustments: request.adjustments.clone(),
@@ -585,32 +594,73 @@ pub fn convert(
         .map(|a| money::round(a, currency, rounding))
 }
 
-/// The exchange rate from the catalog's currency into the document's: none when they are the
-/// same; otherwise an ECB rate (from EUR only) for the issue date, or the given stamp.
-fn conversion(from: &str, to: &str, fx: Fx, issue_date: NaiveDate) -> Result<Option<FxStamp>> {
-    if to == from {
-        return Ok(None);
-    }
-    if from != "EUR" {
-        return Err(Error::Fx(format!(
-            "ECB reference rates convert from EUR; this catalog is in {from}"
-        )));
-    }
-    Ok(Some(match fx {
-        Fx::None => {
-            return Err(Error::Fx(format!(
-                "no exchange rates were given to convert EUR into {to}"
-            )));
+/// The exchange rate from the catalog's currency into the document's (none when they are the
+/// same), and, for a document not in EUR whose conversion is not from EUR, the EUR rate of its
+/// currency for the VAT total in EUR: ECB rates (cross rates through EUR) for the issue date, or
+/// the given stamps. A rate that is needed and missing is an error.
+fn conversion(
+    from: &str,
+    to: &str,
+    fx: Fx,
+    issue_date: NaiveDate,
+) -> Result<(Option<FxStamp>, Option<FxStamp>)> {
+    let needs_vat = |conv: &Option<FxStamp>| {
+        to != "EUR" && conv.as_ref().is_none_or(|c: &FxStamp| c.from != "EUR")
+    };
+    match fx {
+        Fx::None if to == from && !needs_vat(&None) => Ok((None, None)),
+        Fx::None if to == from => Err(Error::Fx(format!(
+            "no exchange rates were given to state the VAT total in EUR of a document in {to}"
+        ))),
+        Fx::None => Err(Error::Fx(format!(
+            "no exchange rates were given to convert {from} into {to}"
+        ))),
+        Fx::Rates(r) => {
+            let conv = if to == from {
+                None
+            } else {
+                Some(r.cross(from, to, issue_date)?)
+            };
+            let vat = if needs_vat(&conv) {
+                Some(r.stamp(to, issue_date).map_err(|e| {
+                    Error::Fx(format!(
+                        "the VAT total must also be stated in EUR: {}",
+                        e.to_string().trim_start_matches("FX: ")
+                    ))
+                })?)
+            } else {
+                None
+            };
+            Ok((conv, vat))
         }
-        Fx::Rates(r) => r.stamp(to, issue_date)?,
-        Fx::Stamp(s) if s.to == to => s.clone(),
-        Fx::Stamp(s) => {
-            return Err(Error::Fx(format!(
-                "the given rate converts into {}, not {to}",
-                s.to
-            )));
+        Fx::Kept { fx, vat } => {
+            let conv = match fx {
+                _ if to == from => None,
+                Some(s) if s.from == from && s.to == to => Some(s.clone()),
+                Some(s) => {
+                    return Err(Error::Fx(format!(
+                        "the given rate converts {} into {}, not {from} into {to}",
+                        s.from, s.to
+                    )));
+                }
+                None => {
+                    return Err(Error::Fx(format!(
+                        "no exchange rate was given to convert {from} into {to}"
+                    )));
+                }
+            };
+            let vat = match vat {
+                _ if !needs_vat(&conv) => None,
+                Some(v) if v.from == "EUR" && v.to == to => Some(v.clone()),
+                _ => {
+                    return Err(Error::Fx(format!(
+                        "no EUR/{to} rate was given to state the VAT total in EUR"
+                    )));
+                }
+            };
+            Ok((conv, vat))
         }
-    }))
+    }
 }
 
 /// Steps 4 and 5: VAT per category and rate on the sum of the line nets, then the totals; and
@@ -645,7 +695,12 @@ pub(crate) fn finish(doc: &mut Document) -> Result<()> {
         .or_overflow(overflow("net total"))?;
     let tax = num::sum_from(zero, vat.iter().map(|v| v.tax)).or_overflow(overflow("VAT total"))?;
     let gross = net.plus(tax).or_overflow(overflow("gross total"))?;
-    let tax_eur = match doc.fx.as_ref() {
+    let eur = doc
+        .fx
+        .as_ref()
+        .filter(|s| s.from == "EUR")
+        .or(doc.vat_fx.as_ref());
+    let tax_eur = match eur.filter(|_| doc.currency != "EUR") {
         Some(s) => Some(money::round(
             tax.over(s.rate).or_overflow(overflow("VAT total in EUR"))?,
             "EUR",

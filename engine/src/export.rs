@@ -213,7 +213,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
         x,
         "  <cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>"
     );
-    if doc.fx.is_some() {
+    if doc.totals.tax_eur.is_some() {
         let _ = writeln!(x, "  <cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>");
     }
     let last_day = crate::document::supply_date(&doc.supply_period);

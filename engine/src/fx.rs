@@ -195,6 +195,52 @@ impl FxRates {
     }
 }
 
+impl FxRates {
+    /// The stamp for converting `from` into `to` on `date` through EUR (ECB reference rates are
+    /// all against EUR): `to`'s rate over `from`'s, both of one publication day, the latest
+    /// that quotes both, at most [`MAX_AGE_DAYS`] old, to [`CROSS_DP`] decimal places.
+    pub fn cross(&self, from: &str, to: &str, date: NaiveDate) -> Result<FxStamp> {
+        if from == "EUR" {
+            return self.stamp(to, date);
+        }
+        let oldest = date
+            .checked_sub_signed(chrono::Duration::days(MAX_AGE_DAYS))
+            .unwrap_or(date);
+        let of = |r: &BTreeMap<String, Decimal>, c: &str| {
+            if c == "EUR" {
+                Some(Decimal::ONE)
+            } else {
+                r.get(c).copied()
+            }
+        };
+        let found = self
+            .days
+            .range(oldest..=date)
+            .rev()
+            .find_map(|(d, r)| Some((*d, of(r, from)?, of(r, to)?)));
+        let (day, rf, rt) = found.ok_or_else(|| {
+            Error::Fx(format!(
+                "no EUR/{from} and EUR/{to} reference rates published on one day from {oldest} to {date} in {}",
+                self.source
+            ))
+        })?;
+        // Both rates are above zero and at most 10^9: the quotient is in range.
+        let rate = crate::num::Arith::over(rt, rf)
+            .map(|r| r.round_dp(CROSS_DP).normalize())
+            .ok_or_else(|| Error::Fx(format!("the {from}/{to} cross rate is out of range")))?;
+        Ok(FxStamp {
+            from: from.into(),
+            to: to.into(),
+            rate,
+            date: day,
+            source: format!("{} (cross rate through EUR)", self.source),
+        })
+    }
+}
+
+/// Decimal places of a cross rate: an error below a cent on 10^8 of an amount.
+pub const CROSS_DP: u32 = 10;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -160,10 +160,7 @@ proptest! {
             // The invoice as corrected equals a fresh invoice of all the events, to the cent.
             let fresh = document::build(
                 &request(DocumentKind::DraftInvoice, None, percent, usd),
-                &rerated, &book, &vat, Fx::Stamp(original.fx.as_ref().unwrap_or(&ratecard::fx::FxStamp {
-                    from: "EUR".into(), to: "EUR".into(), rate: Decimal::ONE,
-                    date: NaiveDate::from_ymd_opt(2026, 2, 1).expect("date"), source: String::new(),
-                })),
+                &rerated, &book, &vat, Fx::Kept { fx: original.fx.as_ref(), vat: original.vat_fx.as_ref() },
             );
             let fresh = match fresh {
                 Ok(f) => f,
