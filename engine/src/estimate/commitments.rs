@@ -195,6 +195,7 @@ pub fn payment_options(book: &PriceBook, request: &EstimateRequest) -> Result<Ve
                 commitment: Some(amount),
                 upfront: Some(upfront),
                 function: None,
+                dimensions: Default::default(),
             });
             let e = estimate(book, &with_items(items))?;
             let mut o = option(book, "savings_plan", &e, term)?;

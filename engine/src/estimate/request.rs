@@ -97,6 +97,15 @@ pub struct EstimateItem {
     /// concurrency), duration in ms and memory in MB, instead of a pre-multiplied quantity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<crate::event::FunctionUse>,
+    /// A storage resource's further provisioned dimensions (`{"IOPS": "6000"}`), per resource;
+    /// one not given is at its baseline.
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        with = "crate::num::exact_map"
+    )]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub dimensions: std::collections::BTreeMap<String, Decimal>,
 }
 
 fn one() -> u32 {
@@ -245,6 +254,13 @@ impl EstimateItem {
         if !f.reads("function") {
             self.function = None;
         }
+        let names: Vec<&str> = match &product.charge {
+            Charge::Storage { dimensions, .. } => {
+                dimensions.iter().map(|d| d.name.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
+        self.dimensions.retain(|k, _| names.contains(&k.as_str()));
         if f.counter_field.is_some()
             && self.function.is_none()
             && self.egress_gb.is_none()

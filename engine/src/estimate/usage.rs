@@ -112,14 +112,9 @@ pub(super) fn write_usage(
                     Measure::MaxPerHour => EventKind::Sample,
                 };
                 if hours > Decimal::ZERO {
-                    out.push(ev(
-                        &res,
-                        &billed.sku,
-                        "create",
-                        kind,
-                        month.start,
-                        r.item.gb,
-                    ));
+                    let mut e = ev(&res, &billed.sku, "create", kind, month.start, r.item.gb);
+                    e.dimensions.clone_from(&r.item.dimensions);
+                    out.push(e);
                     out.push(ev(
                         &res,
                         &billed.sku,

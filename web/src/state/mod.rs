@@ -515,6 +515,7 @@ impl Setup {
                 commitment: read(&f.commitment, "commitment", &mut errors),
                 upfront: applies("upfront").then_some(f.upfront),
                 function: None,
+                dimensions: Default::default(),
             });
         }
         let request = EstimateRequest {
