@@ -82,6 +82,15 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("gb", "GB", "Go"),
     ("egress_gb", "Egress (GB)", "Sortie (Go)"),
     ("requests", "Requests", "Requêtes"),
+    ("invocations", "Invocations a month", "Invocations par mois"),
+    (
+        "concurrency",
+        "Instances kept warm",
+        "Instances maintenues prêtes",
+    ),
+    ("duration_ms", "Duration (ms)", "Durée (ms)"),
+    ("memory_mb", "Memory (MB)", "Mémoire (Mo)"),
+    ("included", "included", "inclus"),
     ("duplicate", "Duplicate", "Dupliquer"),
     ("remove", "Remove", "Supprimer"),
     ("family", "Family", "Famille"),
@@ -238,8 +247,8 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("import", "Import", "Importer"),
     (
         "import_hint",
-        "A JSON file exported here, or a CSV with a header row: sku, region, count, plan, uptime, uptime_unit, gb, egress_gb, requests, commitment, upfront, label, group, discount.",
-        "Un fichier JSON exporté ici, ou un CSV avec une ligne d'en-tête : sku, region, count, plan, uptime, uptime_unit, gb, egress_gb, requests, commitment, upfront, label, group, discount.",
+        "A JSON file exported here, or a CSV with a header row: sku, region, count, plan, uptime, uptime_unit, gb, egress_gb, requests, commitment, upfront, invocations, duration_ms, memory_mb, dim_1, dim_2 (a volume's IOPS and MB/s), label, group, discount.",
+        "Un fichier JSON exporté ici, ou un CSV avec une ligne d'en-tête : sku, region, count, plan, uptime, uptime_unit, gb, egress_gb, requests, commitment, upfront, invocations, duration_ms, memory_mb, dim_1, dim_2 (IOPS et Mo/s d'un volume), label, group, discount.",
     ),
     ("import_file", "From a file", "Depuis un fichier"),
     ("import_text", "Or paste it here", "Ou collez-le ici"),
@@ -280,6 +289,15 @@ pub fn t(lang: Lang, key: &'static str) -> &'static str {
 /// An amount for the language: `1 234,50 EUR` (French, narrow no-break space) or
 /// `EUR 1,234.50` (English).
 pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
+    let number = number(amount, lang);
+    match lang {
+        Lang::Fr => format!("{number} {currency}"),
+        Lang::En => format!("{currency} {number}"),
+    }
+}
+
+/// A number for the language, grouped by thousands: `3 000,5` or `3,000.5`.
+pub fn number(amount: Decimal, lang: Lang) -> String {
     let text = amount.to_string();
     let (sign, digits) = text
         .strip_prefix('-')
@@ -294,14 +312,10 @@ pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
         grouped.push(ch);
     }
     let dot = if lang == Lang::Fr { "," } else { "." };
-    let number = if frac.is_empty() {
+    if frac.is_empty() {
         format!("{sign}{grouped}")
     } else {
         format!("{sign}{grouped}{dot}{frac}")
-    };
-    match lang {
-        Lang::Fr => format!("{number} {currency}"),
-        Lang::En => format!("{currency} {number}"),
     }
 }
 

@@ -389,6 +389,36 @@ for (const width of [1366, 390]) await scenario(`a savings plan: offered at the 
   await p.close();
 });
 
+for (const width of [1366, 390]) await scenario(`a function and a volume billed per second with IOPS and throughput (${width} px)`, async () => {
+  const p = await fresh(width);
+  p.on('dialog', (d) => d.accept());
+  await p.selectOption('[data-testid=catalog]', 'nimbus');
+  await p.click('[data-testid=add-other]');
+  await p.selectOption('[data-testid=item-0-sku]', 'functions-compute');
+  // A function's month replaces the pre-multiplied count: 3,000,000 invocations of 1 s at 512 MB.
+  expect(await p.locator('[data-testid=item-0-requests]').isHidden(), 'no raw count for a function');
+  await p.fill('[data-testid=item-0-invocations]', '3,000,000');
+  await p.fill('[data-testid=item-0-duration]', '1000');
+  await p.fill('[data-testid=item-0-memory]', '512');
+  // 1,100,000 GB-s past the free 400,000 at 0.00001, and 2,000,000 requests past the free million.
+  await p.waitForFunction(() => document.querySelector('[data-testid=item-0-cost]')?.textContent.trim() === 'EUR 11.30');
+  await p.click('[data-testid=add-volume]');
+  await p.selectOption('[data-testid=item-1-sku]', 'block-gp');
+  expect((await text(p, 'item-1-row')).includes('IOPS (3,000 included)'), 'the IOPS field names its baseline');
+  await p.fill('[data-testid=item-1-gb]', '500');
+  await p.fill('[data-testid=item-1-dim-1]', '6000');
+  await p.fill('[data-testid=item-1-dim-2]', '250');
+  // 40.77 for the GB, 15.29 for 3,000 IOPS above the baseline, 5.10 for 125 MB/s above it.
+  await p.waitForFunction(() => document.querySelector('[data-testid=item-1-cost]')?.textContent.trim() === 'EUR 61.16');
+  await p.fill('[data-testid=item-0-memory]', '-5');
+  await p.waitForSelector('[data-testid=item-0-memory_mb-error]');
+  expect((await p.getAttribute('[data-testid=item-0-memory]', 'aria-invalid')) === 'true', 'the field in error is marked');
+  await p.fill('[data-testid=item-0-memory]', '512');
+  expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scroll');
+  await p.screenshot({ path: path.join(out, `function-and-volume-${width}.png`), fullPage: width === 1366 });
+  await p.close();
+});
+
 await scenario('saved estimates: save, overwrite and open ask first, remove', async () => {
   const p = await fresh();
   await p.click('[data-testid=add-instance]');

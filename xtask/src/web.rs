@@ -16,9 +16,11 @@ const TYPESCRIPT: &str = "5";
 /// work cost about 24 KB, the share-of-spend charge model (support plans) 4 KB, and savings
 /// plans (their rating, the ways to pay side by side, the commitment fields) 33 KB, the VAT
 /// territories with savings plans' coverage per group 3.5 KB, sustained use with the estimate of
-/// in-advance plans 3 KB, and spot runs with storage tiers 2.3 KB, so it is 374,000 until the
-/// size work brings it down (the goal is 250,000).
-pub const BUDGET_GZIP_BYTES: u64 = 374_000;
+/// in-advance plans 3 KB, and spot runs with storage tiers 2.3 KB: 374,000. Serverless
+/// functions, storage per second with provisioned dimensions, prices fixed at order and cross
+/// rates for the VAT total in EUR cost 10.3 KB in the engine, and the function and dimension
+/// fields 9.2 KB, so it is 393,000 until the size work brings it down (the goal is 250,000).
+pub const BUDGET_GZIP_BYTES: u64 = 393_000;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")

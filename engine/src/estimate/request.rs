@@ -150,8 +150,11 @@ pub struct ItemFields {
     pub counted: bool,
     /// A savings plan's committed amount and upfront option.
     pub commitment: bool,
-    /// A function's use (invocations, duration, memory): a counter of GB-seconds.
-    pub function: bool,
+    /// A function's use, for a counter of GB-seconds: `invocations` (its invocations make
+    /// requests) or `concurrency` (provisioned concurrency), with its duration and memory.
+    pub function: Option<&'static str>,
+    /// Further provisioned dimensions of a volume (`dimensions`).
+    pub dimensions: bool,
     /// For a counter, the one count a form offers: `egress_gb` for a counter in GB,
     /// `requests` otherwise (what [`EstimateItem::trim_to`] keeps).
     pub counter_field: Option<&'static str>,
@@ -166,10 +169,15 @@ impl ItemFields {
             "uptime" => self.uptime,
             "gb" => self.gb,
             "egress_gb" => self.egress_gb && self.counter_field.is_none_or(|c| c == "egress_gb"),
-            "requests" => self.counter_field == Some("requests"),
+            "requests" => self.counter_field == Some("requests") && self.function.is_none(),
             "quantity" => self.counted,
             "commitment" | "upfront" => self.commitment,
-            "function" => self.function,
+            "function" => self.function.is_some(),
+            "dimensions" => self.dimensions,
+            // A form's fields of a function.
+            "function.duration_ms" | "function.memory_mb" => self.function.is_some(),
+            "function.invocations" => self.function == Some("invocations"),
+            "function.concurrency" => self.function == Some("concurrency"),
             _ => false,
         }
     }
@@ -185,9 +193,10 @@ pub fn item_fields(product: &Product) -> ItemFields {
         Charge::MonthlyPlan { .. } | Charge::Flat {} | Charge::ShareOfSpend { .. } => {
             ItemFields::default()
         }
-        Charge::Storage { .. } => ItemFields {
+        Charge::Storage { dimensions, .. } => ItemFields {
             uptime: true,
             gb: true,
+            dimensions: !dimensions.is_empty(),
             egress_gb: product.egress_sku.is_some(),
             ..ItemFields::default()
         },
@@ -198,7 +207,13 @@ pub fn item_fields(product: &Product) -> ItemFields {
         Charge::Counter { unit, function, .. } => ItemFields {
             egress_gb: true,
             counted: true,
-            function: function.is_some(),
+            function: function.as_ref().map(|f| {
+                if f.requests.is_some() {
+                    "invocations"
+                } else {
+                    "concurrency"
+                }
+            }),
             counter_field: Some(if unit == "GB" {
                 "egress_gb"
             } else {

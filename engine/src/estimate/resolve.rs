@@ -236,7 +236,7 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
         ("quantity", fields.counted),
         ("commitment", fields.commitment),
         ("upfront", fields.commitment),
-        ("function", fields.function),
+        ("function", fields.function.is_some()),
     ]
     .iter()
     .filter(|(_, applies)| *applies)
@@ -283,7 +283,7 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
                 "quantity",
                 format!(
                     "give one of egress_gb, requests, quantity{} for counter sku `{}`",
-                    if item_fields(product).function {
+                    if item_fields(product).function.is_some() {
                         " or function"
                     } else {
                         ""

@@ -166,6 +166,22 @@ pub(super) fn ItemRow(
         })
     };
     let has_monthly = move || out.with(|r| r.monthly);
+    // The label of the product's k-th provisioned dimension, with its free baseline; empty when
+    // it has none.
+    let dim = move |k: usize| {
+        offer.with(|o| {
+            o.as_ref()
+                .and_then(|x| x.dimensions.get(k))
+                .map(|(name, base)| {
+                    format!(
+                        "{name} ({} {})",
+                        crate::i18n::number(*base, lang.get()),
+                        label(lang, "included")()
+                    )
+                })
+                .unwrap_or_default()
+        })
+    };
     let remove = move |_| {
         let mut at = None;
         setup.update(|s| at = s.remove(id));
@@ -252,6 +268,35 @@ pub(super) fn ItemRow(
                         <input class="narrow" data-testid=tid("requests") inputmode="numeric" prop:value=move || item.with(|i| i.requests.clone()) on:input=set(|it, v| it.requests = v)
                             aria-invalid=invalid("requests") aria-describedby=described("requests") />
                         <RowError out pos id field="requests" />
+                    </label>
+
+                <label hidden=move || !fields().reads("function")>{move || label(lang, if fields().reads("function.concurrency") { "concurrency" } else { "invocations" })()}
+                        <input class="narrow" data-testid=tid("invocations") inputmode="numeric" prop:value=move || item.with(|i| i.invocations.clone()) on:input=set(|it, v| it.invocations = v)
+                            aria-invalid=invalid("invocations") aria-describedby=described("invocations") />
+                        <RowError out pos id field="invocations" />
+                    </label>
+
+                <label hidden=move || !fields().reads("function")>{label(lang, "duration_ms")}
+                        <input class="narrow" data-testid=tid("duration") inputmode="decimal" prop:value=move || item.with(|i| i.duration_ms.clone()) on:input=set(|it, v| it.duration_ms = v)
+                            aria-invalid=invalid("duration_ms") aria-describedby=described("duration_ms") />
+                        <RowError out pos id field="duration_ms" />
+                    </label>
+
+                <label hidden=move || !fields().reads("function")>{label(lang, "memory_mb")}
+                        <input class="narrow" data-testid=tid("memory") inputmode="numeric" prop:value=move || item.with(|i| i.memory_mb.clone()) on:input=set(|it, v| it.memory_mb = v)
+                            aria-invalid=invalid("memory_mb") aria-describedby=described("memory_mb") />
+                        <RowError out pos id field="memory_mb" />
+                    </label>
+
+                <label hidden=move || dim(0).is_empty()>{move || dim(0)}
+                        <input class="narrow" data-testid=tid("dim-1") inputmode="numeric" prop:value=move || item.with(|i| i.dim_1.clone()) on:input=set(|it, v| it.dim_1 = v)
+                            aria-invalid=invalid("dimensions") aria-describedby=described("dimensions") />
+                    </label>
+
+                <label hidden=move || dim(1).is_empty()>{move || dim(1)}
+                        <input class="narrow" data-testid=tid("dim-2") inputmode="numeric" prop:value=move || item.with(|i| i.dim_2.clone()) on:input=set(|it, v| it.dim_2 = v)
+                            aria-invalid=invalid("dimensions") aria-describedby=described("dimensions") />
+                        <RowError out pos id field="dimensions" />
                     </label>
 
                 <label hidden=move || !fields().commitment>{move || {

@@ -19,8 +19,15 @@ pub fn engine_error(e: &ratecard::Error, items: &[super::ItemForm]) -> FieldErro
             message,
         } => FieldError {
             item: item.and_then(|i| items.get(i)).map(|it| it.id),
-            // `uptime.percent` and `uptime.hours` are the one uptime field of the form.
-            field: field.split('.').next().unwrap_or_default().to_string(),
+            // `uptime.percent` and `uptime.hours` are the one uptime field of the form; a
+            // function's fields are the form's own (`function.concurrency` is the invocations
+            // field of a provisioned concurrency); `dimensions.IOPS` is the dimensions' field.
+            field: match field.strip_prefix("function.") {
+                Some("concurrency") => "invocations",
+                Some(f) => f,
+                None => field.split('.').next().unwrap_or_default(),
+            }
+            .to_string(),
             message: message.clone(),
         },
         _ => FieldError {

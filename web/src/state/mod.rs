@@ -116,6 +116,14 @@ pub struct ItemForm {
     /// A savings plan: the amount committed per hour (or per month), and how it is paid.
     pub commitment: String,
     pub upfront: Upfront,
+    /// A function's month: invocations (or instances kept warm), duration in ms, memory in MB.
+    pub invocations: String,
+    pub duration_ms: String,
+    pub memory_mb: String,
+    /// A volume's first two further provisioned dimensions (`IOPS`, `MBps`), per resource, in
+    /// the price list's order.
+    pub dim_1: String,
+    pub dim_2: String,
     /// Quote mode: percent off this line.
     pub discount: String,
 }
@@ -137,6 +145,11 @@ impl Default for ItemForm {
             requests: String::new(),
             commitment: String::new(),
             upfront: Upfront::None,
+            invocations: String::new(),
+            duration_ms: String::new(),
+            memory_mb: String::new(),
+            dim_1: String::new(),
+            dim_2: String::new(),
             discount: String::new(),
         }
     }
@@ -412,6 +425,11 @@ impl Setup {
                 &mut it.egress_gb,
                 &mut it.requests,
                 &mut it.commitment,
+                &mut it.invocations,
+                &mut it.duration_ms,
+                &mut it.memory_mb,
+                &mut it.dim_1,
+                &mut it.dim_2,
                 &mut it.discount,
             ] {
                 rewrite(f);
@@ -514,8 +532,22 @@ impl Setup {
                 quantity: None,
                 commitment: read(&f.commitment, "commitment", &mut errors),
                 upfront: applies("upfront").then_some(f.upfront),
-                function: None,
-                dimensions: Default::default(),
+                function: function(f, &applies, self.lang, at, &mut errors),
+                dimensions: match book
+                    .as_ref()
+                    .and_then(|b| b.product(&f.sku))
+                    .map(|p| &p.charge)
+                {
+                    Some(ratecard::catalog::Charge::Storage { dimensions, .. }) => dimensions
+                        .iter()
+                        .zip([&f.dim_1, &f.dim_2])
+                        .filter_map(|(d, v)| {
+                            number(v, self.lang, at, "dimensions", &mut errors)
+                                .map(|n| (d.name.clone(), n))
+                        })
+                        .collect(),
+                    _ => Default::default(),
+                },
             });
         }
         let request = EstimateRequest {
@@ -934,6 +966,33 @@ impl Setup {
             })
             .collect()
     }
+}
+
+/// A line's function use, when its product counts one and any of its fields is filled in (an
+/// empty one then counts zero; none filled in: nothing used).
+fn function(
+    f: &ItemForm,
+    applies: &dyn Fn(&str) -> bool,
+    lang: Lang,
+    at: Option<u32>,
+    errors: &mut Vec<FieldError>,
+) -> Option<ratecard::event::FunctionUse> {
+    if !applies("function")
+        || [&f.invocations, &f.duration_ms, &f.memory_mb]
+            .iter()
+            .all(|t| t.trim().is_empty())
+    {
+        return None;
+    }
+    let mut get = |text: &str, name: &str| number(text, lang, at, name, errors).unwrap_or_default();
+    let n = get(&f.invocations, "invocations");
+    let warm = applies("function.concurrency");
+    Some(ratecard::event::FunctionUse {
+        invocations: (!warm).then_some(n),
+        concurrency: warm.then_some(n),
+        duration_ms: get(&f.duration_ms, "duration_ms"),
+        memory_mb: get(&f.memory_mb, "memory_mb"),
+    })
 }
 
 fn last_of_month(month: &str) -> chrono::NaiveDate {
@@ -1368,6 +1427,66 @@ mod tests {
     /// with the setup over time: 4 x 744 h x 0.1776 = 132.13 a line, 528.52 a month; over the
     /// 8,760 hours of the year from January, 6,222.90; all upfront, 0.7104 x 8,760 = 6,223.10
     /// at the start and nothing a month.
+    /// A function and a volume with provisioned dimensions, typed as a prospect types them
+    /// (French separators included), price as the engine's cases do.
+    #[test]
+    fn a_function_and_a_volume_with_dimensions() {
+        let mut s = Setup {
+            catalog: "nimbus".into(),
+            region: "fr-par".into(),
+            ..Setup::default()
+        };
+        let f = s.add("functions-compute");
+        {
+            let it = s.item_mut(f).expect("line");
+            it.invocations = "3,000,000".into();
+            it.duration_ms = "1000".into();
+            it.memory_mb = "512".into();
+        }
+        let v = s.add("block-gp");
+        {
+            let it = s.item_mut(v).expect("line");
+            it.count = "2".into();
+            it.gb = "500".into();
+            it.dim_1 = "6000".into();
+            it.dim_2 = "250".into();
+        }
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let amount = |k: &str| out.services.get(k).map(|d| d.to_string());
+        // 11.00 of GB-seconds and 0.30 of requests; 2 x (40.77 + 15.29 + 5.10).
+        assert_eq!(amount("Serverless").as_deref(), Some("11.30"));
+        assert_eq!(amount("Block storage").as_deref(), Some("122.32"));
+        // The dimensions' own skus are priced through the volume, not offered on their own.
+        let offered = offers::offers("nimbus");
+        assert!(offered.iter().all(|o| o.sku != "block-gp-iops"));
+        let gp = offered
+            .iter()
+            .find(|o| o.sku == "block-gp")
+            .expect("block-gp");
+        assert_eq!(gp.dimensions.len(), 2);
+        // A bad value is reported on its own field; a language switch keeps every number.
+        s.item_mut(f).expect("line").memory_mb = "-5".into();
+        let out = s.compute();
+        assert_eq!(
+            out.error_for(Some(f), "memory_mb").as_deref(),
+            Some("must not be negative")
+        );
+        s.item_mut(f).expect("line").memory_mb = "512".into();
+        s.switch_lang(Lang::Fr);
+        assert_eq!(s.item(f).expect("line").invocations, "3000000");
+        s.item_mut(v).expect("line").dim_1 = "6000,5".into();
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        // An engine error on a function's field lands on that field of the form.
+        s.item_mut(f).expect("line").duration_ms = "20000000000".into();
+        let out = s.compute();
+        assert_eq!(
+            out.error_for(Some(f), "duration_ms").as_deref(),
+            Some("doit valoir au plus 10000000000 (reçu 20000000000)")
+        );
+    }
+
     #[test]
     fn a_savings_plan_is_offered_and_priced() {
         let mut s = Setup::default();

@@ -23,6 +23,8 @@ pub struct Offer {
     /// For a counter: the unit it counts (the label of its count field); for a savings plan,
     /// what its commitment is per (`hour` or `month`).
     pub unit: String,
+    /// A volume's further provisioned dimensions: (name, free baseline per resource).
+    pub dimensions: Vec<(String, Decimal)>,
 }
 
 /// The products of a price list's latest version, as the calculator lists them.
@@ -36,7 +38,14 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
     latest
         .products
         .iter()
-        .filter(|p| p.plan_of.is_none())
+        // A monthly plan is offered through its hourly sku, a volume's dimension through it.
+        .filter(|p| {
+            p.plan_of.is_none()
+                && !latest.products.iter().any(|o| match &o.charge {
+                    Charge::Storage { dimensions, .. } => dimensions.iter().any(|d| d.sku == p.sku),
+                    _ => false,
+                })
+        })
         .map(|p| Offer {
             sku: p.sku.clone(),
             label: format!("{} - {}", p.sku, p.description),
@@ -59,6 +68,13 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
             ram: p.ram_gib.unwrap_or_default(),
             currency: latest.currency.clone(),
             fields: ratecard::estimate::item_fields(p),
+            dimensions: match &p.charge {
+                Charge::Storage { dimensions, .. } => dimensions
+                    .iter()
+                    .map(|d| (d.name.clone(), d.baseline))
+                    .collect(),
+                _ => Vec::new(),
+            },
         })
         .collect()
 }
