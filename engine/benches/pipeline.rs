@@ -4,6 +4,7 @@
 //! - `parse_only`: serde_json into `UsageEvent`, line by line (the ceiling);
 //! - `meter_rate`: metering and rating of the parsed events;
 //! - `parse_meter_rate`: the whole path from bytes to rated lines (`rate_events`);
+//! - `meter_rate_rules`: metering and rating of the parsed events under those rules (below);
 //! - `parse_meter_rate_rules`: the same with a catalog that uses the later rules: the instances
 //!   covered by a savings plan each account buys (an hourly commitment, applied hour by hour),
 //!   and a support plan that is a share of each account's spend.
@@ -11,6 +12,10 @@
 //! `cargo xtask bench` runs it and writes the figures into BENCHMARKS.md.
 
 use std::hint::black_box;
+
+/// The allocator the `ratecard` server runs with, so that the figures are the service's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -175,6 +180,13 @@ fn bench(c: &mut Criterion) {
                 .any(|l| l.rule.starts_with("share_of_spend")),
         "the plans cover usage and the support reads the spend"
     );
+    let parsed_rules = event::parse_jsonl(&with_plans);
+    g.bench_function("meter_rate_rules", |b| {
+        b.iter(|| {
+            let m = meter(&rules, period, black_box(&parsed_rules.events)).expect("meter");
+            black_box(rate(&rules, &m).expect("rate"))
+        })
+    });
     g.bench_function("parse_meter_rate_rules", |b| {
         b.iter(|| black_box(rate_events(&rules, period, black_box(&with_plans)).expect("rate")))
     });

@@ -63,8 +63,14 @@ impl UnitSpan {
 
     /// How many of the span's units start inside `window` (`[start, end)`).
     pub fn count_in(&self, window: &Period) -> i128 {
-        let a = crate::time::nanos(window.start);
-        let b = crate::time::nanos(window.end);
+        self.count_between(
+            crate::time::nanos(window.start),
+            crate::time::nanos(window.end),
+        )
+    }
+
+    /// [`UnitSpan::count_in`] for a window given in nanoseconds.
+    pub fn count_between(&self, a: i128, b: i128) -> i128 {
         let lo = ceil_div(a - self.origin, self.unit).clamp(0, self.count);
         let hi = ceil_div(b - self.origin, self.unit).clamp(0, self.count);
         (hi - lo).max(0)

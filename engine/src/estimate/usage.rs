@@ -165,7 +165,7 @@ pub(super) fn write_usage(
             month.start,
             q,
         );
-        e.function.clone_from(&r.item.function);
+        e.function = r.item.function.clone().map(Box::new);
         out.push(e);
     }
 }

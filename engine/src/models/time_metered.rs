@@ -306,14 +306,18 @@ fn hourly_entries(
     ctx: &Ctx,
     per_hour: Option<i128>,
 ) -> Option<Vec<(i128, i128, i128, i128)>> {
-    let mut entries: Vec<(i128, i128, i128, i128)> = Vec::new();
+    let mut entries: Vec<(i128, i128, i128, i128)> = Vec::with_capacity(spans.len());
+    let segments: Vec<(i128, i128)> = ctx
+        .segments
+        .iter()
+        .map(|s| (nanos(s.start), nanos(s.end)))
+        .collect();
     for span in spans {
         // Spans are within chrono's range (under 1e28 ns): no overflow in i128.
         let span_end = span
             .origin
             .saturating_add(span.unit.saturating_mul(span.count));
-        for seg in ctx.segments {
-            let (a, b) = (nanos(seg.start), nanos(seg.end));
+        for &(a, b) in &segments {
             let (lo, hi) = (a.max(span.origin), b.min(span_end));
             let mut t = floor_hour(lo).max(a);
             while t < hi {
@@ -329,11 +333,7 @@ fn hourly_entries(
                     t = end;
                     continue;
                 }
-                let window = Period {
-                    start: crate::time::from_nanos(t),
-                    end: crate::time::from_nanos(next),
-                };
-                let n = span.count_in(&window);
+                let n = span.count_between(t, next);
                 if n > 0 {
                     entries.push((t, next, n, 1));
                 }
