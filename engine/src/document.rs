@@ -649,14 +649,18 @@ fn conversion(
                     )));
                 }
             };
+            // A document issued without one (before the VAT total in EUR was stated for a price
+            // list in another currency) is corrected without one, as it was.
             let vat = match vat {
                 _ if !needs_vat(&conv) => None,
                 Some(v) if v.from == "EUR" && v.to == to => Some(v.clone()),
-                _ => {
+                Some(v) => {
                     return Err(Error::Fx(format!(
-                        "no EUR/{to} rate was given to state the VAT total in EUR"
+                        "the given rate converts {} into {}, not EUR into {to}",
+                        v.from, v.to
                     )));
                 }
+                None => None,
             };
             Ok((conv, vat))
         }
@@ -778,6 +782,64 @@ pub fn request_schema() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A document in USD from a price list in USD states its VAT total in EUR with the EUR rate
+    /// it was given; one issued without that rate (before it was stated) is corrected without
+    /// it, as it was, rather than refused.
+    #[test]
+    fn kept_rates_of_a_usd_price_list() {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../catalog/stratus-2026-01.json")).unwrap();
+        v["currency"] = "USD".into();
+        let book = PriceBook::single(crate::Catalog::from_json(&v.to_string()).unwrap());
+        let events = r#"{"id":"1","account":"a","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z"}"#;
+        let rating = crate::rate_events(&book, Period::parse("2026-01").unwrap(), events).unwrap();
+        let buyer: Customer = serde_json::from_str(r#"{"name":"Acme","country":"FR"}"#).unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 2, 2).unwrap();
+        let req = DocumentRequest::new(
+            DocumentKind::DraftInvoice,
+            d,
+            crate::samples::seller(),
+            buyer,
+        );
+        let vat = VatTable::builtin();
+        let kept = |vat_fx: Option<&FxStamp>| {
+            build(
+                &req,
+                &rating,
+                &book,
+                &vat,
+                Fx::Kept {
+                    fx: None,
+                    vat: vat_fx,
+                },
+            )
+        };
+        let without = kept(None).expect("an older document is corrected as it was");
+        assert_eq!((without.vat_fx, without.totals.tax_eur), (None, None));
+        let stamp = FxStamp {
+            from: "EUR".into(),
+            to: "USD".into(),
+            rate: Decimal::new(10874, 4),
+            date: d,
+            source: "test".into(),
+        };
+        let with = kept(Some(&stamp)).unwrap();
+        // 744 h x 0.111 = 82.584, 82.58 USD; VAT 20 % 16.52 USD = 15.19 EUR at 1.0874.
+        assert_eq!(with.totals.tax.to_string(), "16.52");
+        assert_eq!(
+            with.totals.tax_eur.map(|t| t.to_string()).as_deref(),
+            Some("15.19")
+        );
+        let wrong = FxStamp {
+            to: "JPY".into(),
+            ..stamp
+        };
+        assert_eq!(
+            kept(Some(&wrong)).unwrap_err().to_string(),
+            "FX: the given rate converts EUR into JPY, not EUR into USD"
+        );
+    }
 
     #[test]
     fn numbers() {

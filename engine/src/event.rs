@@ -426,18 +426,24 @@ fn read_id(text: &str) -> Option<String> {
     serde_json::from_str::<Id>(text).ok().and_then(|i| i.id)
 }
 
+/// The shortest text a valid event can be: its six required fields with one-character values
+/// are longer than this.
+const MIN_EVENT_BYTES: usize = 64;
+
 /// Parses JSON Lines: one event per non-blank line.
 pub fn parse_jsonl(text: &str) -> Parsed {
     let mut out = Parsed::default();
     // One allocation for all the events instead of a doubling vector copied as it grows: a
-    // million events are a few hundred MB.
+    // million events are a few hundred MB. Bounded by the bytes an event needs at the least,
+    // so that blank lines reserve nothing they cannot fill.
     let lines = text
         .bytes()
         .filter(|b| *b == b'\n')
         .count()
         .saturating_add(1);
-    out.events.reserve_exact(lines);
-    out.lines.reserve_exact(lines);
+    let room = lines.min(text.len() / MIN_EVENT_BYTES);
+    out.events.reserve_exact(room);
+    out.lines.reserve_exact(room);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -459,8 +465,9 @@ pub fn parse_json(text: &str) -> Parsed {
     let mut out = Parsed::default();
     match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text) {
         Ok(items) => {
-            out.events.reserve_exact(items.len());
-            out.lines.reserve_exact(items.len());
+            let room = items.len().min(text.len() / MIN_EVENT_BYTES);
+            out.events.reserve_exact(room);
+            out.lines.reserve_exact(room);
             for (i, raw) in items.iter().enumerate() {
                 match parse_one(raw.get(), i.saturating_add(1)) {
                     Ok(e) => {
@@ -500,6 +507,18 @@ pub fn json_schema() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Blank lines (or a JSON array of numbers) reserve room for the events they could hold at
+    /// the least, not one event per line: 1 MB of newlines reserves for 16,384 events.
+    #[test]
+    fn blank_input_reserves_no_more_than_it_can_fill() {
+        let p = super::parse_jsonl(&"\n".repeat(1 << 20));
+        assert!(p.events.is_empty() && p.events.capacity() <= (1 << 20) / 64);
+        let ones = format!("[{}1]", "1,".repeat(1 << 19));
+        let p = super::parse_json(&ones);
+        assert_eq!(p.rejects.len(), (1 << 19) + 1);
+        assert!(p.events.capacity() <= ones.len() / 64);
+    }
+
     use super::*;
 
     const OK: &str = r#"{"id":"e1","account":"a","resource":"r","sku":"s","region":"x","kind":"start","at":"2026-01-01T10:00:00+01:00"}"#;

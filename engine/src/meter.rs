@@ -75,7 +75,6 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     eligible.sort_unstable();
     eligible.dedup();
     let mut hourly = Vec::new();
-    let fixed_at_order = book.fixes_prices_at_order();
     for key in keys {
         let mut evs = groups.remove(&key).unwrap_or_default();
         evs.sort_unstable_by(|a, b| {
@@ -99,12 +98,11 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
             &mut quantities,
             &mut diagnostics,
         )?;
-        if fixed_at_order {
-            order_prices(
-                book,
-                &group,
-                quantities.get_mut(before..).unwrap_or_default(),
-            );
+        if !matches!(
+            product.charge,
+            Charge::ShareOfSpend { .. } | Charge::SavingsPlan { .. }
+        ) {
+            order_prices(&group, quantities.get_mut(before..).unwrap_or_default());
         }
         // A function's invocations are requests, counted by the counter the catalog names.
         if let Charge::Counter {
@@ -154,28 +152,17 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     })
 }
 
-/// A resource's quantities under a price book with a version for new resources only: each
-/// carries when the resource was ordered (its first start, or first event), and says so where
-/// that keeps it at an older version's price.
-fn order_prices(book: &PriceBook, group: &Group, qs: &mut [Quantity]) {
+/// When each of a resource's quantities was ordered (its first start, or its first event): the
+/// instant a price book with a version for new resources only prices it by
+/// (`PriceBook::for_order`), whichever book rates it. Shares of spend and savings plans are
+/// read from the spend and their purchase, never priced at order.
+fn order_prices(group: &Group, qs: &mut [Quantity]) {
     let first = group.events.iter().find(|e| e.kind == EventKind::Start);
     let Some(ordered) = first.or(group.events.first()).map(|e| e.at) else {
         return;
     };
     for q in qs.iter_mut().filter(|q| q.resource.is_some()) {
         q.ordered_at = Some(ordered);
-        let kept = book.for_order(q.price_at, Some(ordered));
-        if let (Some(kept), Some(now)) = (kept, book.at(q.price_at))
-            && kept.effective_from != now.effective_from
-        {
-            q.detail = format!(
-                "{}; ordered {}, before {}: at the price of {}",
-                q.detail,
-                crate::time::format_instant(&ordered),
-                now.reference(),
-                kept.reference()
-            );
-        }
     }
 }
 
@@ -311,6 +298,30 @@ fn check_with<'a>(
         ));
     }
     kind_allowed(&product.charge, e).map_err(|reason| Reject::of(e, "kind", reason))?;
+    if let Some(name) = e.dimensions.keys().find(|k| match &product.charge {
+        Charge::Storage { dimensions, .. } => dimensions.iter().all(|d| &d.name != *k),
+        _ => true,
+    }) {
+        let names: Vec<&str> = match &product.charge {
+            Charge::Storage { dimensions, .. } => {
+                dimensions.iter().map(|d| d.name.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
+        return Err(Reject::of(
+            e,
+            &format!("dimensions.{name}"),
+            if names.is_empty() {
+                format!("sku `{}` has no provisioned dimensions", e.sku)
+            } else {
+                format!(
+                    "`{name}` is not a dimension of sku `{}` (it has {})",
+                    e.sku,
+                    names.join(", ")
+                )
+            },
+        ));
+    }
     if e.function.is_some()
         && !matches!(
             product.charge,

@@ -143,8 +143,11 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
     order.sort_unstable_by(|&i, &j| key(&lines[i]).cmp(&key(&lines[j])).then(i.cmp(&j)));
     let mut slots: Vec<Option<RatedLine>> = lines.into_iter().map(Some).collect();
     // Each position comes once, so every slot is taken exactly once.
-    let lines: Vec<RatedLine> = order.iter().filter_map(|&i| slots[i].take()).collect();
+    let mut lines: Vec<RatedLine> = order.iter().filter_map(|&i| slots[i].take()).collect();
     debug_assert_eq!(lines.len(), order.len());
+    if book.fixes_prices_at_order() {
+        explain_kept_prices(book, &mut lines);
+    }
     Ok(Rating {
         period: metered.period,
         catalog: book.id().to_string(),
@@ -153,6 +156,24 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         diagnostics: metered.diagnostics.clone(),
         rejects: metered.rejects.clone(),
     })
+}
+
+/// A line priced by an older version than the one in force, because its resource was ordered
+/// before a version for new resources only, says so.
+fn explain_kept_prices(book: &PriceBook, lines: &mut [RatedLine]) {
+    for l in lines.iter_mut().filter(|l| l.resource.is_some()) {
+        let Some(now) = book.at(l.segment.start) else {
+            continue;
+        };
+        let reference = now.reference();
+        if l.catalog != reference {
+            l.detail = format!(
+                "{}; price fixed at order: {reference} applies to resources ordered from {}",
+                l.detail,
+                crate::time::format_instant(&now.effective_from)
+            );
+        }
+    }
 }
 
 /// The pricing view: the same metered quantities, valued with another price book.

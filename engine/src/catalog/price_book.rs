@@ -133,10 +133,12 @@ impl PriceBook {
         let in_force = self.versions.iter().rev().filter(|c| c.effective_from <= t);
         match ordered_at {
             None => self.at(t),
+            // Ordered before every version in force: the first one, which priced everything
+            // before it came (a first version for new resources only has no older price).
             Some(o) => in_force
                 .clone()
                 .find(|c| c.applies_to == AppliesTo::All || c.effective_from <= o)
-                .or_else(|| self.at(t)),
+                .or_else(|| self.versions.first().filter(|c| c.effective_from <= t)),
         }
     }
 
@@ -188,5 +190,60 @@ impl PriceBook {
             )
         })?;
         Ok((catalog, price))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_instant;
+
+    fn version(effective: &str, version: &str, applies: &str) -> Catalog {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../catalog/stratus-2026-01.json"))
+                .expect("json");
+        v["effective_from"] = effective.into();
+        v["version"] = version.into();
+        v["applies_to"] = applies.into();
+        Catalog::from_json(&v.to_string()).expect("catalog")
+    }
+
+    /// The version a resource's price comes from, by when it was ordered: versions for new
+    /// resources only are passed over for older resources, down to the first version, which
+    /// priced everything ordered before it.
+    #[test]
+    fn the_version_of_an_order() {
+        let t = |s: &str| parse_instant(s).expect("instant");
+        let april = t("2026-04-10T00:00:00Z");
+        for first in ["all", "new_resources"] {
+            let book = PriceBook::new(vec![
+                version("2026-01-01T00:00:00Z", "2026-01", first),
+                version("2026-03-15T00:00:00Z", "2026-03", "new_resources"),
+            ])
+            .expect("book");
+            let of = |ordered: &str| {
+                book.for_order(april, Some(t(ordered)))
+                    .map(|c| c.version.clone())
+            };
+            assert_eq!(
+                of("2025-12-01T00:00:00Z").as_deref(),
+                Some("2026-01"),
+                "{first}"
+            );
+            assert_eq!(
+                of("2026-02-01T00:00:00Z").as_deref(),
+                Some("2026-01"),
+                "{first}"
+            );
+            assert_eq!(
+                of("2026-03-15T00:00:00Z").as_deref(),
+                Some("2026-03"),
+                "{first}"
+            );
+            assert_eq!(
+                book.for_order(april, None).map(|c| c.version.as_str()),
+                Some("2026-03")
+            );
+        }
     }
 }

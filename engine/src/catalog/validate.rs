@@ -85,6 +85,24 @@ impl Catalog {
         Ok(())
     }
 
+    /// A sku that prices part of `p`'s usage (its requests, a dimension) is sold in every
+    /// region `p` is: otherwise an event accepted for `p` would have no price.
+    fn sold_where(&self, p: &Product, linked: &str, at: &str) -> Result<()> {
+        let Some(other) = self.product(linked) else {
+            return Ok(());
+        };
+        match p.prices.keys().find(|r| !other.prices.contains_key(*r)) {
+            Some(r) => Err(self.err(
+                at.to_string(),
+                format!(
+                    "`{linked}` must be sold in every region `{}` is (not in `{r}`)",
+                    p.sku
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn validate_charge(&self, i: usize, p: &Product) -> Result<()> {
         let at = |field: &str| format!("products[{i}].charge.{field}");
         match &p.charge {
@@ -145,6 +163,7 @@ impl Catalog {
                             ),
                         ));
                     }
+                    self.sold_where(p, r, &at("function.requests"))?;
                 }
                 if *allowance_in_first_tier
                     && !matches!(tiering, Tiering::Graduated | Tiering::Volume)
@@ -354,6 +373,7 @@ impl Catalog {
                             ),
                         ));
                     }
+                    self.sold_where(p, &d.sku, &at(&format!("dimensions[{k}].sku")))?;
                     if dimensions[..k].iter().any(|o| o.name == d.name) {
                         return Err(self.err(
                             at(&format!("dimensions[{k}].name")),

@@ -190,6 +190,11 @@ pub(super) fn meter_month(
 ) -> Result<Metered> {
     let mut metered = meter(book, *month, events)?;
     for q in &mut metered.quantities {
+        // An estimate is an order at the start of the month estimated (a plan's start the day
+        // before only keeps its first month whole).
+        if let Some(o) = q.ordered_at.as_mut() {
+            *o = (*o).max(month.start);
+        }
         let in_advance = matches!(
             book.product(&q.sku).map(|p| &p.charge),
             Some(Charge::MonthlyPlan {

@@ -290,13 +290,14 @@ pub(super) fn ItemRow(
 
                 <label hidden=move || dim(0).is_empty()>{move || dim(0)}
                         <input class="narrow" data-testid=tid("dim-1") inputmode="numeric" prop:value=move || item.with(|i| i.dim_1.clone()) on:input=set(|it, v| it.dim_1 = v)
-                            aria-invalid=invalid("dimensions") aria-describedby=described("dimensions") />
+                            aria-invalid=invalid("dim_1") aria-describedby=described("dim_1") />
+                        <RowError out pos id field="dim_1" />
                     </label>
 
                 <label hidden=move || dim(1).is_empty()>{move || dim(1)}
                         <input class="narrow" data-testid=tid("dim-2") inputmode="numeric" prop:value=move || item.with(|i| i.dim_2.clone()) on:input=set(|it, v| it.dim_2 = v)
-                            aria-invalid=invalid("dimensions") aria-describedby=described("dimensions") />
-                        <RowError out pos id field="dimensions" />
+                            aria-invalid=invalid("dim_2") aria-describedby=described("dim_2") />
+                        <RowError out pos id field="dim_2" />
                     </label>
 
                 <label hidden=move || !fields().commitment>{move || {

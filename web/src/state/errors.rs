@@ -11,25 +11,50 @@ pub struct FieldError {
 
 /// Places an engine error at its field: the engine names the item (its place in the request,
 /// which is its place in `items`) and the field as data.
-pub fn engine_error(e: &ratecard::Error, items: &[super::ItemForm]) -> FieldError {
+pub fn engine_error(
+    e: &ratecard::Error,
+    items: &[super::ItemForm],
+    book: Option<&ratecard::PriceBook>,
+) -> FieldError {
     match e {
         ratecard::Error::Request {
             item,
             field,
             message,
-        } => FieldError {
-            item: item.and_then(|i| items.get(i)).map(|it| it.id),
-            // `uptime.percent` and `uptime.hours` are the one uptime field of the form; a
-            // function's fields are the form's own (`function.concurrency` is the invocations
-            // field of a provisioned concurrency); `dimensions.IOPS` is the dimensions' field.
-            field: match field.strip_prefix("function.") {
-                Some("concurrency") => "invocations",
-                Some(f) => f,
-                None => field.split('.').next().unwrap_or_default(),
+        } => {
+            let form = item.and_then(|i| items.get(i));
+            // A volume's dimension is the form's first or second dimension field, in the price
+            // list's order.
+            let dimension = |name: &str| {
+                let sku = form.map(|f| f.sku.as_str()).unwrap_or_default();
+                match book.and_then(|b| b.product(sku)).map(|p| &p.charge) {
+                    Some(ratecard::catalog::Charge::Storage { dimensions, .. }) => {
+                        match dimensions.iter().position(|d| d.name == name) {
+                            Some(1) => "dim_2",
+                            _ => "dim_1",
+                        }
+                    }
+                    _ => "dim_1",
+                }
+            };
+            FieldError {
+                item: form.map(|it| it.id),
+                // `uptime.percent` and `uptime.hours` are the one uptime field of the form; a
+                // function's fields are the form's own (`function.concurrency` is the
+                // invocations field of a provisioned concurrency).
+                field: match (
+                    field.strip_prefix("function."),
+                    field.strip_prefix("dimensions."),
+                ) {
+                    (Some("concurrency"), _) => "invocations",
+                    (Some(f), _) => f,
+                    (_, Some(name)) => dimension(name),
+                    _ => field.split('.').next().unwrap_or_default(),
+                }
+                .to_string(),
+                message: message.clone(),
             }
-            .to_string(),
-            message: message.clone(),
-        },
+        }
         _ => FieldError {
             item: None,
             field: "setup".into(),

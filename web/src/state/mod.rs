@@ -540,9 +540,9 @@ impl Setup {
                 {
                     Some(ratecard::catalog::Charge::Storage { dimensions, .. }) => dimensions
                         .iter()
-                        .zip([&f.dim_1, &f.dim_2])
-                        .filter_map(|(d, v)| {
-                            number(v, self.lang, at, "dimensions", &mut errors)
+                        .zip([("dim_1", &f.dim_1), ("dim_2", &f.dim_2)])
+                        .filter_map(|(d, (field, v))| {
+                            number(v, self.lang, at, field, &mut errors)
                                 .map(|n| (d.name.clone(), n))
                         })
                         .collect(),
@@ -742,7 +742,7 @@ impl Setup {
                 }
                 out.estimate = Some(est);
             }
-            Err(e) => errors.push(engine_error(&e, &self.items)),
+            Err(e) => errors.push(engine_error(&e, &self.items, Some(&book))),
         }
         if !self.compare_region.is_empty() && self.compare_region != self.region {
             let mut other = request.clone();
@@ -1478,6 +1478,29 @@ mod tests {
         s.item_mut(v).expect("line").dim_1 = "6000,5".into();
         let out = s.compute();
         assert!(out.errors.is_empty(), "{:?}", out.errors);
+        // A dimension's error lands on its own field: the second (MB/s) past the engine's
+        // bound, the first unreadable.
+        s.item_mut(v).expect("line").dim_2 = "2000000000000".into();
+        let out = s.compute();
+        assert!(
+            out.error_for(Some(v), "dim_2").is_some(),
+            "{:?}",
+            out.errors
+        );
+        assert!(
+            out.error_for(Some(v), "dim_1").is_none(),
+            "{:?}",
+            out.errors
+        );
+        s.item_mut(v).expect("line").dim_2 = "250".into();
+        s.item_mut(v).expect("line").dim_1 = "x".into();
+        let out = s.compute();
+        assert!(
+            out.error_for(Some(v), "dim_1").is_some(),
+            "{:?}",
+            out.errors
+        );
+        s.item_mut(v).expect("line").dim_1 = "6000".into();
         // An engine error on a function's field lands on that field of the form.
         s.item_mut(f).expect("line").duration_ms = "20000000000".into();
         let out = s.compute();

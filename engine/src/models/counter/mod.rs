@@ -171,11 +171,26 @@ pub(crate) fn rate_with(
     else {
         return Ok(());
     };
-    // In time order: a function's requests come from another group than the counter's own
-    // increments, and the allowance goes to the earliest units.
+    // One quantity per segment, in time order: a function's requests come from another group
+    // than the counter's own increments (and several functions may name one counter); they
+    // are added up, so that a segment has one line per slice, as a correction matches them.
+    let mut merged: Vec<Quantity> = Vec::with_capacity(qs.len());
     let mut sorted = qs.to_vec();
     sorted.sort_unstable_by(|a, b| (a.segment.start, &a.detail).cmp(&(b.segment.start, &b.detail)));
-    let qs = sorted.as_slice();
+    for q in sorted {
+        match merged.last_mut() {
+            Some(last) if last.segment == q.segment => {
+                last.quantity = last.quantity.plus(q.quantity).ok_or_else(|| {
+                    Error::Overflow(format!("counting `{}` for account `{}`", q.sku, q.account))
+                })?;
+                last.detail = format!("{}; {}", last.detail, q.detail);
+                last.tags.retain(|k, v| q.tags.get(k) == Some(v));
+            }
+            _ => merged.push(q.clone()),
+        }
+    }
+    let refs: Vec<&Quantity> = merged.iter().collect();
+    let qs = refs.as_slice();
     let overflow = || {
         qs.first().map_or(String::new(), |q| {
             format!("counting `{}` for account `{}`", q.sku, q.account)
