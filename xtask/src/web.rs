@@ -19,8 +19,9 @@ const TYPESCRIPT: &str = "5";
 /// in-advance plans 3 KB, and spot runs with storage tiers 2.3 KB: 374,000. Serverless
 /// functions, storage per second with provisioned dimensions, prices fixed at order and cross
 /// rates for the VAT total in EUR cost 10.3 KB in the engine, and the function and dimension
-/// fields 9.2 KB, so it is 393,000 until the size work brings it down (the goal is 250,000).
-pub const BUDGET_GZIP_BYTES: u64 = 393_000;
+/// fields with their errors 11 KB (21.3 KB in all, 394,260 bytes), so it is 395,000 until the
+/// size work brings it down (the goal is 250,000).
+pub const BUDGET_GZIP_BYTES: u64 = 395_000;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")
