@@ -167,7 +167,18 @@ impl FunctionUse {
                 "function",
                 "needs `invocations` (or `concurrency` for provisioned concurrency)".into(),
             )),
-            _ => Ok(()),
+            // What it makes is a quantity like any other: at most 10^12.
+            _ => match self.gb_seconds() {
+                Some(q) if q <= crate::num::MAX_QUANTITY => Ok(()),
+                q => Err((
+                    "function",
+                    format!(
+                        "makes {} GB-seconds, more than {}",
+                        q.map_or_else(|| "too many".into(), |q| q.round_dp(0).to_string()),
+                        crate::num::MAX_QUANTITY
+                    ),
+                )),
+            },
         }
     }
 

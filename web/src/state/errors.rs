@@ -47,6 +47,8 @@ pub fn engine_error(
                     field.strip_prefix("dimensions."),
                 ) {
                     (Some("concurrency"), _) => "invocations",
+                    // The function as a whole (too many GB-seconds): its first field.
+                    _ if field == "function" => "invocations",
                     (Some(f), _) => f,
                     (_, Some(name)) => dimension(name),
                     _ => field.split('.').next().unwrap_or_default(),

@@ -1501,6 +1501,19 @@ mod tests {
             out.errors
         );
         s.item_mut(v).expect("line").dim_1 = "6000".into();
+        // A function within every bound that makes more GB-seconds than a quantity may be is
+        // refused on its first field.
+        s.item_mut(f).expect("line").invocations = "1000000000000".into();
+        s.item_mut(f).expect("line").memory_mb = "1048576".into();
+        s.item_mut(f).expect("line").duration_ms = "10000000000".into();
+        let out = s.compute();
+        assert!(
+            out.error_for(Some(f), "invocations").is_some(),
+            "{:?}",
+            out.errors
+        );
+        s.item_mut(f).expect("line").invocations = "3000000".into();
+        s.item_mut(f).expect("line").memory_mb = "512".into();
         // An engine error on a function's field lands on that field of the form.
         s.item_mut(f).expect("line").duration_ms = "20000000000".into();
         let out = s.compute();
