@@ -298,29 +298,11 @@ fn check_with<'a>(
         ));
     }
     kind_allowed(&product.charge, e).map_err(|reason| Reject::of(e, "kind", reason))?;
-    if let Some(name) = e.dimensions.keys().find(|k| match &product.charge {
-        Charge::Storage { dimensions, .. } => dimensions.iter().all(|d| &d.name != *k),
-        _ => true,
-    }) {
-        let names: Vec<&str> = match &product.charge {
-            Charge::Storage { dimensions, .. } => {
-                dimensions.iter().map(|d| d.name.as_str()).collect()
-            }
-            _ => Vec::new(),
-        };
-        return Err(Reject::of(
-            e,
-            &format!("dimensions.{name}"),
-            if names.is_empty() {
-                format!("sku `{}` has no provisioned dimensions", e.sku)
-            } else {
-                format!(
-                    "`{name}` is not a dimension of sku `{}` (it has {})",
-                    e.sku,
-                    names.join(", ")
-                )
-            },
-        ));
+    for name in e.dimensions.keys() {
+        product
+            .charge
+            .check_dimension(&e.sku, name)
+            .map_err(|reason| Reject::of(e, &format!("dimensions.{name}"), reason))?;
     }
     if e.function.is_some()
         && !matches!(

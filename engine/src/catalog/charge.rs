@@ -254,6 +254,33 @@ struct ChargeFields {
     eligible: Option<Vec<Eligible>>,
 }
 
+impl Charge {
+    /// A storage resource's further provisioned dimensions (none for other models).
+    pub fn dimensions(&self) -> &[Dimension] {
+        match self {
+            Charge::Storage { dimensions, .. } => dimensions,
+            _ => &[],
+        }
+    }
+
+    /// Whether `name` is one of those dimensions, or the error that names the ones there are:
+    /// the one rule for an event and for an estimate item.
+    pub fn check_dimension(&self, sku: &str, name: &str) -> std::result::Result<(), String> {
+        let dims = self.dimensions();
+        if dims.iter().any(|d| d.name == name) {
+            return Ok(());
+        }
+        if dims.is_empty() {
+            return Err(format!("sku `{sku}` has no provisioned dimensions"));
+        }
+        let names: Vec<&str> = dims.iter().map(|d| d.name.as_str()).collect();
+        Err(format!(
+            "`{name}` is not a dimension of sku `{sku}` (it has {})",
+            names.join(", ")
+        ))
+    }
+}
+
 impl ChargeFields {
     /// The fields each model takes, in the order of its variant.
     fn allowed(model: Model) -> &'static [&'static str] {

@@ -193,10 +193,10 @@ pub fn item_fields(product: &Product) -> ItemFields {
         Charge::MonthlyPlan { .. } | Charge::Flat {} | Charge::ShareOfSpend { .. } => {
             ItemFields::default()
         }
-        Charge::Storage { dimensions, .. } => ItemFields {
+        Charge::Storage { .. } => ItemFields {
             uptime: true,
             gb: true,
-            dimensions: !dimensions.is_empty(),
+            dimensions: !product.charge.dimensions().is_empty(),
             egress_gb: product.egress_sku.is_some(),
             ..ItemFields::default()
         },
@@ -269,13 +269,9 @@ impl EstimateItem {
         if !f.reads("function") {
             self.function = None;
         }
-        let names: Vec<&str> = match &product.charge {
-            Charge::Storage { dimensions, .. } => {
-                dimensions.iter().map(|d| d.name.as_str()).collect()
-            }
-            _ => Vec::new(),
-        };
-        self.dimensions.retain(|k, _| names.contains(&k.as_str()));
+        let dims = product.charge.dimensions();
+        self.dimensions
+            .retain(|k, _| dims.iter().any(|d| &d.name == k));
         if f.counter_field.is_some()
             && self.function.is_none()
             && self.egress_gb.is_none()

@@ -180,27 +180,12 @@ fn check_quantities(product: &Product, i: usize, item: &EstimateItem) -> Result<
             ));
         }
     }
-    let names: Vec<&str> = match &product.charge {
-        Charge::Storage { dimensions, .. } => dimensions.iter().map(|d| d.name.as_str()).collect(),
-        _ => Vec::new(),
-    };
     for (name, v) in &item.dimensions {
         let field = format!("dimensions.{name}");
-        if !names.contains(&name.as_str()) {
-            return Err(item_err(
-                i,
-                &field,
-                format!(
-                    "`{name}` is not a dimension of sku `{}`{}",
-                    item.sku,
-                    if names.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (it has {})", names.join(", "))
-                    }
-                ),
-            ));
-        }
+        product
+            .charge
+            .check_dimension(&item.sku, name)
+            .map_err(|m| item_err(i, &field, m))?;
         if v.is_sign_negative() && !v.is_zero() {
             return Err(item_err(i, &field, "must not be negative"));
         }

@@ -45,6 +45,15 @@ struct Life {
     dims: Vec<Vec<(DateTime<Utc>, Decimal)>>,
 }
 
+impl Life {
+    /// Its end as a line's detail says it.
+    fn until(&self) -> String {
+        self.end
+            .map(|e| format_instant(&e))
+            .unwrap_or_else(|| "still there".into())
+    }
+}
+
 fn lives(
     measure: Measure,
     dimensions: &[Dimension],
@@ -286,10 +295,7 @@ impl Measured {
                 Measure::Provisioned => format!("provisioned {what}, {hours_of}s"),
                 Measure::MaxPerHour => format!("largest {what} in each {hours_of}"),
             };
-            let until = life
-                .end
-                .map(|e| format_instant(&e))
-                .unwrap_or_else(|| "still there".into());
+            let until = life.until();
             out.push(group.quantity(
                 *seg,
                 gb_hours.normalize(),
@@ -365,10 +371,7 @@ impl Measured {
                 Granularity::Minute => "minute",
                 _ => "second",
             };
-            let until = life
-                .end
-                .map(|e| format_instant(&e))
-                .unwrap_or_else(|| "still there".into());
+            let until = life.until();
             let minimum = if self.minimum_seconds > 0 {
                 format!(", at least {} seconds", self.minimum_seconds)
             } else {

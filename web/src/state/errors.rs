@@ -27,13 +27,11 @@ pub fn engine_error(
             // list's order.
             let dimension = |name: &str| {
                 let sku = form.map(|f| f.sku.as_str()).unwrap_or_default();
-                match book.and_then(|b| b.product(sku)).map(|p| &p.charge) {
-                    Some(ratecard::catalog::Charge::Storage { dimensions, .. }) => {
-                        match dimensions.iter().position(|d| d.name == name) {
-                            Some(1) => "dim_2",
-                            _ => "dim_1",
-                        }
-                    }
+                let dims = book
+                    .and_then(|b| b.product(sku))
+                    .map(|p| p.charge.dimensions());
+                match dims.and_then(|d| d.iter().position(|d| d.name == name)) {
+                    Some(1) => "dim_2",
                     _ => "dim_1",
                 }
             };

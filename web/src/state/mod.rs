@@ -533,21 +533,16 @@ impl Setup {
                 commitment: read(&f.commitment, "commitment", &mut errors),
                 upfront: applies("upfront").then_some(f.upfront),
                 function: function(f, &applies, self.lang, at, &mut errors),
-                dimensions: match book
+                dimensions: book
                     .as_ref()
                     .and_then(|b| b.product(&f.sku))
-                    .map(|p| &p.charge)
-                {
-                    Some(ratecard::catalog::Charge::Storage { dimensions, .. }) => dimensions
-                        .iter()
-                        .zip([("dim_1", &f.dim_1), ("dim_2", &f.dim_2)])
-                        .filter_map(|(d, (field, v))| {
-                            number(v, self.lang, at, field, &mut errors)
-                                .map(|n| (d.name.clone(), n))
-                        })
-                        .collect(),
-                    _ => Default::default(),
-                },
+                    .map_or(&[][..], |p| p.charge.dimensions())
+                    .iter()
+                    .zip([("dim_1", &f.dim_1), ("dim_2", &f.dim_2)])
+                    .filter_map(|(d, (field, v))| {
+                        number(v, self.lang, at, field, &mut errors).map(|n| (d.name.clone(), n))
+                    })
+                    .collect(),
             });
         }
         let request = EstimateRequest {

@@ -41,10 +41,10 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
         // A monthly plan is offered through its hourly sku, a volume's dimension through it.
         .filter(|p| {
             p.plan_of.is_none()
-                && !latest.products.iter().any(|o| match &o.charge {
-                    Charge::Storage { dimensions, .. } => dimensions.iter().any(|d| d.sku == p.sku),
-                    _ => false,
-                })
+                && !latest
+                    .products
+                    .iter()
+                    .any(|o| o.charge.dimensions().iter().any(|d| d.sku == p.sku))
         })
         .map(|p| Offer {
             sku: p.sku.clone(),
@@ -68,13 +68,12 @@ pub fn offers(catalog: &str) -> Vec<Offer> {
             ram: p.ram_gib.unwrap_or_default(),
             currency: latest.currency.clone(),
             fields: ratecard::estimate::item_fields(p),
-            dimensions: match &p.charge {
-                Charge::Storage { dimensions, .. } => dimensions
-                    .iter()
-                    .map(|d| (d.name.clone(), d.baseline))
-                    .collect(),
-                _ => Vec::new(),
-            },
+            dimensions: p
+                .charge
+                .dimensions()
+                .iter()
+                .map(|d| (d.name.clone(), d.baseline))
+                .collect(),
         })
         .collect()
 }
