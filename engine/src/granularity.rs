@@ -15,7 +15,7 @@
 #![allow(clippy::arithmetic_side_effects)]
 
 use crate::catalog::TimeRounding;
-use crate::time::Period;
+use crate::time::{FloorDiv, Period};
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
 
@@ -30,7 +30,7 @@ pub struct UnitSpan {
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
-    -((-a).div_euclid(b))
+    -((-a).floor_div(b))
 }
 
 impl UnitSpan {
@@ -47,10 +47,10 @@ impl UnitSpan {
         let (origin, count) = match rounding {
             TimeRounding::Elapsed => (start, ceil_div(end - start, unit)),
             TimeRounding::Clock => {
-                let origin = start.div_euclid(unit) * unit;
+                let origin = start.floor_div(unit) * unit;
                 let last = ceil_div(end, unit) * unit;
                 // A run of zero length still touches the unit it sits in.
-                (origin, ((last - origin) / unit).max(1))
+                (origin, (last - origin).floor_div(unit).max(1))
             }
         };
         let minimum = ceil_div(i128::from(minimum_seconds) * NANOS_PER_SECOND, unit);

@@ -290,7 +290,7 @@ fn check_with<'a>(
             format!("unknown sku `{}` in catalog `{}`", e.sku, book.id()),
         ));
     };
-    if !product.prices.contains_key(&e.region) {
+    if !product.prices.contains_key(e.region.as_str()) {
         return Err(Reject::of(
             e,
             "region",

@@ -219,7 +219,7 @@ impl Group<'_> {
             account: self.account.to_string(),
             resource: self.resource.to_string(),
             sku: self.sku.to_string(),
-            event: event.map(|e| e.id.clone()),
+            event: event.map(|e| e.id.to_string()),
             message: message.into(),
         }
     }

@@ -267,6 +267,34 @@ pub(crate) fn hours_in_month(t: DateTime<Utc>) -> i64 {
     days_in_month(t).saturating_mul(24)
 }
 
+/// A clock hour in nanoseconds.
+pub(crate) const HOUR_NS: i128 = 3_600_000_000_000;
+
+/// Euclidean division and remainder of nanosecond counts, in 64 bits when both sides fit (every
+/// instant from 1678 to 2262): a 128-bit division is a slow library call, and metering divides
+/// every run by the hour. The same results as `div_euclid` and `rem_euclid` for every input.
+pub(crate) trait FloorDiv {
+    fn floor_div(self, d: Self) -> Self;
+    fn floor_rem(self, d: Self) -> Self;
+}
+
+impl FloorDiv for i128 {
+    #[inline]
+    fn floor_div(self, d: i128) -> i128 {
+        match (i64::try_from(self), i64::try_from(d)) {
+            (Ok(a), Ok(b)) if b > 0 => i128::from(a.div_euclid(b)),
+            _ => self.div_euclid(d),
+        }
+    }
+    #[inline]
+    fn floor_rem(self, d: i128) -> i128 {
+        match (i64::try_from(self), i64::try_from(d)) {
+            (Ok(a), Ok(b)) if b > 0 => i128::from(a.rem_euclid(b)),
+            _ => self.rem_euclid(d),
+        }
+    }
+}
+
 /// Nanoseconds since the Unix epoch: the integer time line the granularity rules work on.
 pub(crate) fn nanos(t: DateTime<Utc>) -> i128 {
     // Within chrono's range this is under 1e28: no overflow in i128.
@@ -277,8 +305,8 @@ pub(crate) fn nanos(t: DateTime<Utc>) -> i128 {
 
 /// The inverse of [`nanos`].
 pub(crate) fn from_nanos(n: i128) -> DateTime<Utc> {
-    let secs = n.div_euclid(1_000_000_000);
-    let sub = n.rem_euclid(1_000_000_000);
+    let secs = n.floor_div(1_000_000_000);
+    let sub = n.floor_rem(1_000_000_000);
     let secs = i64::try_from(secs).unwrap_or(i64::MAX);
     let sub = u32::try_from(sub).unwrap_or(0);
     Utc.timestamp_opt(secs, sub)
@@ -354,6 +382,17 @@ mod tests {
         assert_eq!(feb.label(), "2026-02");
         assert!(Period::parse("2026-13").is_err());
         assert!(Period::parse("2026-01-02T00:00:00Z/2026-01-01T00:00:00Z").is_err());
+    }
+
+    #[test]
+    fn floor_division_matches_euclid_on_both_paths() {
+        let big = i128::from(i64::MAX) * 3;
+        for n in [0, 1, -1, 3_599_999_999_999, -3_600_000_000_001, big, -big] {
+            for d in [1, 7, HOUR_NS, -HOUR_NS, big] {
+                assert_eq!(n.floor_div(d), n.div_euclid(d), "{n} / {d}");
+                assert_eq!(n.floor_rem(d), n.rem_euclid(d), "{n} % {d}");
+            }
+        }
     }
 
     #[test]

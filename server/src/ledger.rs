@@ -529,15 +529,17 @@ impl Store for SqliteLedger {
             for e in events {
                 let body = e.canonical();
                 let at = ratecard::time::format_instant(&e.at);
-                if insert.execute(params![e.id, e.account, at, body, batch])? == 1 {
+                if insert.execute(params![e.id.as_str(), e.account.as_str(), at, body, batch])? == 1
+                {
                     out.accepted += 1;
-                    accepted.push((e.id.clone(), body));
+                    accepted.push((e.id.to_string(), body));
                 } else {
-                    let stored: String = existing.query_row(params![e.id], |r| r.get(0))?;
+                    let stored: String =
+                        existing.query_row(params![e.id.as_str()], |r| r.get(0))?;
                     if stored == body {
                         out.duplicate += 1
                     } else {
-                        out.conflicting.push(e.id.clone())
+                        out.conflicting.push(e.id.to_string())
                     }
                 }
             }

@@ -53,9 +53,9 @@ fn event(i: usize, batch: usize, &(res, kind, minute, q): &Spec) -> UsageEvent {
         ),
     };
     UsageEvent {
-        id: format!("b{batch}-e{i}"),
+        id: format!("b{batch}-e{i}").into(),
         account: "acme".into(),
-        resource: format!("res-{res}"),
+        resource: format!("res-{res}").into(),
         sku: sku.into(),
         region: "fr-par".into(),
         kind,

@@ -88,9 +88,9 @@ fn events_from(specs: &[Spec]) -> Vec<UsageEvent> {
                 ),
             };
             UsageEvent {
-                id: format!("e{i}"),
-                account: format!("acct-{}", res % 2),
-                resource: format!("res-{res}"),
+                id: format!("e{i}").into(),
+                account: format!("acct-{}", res % 2).into(),
+                resource: format!("res-{res}").into(),
                 sku: sku.into(),
                 region: "fr-par".into(),
                 kind,
@@ -300,7 +300,7 @@ proptest! {
         let estimate = ratecard::estimate(&book, &request).expect("estimate");
         let mut events = Vec::new();
         let ev = |id: String, res: String, sku: &str, kind, at, q: Option<Decimal>| UsageEvent {
-            id, account: "acme".into(), resource: res, sku: sku.into(), region: "gra".into(),
+            id: id.into(), account: "acme".into(), resource: res.into(), sku: sku.into(), region: "gra".into(),
             kind, at, quantity: q, tags: Default::default(), function: None,
         dimensions: Default::default(),
         };

@@ -26,13 +26,11 @@ use crate::event::{EventKind, UsageEvent};
 use crate::models::line::{self, RatedLine};
 use crate::num::{Arith, OrOverflow};
 use crate::quantity::{Commitment, Ctx, Diagnostic, Group, HourlyUse, Quantity, Unit, Upfront};
-use crate::time::{Period, format_instant, from_nanos, nanos};
-
-const HOUR: i128 = 3_600_000_000_000;
+use crate::time::{FloorDiv, HOUR_NS, Period, format_instant, from_nanos, nanos};
 
 /// The term of a plan bought at `at`: from the start of that clock hour, for `months`.
 pub(crate) fn term(at: DateTime<Utc>, months: u32) -> Option<Period> {
-    let start = from_nanos(nanos(at).div_euclid(HOUR).saturating_mul(HOUR));
+    let start = from_nanos(nanos(at).floor_div(HOUR_NS).saturating_mul(HOUR_NS));
     let end = start.checked_add_months(Months::new(months))?;
     Some(Period { start, end })
 }
@@ -86,7 +84,7 @@ pub(crate) fn meter(
         let part = Period { start, end };
         // Exact hours (a segment may start inside an hour).
         let hours = Decimal::from_i128_with_scale(nanos(end).saturating_sub(nanos(start)), 0)
-            .over(Decimal::from_i128_with_scale(HOUR, 0))
+            .over(Decimal::from_i128_with_scale(HOUR_NS, 0))
             .unwrap_or_default()
             .normalize();
         let mut q = group.quantity(
@@ -384,17 +382,19 @@ impl<'a> Usage<'a> {
         }
         // The stretches' ends, nearly all on the hour: marked on an hour map (a sort of every
         // end would cost more than the rest), the others kept as cuts.
-        let base = nanos(period.start).div_euclid(HOUR).saturating_mul(HOUR);
+        let base = nanos(period.start)
+            .floor_div(HOUR_NS)
+            .saturating_mul(HOUR_NS);
         let hours = nanos(period.end)
             .saturating_sub(base)
-            .div_euclid(HOUR)
+            .floor_div(HOUR_NS)
             .saturating_add(2);
         let mut on_hour = vec![false; usize::try_from(hours).unwrap_or(0)];
         let mut mark = |t: DateTime<Utc>, cuts: &mut Vec<DateTime<Utc>>| {
             let n = nanos(t);
-            let at = usize::try_from(n.saturating_sub(base).div_euclid(HOUR)).ok();
+            let at = usize::try_from(n.saturating_sub(base).floor_div(HOUR_NS)).ok();
             match at.and_then(|i| on_hour.get_mut(i)) {
-                Some(slot) if n.rem_euclid(HOUR) == 0 => *slot = true,
+                Some(slot) if n.floor_rem(HOUR_NS) == 0 => *slot = true,
                 _ => cuts.push(t),
             }
         };
@@ -408,10 +408,10 @@ impl<'a> Usage<'a> {
         // one window of the commitment, whatever the prices inside it.
         let inside: Vec<DateTime<Utc>> = cuts
             .iter()
-            .filter(|t| nanos(**t).rem_euclid(HOUR) != 0)
+            .filter(|t| nanos(**t).floor_rem(HOUR_NS) != 0)
             .flat_map(|t| {
-                let h = nanos(*t).div_euclid(HOUR).saturating_mul(HOUR);
-                [from_nanos(h), from_nanos(h.saturating_add(HOUR))]
+                let h = nanos(*t).floor_div(HOUR_NS).saturating_mul(HOUR_NS);
+                [from_nanos(h), from_nanos(h.saturating_add(HOUR_NS))]
             })
             .collect();
         for t in inside {
@@ -422,7 +422,7 @@ impl<'a> Usage<'a> {
             if *on {
                 cuts.push(from_nanos(h));
             }
-            h = h.saturating_add(HOUR);
+            h = h.saturating_add(HOUR_NS);
         }
         cuts.retain(|t| period.start <= *t && *t <= period.end);
         cuts.sort_unstable();
@@ -551,7 +551,7 @@ impl<'a> Usage<'a> {
                 None => true,
                 Some(&(_, end)) if end != t => true,
                 Some(&(first, _)) if hourly => {
-                    nanos(a).rem_euclid(HOUR) == 0 || self.windows[first] > 1
+                    nanos(a).floor_rem(HOUR_NS) == 0 || self.windows[first] > 1
                 }
                 Some(&(first, _)) => Period::month_of(self.cuts[first]) != Period::month_of(a),
             };
@@ -562,13 +562,24 @@ impl<'a> Usage<'a> {
             }
         }
         let ns = |t: DateTime<Utc>| Decimal::from_i128_with_scale(nanos(t), 0);
+        // Windows of whole hours, each committing the hourly amount: counted, and multiplied
+        // once at the end (the same sum, without a product per hour).
+        let mut whole_hours = 0i64;
         for (ta, tb) in buckets {
             let span = Period {
                 start: self.cuts[ta],
                 end: self.cuts[tb],
             };
-            let len = ns(span.end).less(ns(span.start));
-            let (windows, per_window) = if hourly {
+            let whole = hourly
+                && tb.saturating_sub(ta) == 1
+                && nanos(span.end).saturating_sub(nanos(span.start))
+                    == HOUR_NS.saturating_mul(i128::from(self.windows[ta]));
+            let per_window = if whole {
+                // A whole number of clock hours: that many windows, each of the hourly amount.
+                whole_hours = whole_hours.saturating_add(i64::from(self.windows[ta]));
+                plan.c.amount
+            } else if hourly {
+                let len = ns(span.end).less(ns(span.start));
                 // An interval of whole hours is that many windows; a part of an hour is one,
                 // and pays its part of the hour.
                 let windows = if tb.saturating_sub(ta) == 1 {
@@ -576,22 +587,26 @@ impl<'a> Usage<'a> {
                 } else {
                     Decimal::ONE
                 };
-                let hours = len.over(Decimal::from_i128_with_scale(HOUR, 0));
+                let hours = len.over(Decimal::from_i128_with_scale(HOUR_NS, 0));
                 let per = hours
                     .and_then(|h| plan.c.amount.times(h))
                     .and_then(|x| x.over(windows));
-                (windows, per.or_overflow(overflow)?)
+                let per = per.or_overflow(overflow)?;
+                plan.committed = per
+                    .times(windows)
+                    .and_then(|x| x.plus(plan.committed))
+                    .or_overflow(overflow)?;
+                per
             } else {
                 // The month's amount, prorated by the hours of the term in it.
+                let len = ns(span.end).less(ns(span.start));
                 let month = Period::month_of(span.start);
                 let part = len.over(ns(month.end).less(ns(month.start)));
                 let per = part.and_then(|s| plan.c.amount.times(s));
-                (Decimal::ONE, per.or_overflow(overflow)?)
+                let per = per.or_overflow(overflow)?;
+                plan.committed = per.plus(plan.committed).or_overflow(overflow)?;
+                per
             };
-            plan.committed = per_window
-                .times(windows)
-                .and_then(|x| x.plus(plan.committed))
-                .or_overflow(overflow)?;
             let mut left = per_window;
             for &(_, rate, g) in &order {
                 if left.is_zero() {
@@ -614,10 +629,14 @@ impl<'a> Usage<'a> {
                         units = u.and_then(|x| x.plus(units)).or_overflow(overflow)?;
                     }
                 }
-                let value = units
-                    .times(rate)
-                    .and_then(|x| x.over(self.groups[g].3))
-                    .or_overflow(overflow)?;
+                let divisor = self.groups[g].3;
+                let value = units.times(rate);
+                let value = if divisor == Decimal::ONE {
+                    value
+                } else {
+                    value.and_then(|x| x.over(divisor))
+                };
+                let value = value.or_overflow(overflow)?;
                 if value.is_zero() {
                     continue;
                 }
@@ -642,6 +661,12 @@ impl<'a> Usage<'a> {
                 }
             }
         }
+        plan.committed = plan
+            .c
+            .amount
+            .times(Decimal::from(whole_hours))
+            .and_then(|x| x.plus(plan.committed))
+            .or_overflow(overflow)?;
         // Prefix sums of share x windows, per group.
         let mut prefix = Vec::with_capacity(self.groups.len().saturating_mul(self.t1()));
         for row in share.chunks(nt.max(1)).take(self.groups.len()) {
@@ -649,10 +674,13 @@ impl<'a> Usage<'a> {
             prefix.push(run);
             for (t, s) in row.iter().enumerate() {
                 if !s.is_zero() {
-                    run = s
-                        .times(Decimal::from(self.windows[t]))
-                        .and_then(|x| x.plus(run))
-                        .or_overflow(overflow)?;
+                    let w = self.windows[t];
+                    let sw = if w == 1 {
+                        Some(*s)
+                    } else {
+                        s.times(Decimal::from(w))
+                    };
+                    run = sw.and_then(|x| x.plus(run)).or_overflow(overflow)?;
                 }
                 prefix.push(run);
             }
@@ -665,8 +693,8 @@ impl<'a> Usage<'a> {
 /// hour, cut by a price segment or the period).
 fn windows_in(p: &Period) -> i128 {
     let (a, b) = (nanos(p.start), nanos(p.end));
-    if a.rem_euclid(HOUR) == 0 && b.rem_euclid(HOUR) == 0 {
-        b.saturating_sub(a).div_euclid(HOUR).max(1)
+    if a.floor_rem(HOUR_NS) == 0 && b.floor_rem(HOUR_NS) == 0 {
+        b.saturating_sub(a).floor_div(HOUR_NS).max(1)
     } else {
         1
     }

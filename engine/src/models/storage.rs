@@ -30,9 +30,7 @@ use crate::models::line::{self, RatedLine};
 use crate::models::required;
 use crate::num::Arith;
 use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Unit};
-use crate::time::{format_instant, nanos};
-
-const HOUR: i128 = 3_600_000_000_000;
+use crate::time::{FloorDiv, HOUR_NS, format_instant, nanos};
 
 /// One life of the resource, from creation to deletion, with its size changes.
 struct Life {
@@ -248,12 +246,12 @@ impl Measured {
         let end = nanos(life.end.unwrap_or(ctx.period.end).min(ctx.period.end)).max(start);
         let origin = match rounding {
             TimeRounding::Elapsed => start,
-            TimeRounding::Clock => start.div_euclid(HOUR) * HOUR,
+            TimeRounding::Clock => start.floor_div(HOUR_NS) * HOUR_NS,
         };
         let p0 = nanos(ctx.period.start);
         // Hours k = first.. whose start lies in the period and before the end of the life.
-        let first = (-((origin - p0).div_euclid(HOUR))).max(0);
-        let last = -((origin - end).div_euclid(HOUR)); // ceil((end - origin) / HOUR)
+        let first = (-((origin - p0).floor_div(HOUR_NS))).max(0);
+        let last = -((origin - end).floor_div(HOUR_NS)); // ceil((end - origin) / HOUR_NS)
         let last = last.max(if end == start { 1 } else { 0 });
         let sizes: Vec<(i128, Decimal)> = sizes.iter().map(|(t, v)| (nanos(*t), *v)).collect();
         let mut cursor = 0usize;
@@ -263,12 +261,12 @@ impl Measured {
             let mut hours = 0i64;
             let mut peak = Decimal::ZERO;
             // Hours of this segment: starts in [s0, s1), in order, so the cursor only moves on.
-            let k0 = first.max(-((origin - s0).div_euclid(HOUR)));
-            let k1 = last.min(-((origin - s1).div_euclid(HOUR)));
+            let k0 = first.max(-((origin - s0).floor_div(HOUR_NS)));
+            let k1 = last.min(-((origin - s1).floor_div(HOUR_NS)));
             let mut k = k0;
             while k < k1 {
-                let h0 = origin + k * HOUR;
-                let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR);
+                let h0 = origin + k * HOUR_NS;
+                let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR_NS);
                 // No size change after this hour's start: it and every later hour of the
                 // segment hold `gb`, so they are counted at once (the same sum, in one step).
                 let n = if cursor == sizes.len() { k1 - k } else { 1 };
@@ -332,7 +330,7 @@ impl Measured {
         let end = match life.end {
             Some(e) => {
                 let lived = (nanos(e) - start).max(0);
-                let units = -((-lived).div_euclid(unit_ns)); // started units
+                let units = -((-lived).floor_div(unit_ns)); // started units
                 (start + units * unit_ns)
                     .max(start + i128::from(self.minimum_seconds) * 1_000_000_000)
             }
@@ -407,12 +405,12 @@ fn minimum_duration(
     let Some(seg) = ctx.segments.iter().find(|s| s.contains(end)) else {
         return Ok(());
     };
-    let min_end = nanos(life.start) + i128::from(days) * 24 * HOUR;
+    let min_end = nanos(life.start) + i128::from(days) * 24 * HOUR_NS;
     let left = min_end - nanos(end);
     if left <= 0 {
         return Ok(());
     }
-    let hours = -((-left).div_euclid(HOUR)); // started hours
+    let hours = -((-left).floor_div(HOUR_NS)); // started hours
     let gb = life
         .sizes
         .iter()
@@ -580,7 +578,7 @@ mod tests {
             (t("2026-01-01T16:50:00Z"), d("14")),
         ];
         let mut c = 0;
-        let h = |s: &str| (t(s), t(s) + HOUR);
+        let h = |s: &str| (t(s), t(s) + HOUR_NS);
         let (a, b) = h("2026-01-01T14:00:00Z");
         assert_eq!(max_in(&sizes, &mut c, a, b), d("0"));
         let (a, b) = h("2026-01-01T16:00:00Z");

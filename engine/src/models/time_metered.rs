@@ -26,7 +26,7 @@ use crate::models::line::{self, RatedLine};
 use crate::models::required;
 use crate::num::{Arith, OrOverflow};
 use crate::quantity::{Ctx, Diagnostic, Group, Quantity, Stretch, Unit};
-use crate::time::{Period, format_instant, nanos};
+use crate::time::{FloorDiv, HOUR_NS, Period, format_instant, nanos};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Run {
@@ -321,14 +321,14 @@ fn hourly_entries(
             let (lo, hi) = (a.max(span.origin), b.min(span_end));
             let mut t = floor_hour(lo).max(a);
             while t < hi {
-                let next = floor_hour(t).saturating_add(HOUR).min(b);
+                let next = floor_hour(t).saturating_add(HOUR_NS).min(b);
                 if let Some(n) = per_hour
-                    && next.saturating_sub(t) == HOUR
+                    && next.saturating_sub(t) == HOUR_NS
                     && t >= span.origin
                     && next <= span_end
                 {
-                    let k = hi.saturating_sub(t).div_euclid(HOUR);
-                    let end = t.saturating_add(k.saturating_mul(HOUR));
+                    let k = hi.saturating_sub(t).floor_div(HOUR_NS);
+                    let end = t.saturating_add(k.saturating_mul(HOUR_NS));
                     entries.push((t, end, n, k));
                     t = end;
                     continue;
@@ -355,10 +355,8 @@ fn hourly_entries(
     Some(merged)
 }
 
-const HOUR: i128 = 3_600_000_000_000;
-
 fn floor_hour(t: i128) -> i128 {
-    t.div_euclid(HOUR).saturating_mul(HOUR)
+    t.floor_div(HOUR_NS).saturating_mul(HOUR_NS)
 }
 
 /// Entries (start, end, units per window, windows) in order, without overlap, as stretches:
@@ -370,14 +368,14 @@ fn stretches(entries: Vec<(i128, i128, i128, i128)>, segments: &[Period]) -> Vec
         let new_segment = segments.iter().any(|s| nanos(s.start) == start);
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         let k = u32::try_from(k).unwrap_or(u32::MAX);
-        let whole = end.saturating_sub(start) == HOUR.saturating_mul(i128::from(k));
+        let whole = end.saturating_sub(start) == HOUR_NS.saturating_mul(i128::from(k));
         if let Some(last) = out.last_mut()
             && whole
             && !new_segment
             && last.units == n
             && nanos(last.period.end) == start
             && nanos(last.period.end).saturating_sub(nanos(last.period.start))
-                == HOUR.saturating_mul(i128::from(last.windows))
+                == HOUR_NS.saturating_mul(i128::from(last.windows))
         {
             last.period.end = crate::time::from_nanos(end);
             last.windows = last.windows.saturating_add(k);
