@@ -214,6 +214,14 @@ struct Measured {
     minimum_seconds: u32,
 }
 
+/// `sum + size x hours`, or `None` out of range.
+fn add_hours(sum: Decimal, (size, hours): (Decimal, i64)) -> Option<Decimal> {
+    if hours == 0 {
+        return Some(sum);
+    }
+    size.times(Decimal::from(hours)).and_then(|x| sum.plus(x))
+}
+
 impl Measured {
     /// The quantities of one life's `sizes` (its GB, or a dimension's units above baseline),
     /// one per price segment, in `unit` (GB when none) x hours, or x seconds (minutes).
@@ -264,23 +272,28 @@ impl Measured {
             let k0 = first.max(-((origin - s0).floor_div(HOUR_NS)));
             let k1 = last.min(-((origin - s1).floor_div(HOUR_NS)));
             let mut k = k0;
+            // Hours of one size in a row are summed as one product when the size changes (the
+            // same sum, without a product and a sum per hour).
+            let mut run: (Decimal, i64) = (Decimal::ZERO, 0);
+            let overflow =
+                || Error::Overflow(format!("summing GB-hours of `{}`", group.resource));
             while k < k1 {
                 let h0 = origin + k * HOUR_NS;
                 let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR_NS);
                 // No size change after this hour's start: it and every later hour of the
-                // segment hold `gb`, so they are counted at once (the same sum, in one step).
+                // segment hold `gb`, so they are counted at once.
                 let n = if cursor == sizes.len() { k1 - k } else { 1 };
                 let n_hours = i64::try_from(n).unwrap_or(i64::MAX);
-                gb_hours = gb
-                    .times(Decimal::from(n_hours))
-                    .and_then(|x| gb_hours.plus(x))
-                    .ok_or_else(|| {
-                        Error::Overflow(format!("summing GB-hours of `{}`", group.resource))
-                    })?;
+                if run.1 > 0 && run.0 != gb {
+                    gb_hours = add_hours(gb_hours, run).ok_or_else(overflow)?;
+                    run.1 = 0;
+                }
+                run = (gb, run.1.saturating_add(n_hours));
                 peak = peak.max(gb);
                 hours += n_hours;
                 k += n;
             }
+            gb_hours = add_hours(gb_hours, run).ok_or_else(overflow)?;
             if hours == 0 {
                 continue;
             }
