@@ -626,7 +626,13 @@ impl<'a> Usage<'a> {
                         } else {
                             Decimal::from(u).times(self.left[i])
                         };
-                        units = u.and_then(|x| x.plus(units)).or_overflow(overflow)?;
+                        // An hourly bucket is one interval: nothing to add to yet.
+                        units = if units.is_zero() {
+                            u
+                        } else {
+                            u.and_then(|x| x.plus(units))
+                        }
+                        .or_overflow(overflow)?;
                     }
                 }
                 let divisor = self.groups[g].3;

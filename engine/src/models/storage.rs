@@ -275,8 +275,7 @@ impl Measured {
             // Hours of one size in a row are summed as one product when the size changes (the
             // same sum, without a product and a sum per hour).
             let mut run: (Decimal, i64) = (Decimal::ZERO, 0);
-            let overflow =
-                || Error::Overflow(format!("summing GB-hours of `{}`", group.resource));
+            let overflow = || Error::Overflow(format!("summing GB-hours of `{}`", group.resource));
             while k < k1 {
                 let h0 = origin + k * HOUR_NS;
                 let gb = max_in(&sizes, &mut cursor, h0.max(start), h0 + HOUR_NS);

@@ -363,9 +363,12 @@ fn floor_hour(t: i128) -> i128 {
 /// consecutive whole hours with the same units make one, within one price segment (a stretch
 /// belongs to the line of its segment).
 fn stretches(entries: Vec<(i128, i128, i128, i128)>, segments: &[Period]) -> Vec<Stretch> {
-    let mut out: Vec<Stretch> = Vec::new();
+    let mut out: Vec<Stretch> = Vec::with_capacity(entries.len());
+    let starts: Vec<i128> = segments.iter().map(|s| nanos(s.start)).collect();
+    // The last stretch's start and end as nanoseconds, not read back from its dates.
+    let mut last_ns = (0i128, 0i128);
     for (start, end, n, k) in entries {
-        let new_segment = segments.iter().any(|s| nanos(s.start) == start);
+        let new_segment = starts.contains(&start);
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         let k = u32::try_from(k).unwrap_or(u32::MAX);
         let whole = end.saturating_sub(start) == HOUR_NS.saturating_mul(i128::from(k));
@@ -373,14 +376,16 @@ fn stretches(entries: Vec<(i128, i128, i128, i128)>, segments: &[Period]) -> Vec
             && whole
             && !new_segment
             && last.units == n
-            && nanos(last.period.end) == start
-            && nanos(last.period.end).saturating_sub(nanos(last.period.start))
+            && last_ns.1 == start
+            && last_ns.1.saturating_sub(last_ns.0)
                 == HOUR_NS.saturating_mul(i128::from(last.windows))
         {
             last.period.end = crate::time::from_nanos(end);
             last.windows = last.windows.saturating_add(k);
+            last_ns.1 = end;
             continue;
         }
+        last_ns = (start, end);
         out.push(Stretch {
             period: Period {
                 start: crate::time::from_nanos(start),
