@@ -16,9 +16,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::time;
 
-/// An id or a name in an event: a string kept inline up to 24 bytes (ids, accounts, skus and
-/// regions nearly always are), so that reading an event allocates nothing for them.
+/// An id or a name in an event: natively, a string kept inline up to 24 bytes (ids, accounts,
+/// skus and regions nearly always are), so that reading a million events allocates nothing for
+/// them. The calculator's WebAssembly reads a few events and keeps a plain `String`, a few KB
+/// smaller. Both read, write and compare as the same text.
+#[cfg(not(target_arch = "wasm32"))]
 pub type Name = compact_str::CompactString;
+#[cfg(target_arch = "wasm32")]
+pub type Name = String;
 
 /// What happened to a resource.
 #[derive(

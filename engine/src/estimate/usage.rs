@@ -56,7 +56,7 @@ pub(super) fn write_usage(
               kind: EventKind,
               at: DateTime<Utc>,
               quantity: Option<Decimal>| UsageEvent {
-        id: compact_str::format_compact!("{resource}/{sku}/{tag}"),
+        id: format!("{resource}/{sku}/{tag}").into(),
         account: ACCOUNT.into(),
         resource: resource.into(),
         sku: sku.into(),
