@@ -22,7 +22,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, KeyInit, Mac};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
+
+use crate::ledger::Result as LedgerResult;
+use crate::ledger::sql::Sql;
 use sha2::Sha256;
 
 /// The secret the chain is keyed with.
@@ -176,25 +179,14 @@ pub struct AuditReport {
     pub problems: Vec<String>,
 }
 
-/// Verifies the chain, its head and what the entries cover, reading only, all from one
-/// snapshot (a server appending meanwhile changes nothing of what is read). `expect` is an
+/// Verifies the chain, its head and what the entries cover, reading only; the caller runs it on
+/// one snapshot (a server appending meanwhile changes nothing of what is read). `expect` is an
 /// anchored head (`SEQ:HASH`) the chain must contain.
 pub fn verify(
-    conn: &Connection,
+    tx: &mut dyn Sql,
     key: &AuditKey,
     expect: Option<(i64, &str)>,
-) -> rusqlite::Result<AuditReport> {
-    conn.execute_batch("BEGIN")?;
-    let report = verify_snapshot(conn, key, expect);
-    conn.execute_batch("COMMIT")?;
-    report
-}
-
-fn verify_snapshot(
-    conn: &Connection,
-    key: &AuditKey,
-    expect: Option<(i64, &str)>,
-) -> rusqlite::Result<AuditReport> {
+) -> LedgerResult<AuditReport> {
     let mut problems: Vec<String> = Vec::new();
     let mut broken_at = None;
     let mut entries = 0u64;
@@ -205,73 +197,63 @@ fn verify_snapshot(
     let mut batches: BTreeMap<i64, String> = BTreeMap::new();
     let mut customers: BTreeMap<String, String> = BTreeMap::new();
     let mut anchored = expect.is_none();
-    {
-        let mut q = conn.prepare(
-            "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
-        )?;
-        let mut rows = q.query([])?;
-        while let Some(r) = rows.next()? {
-            let (seq, at, action, subject, detail, prev_hash, hash): (
-                i64,
-                String,
-                String,
-                String,
-                String,
-                String,
-                String,
-            ) = (
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            );
-            entries = entries.saturating_add(1);
-            let good = seq == expected_seq
-                && prev_hash == prev
-                && hash == key.entry(&prev, seq, &at, &action, &subject, &detail);
-            if !good && broken_at.is_none() {
-                broken_at = Some(seq);
-                problems.push(format!(
-                    "entry {seq} does not follow: it was changed, inserted or one before it removed, or the key is not the ledger's"
-                ));
-            }
-            if let Some((s, h)) = expect
-                && s == seq
-                && h == hash
-            {
-                anchored = true;
-            }
-            if let Some(d) = recorded(&detail) {
-                match action.as_str() {
-                    "finalize" => {
-                        documents.insert(subject.clone(), d.to_string());
-                    }
-                    "ingest" => {
-                        batches.insert(seq, d.to_string());
-                    }
-                    "customer" => {
-                        customers.insert(subject.clone(), d.to_string());
-                    }
-                    _ => {}
-                }
-            }
-            prev = hash;
-            expected_seq = seq.saturating_add(1);
+    let rows = tx.rows(
+        "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
+        &[],
+    )?;
+    for mut r in rows {
+        let (seq, at, action, subject, detail, prev_hash, hash) = (
+            r.next().int()?,
+            r.next().text()?,
+            r.next().text()?,
+            r.next().text()?,
+            r.next().text()?,
+            r.next().text()?,
+            r.next().text()?,
+        );
+        entries = entries.saturating_add(1);
+        let good = seq == expected_seq
+            && prev_hash == prev
+            && hash == key.entry(&prev, seq, &at, &action, &subject, &detail);
+        if !good && broken_at.is_none() {
+            broken_at = Some(seq);
+            problems.push(format!(
+                "entry {seq} does not follow: it was changed, inserted or one before it removed, or the key is not the ledger's"
+            ));
         }
+        if let Some((s, h)) = expect
+            && s == seq
+            && h == hash
+        {
+            anchored = true;
+        }
+        if let Some(d) = recorded(&detail) {
+            match action.as_str() {
+                "finalize" => {
+                    documents.insert(subject.clone(), d.to_string());
+                }
+                "ingest" => {
+                    batches.insert(seq, d.to_string());
+                }
+                "customer" => {
+                    customers.insert(subject.clone(), d.to_string());
+                }
+                _ => {}
+            }
+        }
+        prev = hash;
+        expected_seq = seq.saturating_add(1);
     }
     let last = (entries > 0).then(|| (expected_seq.saturating_sub(1), prev.clone()));
-    check_head(conn, key, last.as_ref(), &mut problems)?;
+    check_head(tx, key, last.as_ref(), &mut problems)?;
     if !anchored {
         problems.push(
             "the anchored head is not in the chain: entries were removed or rewritten".into(),
         );
     }
-    check_documents(conn, &documents, &mut problems)?;
-    check_events(conn, &batches, &mut problems)?;
-    check_customers(conn, &customers, &mut problems)?;
+    check_documents(tx, &documents, &mut problems)?;
+    check_events(tx, &batches, &mut problems)?;
+    check_customers(tx, &customers, &mut problems)?;
     problems.truncate(50);
     Ok(AuditReport {
         entries,
@@ -284,18 +266,15 @@ fn verify_snapshot(
 
 /// The head names the chain's last entry, under a MAC of its own.
 fn check_head(
-    conn: &Connection,
+    tx: &mut dyn Sql,
     key: &AuditKey,
     last: Option<&(i64, String)>,
     problems: &mut Vec<String>,
-) -> rusqlite::Result<()> {
-    let head: Option<(i64, String, String)> = conn
-        .query_row(
-            "SELECT seq, hash, mac FROM audit_head WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
+) -> LedgerResult<()> {
+    let head = match tx.row("SELECT seq, hash, mac FROM audit_head WHERE id = 1", &[])? {
+        Some(mut r) => Some((r.next().int()?, r.next().text()?, r.next().text()?)),
+        None => None,
+    };
     match (&head, &last) {
         (None, None) => {}
         (None, Some(_)) => problems.push("the chain head is missing".into()),
@@ -318,15 +297,13 @@ fn check_head(
 
 /// Every stored document is the one its entry covers.
 fn check_documents(
-    conn: &Connection,
+    tx: &mut dyn Sql,
     documents: &BTreeMap<String, String>,
     problems: &mut Vec<String>,
-) -> rusqlite::Result<()> {
-    let mut q = conn.prepare("SELECT number, body FROM documents ORDER BY number")?;
-    let mut rows = q.query([])?;
+) -> LedgerResult<()> {
     let mut seen = std::collections::BTreeSet::new();
-    while let Some(r) = rows.next()? {
-        let (number, body): (String, String) = (r.get(0)?, r.get(1)?);
+    for mut r in tx.rows("SELECT number, body FROM documents ORDER BY number", &[])? {
+        let (number, body) = (r.next().text()?, r.next().text()?);
         seen.insert(number.clone());
         match documents.get(&number) {
             None => problems.push(format!("document {number} has no audit entry")),
@@ -344,18 +321,16 @@ fn check_documents(
 
 /// Every stored event belongs to a batch whose entry covers exactly its events.
 fn check_events(
-    conn: &Connection,
+    tx: &mut dyn Sql,
     batches: &BTreeMap<i64, String>,
     problems: &mut Vec<String>,
-) -> rusqlite::Result<()> {
-    let mut q = conn.prepare("SELECT id, body, batch FROM events")?;
-    let mut rows = q.query([])?;
+) -> LedgerResult<()> {
     let mut by_batch: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
     let mut loose = 0u64;
-    while let Some(r) = rows.next()? {
-        let batch: Option<i64> = r.get(2)?;
+    for mut r in tx.rows("SELECT id, body, batch FROM events", &[])? {
+        let (id, body, batch) = (r.next().text()?, r.next().text()?, r.next().opt_int()?);
         match batch {
-            Some(b) => by_batch.entry(b).or_default().push((r.get(0)?, r.get(1)?)),
+            Some(b) => by_batch.entry(b).or_default().push((id, body)),
             None => loose = loose.saturating_add(1),
         }
     }
@@ -380,15 +355,13 @@ fn check_events(
 
 /// Every account's stored details are the last ones audited.
 fn check_customers(
-    conn: &Connection,
+    tx: &mut dyn Sql,
     customers: &BTreeMap<String, String>,
     problems: &mut Vec<String>,
-) -> rusqlite::Result<()> {
-    let mut q = conn.prepare("SELECT account, body FROM customers ORDER BY account")?;
-    let mut rows = q.query([])?;
+) -> LedgerResult<()> {
     let mut seen = std::collections::BTreeSet::new();
-    while let Some(r) = rows.next()? {
-        let (account, body): (String, String) = (r.get(0)?, r.get(1)?);
+    for mut r in tx.rows("SELECT account, body FROM customers ORDER BY account", &[])? {
+        let (account, body) = (r.next().text()?, r.next().text()?);
         seen.insert(account.clone());
         match customers.get(&account) {
             None => problems.push(format!("the customer of `{account}` has no audit entry")),

@@ -444,7 +444,8 @@ fn audit_verify(db: &Path, expect: Option<&str>) -> Result<(String, usize), Stri
         }
         None => None,
     };
-    let r = ratecard_server::audit::verify(&conn, &key, expect).map_err(|e| e.to_string())?;
+    let r = ratecard_server::ledger::sqlite::verify_file(&conn, &key, expect)
+        .map_err(|e| e.to_string())?;
     if r.ok {
         Ok((
             format!(
@@ -464,7 +465,8 @@ fn audit_verify(db: &Path, expect: Option<&str>) -> Result<(String, usize), Stri
 fn audit_head(db: &Path) -> Result<(String, usize), String> {
     let conn = ratecard_server::audit::open_read_only(db)?;
     let (key, _) = ratecard_server::audit::AuditKey::for_ledger(db, false)?;
-    let r = ratecard_server::audit::verify(&conn, &key, None).map_err(|e| e.to_string())?;
+    let r = ratecard_server::ledger::sqlite::verify_file(&conn, &key, None)
+        .map_err(|e| e.to_string())?;
     match (r.ok, r.head) {
         (true, Some((seq, hash))) => Ok((format!("{seq}:{hash}"), 0)),
         (true, None) => Err("the audit log is empty".into()),

@@ -663,7 +663,7 @@ fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
         })
         .unwrap();
     conn.execute(
-        "INSERT OR REPLACE INTO events SELECT id, account, at, 'forged', batch FROM events",
+        "INSERT OR REPLACE INTO events SELECT account, id, at, 'forged', batch FROM events",
         [],
     )
     .unwrap();

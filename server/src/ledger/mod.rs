@@ -1,0 +1,878 @@
+//! The ledger: usage events, customers, finalized documents and the audit log, in SQLite (the
+//! default, one file) or PostgreSQL (several processes on one database).
+//!
+//! - Events are idempotent by account and id: a UNIQUE primary key, so the same event sent
+//!   twice is stored once. The same id with other content is refused.
+//! - Finalized documents are immutable: there is no update or delete path, and triggers make
+//!   the database refuse one too.
+//! - Numbers are assigned inside the transaction that stores the document, one sequence per
+//!   series and year, so they have no gaps and no duplicates.
+//! - Every state change appends an audit entry whose hash covers the previous entry's hash:
+//!   changing or removing an entry breaks the chain, which `verify_audit` detects.
+//!
+//! [`Store`] is the interface the service uses. [`Ledger`] applies its rules once, in this file,
+//! over a [`Backend`]: [`SqliteLedger`] and [`PgLedger`] differ only in how they open, migrate
+//! and hold a transaction.
+
+pub mod postgres;
+pub mod sql;
+pub mod sqlite;
+
+use ratecard::document::Document;
+use ratecard::event::UsageEvent;
+use ratecard::party::Customer;
+use ratecard::time::Period;
+
+use crate::audit::{self, AuditKey};
+pub use postgres::PgLedger;
+use sql::{Backend, Sql};
+pub use sqlite::SqliteLedger;
+
+pub type Result<T> = std::result::Result<T, LedgerError>;
+
+#[derive(Debug)]
+pub enum LedgerError {
+    /// The request conflicts with what is stored (an idempotency key used for another request).
+    Conflict(String),
+    NotFound(String),
+    /// The request breaks a rule of the ledger (an issue date before the series' last one) or
+    /// of the engine (a document that cannot be built): `code` is the stable error code.
+    Unprocessable {
+        code: &'static str,
+        message: String,
+    },
+    Db(String),
+}
+
+impl std::fmt::Display for LedgerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LedgerError::Conflict(m) | LedgerError::NotFound(m) => f.write_str(m),
+            LedgerError::Unprocessable { message, .. } => f.write_str(message),
+            LedgerError::Db(m) => write!(f, "ledger: {m}"),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError::Db(e.to_string())
+    }
+}
+
+impl From<::postgres::Error> for LedgerError {
+    fn from(e: ::postgres::Error) -> Self {
+        // The server's own message (a refused change names its rule), not only its class.
+        match e.as_db_error() {
+            Some(db) => LedgerError::Db(db.message().to_string()),
+            None => LedgerError::Db(e.to_string()),
+        }
+    }
+}
+
+/// What an ingestion did with a batch.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Ingested {
+    pub accepted: usize,
+    pub duplicate: usize,
+    /// Ids used before with other content.
+    pub conflicting: Vec<String>,
+}
+
+/// The ledger's interface: what the service asks of either store.
+pub trait Store: Send + Sync {
+    fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested>;
+    /// The account's events up to the end of `period` (earlier ones give the state at its start).
+    fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>>;
+    fn event_count(&self) -> Result<u64>;
+    fn put_customer(&self, account: &str, customer: &Customer) -> Result<()>;
+    fn customer(&self, account: &str) -> Result<Option<Customer>>;
+    /// Finalizes an account's period in one transaction: when the period already has an
+    /// original final invoice in `series`, that invoice is returned as it is (`created` false);
+    /// otherwise the next number of `series` for `year` is assigned, `make` builds the document
+    /// with it, and it is stored. An issue date before the series' last one is refused. With an
+    /// idempotency key, a retry gets the first outcome.
+    fn finalize_period(
+        &self,
+        account: &str,
+        period: &Period,
+        series: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        make: &mut MakeInvoice,
+    ) -> Result<Outcome>;
+    /// Issues the corrections of the original invoice `number` in one transaction: `make` gets
+    /// the original, the corrections already stored (in order) and the next credit-note and
+    /// invoice numbers of `year`, and returns the documents to store (none: nothing changed).
+    fn correct(
+        &self,
+        number: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        make: &mut MakeCorrections,
+    ) -> Result<Outcome>;
+    fn document(&self, number: &str) -> Result<Option<Stored>>;
+    fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
+    fn verify_audit(&self) -> Result<AuditReport>;
+}
+
+/// A stored document, with what the ledger keeps beside it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub document: Document,
+    pub account: String,
+    pub period: String,
+    /// The original invoice a correction references.
+    pub corrects: Option<String>,
+}
+
+/// Builds the corrections of a stored original: from it, the corrections already stored, and the
+/// next credit-note and invoice numbers.
+pub type MakeCorrections<'a> = dyn FnMut(
+        &Stored,
+        &[Document],
+        &[UsageEvent],
+        &str,
+        &str,
+    ) -> std::result::Result<Vec<Document>, String>
+    + 'a;
+
+/// Builds a period's final invoice from its number and the account's events, read in the
+/// transaction that stores it (so no event acknowledged before it is missed).
+pub type MakeInvoice<'a> =
+    dyn FnMut(String, &[UsageEvent]) -> std::result::Result<Document, String> + 'a;
+
+/// An idempotency key and a digest of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request: String,
+}
+
+/// What a finalize or a correction did: the documents (new, or found), and whether they were
+/// made by this call (`created`) or are a retry's replay (`replayed`).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub documents: Vec<Document>,
+    pub created: bool,
+    pub replayed: bool,
+}
+
+pub use crate::audit::AuditReport;
+
+/// The ledger's rules over a database: every store is one of these.
+pub struct Ledger<B> {
+    db: B,
+    key: AuditKey,
+}
+
+impl<B: Backend> Ledger<B> {
+    pub(crate) fn with(db: B, key: AuditKey) -> Self {
+        Ledger { db, key }
+    }
+
+    /// The database underneath, for the tests and tools that read it directly.
+    pub fn backend(&self) -> &B {
+        &self.db
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn read_body<T: serde::de::DeserializeOwned>(body: &str, what: &str) -> Result<T> {
+    serde_json::from_str(body).map_err(|e| LedgerError::Db(format!("stored {what}: {e}")))
+}
+
+fn unprocessable(message: String) -> LedgerError {
+    LedgerError::Unprocessable {
+        code: "unprocessable",
+        message,
+    }
+}
+
+fn stored_row(tx: &mut dyn Sql, number: &str) -> Result<Option<Stored>> {
+    let Some(mut r) = tx.row(
+        "SELECT body, account, period, corrects FROM documents WHERE number = $1",
+        &[number.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let (body, account, period, corrects) = (
+        r.next().text()?,
+        r.next().text()?,
+        r.next().text()?,
+        r.next().opt_text()?,
+    );
+    Ok(Some(Stored {
+        document: read_body(&body, "document")?,
+        account,
+        period,
+        corrects,
+    }))
+}
+
+/// The next number of a series for a year: one sequence without gaps, read inside the
+/// transaction that stores the document.
+fn next_number(tx: &mut dyn Sql, series: &str, year: i32) -> Result<String> {
+    let last = match tx.row(
+        "SELECT COALESCE(MAX(seq), 0) FROM documents WHERE series = $1 AND year = $2",
+        &[series.into(), i64::from(year).into()],
+    )? {
+        Some(mut r) => r.next().int()?,
+        None => 0,
+    };
+    Ok(format!("{series}-{year:04}-{:06}", last.saturating_add(1)))
+}
+
+/// Stores a numbered document, after checking the series' chronological order: its issue date
+/// may not come before the last one of the series.
+fn store_document(
+    tx: &mut dyn Sql,
+    key: &AuditKey,
+    account: &str,
+    corrects: Option<&str>,
+    doc: &Document,
+) -> Result<()> {
+    let number = doc
+        .number
+        .clone()
+        .ok_or_else(|| LedgerError::Db("a stored document needs a number".into()))?;
+    let series = doc.series.clone().unwrap_or_default();
+    let (year, seq) = {
+        let mut parts = number.rsplitn(3, '-');
+        let seq: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let year: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        (year, seq)
+    };
+    let issue = doc.issue_date.to_string();
+    let last = match tx.row(
+        "SELECT MAX(issue_date) FROM documents WHERE series = $1",
+        &[series.as_str().into()],
+    )? {
+        Some(mut r) => r.next().opt_text()?,
+        None => None,
+    };
+    if let Some(last) = last.filter(|l| *l > issue) {
+        return Err(LedgerError::Unprocessable {
+            code: "issue_date_out_of_order",
+            message: format!(
+                "issue date {issue} comes before {last}, the last issue date of series {series}: a series is one chronological sequence"
+            ),
+        });
+    }
+    let body = ratecard::canonical::to_string(doc).map_err(|e| LedgerError::Db(e.to_string()))?;
+    let period = doc.supply_period.label();
+    tx.exec(
+        "INSERT INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            number.as_str().into(),
+            series.as_str().into(),
+            year.into(),
+            seq.into(),
+            doc.kind.code().into(),
+            account.into(),
+            period.as_str().into(),
+            body.as_str().into(),
+            corrects.into(),
+            issue.as_str().into(),
+        ],
+    )?;
+    append_audit(
+        tx,
+        key,
+        "finalize",
+        &number,
+        &format!(
+            "sha256={} inputs={}",
+            audit::digest(&body),
+            doc.inputs_digest
+        ),
+    )?;
+    Ok(())
+}
+
+/// Appends an audit entry: its hash is the keyed MAC of the previous one and its fields, and the
+/// head moves to it, in the caller's transaction.
+fn append_audit(
+    tx: &mut dyn Sql,
+    key: &AuditKey,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<i64> {
+    let (prev_seq, prev) =
+        match tx.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])? {
+            Some(mut r) => (r.next().int()?, r.next().text()?),
+            None => (0, String::new()),
+        };
+    let (seq, at) = (prev_seq.saturating_add(1), now());
+    let hash = key.entry(&prev, seq, &at, action, subject, detail);
+    tx.exec(
+        "INSERT INTO audit (seq, at, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            seq.into(),
+            at.as_str().into(),
+            action.into(),
+            subject.into(),
+            detail.into(),
+            prev.as_str().into(),
+            hash.as_str().into(),
+        ],
+    )?;
+    let mac = key.head(seq, &hash);
+    tx.exec(
+        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac",
+        &[seq.into(), hash.as_str().into(), mac.as_str().into()],
+    )?;
+    Ok(seq)
+}
+
+/// The number the next audit entry will have (in a write transaction, no one else appends
+/// meanwhile).
+fn next_audit_seq(tx: &mut dyn Sql) -> Result<i64> {
+    let last = match tx.row("SELECT COALESCE(MAX(seq), 0) FROM audit", &[])? {
+        Some(mut r) => r.next().int()?,
+        None => 0,
+    };
+    Ok(last.saturating_add(1))
+}
+
+/// The account's events up to the end of `period` (earlier ones give the state at its start).
+fn events_in(tx: &mut dyn Sql, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
+    let end = ratecard::time::format_instant(&period.end);
+    let rows = tx.rows(
+        "SELECT body FROM events WHERE account = $1 AND at < $2",
+        &[account.into(), end.as_str().into()],
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for mut r in rows {
+        out.push(read_body(&r.next().text()?, "event")?);
+    }
+    Ok(out)
+}
+
+/// The outcome stored under an idempotency key, when the key was used before. The same key
+/// with another request is a conflict.
+fn replay(tx: &mut dyn Sql, key: Option<&Idempotency>) -> Result<Option<Outcome>> {
+    let Some(k) = key else { return Ok(None) };
+    let Some(mut r) = tx.row(
+        "SELECT request, status, numbers FROM idempotency WHERE key = $1",
+        &[k.key.as_str().into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let (request, status, numbers) = (r.next().text()?, r.next().text()?, r.next().text()?);
+    if request != k.request {
+        return Err(LedgerError::Conflict(format!(
+            "idempotency key `{}` was used for another request",
+            k.key
+        )));
+    }
+    let numbers: Vec<String> = read_body(&numbers, "idempotency numbers")?;
+    let mut documents = Vec::new();
+    for n in numbers {
+        let s = stored_row(tx, &n)?
+            .ok_or_else(|| LedgerError::Db(format!("idempotency key names `{n}`, not stored")))?;
+        documents.push(s.document);
+    }
+    Ok(Some(Outcome {
+        documents,
+        created: status == "created",
+        replayed: true,
+    }))
+}
+
+fn remember(tx: &mut dyn Sql, key: Option<&Idempotency>, outcome: &Outcome) -> Result<()> {
+    let Some(k) = key else { return Ok(()) };
+    let numbers: Vec<&str> = outcome
+        .documents
+        .iter()
+        .filter_map(|d| d.number.as_deref())
+        .collect();
+    let numbers = serde_json::to_string(&numbers).map_err(|e| LedgerError::Db(e.to_string()))?;
+    let status = if outcome.created { "created" } else { "found" };
+    let at = now();
+    tx.exec(
+        "INSERT INTO idempotency (key, request, status, numbers, at) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            k.key.as_str().into(),
+            k.request.as_str().into(),
+            status.into(),
+            numbers.as_str().into(),
+            at.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+impl<B: Backend> Store for Ledger<B> {
+    fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested> {
+        self.db.write(|tx| {
+            let mut out = Ingested::default();
+            // The batch is the audit entry that will cover it.
+            let batch = next_audit_seq(tx)?;
+            let mut accepted: Vec<(String, String)> = Vec::new();
+            for e in events {
+                let body = e.canonical();
+                let at = ratecard::time::format_instant(&e.at);
+                let inserted = tx.exec(
+                    "INSERT INTO events (account, id, at, body, batch) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, id) DO NOTHING",
+                    &[
+                        e.account.as_str().into(),
+                        e.id.as_str().into(),
+                        at.as_str().into(),
+                        body.as_str().into(),
+                        batch.into(),
+                    ],
+                )?;
+                if inserted == 1 {
+                    out.accepted += 1;
+                    accepted.push((e.id.to_string(), body));
+                    continue;
+                }
+                let stored = match tx.row(
+                    "SELECT body FROM events WHERE account = $1 AND id = $2",
+                    &[e.account.as_str().into(), e.id.as_str().into()],
+                )? {
+                    Some(mut r) => r.next().text()?,
+                    None => String::new(),
+                };
+                if stored == body {
+                    out.duplicate += 1
+                } else {
+                    out.conflicting.push(e.id.to_string())
+                }
+            }
+            let mut detail = format!(
+                "{} accepted, {} duplicate, {} conflicting",
+                out.accepted,
+                out.duplicate,
+                out.conflicting.len()
+            );
+            if !accepted.is_empty() {
+                let d =
+                    audit::batch_digest(accepted.iter().map(|(i, b)| (i.as_str(), b.as_str())));
+                detail.push_str(&format!(" sha256={d}"));
+            }
+            append_audit(tx, &self.key, "ingest", "events", &detail)?;
+            Ok(out)
+        })
+    }
+
+    fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
+        self.db.read(|tx| events_in(tx, account, period))
+    }
+
+    fn event_count(&self) -> Result<u64> {
+        self.db.read(|tx| {
+            let n = match tx.row("SELECT COUNT(*) FROM events", &[])? {
+                Some(mut r) => r.next().int()?,
+                None => 0,
+            };
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn put_customer(&self, account: &str, customer: &Customer) -> Result<()> {
+        let body = serde_json::to_string(customer).map_err(|e| LedgerError::Db(e.to_string()))?;
+        self.db.write(|tx| {
+            tx.exec(
+                "INSERT INTO customers (account, body) VALUES ($1, $2) ON CONFLICT (account) DO UPDATE SET body = excluded.body",
+                &[account.into(), body.as_str().into()],
+            )?;
+            append_audit(
+                tx,
+                &self.key,
+                "customer",
+                account,
+                &format!("sha256={}", audit::digest(&body)),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn customer(&self, account: &str) -> Result<Option<Customer>> {
+        self.db.read(|tx| {
+            match tx.row(
+                "SELECT body FROM customers WHERE account = $1",
+                &[account.into()],
+            )? {
+                Some(mut r) => Ok(Some(read_body(&r.next().text()?, "customer")?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn finalize_period(
+        &self,
+        account: &str,
+        period: &Period,
+        series: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        make: &mut MakeInvoice,
+    ) -> Result<Outcome> {
+        self.db.write(|tx| {
+            if let Some(o) = replay(tx, idempotency)? {
+                return Ok(o);
+            }
+            let label = period.label();
+            let existing = tx.row(
+                "SELECT body FROM documents WHERE account = $1 AND period = $2 AND series = $3 AND kind = 'final_invoice' AND corrects IS NULL",
+                &[account.into(), label.as_str().into(), series.into()],
+            )?;
+            let outcome = match existing {
+                Some(mut r) => Outcome {
+                    documents: vec![read_body(&r.next().text()?, "document")?],
+                    created: false,
+                    replayed: false,
+                },
+                None => {
+                    let number = next_number(tx, series, year)?;
+                    let events = events_in(tx, account, period)?;
+                    let doc = make(number, &events).map_err(unprocessable)?;
+                    store_document(tx, &self.key, account, None, &doc)?;
+                    Outcome {
+                        documents: vec![doc],
+                        created: true,
+                        replayed: false,
+                    }
+                }
+            };
+            remember(tx, idempotency, &outcome)?;
+            Ok(outcome)
+        })
+    }
+
+    fn correct(
+        &self,
+        number: &str,
+        year: i32,
+        idempotency: Option<&Idempotency>,
+        make: &mut MakeCorrections,
+    ) -> Result<Outcome> {
+        self.db.write(|tx| {
+            if let Some(o) = replay(tx, idempotency)? {
+                return Ok(o);
+            }
+            let original = stored_row(tx, number)?
+                .ok_or_else(|| LedgerError::NotFound(format!("no document `{number}`")))?;
+            // In the order they were stored: the last state of a line is the latest's.
+            let rows = tx.rows(
+                &format!(
+                    "SELECT body FROM documents WHERE corrects = $1 ORDER BY {}",
+                    B::STORED_ORDER
+                ),
+                &[number.into()],
+            )?;
+            let mut earlier = Vec::with_capacity(rows.len());
+            for mut r in rows {
+                earlier.push(read_body::<Document>(&r.next().text()?, "document")?);
+            }
+            let (cn, inv) = (next_number(tx, "CN", year)?, next_number(tx, "INV", year)?);
+            let period =
+                Period::parse(&original.period).map_err(|e| LedgerError::Db(e.to_string()))?;
+            let events = events_in(tx, &original.account, &period)?;
+            let docs = make(&original, &earlier, &events, &cn, &inv).map_err(unprocessable)?;
+            for d in &docs {
+                store_document(tx, &self.key, &original.account, Some(number), d)?;
+            }
+            let outcome = Outcome {
+                created: !docs.is_empty(),
+                documents: docs,
+                replayed: false,
+            };
+            remember(tx, idempotency, &outcome)?;
+            Ok(outcome)
+        })
+    }
+
+    fn document(&self, number: &str) -> Result<Option<Stored>> {
+        self.db.read(|tx| stored_row(tx, number))
+    }
+
+    fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()> {
+        self.db
+            .write(|tx| append_audit(tx, &self.key, action, subject, detail).map(|_| ()))
+    }
+
+    fn verify_audit(&self) -> Result<AuditReport> {
+        self.db.read(|tx| audit::verify(tx, &self.key, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each test runs on SQLite, and on PostgreSQL too when `RATECARD_TEST_POSTGRES` names a
+    //! server (`cargo xtask test` starts one).
+    use super::*;
+    use rusqlite::Connection;
+
+    /// A store under test, and a way in that goes around the service: what someone holding the
+    /// database can do.
+    struct Case {
+        name: &'static str,
+        ledger: Arc<dyn Store>,
+        intruder: Box<dyn Fn(&str) -> std::result::Result<(), String>>,
+        /// Lifts the database's own guards (triggers) for the intruder.
+        unguard: Box<dyn Fn()>,
+        /// Reads rows as they are stored.
+        query: Box<dyn Fn(&str) -> Vec<sql::Row>>,
+    }
+
+    use std::sync::Arc;
+
+    fn sqlite(name: &str) -> Case {
+        let p = std::env::temp_dir().join(format!(
+            "ratecard-ledger-{}-{name}.sqlite",
+            std::process::id()
+        ));
+        for ext in ["", "-wal", "-shm", ".audit-key"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", p.display()));
+        }
+        let ledger = Arc::new(SqliteLedger::open(&p).unwrap());
+        let (p1, p2, l) = (p.clone(), p, ledger.clone());
+        Case {
+            name: "sqlite",
+            ledger,
+            query: Box::new(move |q| l.backend().read(|tx| tx.rows(q, &[])).unwrap()),
+            intruder: Box::new(move |sql| {
+                Connection::open(&p1)
+                    .and_then(|c| c.execute_batch(sql))
+                    .map_err(|e| e.to_string())
+            }),
+            unguard: Box::new(move || {
+                let conn = Connection::open(&p2).unwrap();
+                let triggers: Vec<String> = conn
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                    .unwrap()
+                    .query_map([], |r| r.get(0))
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect();
+                for t in triggers {
+                    conn.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+                }
+            }),
+        }
+    }
+
+    fn pg(name: &str) -> Option<Case> {
+        let base = std::env::var("RATECARD_TEST_POSTGRES").ok()?;
+        let url = postgres::fresh_database(&base, &format!("ledger_{name}")).unwrap();
+        let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
+        let ledger = Arc::new(PgLedger::connect(&url, key).unwrap());
+        let (l1, l) = (ledger.clone(), ledger.clone());
+        let unguarded = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let u = unguarded.clone();
+        Some(Case {
+            name: "postgres",
+            ledger,
+            query: Box::new(move |q| l.backend().read(|tx| tx.rows(q, &[])).unwrap()),
+            intruder: Box::new(move |sql| {
+                // Triggers are lifted for a session as a superuser can.
+                let prefix = if u.load(std::sync::atomic::Ordering::SeqCst) {
+                    "SET session_replication_role = replica; "
+                } else {
+                    ""
+                };
+                l1.raw(&format!("{prefix}{sql}")).map_err(|e| e.to_string())
+            }),
+            unguard: Box::new(move || unguarded.store(true, std::sync::atomic::Ordering::SeqCst)),
+        })
+    }
+
+    /// The stores to run a test on, each fresh.
+    fn stores(name: &str) -> Vec<Case> {
+        let mut all = vec![sqlite(name)];
+        all.extend(pg(name));
+        all
+    }
+
+    fn customer() -> Customer {
+        serde_json::from_str(r#"{"name":"A","country":"FR","kind":"business"}"#).unwrap()
+    }
+
+    /// A ledger with a customer, a batch of events and an audit entry, its guards lifted.
+    fn tampering(name: &str) -> Vec<Case> {
+        let cases = stores(name);
+        for c in &cases {
+            let l = &c.ledger;
+            l.put_customer("a", &customer()).unwrap();
+            l.ingest(&[
+                ev("1", "2026-01-01T00:00:00Z"),
+                ev("2", "2026-01-02T00:00:00Z"),
+            ])
+            .unwrap();
+            l.audit("test", "x", "y").unwrap();
+            assert!(l.verify_audit().unwrap().ok, "{:?}", l.verify_audit());
+            (c.unguard)();
+        }
+        cases
+    }
+
+    fn problems(l: &dyn Store) -> Vec<String> {
+        let r = l.verify_audit().unwrap();
+        assert!(!r.ok);
+        r.problems
+    }
+
+    #[test]
+    fn an_edited_event_or_customer_is_detected() {
+        for (name, sql, found) in [
+            (
+                "edit-event",
+                "UPDATE events SET body = replace(body, '2026-01-02', '2026-01-09') WHERE id = '2'",
+                "events of batch",
+            ),
+            (
+                "edit-customer",
+                "UPDATE customers SET body = replace(body, '\"FR\"', '\"US\"')",
+                "customer of `a`",
+            ),
+            (
+                "add-event",
+                "INSERT INTO events (account, id, at, body, batch) SELECT account, '3', at, body, batch FROM events WHERE id = '1'",
+                "events of batch",
+            ),
+        ] {
+            for c in tampering(name) {
+                (c.intruder)(sql).unwrap();
+                let found_it = problems(c.ledger.as_ref())
+                    .iter()
+                    .any(|p| p.contains(found));
+                assert!(
+                    found_it,
+                    "{name} on {}: {:?}",
+                    c.name,
+                    problems(c.ledger.as_ref())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn removing_entries_from_the_end_is_detected() {
+        for c in tampering("truncate") {
+            (c.intruder)("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)").unwrap();
+            assert!(
+                problems(c.ledger.as_ref())
+                    .iter()
+                    .any(|p| p.contains("entries were removed from the end")),
+                "{}",
+                c.name
+            );
+        }
+        for c in tampering("truncate-all") {
+            (c.intruder)("DELETE FROM audit; DELETE FROM audit_head;").unwrap();
+            let found = problems(c.ledger.as_ref());
+            assert!(
+                found.iter().any(|p| p.contains("no audit entry")),
+                "{}: {found:?}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_chain_recomputed_without_the_key_is_detected() {
+        for c in tampering("rekey") {
+            // Rewrite an entry and recompute the whole chain and head with another key.
+            let other = AuditKey::from_bytes(b"not-the-ledger-key-0123456789").unwrap();
+            (c.intruder)("UPDATE audit SET detail = 'forged' WHERE seq = 3").unwrap();
+            let rows: Vec<(i64, String, String, String, String)> =
+                (c.query)("SELECT seq, at, action, subject, detail FROM audit ORDER BY seq")
+                    .into_iter()
+                    .map(|mut r| {
+                        (
+                            r.next().int().unwrap(),
+                            r.next().text().unwrap(),
+                            r.next().text().unwrap(),
+                            r.next().text().unwrap(),
+                            r.next().text().unwrap(),
+                        )
+                    })
+                    .collect();
+            assert_eq!(rows.len(), 3, "{}", c.name);
+            let mut prev = String::new();
+            for (seq, at, action, subject, detail) in rows {
+                let hash = other.entry(&prev, seq, &at, &action, &subject, &detail);
+                (c.intruder)(&format!(
+                    "UPDATE audit SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {seq}; UPDATE audit_head SET seq = {seq}, hash = '{hash}', mac = '{}'",
+                    other.head(seq, &hash)
+                ))
+                .unwrap();
+                prev = hash;
+            }
+            let r = c.ledger.verify_audit().unwrap();
+            assert_eq!((r.ok, r.broken_at), (false, Some(1)), "{}: {r:?}", c.name);
+        }
+    }
+
+    fn ev(id: &str, at: &str) -> UsageEvent {
+        serde_json::from_str(&format!(r#"{{"id":"{id}","account":"a","resource":"r","sku":"b2-15","region":"gra","kind":"start","at":"{at}"}}"#)).unwrap()
+    }
+
+    #[test]
+    fn idempotent_ingestion() {
+        for c in stores("ingest") {
+            let l = &c.ledger;
+            let r = l
+                .ingest(&[
+                    ev("1", "2026-01-01T00:00:00Z"),
+                    ev("2", "2026-01-02T00:00:00Z"),
+                ])
+                .unwrap();
+            assert_eq!((r.accepted, r.duplicate), (2, 0), "{}", c.name);
+            let r = l
+                .ingest(&[
+                    ev("1", "2026-01-01T00:00:00Z"),
+                    ev("2", "2026-01-03T00:00:00Z"),
+                ])
+                .unwrap();
+            assert_eq!(
+                (r.accepted, r.duplicate, r.conflicting),
+                (0, 1, vec!["2".to_string()]),
+                "{}",
+                c.name
+            );
+            // An id is the account's own: another account's "1" is another event.
+            let mut other = ev("1", "2026-01-01T00:00:00Z");
+            other.account = "b".into();
+            let r = l.ingest(&[other]).unwrap();
+            assert_eq!((r.accepted, r.duplicate), (1, 0), "{}", c.name);
+            assert_eq!(l.event_count().unwrap(), 3, "{}", c.name);
+            assert!(l.verify_audit().unwrap().ok, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn documents_and_audit_cannot_be_changed() {
+        for c in stores("immutable") {
+            c.ledger.audit("test", "x", "y").unwrap();
+            let e = (c.intruder)("UPDATE audit SET detail = 'z'").unwrap_err();
+            assert!(e.contains("append-only"), "{}: {e}", c.name);
+            let e = (c.intruder)("DELETE FROM audit").unwrap_err();
+            assert!(e.contains("append-only"), "{}: {e}", c.name);
+            assert!(c.ledger.verify_audit().unwrap().ok, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn a_tampered_audit_log_is_detected() {
+        for c in stores("tamper") {
+            for i in 0..3 {
+                c.ledger.audit("test", &i.to_string(), "d").unwrap();
+            }
+            // Someone lifts the guards and rewrites an entry.
+            (c.unguard)();
+            (c.intruder)("UPDATE audit SET detail = 'forged' WHERE seq = 2").unwrap();
+            let r = c.ledger.verify_audit().unwrap();
+            assert_eq!((r.ok, r.broken_at), (false, Some(2)), "{}", c.name);
+        }
+    }
+}

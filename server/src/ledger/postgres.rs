@@ -1,0 +1,262 @@
+//! The PostgreSQL store: several `ratecard` processes on one database give the results one
+//! would. Each write transaction first takes one transaction-scoped advisory lock, so the
+//! ledger's rules (gapless numbers read as the series' maximum, one final invoice per period,
+//! the audit chain's next entry) apply one transaction at a time across every process, as
+//! SQLite's write lock does for one file. Finalized documents, events, idempotency keys and the
+//! audit log are refused any change or removal by triggers, not only by the code.
+//!
+//! Layout: events are keyed by `(account, id)` and partitioned by a hash of the account, so a
+//! later distribution by account (Citus) keeps every unique key valid (ARCHITECTURE.md).
+
+use std::sync::Mutex;
+
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls};
+
+use super::sql::{Backend, Cell, Row, Sql, V};
+use super::{Ledger, LedgerError, Result};
+use crate::audit::AuditKey;
+
+/// The PostgreSQL ledger.
+pub type PgLedger = Ledger<Postgres>;
+
+/// A PostgreSQL database.
+pub struct Postgres {
+    client: Mutex<Client>,
+}
+
+/// The advisory lock every write transaction holds: one number for the whole ledger.
+const WRITE_LOCK: i64 = 0x7261_7465_6361_7264; // "ratecard"
+
+/// Hash partitions of the events table.
+const EVENT_PARTITIONS: u32 = 8;
+
+/// The migrations, in order; the applied ones are counted in `ratecard_schema`.
+fn migrations() -> Vec<String> {
+    let mut events = String::from(
+        "CREATE TABLE events (
+            account TEXT NOT NULL,
+            id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            batch BIGINT,
+            PRIMARY KEY (account, id)
+        ) PARTITION BY HASH (account);
+        CREATE INDEX events_account_at ON events (account, at);",
+    );
+    for i in 0..EVENT_PARTITIONS {
+        events.push_str(&format!(
+            "CREATE TABLE events_p{i} PARTITION OF events FOR VALUES WITH (MODULUS {EVENT_PARTITIONS}, REMAINDER {i});"
+        ));
+    }
+    vec![format!(
+        r#"
+        CREATE FUNCTION ratecard_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
+        END $$;
+        {events}
+        CREATE TRIGGER events_kept BEFORE UPDATE OR DELETE ON events
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('stored events are immutable and kept');
+        CREATE TRIGGER events_not_truncated BEFORE TRUNCATE ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('stored events are kept');
+        CREATE TABLE customers (account TEXT PRIMARY KEY, body TEXT NOT NULL);
+        CREATE TABLE documents (
+            pos BIGINT GENERATED ALWAYS AS IDENTITY,
+            number TEXT PRIMARY KEY,
+            series TEXT NOT NULL,
+            year BIGINT NOT NULL,
+            seq BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            account TEXT NOT NULL,
+            period TEXT NOT NULL,
+            body TEXT NOT NULL,
+            corrects TEXT,
+            issue_date TEXT NOT NULL,
+            UNIQUE (series, year, seq)
+        );
+        CREATE UNIQUE INDEX documents_one_final_invoice ON documents (account, period, series)
+            WHERE kind = 'final_invoice' AND corrects IS NULL;
+        CREATE INDEX documents_corrects ON documents (corrects, pos);
+        CREATE INDEX documents_series_date ON documents (series, issue_date);
+        CREATE TRIGGER documents_immutable BEFORE UPDATE OR DELETE ON documents
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('finalized documents are immutable');
+        CREATE TRIGGER documents_not_truncated BEFORE TRUNCATE ON documents
+            FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('finalized documents are immutable');
+        CREATE TABLE audit (
+            seq BIGINT PRIMARY KEY,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('the audit log is append-only');
+        CREATE TRIGGER audit_not_truncated BEFORE TRUNCATE ON audit
+            FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('the audit log is append-only');
+        CREATE TABLE audit_head (
+            id BIGINT PRIMARY KEY CHECK (id = 1),
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL,
+            mac TEXT NOT NULL
+        );
+        CREATE TABLE idempotency (
+            key TEXT PRIMARY KEY,
+            request TEXT NOT NULL,
+            status TEXT NOT NULL,
+            numbers TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE TRIGGER idempotency_kept BEFORE UPDATE OR DELETE ON idempotency
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('idempotency keys are kept');
+        CREATE TRIGGER idempotency_not_truncated BEFORE TRUNCATE ON idempotency
+            FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('idempotency keys are kept');
+        "#
+    )]
+}
+
+fn params<'a>(values: &'a [V<'a>]) -> Vec<Box<dyn ToSql + Sync + 'a>> {
+    values
+        .iter()
+        .map(|v| -> Box<dyn ToSql + Sync + 'a> {
+            match *v {
+                V::Text(s) => Box::new(s),
+                V::Int(i) => Box::new(i),
+                V::NullText => Box::new(None::<&str>),
+            }
+        })
+        .collect()
+}
+
+/// A transaction as [`Sql`].
+struct Tx<'t, 'c>(&'t mut postgres::Transaction<'c>);
+
+impl Sql for Tx<'_, '_> {
+    fn exec(&mut self, sql: &str, values: &[V]) -> Result<u64> {
+        let p = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|b| b.as_ref()).collect();
+        Ok(self.0.execute(sql, &refs)?)
+    }
+
+    fn rows(&mut self, sql: &str, values: &[V]) -> Result<Vec<Row>> {
+        let p = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|b| b.as_ref()).collect();
+        let rows = self.0.query(sql, &refs)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut cells = Vec::with_capacity(r.len());
+            for (i, c) in r.columns().iter().enumerate() {
+                let t = c.type_();
+                let cell = if *t == Type::INT8 {
+                    r.try_get::<_, Option<i64>>(i)?
+                        .map_or(Cell::Null, Cell::Int)
+                } else if *t == Type::INT4 {
+                    r.try_get::<_, Option<i32>>(i)?
+                        .map_or(Cell::Null, |v| Cell::Int(i64::from(v)))
+                } else if *t == Type::TEXT || *t == Type::VARCHAR {
+                    r.try_get::<_, Option<String>>(i)?
+                        .map_or(Cell::Null, Cell::Text)
+                } else {
+                    return Err(LedgerError::Db(format!(
+                        "column `{}` has type {t}, neither text nor an integer",
+                        c.name()
+                    )));
+                };
+                cells.push(cell);
+            }
+            out.push(Row::new(cells));
+        }
+        Ok(out)
+    }
+}
+
+impl Postgres {
+    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Backend for Postgres {
+    const STORED_ORDER: &'static str = "pos";
+
+    fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut client = self.client();
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let out = f(&mut Tx(&mut tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut client = self.client();
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let out = f(&mut Tx(&mut tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+impl PgLedger {
+    /// Connects to `url` (`postgres://user@host:port/db`, or `host=/run/dir` to use a Unix
+    /// socket) and applies the pending migrations, one process at a time.
+    pub fn connect(url: &str, key: AuditKey) -> Result<Self> {
+        let mut client = Client::connect(url, NoTls)?;
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS ratecard_schema (version BIGINT NOT NULL)")?;
+        let version: i64 = tx
+            .query_opt("SELECT version FROM ratecard_schema", &[])?
+            .map(|r| r.get(0))
+            .unwrap_or(0);
+        let all = migrations();
+        for m in all.iter().skip(usize::try_from(version).unwrap_or(0)) {
+            tx.batch_execute(m)?;
+        }
+        let now = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        if version == 0 {
+            tx.execute("INSERT INTO ratecard_schema (version) VALUES ($1)", &[&now])?;
+        } else {
+            tx.execute("UPDATE ratecard_schema SET version = $1", &[&now])?;
+        }
+        tx.commit()?;
+        Ok(Ledger::with(
+            Postgres {
+                client: Mutex::new(client),
+            },
+            key,
+        ))
+    }
+
+    /// Runs statements outside the ledger's rules: for tests that play an intruder.
+    pub fn raw(&self, sql: &str) -> Result<()> {
+        Ok(self.backend().client().batch_execute(sql)?)
+    }
+}
+
+/// Creates (dropping any earlier one) a database named `ratecard_<pid>_<name>` on the server
+/// `base` names (a `key=value` connection string without `dbname`), and returns the connection
+/// string of the new database. For tests and benchmarks: every run starts from nothing.
+pub fn fresh_database(base: &str, name: &str) -> Result<String> {
+    let db: String = format!("ratecard_{}_{name}", std::process::id())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut admin = Client::connect(&format!("{base} dbname=postgres"), NoTls)?;
+    // One statement each: neither runs inside a transaction block.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {db}"))?;
+    Ok(format!("{base} dbname={db}"))
+}

@@ -1,0 +1,283 @@
+//! The SQLite store: one file, the default. Writers take the database's write lock at the
+//! start of each transaction (`BEGIN IMMEDIATE`), so a process and the others on the same file
+//! apply the ledger's rules one at a time.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::sql::{Backend, Cell, Row, Sql, V};
+use super::{Ledger, LedgerError, Result};
+use crate::audit::{self, AuditKey};
+
+/// The SQLite ledger.
+pub type SqliteLedger = Ledger<Sqlite>;
+
+/// A SQLite database file.
+pub struct Sqlite {
+    conn: Mutex<Connection>,
+}
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the ledger.
+    r#"
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX events_account_at ON events (account, at);
+    CREATE TABLE customers (account TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE documents (
+        number TEXT PRIMARY KEY,
+        series TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        account TEXT NOT NULL,
+        period TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (series, year, seq)
+    );
+    CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
+    CREATE TRIGGER documents_kept BEFORE DELETE ON documents
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are kept'); END;
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_kept BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
+    // 2: one original final invoice per account, period and series; corrections know their
+    // original; issue dates are kept for the chronological order; idempotency keys; no rewrite
+    // path (INSERT OR REPLACE deletes without firing delete triggers, so inserts over an
+    // existing key are refused too) on documents, events and the audit log.
+    r#"
+    ALTER TABLE documents ADD COLUMN corrects TEXT;
+    ALTER TABLE documents ADD COLUMN issue_date TEXT NOT NULL DEFAULT '';
+    DROP TRIGGER documents_immutable;
+    UPDATE documents SET corrects = json_extract(body, '$.references.number'),
+                         issue_date = json_extract(body, '$.issue_date');
+    CREATE TRIGGER documents_immutable BEFORE UPDATE ON documents
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
+    CREATE TRIGGER documents_not_replaced BEFORE INSERT ON documents
+        WHEN EXISTS (SELECT 1 FROM documents WHERE number = NEW.number
+            OR (series = NEW.series AND year = NEW.year AND seq = NEW.seq)
+            OR (NEW.kind = 'final_invoice' AND NEW.corrects IS NULL AND kind = 'final_invoice'
+                AND corrects IS NULL AND account = NEW.account AND period = NEW.period
+                AND series = NEW.series))
+        BEGIN SELECT RAISE(ABORT, 'finalized documents are immutable'); END;
+    CREATE UNIQUE INDEX documents_one_final_invoice ON documents (account, period, series)
+        WHERE kind = 'final_invoice' AND corrects IS NULL;
+    CREATE INDEX documents_corrects ON documents (corrects, seq);
+    CREATE INDEX documents_series_date ON documents (series, issue_date);
+    CREATE TRIGGER events_immutable BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'stored events are immutable'); END;
+    CREATE TRIGGER events_kept BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'stored events are kept'); END;
+    CREATE TRIGGER events_not_replaced BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id)
+        BEGIN SELECT RAISE(IGNORE); END;
+    CREATE TRIGGER audit_not_replaced BEFORE INSERT ON audit
+        WHEN EXISTS (SELECT 1 FROM audit WHERE seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        request TEXT NOT NULL,
+        status TEXT NOT NULL,
+        numbers TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TRIGGER idempotency_not_replaced BEFORE INSERT ON idempotency
+        WHEN EXISTS (SELECT 1 FROM idempotency WHERE key = NEW.key)
+        BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
+    CREATE TRIGGER idempotency_kept BEFORE DELETE ON idempotency
+        BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
+    CREATE TRIGGER idempotency_immutable BEFORE UPDATE ON idempotency
+        BEGIN SELECT RAISE(ABORT, 'idempotency keys are kept'); END;
+    "#,
+    // 3: the keyed chain's head, and each event's batch (the audit entry that covers it).
+    r#"
+    ALTER TABLE events ADD COLUMN batch INTEGER;
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        mac TEXT NOT NULL
+    );
+    "#,
+    // 4: events keyed by account and id (an id is the account's own), as in PostgreSQL.
+    r#"
+    DROP TRIGGER events_immutable;
+    DROP TRIGGER events_kept;
+    DROP TRIGGER events_not_replaced;
+    CREATE TABLE events_by_account (
+        account TEXT NOT NULL,
+        id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        batch INTEGER,
+        PRIMARY KEY (account, id)
+    ) WITHOUT ROWID;
+    INSERT INTO events_by_account (account, id, at, body, batch)
+        SELECT account, id, at, body, batch FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_by_account RENAME TO events;
+    CREATE INDEX events_account_at ON events (account, at);
+    CREATE TRIGGER events_immutable BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'stored events are immutable'); END;
+    CREATE TRIGGER events_kept BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'stored events are kept'); END;
+    CREATE TRIGGER events_not_replaced BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE account = NEW.account AND id = NEW.id)
+        BEGIN SELECT RAISE(IGNORE); END;
+    "#,
+];
+
+impl rusqlite::ToSql for V<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            V::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            V::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            V::NullText => ToSqlOutput::Borrowed(ValueRef::Null),
+        })
+    }
+}
+
+fn cell(v: ValueRef<'_>) -> Result<Cell> {
+    Ok(match v {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(i) => Cell::Int(i),
+        ValueRef::Text(t) => Cell::Text(
+            std::str::from_utf8(t)
+                .map_err(|e| LedgerError::Db(e.to_string()))?
+                .to_string(),
+        ),
+        ValueRef::Real(_) | ValueRef::Blob(_) => {
+            return Err(LedgerError::Db(
+                "a stored value is neither text nor an integer".into(),
+            ));
+        }
+    })
+}
+
+impl Sqlite {
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Backend for Sqlite {
+    const STORED_ORDER: &'static str = "rowid";
+
+    fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A transaction derefs to its connection: statements run inside it.
+        let out = f(&mut Conn(&tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let out = f(&mut Conn(&tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// A connection (or a transaction, which derefs to its connection) as [`Sql`].
+pub struct Conn<'c>(pub &'c Connection);
+
+impl Sql for Conn<'_> {
+    fn exec(&mut self, sql: &str, params: &[V]) -> Result<u64> {
+        let mut q = self.0.prepare_cached(sql)?;
+        let n = q.execute(rusqlite::params_from_iter(params.iter()))?;
+        Ok(u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    fn rows(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>> {
+        let mut q = self.0.prepare_cached(sql)?;
+        let width = q.column_count();
+        let mut rows = q.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(cell(r.get_ref(i)?)?);
+            }
+            out.push(Row::new(cells));
+        }
+        Ok(out)
+    }
+}
+
+impl SqliteLedger {
+    /// Opens (creating if needed) the ledger at `path` and applies the pending migrations. The
+    /// audit key comes from the environment or the key file ([`AuditKey::for_ledger`]).
+    pub fn open(path: &Path) -> Result<Self> {
+        let (key, source) = AuditKey::for_ledger(path, true).map_err(LedgerError::Db)?;
+        if let audit::KeySource::Created(p) = &source {
+            tracing::warn!(
+                key_file = %p.display(),
+                "a new audit key was written beside the ledger; keep it elsewhere (RATECARD_AUDIT_KEY_FILE) so that the database alone cannot rewrite its chain"
+            );
+        }
+        Self::open_with_key(path, key)
+    }
+
+    pub fn open_with_key(path: &Path, key: AuditKey) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, m) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(m)?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+            )?;
+            tx.commit()?;
+        }
+        Ok(Ledger::with(
+            Sqlite {
+                conn: Mutex::new(conn),
+            },
+            key,
+        ))
+    }
+}
+
+/// Verifies a ledger file opened read-only ([`audit::open_read_only`]), on one snapshot.
+pub fn verify_file(
+    conn: &Connection,
+    key: &AuditKey,
+    expect: Option<(i64, &str)>,
+) -> Result<audit::AuditReport> {
+    conn.execute_batch("BEGIN")?;
+    let report = audit::verify(&mut Conn(conn), key, expect);
+    conn.execute_batch("COMMIT")?;
+    report
+}
