@@ -203,13 +203,13 @@ pub fn verify(
     )?;
     for mut r in rows {
         let (seq, at, action, subject, detail, prev_hash, hash) = (
-            r.next().int()?,
-            r.next().text()?,
-            r.next().text()?,
-            r.next().text()?,
-            r.next().text()?,
-            r.next().text()?,
-            r.next().text()?,
+            r.take().int()?,
+            r.take().text()?,
+            r.take().text()?,
+            r.take().text()?,
+            r.take().text()?,
+            r.take().text()?,
+            r.take().text()?,
         );
         entries = entries.saturating_add(1);
         let good = seq == expected_seq
@@ -272,7 +272,7 @@ fn check_head(
     problems: &mut Vec<String>,
 ) -> LedgerResult<()> {
     let head = match tx.row("SELECT seq, hash, mac FROM audit_head WHERE id = 1", &[])? {
-        Some(mut r) => Some((r.next().int()?, r.next().text()?, r.next().text()?)),
+        Some(mut r) => Some((r.take().int()?, r.take().text()?, r.take().text()?)),
         None => None,
     };
     match (&head, &last) {
@@ -303,7 +303,7 @@ fn check_documents(
 ) -> LedgerResult<()> {
     let mut seen = std::collections::BTreeSet::new();
     for mut r in tx.rows("SELECT number, body FROM documents ORDER BY number", &[])? {
-        let (number, body) = (r.next().text()?, r.next().text()?);
+        let (number, body) = (r.take().text()?, r.take().text()?);
         seen.insert(number.clone());
         match documents.get(&number) {
             None => problems.push(format!("document {number} has no audit entry")),
@@ -328,7 +328,7 @@ fn check_events(
     let mut by_batch: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
     let mut loose = 0u64;
     for mut r in tx.rows("SELECT id, body, batch FROM events", &[])? {
-        let (id, body, batch) = (r.next().text()?, r.next().text()?, r.next().opt_int()?);
+        let (id, body, batch) = (r.take().text()?, r.take().text()?, r.take().opt_int()?);
         match batch {
             Some(b) => by_batch.entry(b).or_default().push((id, body)),
             None => loose = loose.saturating_add(1),
@@ -361,7 +361,7 @@ fn check_customers(
 ) -> LedgerResult<()> {
     let mut seen = std::collections::BTreeSet::new();
     for mut r in tx.rows("SELECT account, body FROM customers ORDER BY account", &[])? {
-        let (account, body) = (r.next().text()?, r.next().text()?);
+        let (account, body) = (r.take().text()?, r.take().text()?);
         seen.insert(account.clone());
         match customers.get(&account) {
             None => problems.push(format!("the customer of `{account}` has no audit entry")),

@@ -32,10 +32,92 @@ fn book() -> ratecard::PriceBook {
     )
 }
 
+/// The database under a test, reached around the service: SQLite by default, PostgreSQL when
+/// `RATECARD_TEST_POSTGRES` names a server (`cargo xtask test` runs this file both ways).
+enum Raw {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Raw {
+    fn is_postgres(&self) -> bool {
+        matches!(self, Raw::Postgres(_))
+    }
+
+    /// Runs statements; the database's error, if it refuses.
+    fn exec(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Raw::Sqlite(p) => rusqlite::Connection::open(p)
+                .and_then(|c| c.execute_batch(sql))
+                .map_err(|e| e.to_string()),
+            Raw::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
+                .and_then(|mut c| c.batch_execute(sql))
+                .map_err(|e| match e.as_db_error() {
+                    Some(db) => db.message().to_string(),
+                    None => e.to_string(),
+                }),
+        }
+    }
+
+    /// A query's one integer.
+    fn count(&self, sql: &str) -> i64 {
+        match self {
+            Raw::Sqlite(p) => rusqlite::Connection::open(p)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Raw::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .query_one(sql, &[])
+                .unwrap()
+                .get(0),
+        }
+    }
+
+    /// A query's one text.
+    fn text(&self, sql: &str) -> String {
+        match self {
+            Raw::Sqlite(p) => rusqlite::Connection::open(p)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Raw::Postgres(url) => postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .query_one(sql, &[])
+                .unwrap()
+                .get(0),
+        }
+    }
+}
+
+/// A fresh ledger of the store under test.
+fn fresh(name: &str) -> (Arc<dyn ledger::Store>, Raw) {
+    match std::env::var("RATECARD_TEST_POSTGRES") {
+        Ok(base) => {
+            let url = ledger::postgres::fresh_database(&base, &format!("api_{name}")).unwrap();
+            let key = ratecard_server::audit::AuditKey::from_bytes(b"api-test-key-0123456789abcdef")
+                .unwrap();
+            (
+                Arc::new(ledger::PgLedger::connect(&url, key).unwrap()),
+                Raw::Postgres(url),
+            )
+        }
+        Err(_) => (
+            Arc::new(ledger::SqliteLedger::open(&temp_db(name)).unwrap()),
+            Raw::Sqlite(db_path(name)),
+        ),
+    }
+}
+
 /// Starts the service in this process on a free loopback port.
 fn start(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>) {
-    let ledger: Arc<dyn ledger::Store> =
-        Arc::new(ledger::SqliteLedger::open(&temp_db(name)).unwrap());
+    let (addr, ledger, _) = start_raw(name, token);
+    (addr, ledger)
+}
+
+/// Starts the service, and gives the way around it too.
+fn start_raw(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>, Raw) {
+    let (ledger, raw) = fresh(name);
     let mut catalogs = std::collections::BTreeMap::new();
     catalogs.insert("stratus".to_string(), book());
     let state = api::AppState {
@@ -61,7 +143,7 @@ fn start(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>
             axum::serve(l, api::router(state)).await.unwrap();
         });
     });
-    (rx.recv().unwrap(), ledger)
+    (rx.recv().unwrap(), ledger, raw)
 }
 
 fn http(
@@ -373,18 +455,11 @@ fn post(addr: SocketAddr, path: &str, key: Option<&str>, body: &[u8]) -> (u16, V
     (st, json_of(&b))
 }
 
-fn rows(db: &std::path::Path, sql: &str) -> i64 {
-    rusqlite::Connection::open(db)
-        .unwrap()
-        .query_row(sql, [], |r| r.get(0))
-        .unwrap()
-}
-
 /// Fifty finalizations of one account and period at once: one invoice, one number, 1 x 201
 /// and 49 x 200, and one row in the ledger.
 #[test]
 fn fifty_concurrent_finalizations_of_one_period_make_one_invoice() {
-    let (addr, _) = start("one-period", Some(TOKEN));
+    let (addr, _, raw) = start_raw("one-period", Some(TOKEN));
     setup_account(addr, "acme");
     let handles: Vec<_> = (0..50)
         .map(|_| {
@@ -407,17 +482,14 @@ fn fifty_concurrent_finalizations_of_one_period_make_one_invoice() {
         .filter_map(|(_, v)| v["number"].as_str())
         .collect();
     assert_eq!(numbers, BTreeSet::from(["INV-2026-000001"]));
-    assert_eq!(
-        rows(&db_path("one-period"), "SELECT COUNT(*) FROM documents"),
-        1
-    );
+    assert_eq!(raw.count("SELECT COUNT(*) FROM documents"), 1);
 }
 
 /// Re-rating twice, or eight times at once, issues one credit note; a retry with the same
 /// Idempotency-Key gets the same answer; the same key with another body is refused.
 #[test]
 fn rerating_is_idempotent_and_concurrent_rerates_issue_one_document() {
-    let (addr, _) = start("rerate-once", Some(TOKEN));
+    let (addr, _, raw) = start_raw("rerate-once", Some(TOKEN));
     acme_with_a_running_b2_15(addr);
     let (st, inv) = post(
         addr,
@@ -464,21 +536,17 @@ fn rerating_is_idempotent_and_concurrent_rerates_issue_one_document() {
     assert_eq!((st, &b), (200, &a));
     let (st, c) = post(addr, &path, Some("rr-1"), br#"{"issue_date":"2026-02-12"}"#);
     assert_eq!((st, c["code"].as_str()), (409, Some("conflict")), "{c}");
-    // The stored outcome of a key cannot be rewritten, INSERT OR REPLACE included.
-    let conn = rusqlite::Connection::open(db_path("rerate-once")).unwrap();
-    let e = conn
-        .execute(
-            "INSERT OR REPLACE INTO idempotency SELECT key, request, status, '[\"INV-2026-000009\"]', at FROM idempotency",
-            [],
-        )
-        .unwrap_err()
-        .to_string();
+    // The stored outcome of a key cannot be rewritten, an insert over it included.
+    let e = raw
+        .exec(if raw.is_postgres() {
+            "INSERT INTO idempotency SELECT key, request, status, '[\"INV-2026-000009\"]', at FROM idempotency ON CONFLICT (key) DO UPDATE SET numbers = EXCLUDED.numbers"
+        } else {
+            "INSERT OR REPLACE INTO idempotency SELECT key, request, status, '[\"INV-2026-000009\"]', at FROM idempotency"
+        })
+        .unwrap_err();
     assert!(e.contains("idempotency keys are kept"), "{e}");
     assert_eq!(
-        rows(
-            &db_path("rerate-once"),
-            "SELECT COUNT(*) FROM documents WHERE kind = 'credit_note'"
-        ),
+        raw.count("SELECT COUNT(*) FROM documents WHERE kind = 'credit_note'"),
         1
     );
 }
@@ -616,7 +684,7 @@ fn documents_keep_their_legal_order() {
 /// Rewrites of what is final are refused by the database itself, INSERT OR REPLACE included.
 #[test]
 fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
-    let (addr, ledger) = start("rewrite", Some(TOKEN));
+    let (addr, ledger, raw) = start_raw("rewrite", Some(TOKEN));
     setup_account(addr, "acme");
     let (st, _) = post(
         addr,
@@ -625,29 +693,46 @@ fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
         br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
     );
     assert_eq!(st, 201);
-    let conn = rusqlite::Connection::open(db_path("rewrite")).unwrap();
-    for sql in [
-        "INSERT OR REPLACE INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) SELECT number, series, year, seq, kind, account, period, replace(body, '\"gross\":\"', '\"gross\":\"1'), corrects, issue_date FROM documents",
+    // An insert over an existing row is each database's own syntax; the rest is common.
+    let rewrites: Vec<&str> = if raw.is_postgres() {
+        vec![
+            "INSERT INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) SELECT number, series, year, seq, kind, account, period, 'x', corrects, issue_date FROM documents ON CONFLICT (number) DO UPDATE SET body = EXCLUDED.body",
+            "INSERT INTO audit SELECT seq, at, action, subject, 'forged', prev_hash, hash FROM audit ON CONFLICT (seq) DO UPDATE SET detail = EXCLUDED.detail",
+            "TRUNCATE documents",
+            "TRUNCATE events",
+            "TRUNCATE audit",
+        ]
+    } else {
+        vec![
+            "INSERT OR REPLACE INTO documents (number, series, year, seq, kind, account, period, body, corrects, issue_date) SELECT number, series, year, seq, kind, account, period, replace(body, '\"gross\":\"', '\"gross\":\"1'), corrects, issue_date FROM documents",
+            "INSERT OR REPLACE INTO audit SELECT seq, at, action, subject, 'forged', prev_hash, hash FROM audit",
+        ]
+    };
+    for sql in rewrites.into_iter().chain([
         "UPDATE documents SET body = 'x'",
         "DELETE FROM documents",
         "UPDATE events SET body = 'x'",
         "DELETE FROM events",
-        "INSERT OR REPLACE INTO audit SELECT seq, at, action, subject, 'forged', prev_hash, hash FROM audit",
         "DELETE FROM audit",
-    ] {
+    ]) {
+        let e = raw.exec(sql).expect_err(sql);
+        // Refused by the ledger's own rules, not by a mistake in the statement.
         assert!(
-            conn.execute(sql, []).is_err(),
-            "the database accepted: {sql}"
+            ["immutable", "kept", "append-only"]
+                .iter()
+                .any(|w| e.contains(w)),
+            "{sql}: {e}"
         );
     }
-    // Someone who drops the triggers can edit a document; verification finds it.
-    conn.execute_batch("DROP TRIGGER documents_immutable;")
-        .unwrap();
-    conn.execute(
-        "UPDATE documents SET body = replace(body, '\"gross\":\"', '\"gross\":\"1')",
-        [],
-    )
-    .unwrap();
+    // Someone who lifts the guards can edit a document; verification finds it.
+    let edit = "UPDATE documents SET body = replace(body, '\"gross\":\"', '\"gross\":\"1')";
+    if raw.is_postgres() {
+        raw.exec(&format!("SET session_replication_role = replica; {edit}"))
+            .unwrap();
+    } else {
+        raw.exec(&format!("DROP TRIGGER documents_immutable; {edit}"))
+            .unwrap();
+    }
     let r = ledger.verify_audit().unwrap();
     assert!(
         !r.ok
@@ -656,23 +741,16 @@ fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
                 .any(|p| p.contains("INV-2026-000001 was changed")),
         "{r:?}"
     );
-    // An INSERT OR REPLACE over an event is ignored: the stored body stays.
-    let before: String = conn
-        .query_row("SELECT body FROM events ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    conn.execute(
-        "INSERT OR REPLACE INTO events SELECT account, id, at, 'forged', batch FROM events",
-        [],
-    )
+    // An insert over an event is ignored: the stored body stays.
+    let first = "SELECT body FROM events ORDER BY account, id LIMIT 1";
+    let before = raw.text(first);
+    raw.exec(if raw.is_postgres() {
+        "INSERT INTO events SELECT account, id, at, 'forged', batch FROM events ON CONFLICT DO NOTHING"
+    } else {
+        "INSERT OR REPLACE INTO events SELECT account, id, at, 'forged', batch FROM events"
+    })
     .unwrap();
-    let after: String = conn
-        .query_row("SELECT body FROM events ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(before, after);
+    assert_eq!(before, raw.text(first));
 }
 
 /// Every error is JSON with a stable code, the framework's too.

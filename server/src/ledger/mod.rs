@@ -201,10 +201,10 @@ fn stored_row(tx: &mut dyn Sql, number: &str) -> Result<Option<Stored>> {
         return Ok(None);
     };
     let (body, account, period, corrects) = (
-        r.next().text()?,
-        r.next().text()?,
-        r.next().text()?,
-        r.next().opt_text()?,
+        r.take().text()?,
+        r.take().text()?,
+        r.take().text()?,
+        r.take().opt_text()?,
     );
     Ok(Some(Stored {
         document: read_body(&body, "document")?,
@@ -221,7 +221,7 @@ fn next_number(tx: &mut dyn Sql, series: &str, year: i32) -> Result<String> {
         "SELECT COALESCE(MAX(seq), 0) FROM documents WHERE series = $1 AND year = $2",
         &[series.into(), i64::from(year).into()],
     )? {
-        Some(mut r) => r.next().int()?,
+        Some(mut r) => r.take().int()?,
         None => 0,
     };
     Ok(format!("{series}-{year:04}-{:06}", last.saturating_add(1)))
@@ -252,7 +252,7 @@ fn store_document(
         "SELECT MAX(issue_date) FROM documents WHERE series = $1",
         &[series.as_str().into()],
     )? {
-        Some(mut r) => r.next().opt_text()?,
+        Some(mut r) => r.take().opt_text()?,
         None => None,
     };
     if let Some(last) = last.filter(|l| *l > issue) {
@@ -305,7 +305,7 @@ fn append_audit(
 ) -> Result<i64> {
     let (prev_seq, prev) =
         match tx.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])? {
-            Some(mut r) => (r.next().int()?, r.next().text()?),
+            Some(mut r) => (r.take().int()?, r.take().text()?),
             None => (0, String::new()),
         };
     let (seq, at) = (prev_seq.saturating_add(1), now());
@@ -334,7 +334,7 @@ fn append_audit(
 /// meanwhile).
 fn next_audit_seq(tx: &mut dyn Sql) -> Result<i64> {
     let last = match tx.row("SELECT COALESCE(MAX(seq), 0) FROM audit", &[])? {
-        Some(mut r) => r.next().int()?,
+        Some(mut r) => r.take().int()?,
         None => 0,
     };
     Ok(last.saturating_add(1))
@@ -349,7 +349,7 @@ fn events_in(tx: &mut dyn Sql, account: &str, period: &Period) -> Result<Vec<Usa
     )?;
     let mut out = Vec::with_capacity(rows.len());
     for mut r in rows {
-        out.push(read_body(&r.next().text()?, "event")?);
+        out.push(read_body(&r.take().text()?, "event")?);
     }
     Ok(out)
 }
@@ -365,7 +365,7 @@ fn replay(tx: &mut dyn Sql, key: Option<&Idempotency>) -> Result<Option<Outcome>
     else {
         return Ok(None);
     };
-    let (request, status, numbers) = (r.next().text()?, r.next().text()?, r.next().text()?);
+    let (request, status, numbers) = (r.take().text()?, r.take().text()?, r.take().text()?);
     if request != k.request {
         return Err(LedgerError::Conflict(format!(
             "idempotency key `{}` was used for another request",
@@ -438,7 +438,7 @@ impl<B: Backend> Store for Ledger<B> {
                     "SELECT body FROM events WHERE account = $1 AND id = $2",
                     &[e.account.as_str().into(), e.id.as_str().into()],
                 )? {
-                    Some(mut r) => r.next().text()?,
+                    Some(mut r) => r.take().text()?,
                     None => String::new(),
                 };
                 if stored == body {
@@ -470,7 +470,7 @@ impl<B: Backend> Store for Ledger<B> {
     fn event_count(&self) -> Result<u64> {
         self.db.read(|tx| {
             let n = match tx.row("SELECT COUNT(*) FROM events", &[])? {
-                Some(mut r) => r.next().int()?,
+                Some(mut r) => r.take().int()?,
                 None => 0,
             };
             Ok(u64::try_from(n).unwrap_or(0))
@@ -501,7 +501,7 @@ impl<B: Backend> Store for Ledger<B> {
                 "SELECT body FROM customers WHERE account = $1",
                 &[account.into()],
             )? {
-                Some(mut r) => Ok(Some(read_body(&r.next().text()?, "customer")?)),
+                Some(mut r) => Ok(Some(read_body(&r.take().text()?, "customer")?)),
                 None => Ok(None),
             }
         })
@@ -527,7 +527,7 @@ impl<B: Backend> Store for Ledger<B> {
             )?;
             let outcome = match existing {
                 Some(mut r) => Outcome {
-                    documents: vec![read_body(&r.next().text()?, "document")?],
+                    documents: vec![read_body(&r.take().text()?, "document")?],
                     created: false,
                     replayed: false,
                 },
@@ -571,7 +571,7 @@ impl<B: Backend> Store for Ledger<B> {
             )?;
             let mut earlier = Vec::with_capacity(rows.len());
             for mut r in rows {
-                earlier.push(read_body::<Document>(&r.next().text()?, "document")?);
+                earlier.push(read_body::<Document>(&r.take().text()?, "document")?);
             }
             let (cn, inv) = (next_number(tx, "CN", year)?, next_number(tx, "INV", year)?);
             let period =
@@ -617,12 +617,15 @@ mod tests {
     struct Case {
         name: &'static str,
         ledger: Arc<dyn Store>,
-        intruder: Box<dyn Fn(&str) -> std::result::Result<(), String>>,
+        intruder: Box<Intruder>,
         /// Lifts the database's own guards (triggers) for the intruder.
         unguard: Box<dyn Fn()>,
         /// Reads rows as they are stored.
-        query: Box<dyn Fn(&str) -> Vec<sql::Row>>,
+        query: Box<Query>,
     }
+
+    type Intruder = dyn Fn(&str) -> std::result::Result<(), String>;
+    type Query = dyn Fn(&str) -> Vec<sql::Row>;
 
     use std::sync::Arc;
 
@@ -789,11 +792,11 @@ mod tests {
                     .into_iter()
                     .map(|mut r| {
                         (
-                            r.next().int().unwrap(),
-                            r.next().text().unwrap(),
-                            r.next().text().unwrap(),
-                            r.next().text().unwrap(),
-                            r.next().text().unwrap(),
+                            r.take().int().unwrap(),
+                            r.take().text().unwrap(),
+                            r.take().text().unwrap(),
+                            r.take().text().unwrap(),
+                            r.take().text().unwrap(),
                         )
                     })
                     .collect();

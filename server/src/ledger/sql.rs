@@ -86,7 +86,7 @@ impl Row {
     }
 
     /// The next cell (a missing one reads as NULL, which every typed read refuses).
-    pub fn next(&mut self) -> Cell {
+    pub fn take(&mut self) -> Cell {
         self.0.next().unwrap_or(Cell::Null)
     }
 }
