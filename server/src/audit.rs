@@ -55,6 +55,24 @@ impl AuditKey {
         Ok(AuditKey(bytes.to_vec()))
     }
 
+    /// The key the environment gives (`RATECARD_AUDIT_KEY`, or the file
+    /// `RATECARD_AUDIT_KEY_FILE` names): a PostgreSQL ledger has no file to keep one beside.
+    pub fn from_env() -> Result<(Self, KeySource), String> {
+        if let Ok(k) = std::env::var("RATECARD_AUDIT_KEY") {
+            return Ok((Self::from_bytes(k.trim().as_bytes())?, KeySource::Env));
+        }
+        let Some(path) = std::env::var_os("RATECARD_AUDIT_KEY_FILE").map(PathBuf::from) else {
+            return Err("a PostgreSQL ledger needs its audit key from the environment: set RATECARD_AUDIT_KEY_FILE to a file of at least 16 bytes kept apart from the database (or RATECARD_AUDIT_KEY)".into());
+        };
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("the audit key file {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        Ok((
+            Self::from_bytes(text.trim().as_bytes())?,
+            KeySource::File(path),
+        ))
+    }
+
     /// The key of the ledger at `db`: the environment, a key file, or the file beside the
     /// ledger (created when `create` and absent).
     pub fn for_ledger(db: &Path, create: bool) -> Result<(Self, KeySource), String> {

@@ -95,8 +95,9 @@ fn fresh(name: &str) -> (Arc<dyn ledger::Store>, Raw) {
     match std::env::var("RATECARD_TEST_POSTGRES") {
         Ok(base) => {
             let url = ledger::postgres::fresh_database(&base, &format!("api_{name}")).unwrap();
-            let key = ratecard_server::audit::AuditKey::from_bytes(b"api-test-key-0123456789abcdef")
-                .unwrap();
+            let key =
+                ratecard_server::audit::AuditKey::from_bytes(b"api-test-key-0123456789abcdef")
+                    .unwrap();
             (
                 Arc::new(ledger::PgLedger::connect(&url, key).unwrap()),
                 Raw::Postgres(url),

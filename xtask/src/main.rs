@@ -1,7 +1,8 @@
 //! Project automation. `cargo xtask <command>`:
 //!
-//! - `test`: installs what is missing (the wasm32 target), then runs fmt --check, clippy with
-//!   warnings denied, every native test, and the wasm32 build of the engine.
+//! - `test`: installs what is missing (the wasm32 target, PostgreSQL...), then runs fmt --check,
+//!   clippy with warnings denied, every native test (the ledger's and the service's on SQLite,
+//!   then on a throwaway PostgreSQL), and the wasm32 build of the engine.
 //! - `bench`: runs the criterion benchmarks with the `bench` profile and writes their figures
 //!   into BENCHMARKS.md.
 //! - `build-web`: builds the calculator into `dist/` without Trunk (cargo, wasm-bindgen,
@@ -11,9 +12,10 @@
 //!
 //! Tools the tests need are installed when missing into `$RATECARD_TOOLS` (by default
 //! `~/.cache/ratecard-tools`, outside the clone, so a machine reuses them): wasm-bindgen-cli
-//! 0.2.130 with cargo, binaryen 132 and playwright-core with npm, and Debian's chromium and
-//! chromium-driver with apt-get.
+//! 0.2.130 with cargo, binaryen 132 and playwright-core with npm, and Debian's chromium,
+//! chromium-driver and postgresql with apt-get.
 
+mod pg;
 mod web;
 
 use std::path::{Path, PathBuf};
@@ -30,8 +32,9 @@ fn main() -> ExitCode {
         Some("serve") => web::serve(),
         Some("build-web") => web::build_web().map(|_| ()),
         Some("readme") => readme_examples().map(|_| ()),
+        Some("test-postgres") => postgres_tests().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme>");
+            eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme|test-postgres>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
             eprintln!(
                 "  bench [pipeline|calculator|service]  benchmarks; figures written to BENCHMARKS.md"
@@ -41,6 +44,9 @@ fn main() -> ExitCode {
             );
             eprintln!("  serve  the calculator and the API on 127.0.0.1:8080");
             eprintln!("  readme  the README's marked examples, run and compared (part of test)");
+            eprintln!(
+                "  test-postgres  the ledger's and the service's tests on a throwaway PostgreSQL (part of test)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -142,6 +148,7 @@ fn test() -> Result<(), String> {
         "README example: events, invoice, late event, credit note",
         c,
     )?;
+    let (pp, pf) = postgres_tests()?;
     let (rp, rf) = readme_examples()?;
     let (ep, ef) = en16931()?;
     let (hp, hf) = hostile()?;
@@ -168,8 +175,8 @@ fn test() -> Result<(), String> {
     let dist = web::build_web()?;
     let (bp, bf) = web::browser_tests(&dist)?;
     let (passed, failed) = (
-        passed + wp + jp + bp + ep + hp + rp,
-        failed + wf + jf + bf + ef + hf + rf,
+        passed + wp + jp + bp + ep + hp + rp + pp,
+        failed + wf + jf + bf + ef + hf + rf + pf,
     );
     println!(
         "==> all checks passed in {:.0} s",
@@ -177,6 +184,31 @@ fn test() -> Result<(), String> {
     );
     println!("tests: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// The ledger's and the service's tests again on PostgreSQL, and two `ratecard serve`
+/// processes on one PostgreSQL ledger, against a throwaway server.
+fn postgres_tests() -> Result<(usize, usize), String> {
+    let pg = pg::Throwaway::start("test")?;
+    println!("    PostgreSQL running in {}", pg.dir().display());
+    let mut c = cargo();
+    c.args([
+        "test",
+        "-p",
+        "ratecard-server",
+        "--lib",
+        "--test",
+        "api",
+        "--test",
+        "nodes",
+        "--",
+        "--include-ignored",
+    ])
+    .env("RATECARD_TEST_POSTGRES", pg.base());
+    counted_step(
+        "ledger and API tests on PostgreSQL, and two processes on one ledger",
+        c,
+    )
 }
 
 /// The README's shell examples marked `<!-- runs in cargo xtask test -->`, run as written in

@@ -79,6 +79,60 @@ pub struct Ingested {
     pub conflicting: Vec<String>,
 }
 
+/// Where a ledger is, as `--db` names it: a PostgreSQL connection (`postgres://...`,
+/// `postgresql://...`, or `key=value` words such as `host=/run/pg dbname=ratecard`), or a SQLite
+/// file (a path, or `sqlite:PATH`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Postgres(String),
+    Sqlite(std::path::PathBuf),
+}
+
+impl Location {
+    pub fn parse(db: &str) -> Self {
+        let words = db.split_whitespace().count() > 0
+            && db.split_whitespace().all(|w| {
+                w.split_once('=')
+                    .is_some_and(|(k, _)| !k.is_empty() && !k.contains('/'))
+            });
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") || words {
+            Location::Postgres(db.to_string())
+        } else {
+            Location::Sqlite(db.strip_prefix("sqlite:").unwrap_or(db).into())
+        }
+    }
+
+    /// What to tell a person: the store and where it is, never a password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite(p) => format!("SQLite, {}", p.display()),
+            Location::Postgres(url) => match url.parse::<::postgres::Config>() {
+                Ok(c) => format!(
+                    "PostgreSQL, database {} as {}",
+                    c.get_dbname().unwrap_or("(the user's)"),
+                    c.get_user().unwrap_or("(the system user)")
+                ),
+                Err(_) => "PostgreSQL".into(),
+            },
+        }
+    }
+
+    /// Opens (creating and migrating when needed) the ledger. A SQLite ledger's audit key may be
+    /// created beside its file; a PostgreSQL ledger's comes from the environment
+    /// (`RATECARD_AUDIT_KEY` or `RATECARD_AUDIT_KEY_FILE`), kept apart from the database.
+    pub fn open(&self) -> std::result::Result<std::sync::Arc<dyn Store>, String> {
+        Ok(match self {
+            Location::Sqlite(p) => {
+                std::sync::Arc::new(SqliteLedger::open(p).map_err(|e| e.to_string())?)
+            }
+            Location::Postgres(url) => {
+                let (key, _) = AuditKey::from_env()?;
+                std::sync::Arc::new(PgLedger::connect(url, key).map_err(|e| e.to_string())?)
+            }
+        })
+    }
+}
+
 /// The ledger's interface: what the service asks of either store.
 pub trait Store: Send + Sync {
     fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested>;
@@ -169,6 +223,11 @@ pub struct Ledger<B> {
 impl<B: Backend> Ledger<B> {
     pub(crate) fn with(db: B, key: AuditKey) -> Self {
         Ledger { db, key }
+    }
+
+    /// Verifies the audit log on one snapshot, with a head (`SEQ:HASH`) the chain must contain.
+    pub fn verify_anchored(&self, expect: Option<(i64, &str)>) -> Result<AuditReport> {
+        self.db.read(|tx| audit::verify(tx, &self.key, expect))
     }
 
     /// The database underneath, for the tests and tools that read it directly.
@@ -602,6 +661,37 @@ impl<B: Backend> Store for Ledger<B> {
 
     fn verify_audit(&self) -> Result<AuditReport> {
         self.db.read(|tx| audit::verify(tx, &self.key, None))
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::Location;
+
+    #[test]
+    fn db_names_its_store() {
+        for (db, pg) in [
+            ("ratecard.sqlite", false),
+            ("sqlite:/var/lib/ratecard/a.db", false),
+            ("/tmp/a=b.sqlite", false),
+            ("postgres://ratecard@localhost:5432/ledger", true),
+            ("postgresql://u@h/d?host=/run/pg", true),
+            ("host=/run/pg port=5432 user=ratecard dbname=ledger", true),
+        ] {
+            assert_eq!(
+                matches!(Location::parse(db), Location::Postgres(_)),
+                pg,
+                "{db}"
+            );
+        }
+        assert_eq!(
+            Location::parse("sqlite:/var/lib/ratecard/a.db"),
+            Location::Sqlite("/var/lib/ratecard/a.db".into())
+        );
+        assert_eq!(
+            Location::parse("postgres://ratecard:secret@localhost/ledger").describe(),
+            "PostgreSQL, database ledger as ratecard"
+        );
     }
 }
 

@@ -234,6 +234,33 @@ impl PgLedger {
         ))
     }
 
+    /// Connects to an existing ledger without changing anything: for verification. A database
+    /// that is not a ratecard ledger at the current version is refused.
+    pub fn connect_existing(url: &str, key: AuditKey) -> Result<Self> {
+        let mut client = Client::connect(url, NoTls)?;
+        let version: Option<i64> = client
+            .query_opt(
+                "SELECT version FROM ratecard_schema WHERE to_regclass('ratecard_schema') IS NOT NULL",
+                &[],
+            )
+            .ok()
+            .flatten()
+            .map(|r| r.get(0));
+        let current = i64::try_from(migrations().len()).unwrap_or(i64::MAX);
+        if version != Some(current) {
+            return Err(LedgerError::Db(format!(
+                "not a ratecard ledger at schema version {current} (found {})",
+                version.map_or_else(|| "none".to_string(), |v| v.to_string())
+            )));
+        }
+        Ok(Ledger::with(
+            Postgres {
+                client: Mutex::new(client),
+            },
+            key,
+        ))
+    }
+
     /// Runs statements outside the ledger's rules: for tests that play an intruder.
     pub fn raw(&self, sql: &str) -> Result<()> {
         Ok(self.backend().client().batch_execute(sql)?)
