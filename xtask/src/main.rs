@@ -7,8 +7,8 @@
 //!   into BENCHMARKS.md.
 //! - `build-web`: builds the calculator into `dist/` without Trunk (cargo, wasm-bindgen,
 //!   wasm-opt) and checks its gzipped size against the budget.
-//! - `serve`: builds the calculator and starts `ratecard serve` on 127.0.0.1:8080 with a demo
-//!   ledger and a fresh bearer token.
+//! - `serve [--postgres]`: builds the calculator and starts `ratecard serve` on 127.0.0.1:8080
+//!   with a demo ledger (SQLite, or a throwaway PostgreSQL) and a fresh bearer token.
 //!
 //! Tools the tests need are installed when missing into `$RATECARD_TOOLS` (by default
 //! `~/.cache/ratecard-tools`, outside the clone, so a machine reuses them): wasm-bindgen-cli
@@ -29,7 +29,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
-        Some("serve") => web::serve(),
+        Some("serve") => match args.get(1).map(String::as_str) {
+            None => web::serve(false),
+            Some("--postgres") => web::serve(true),
+            Some(other) => Err(format!("serve: unknown option {other} (try --postgres)")),
+        },
         Some("build-web") => web::build_web().map(|_| ()),
         Some("readme") => readme_examples().map(|_| ()),
         Some("test-postgres") => postgres_tests().map(|_| ()),
@@ -42,7 +46,9 @@ fn main() -> ExitCode {
             eprintln!(
                 "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
             );
-            eprintln!("  serve  the calculator and the API on 127.0.0.1:8080");
+            eprintln!(
+                "  serve [--postgres]  the calculator and the API on 127.0.0.1:8080 (the ledger in SQLite, or a throwaway PostgreSQL)"
+            );
             eprintln!("  readme  the README's marked examples, run and compared (part of test)");
             eprintln!(
                 "  test-postgres  the ledger's and the service's tests on a throwaway PostgreSQL (part of test)"

@@ -293,8 +293,9 @@ fn read_json(p: &Path) -> Result<serde_json::Value, String> {
 }
 
 /// Builds the calculator and starts `ratecard serve` on 127.0.0.1:8080 with a demo ledger
-/// (sample customers, a month of events, one final invoice) and a fresh bearer token.
-pub fn serve() -> Result<(), String> {
+/// (sample customers, a month of events, one final invoice) and a fresh bearer token. With
+/// `postgres`, the ledger is in a throwaway PostgreSQL server, stopped and removed on Ctrl-C.
+pub fn serve(postgres: bool) -> Result<(), String> {
     println!(
         "ratecard: building the calculator and the server (the first build takes a few minutes)"
     );
@@ -329,13 +330,29 @@ pub fn serve() -> Result<(), String> {
         writeln!(f, "{token}").map_err(|e| e.to_string())?;
     }
     let addr = std::env::var("RATECARD_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    // Ctrl-C reaches the server (it drains and exits); this process waits for it, so that the
+    // throwaway PostgreSQL is stopped after it.
+    let _ = ctrlc::set_handler(|| {});
+    let (pg, db) = if postgres {
+        let pg = crate::pg::Throwaway::start("serve")?;
+        let key = db_dir.join("audit-key");
+        std::fs::write(&key, format!("{}\n", random_token()?)).map_err(|e| e.to_string())?;
+        let db = format!("{} dbname=postgres", pg.base());
+        println!("==> PostgreSQL in {} (removed when the server stops)", pg.dir().display());
+        (Some((pg, key)), db)
+    } else {
+        (None, db_dir.join("ratecard-demo.sqlite").display().to_string())
+    };
     println!("==> ratecard serve --demo on {addr}");
-    let mut child = Command::new(target.join("debug/ratecard"))
-        .args(["serve", "--demo", "--addr", &addr, "--db"])
-        .arg(db_dir.join("ratecard-demo.sqlite"))
+    let mut cmd = Command::new(target.join("debug/ratecard"));
+    cmd.args(["serve", "--demo", "--addr", &addr, "--db", &db])
         .arg("--dist")
         .arg(&dist)
-        .env("RATECARD_TOKEN", &token)
+        .env("RATECARD_TOKEN", &token);
+    if let Some((_, key)) = &pg {
+        cmd.env("RATECARD_AUDIT_KEY_FILE", key);
+    }
+    let mut child = cmd
         .spawn()
         .map_err(|e| format!("ratecard serve: could not start: {e}"))?;
     // The address and token are printed once the server answers, never before.
@@ -369,6 +386,7 @@ pub fn serve() -> Result<(), String> {
         "\nratecard is ready:\n  calculator  http://{addr}/\n  API         http://{addr}/api/v1/health\n  token       {token}   (export RATECARD_TOKEN=$(cat target/demo/token))\nCtrl-C stops it.\n"
     );
     let status = child.wait().map_err(|e| e.to_string())?;
+    drop(pg);
     if status.success() {
         Ok(())
     } else {
