@@ -123,7 +123,8 @@ pub(crate) fn request_for(
     }
 }
 
-pub(crate) fn period_of(text: &str) -> Result<Period, ApiError> {
+/// A calendar month, `YYYY-MM`: what invoices cover.
+pub fn period_of(text: &str) -> Result<Period, ApiError> {
     let p = Period::parse(text).map_err(|e| ApiError::bad(e.to_string()))?;
     if !p.is_calendar_month() {
         return Err(ApiError::bad(format!(

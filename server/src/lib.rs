@@ -1,6 +1,8 @@
 //! The invoicing service: the engine natively, behind HTTP, with a durable ledger.
 //!
-//! - [`ledger`]: events, customers, finalized documents and the hash-chained audit log (SQLite);
+//! - [`ledger`]: events, customers, finalized documents and the hash-chained audit log (SQLite
+//!   or PostgreSQL);
+//! - [`close`]: the monthly close, by one or more workers;
 //! - [`api`]: the axum router (`/api/v1`, `/api/openapi.json`, the calculator's files);
 //! - [`demo`]: demo customers and a month of events for `ratecard serve --demo`.
 //!
@@ -10,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod billing;
 pub mod client;
+pub mod close;
 pub mod demo;
 pub mod error;
 pub mod files;

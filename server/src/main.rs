@@ -7,6 +7,7 @@
 //!                  [--format json|table|csv] [--rejects FILE]
 //! ratecard catalog validate FILE...
 //! ratecard serve [--addr HOST:PORT] [--db PATH|postgres://...] [--catalog FILE]... [--dist DIR] [--demo]
+//! ratecard close --period YYYY-MM [--db PATH|postgres://...] [--workers N] [--issue-date D] [--catalog FILE]...
 //! ratecard audit verify [--db PATH|postgres://...] [--expect SEQ:HASH]
 //! ratecard audit head [--db PATH|postgres://...]
 //! ```
@@ -105,6 +106,26 @@ enum Command {
         /// Seed an empty ledger with demo customers, a month of events and one final invoice.
         #[arg(long)]
         demo: bool,
+    },
+    /// The monthly close: invoices every account of a period (events before its end, no final
+    /// invoice yet), with progress. Several workers, in this process and in others on the same
+    /// ledger, share the accounts; run again after an interruption, it finishes the period.
+    Close {
+        /// The period, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// The ledger, as `serve --db` takes it.
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        workers: u16,
+        /// The invoices' issue date (YYYY-MM-DD); by default the day after the period.
+        #[arg(long)]
+        issue_date: Option<String>,
+        /// The price list, as `serve` takes it.
+        #[arg(long = "catalog", default_values_t = vec!["stratus".to_string()])]
+        catalogs: Vec<String>,
     },
     /// Audit log commands.
     Audit {
@@ -432,6 +453,53 @@ fn serve(
     Ok((String::new(), 0))
 }
 
+fn close(
+    period: &str,
+    db: &str,
+    workers: usize,
+    issue_date: Option<&str>,
+    catalogs: &[String],
+) -> Result<(String, usize), String> {
+    let period =
+        ratecard_server::billing::period_of(period).map_err(|e| e.message().to_string())?;
+    let issue = match issue_date {
+        Some(d) => ratecard::time::parse_date(d)?,
+        None => ratecard_server::billing::default_issue_date(&period),
+    };
+    let book = book(catalogs)?;
+    let state = api::AppState {
+        ledger: ledger::Location::parse(db).open()?,
+        book: book.clone(),
+        catalogs: Default::default(),
+        token: None,
+        seller: ratecard::samples::seller(),
+        vat: VatTable::builtin(),
+        fx: FxRates::sample().map_err(|e| e.to_string())?,
+        dist: None,
+        work: Default::default(),
+    };
+    let show = |p: &ratecard_server::close::Progress| eprintln!("{}", p.line());
+    let r = ratecard_server::close::close(&state, &period, issue, workers, &show)?;
+    let numbers: Vec<&String> = r.made.values().collect();
+    let mut text = format!(
+        "closed {}: {} invoices made, {} already made, {} failed",
+        period.label(),
+        r.made.len(),
+        r.found.len(),
+        r.failed.len()
+    );
+    if let (Some(first), Some(last)) = (numbers.iter().min(), numbers.iter().max()) {
+        text.push_str(&format!(" (made {first} to {last})"));
+    }
+    if r.failed.is_empty() {
+        return Ok((text, 0));
+    }
+    for (account, why) in &r.failed {
+        text.push_str(&format!("\n  {account}: {why}"));
+    }
+    Err(text)
+}
+
 /// The audit report of a ledger, read-only: a SQLite file opened read-only, or a PostgreSQL
 /// ledger read in one snapshot without migrating anything.
 fn audit_report(
@@ -543,6 +611,19 @@ fn main() -> ExitCode {
             dist,
             demo,
         } => serve(addr, db, catalogs, dist.clone(), *demo),
+        Command::Close {
+            period,
+            db,
+            workers,
+            issue_date,
+            catalogs,
+        } => close(
+            period,
+            db,
+            usize::from(*workers),
+            issue_date.as_deref(),
+            catalogs,
+        ),
         Command::Audit {
             command: AuditCommand::Verify { db, expect },
         } => audit_verify(db, expect.as_deref()),

@@ -290,3 +290,61 @@ fn audit_verify_reads_only_and_checks_an_anchored_head() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("the anchored head is not in the chain"));
 }
+
+/// `ratecard close` on a SQLite ledger: it invoices each account with events, names the one it
+/// cannot invoice (no billing details) and exits 1, shows progress on stderr, and run again
+/// makes nothing twice.
+#[test]
+fn close_invoices_a_period_and_names_what_it_could_not() {
+    use ratecard_server::ledger::Store;
+    let d = dir("close");
+    let db = d.join("ledger.sqlite");
+    {
+        let l = ratecard_server::ledger::SqliteLedger::open(&db).unwrap();
+        let customer: ratecard::party::Customer = serde_json::from_str(
+            r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+        )
+        .unwrap();
+        for (acct, with_customer) in [("acct-a", true), ("acct-b", true), ("acct-c", false)] {
+            if with_customer {
+                l.put_customer(acct, &customer).unwrap();
+            }
+            let events = format!(
+                r#"{{"id":"{acct}-1","account":"{acct}","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-04T10:00:00Z"}}"#
+            );
+            let parsed = ratecard::event::parse_jsonl(&events);
+            assert_eq!(l.ingest(&parsed.events).unwrap().accepted, 1);
+        }
+    }
+    let close = || run(&["close", "--period", "2026-01", "--db", db.to_str().unwrap()]);
+    let out = close();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("closed 2026-01: 2 invoices made, 0 already made, 1 failed (made INV-2026-000001 to INV-2026-000002)"),
+        "{err}"
+    );
+    assert!(err.contains("acct-c: "), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("closed 3 of 3 accounts")
+                || l.starts_with("closed 2 of 3 accounts")),
+        "{err}"
+    );
+    // Again: the two invoiced accounts are done; only the failure is tried again.
+    let out = close();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("closed 2026-01: 0 invoices made, 0 already made, 1 failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A period that has not ended is refused.
+    let out = run(&["close", "--period", "2099-01", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("2099-01"),
+        "{}",
+        text(&out.stderr)
+    );
+}

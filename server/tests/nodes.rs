@@ -175,3 +175,94 @@ fn two_processes_on_one_postgres_ledger_give_one_ledger() {
         .unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (25, 25));
 }
+
+/// The close of a period with 80 accounts: killed (SIGKILL) after its first progress line, then
+/// run again by two processes of two workers each at once. Every account ends with exactly one
+/// invoice, numbered 1 to 80 without a gap, and the audit chain verifies.
+#[test]
+#[ignore = "needs a PostgreSQL server in RATECARD_TEST_POSTGRES; cargo xtask test runs it"]
+fn a_killed_close_is_finished_by_two_processes_with_no_duplicate_and_no_gap() {
+    const N: usize = 80;
+    let base = std::env::var("RATECARD_TEST_POSTGRES").expect("RATECARD_TEST_POSTGRES");
+    let url = ledger::postgres::fresh_database(&base, "close").expect("a fresh database");
+    let key = ratecard_server::audit::AuditKey::from_bytes(KEY.as_bytes()).unwrap();
+    let l = ledger::PgLedger::connect(&url, key.clone()).unwrap();
+    let customer: ratecard::party::Customer = serde_json::from_str(
+        r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    )
+    .unwrap();
+    for i in 0..N {
+        let acct = format!("close-{i:03}");
+        l.put_customer(&acct, &customer).unwrap();
+        let parsed = ratecard::event::parse_jsonl(&common::events(&acct, 0, 20));
+        assert!(parsed.rejects.is_empty());
+        assert_eq!(l.ingest(&parsed.events).unwrap().accepted, 20);
+    }
+    let close = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ratecard"));
+        c.args([
+            "close",
+            "--period",
+            "2026-01",
+            "--workers",
+            "2",
+            "--db",
+            &url,
+        ])
+        .env("RATECARD_AUDIT_KEY", KEY)
+        .env("RATECARD_CLOSE_LEASE_S", "1");
+        c
+    };
+    // Killed after its first progress line: part of the period is invoiced.
+    let mut first = close()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ratecard close");
+    let err = first.stderr.take().expect("stderr");
+    let line = std::io::BufReader::new(err)
+        .lines()
+        .next()
+        .expect("a progress line")
+        .expect("a line");
+    first.kill().expect("SIGKILL");
+    first.wait().unwrap();
+    assert!(line.starts_with("closed "), "{line}");
+    let made = l
+        .accounts_to_close(&ratecard::Period::parse("2026-01").unwrap(), "INV")
+        .unwrap();
+    assert!(
+        !made.is_empty() && made.len() < N,
+        "the kill landed mid-close: {} accounts left",
+        made.len()
+    );
+    // Two processes finish it together.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| close().output().unwrap());
+        let b = s.spawn(|| close().output().unwrap());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for o in [&a, &b] {
+        assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let summary = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(summary(&a).contains("0 failed"), "{}", summary(&a));
+    let period = ratecard::Period::parse("2026-01").unwrap();
+    assert!(l.accounts_to_close(&period, "INV").unwrap().is_empty());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT COUNT(*), COUNT(DISTINCT account), MIN(seq), MAX(seq) FROM documents WHERE series = 'INV' AND period = '2026-01'",
+            &[],
+        )
+        .unwrap();
+    let got: (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!(got, (N as i64, N as i64, 1, N as i64));
+    let r = l.verify_audit().unwrap();
+    assert!(r.ok, "{r:?}");
+}

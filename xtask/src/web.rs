@@ -338,10 +338,16 @@ pub fn serve(postgres: bool) -> Result<(), String> {
         let key = db_dir.join("audit-key");
         std::fs::write(&key, format!("{}\n", random_token()?)).map_err(|e| e.to_string())?;
         let db = format!("{} dbname=postgres", pg.base());
-        println!("==> PostgreSQL in {} (removed when the server stops)", pg.dir().display());
+        println!(
+            "==> PostgreSQL in {} (removed when the server stops)",
+            pg.dir().display()
+        );
         (Some((pg, key)), db)
     } else {
-        (None, db_dir.join("ratecard-demo.sqlite").display().to_string())
+        (
+            None,
+            db_dir.join("ratecard-demo.sqlite").display().to_string(),
+        )
     };
     println!("==> ratecard serve --demo on {addr}");
     let mut cmd = Command::new(target.join("debug/ratecard"));

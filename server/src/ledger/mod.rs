@@ -168,6 +168,22 @@ pub trait Store: Send + Sync {
     fn document(&self, number: &str) -> Result<Option<Stored>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
+    /// The accounts a close of `period` still has to invoice in `series`: those with events
+    /// before its end and no original final invoice of it yet, each with its events' count.
+    fn accounts_to_close(&self, period: &Period, series: &str) -> Result<Vec<(String, u64)>>;
+    /// Claims an account's close for `worker` until `until` (RFC 3339): true when no other
+    /// worker holds an unexpired claim on it. A worker that dies lets its claims expire, and
+    /// another takes them over.
+    fn claim(
+        &self,
+        period: &Period,
+        account: &str,
+        worker: &str,
+        now: &str,
+        until: &str,
+    ) -> Result<bool>;
+    /// Ends `worker`'s claim on an account, done or failed: another may take it at once.
+    fn release(&self, period: &Period, account: &str, worker: &str) -> Result<()>;
 }
 
 /// A stored document, with what the ledger keeps beside it.
@@ -661,6 +677,60 @@ impl<B: Backend> Store for Ledger<B> {
 
     fn verify_audit(&self) -> Result<AuditReport> {
         self.db.read(|tx| audit::verify(tx, &self.key, None))
+    }
+
+    fn accounts_to_close(&self, period: &Period, series: &str) -> Result<Vec<(String, u64)>> {
+        let end = ratecard::time::format_instant(&period.end);
+        let label = period.label();
+        self.db.read(|tx| {
+            let rows = tx.rows(
+                "SELECT account, COUNT(*) FROM events WHERE at < $1 AND account NOT IN (SELECT account FROM documents WHERE period = $2 AND series = $3 AND kind = 'final_invoice' AND corrects IS NULL) GROUP BY account ORDER BY account",
+                &[end.as_str().into(), label.as_str().into(), series.into()],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for mut r in rows {
+                let account = r.take().text()?;
+                let n = u64::try_from(r.take().int()?).unwrap_or(0);
+                out.push((account, n));
+            }
+            Ok(out)
+        })
+    }
+
+    fn claim(
+        &self,
+        period: &Period,
+        account: &str,
+        worker: &str,
+        now: &str,
+        until: &str,
+    ) -> Result<bool> {
+        let label = period.label();
+        self.db.write(|tx| {
+            let n = tx.exec(
+                "INSERT INTO close_claims (period, account, worker, until) VALUES ($1, $2, $3, $4) ON CONFLICT (period, account) DO UPDATE SET worker = excluded.worker, until = excluded.until WHERE close_claims.worker = excluded.worker OR close_claims.until < $5",
+                &[
+                    label.as_str().into(),
+                    account.into(),
+                    worker.into(),
+                    until.into(),
+                    now.into(),
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn release(&self, period: &Period, account: &str, worker: &str) -> Result<()> {
+        let label = period.label();
+        self.db.write(|tx| {
+            // An empty end sorts before every instant: the claim has expired.
+            tx.exec(
+                "UPDATE close_claims SET until = '' WHERE period = $1 AND account = $2 AND worker = $3",
+                &[label.as_str().into(), account.into(), worker.into()],
+            )?;
+            Ok(())
+        })
     }
 }
 

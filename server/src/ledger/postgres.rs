@@ -49,8 +49,9 @@ fn migrations() -> Vec<String> {
             "CREATE TABLE events_p{i} PARTITION OF events FOR VALUES WITH (MODULUS {EVENT_PARTITIONS}, REMAINDER {i});"
         ));
     }
-    vec![format!(
-        r#"
+    vec![
+        format!(
+            r#"
         CREATE FUNCTION ratecard_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
@@ -114,7 +115,17 @@ fn migrations() -> Vec<String> {
         CREATE TRIGGER idempotency_not_truncated BEFORE TRUNCATE ON idempotency
             FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('idempotency keys are kept');
         "#
-    )]
+        ),
+        // 2: who is closing which account of a period, and until when (work state).
+        "CREATE TABLE close_claims (
+            period TEXT NOT NULL,
+            account TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            until TEXT NOT NULL,
+            PRIMARY KEY (period, account)
+        );"
+        .to_string(),
+    ]
 }
 
 fn params<'a>(values: &'a [V<'a>]) -> Vec<Box<dyn ToSql + Sync + 'a>> {

@@ -144,6 +144,16 @@ const MIGRATIONS: &[&str] = &[
         WHEN EXISTS (SELECT 1 FROM events WHERE account = NEW.account AND id = NEW.id)
         BEGIN SELECT RAISE(IGNORE); END;
     "#,
+    // 5: who is closing which account of a period, and until when (work state, not ledger).
+    r#"
+    CREATE TABLE close_claims (
+        period TEXT NOT NULL,
+        account TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        until TEXT NOT NULL,
+        PRIMARY KEY (period, account)
+    );
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {

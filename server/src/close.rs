@@ -1,0 +1,240 @@
+//! The monthly close: every account of a period invoiced, by one or more workers (threads of
+//! one process, and processes on one ledger).
+//!
+//! A worker claims an account before invoicing it (`Store::claim`, a lease in the ledger), so
+//! two workers never invoice one account at once; the ledger's finalize gives back an invoice
+//! already made, so a close killed at any point and run again finishes the period with no
+//! duplicate, and the numbering transaction leaves no gap. A dead worker's claims expire after
+//! the lease, and the others take them over.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use ratecard::Period;
+
+use crate::api::AppState;
+use crate::billing;
+
+/// How far a close has got, for its progress line.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Accounts invoiced (or found invoiced) by this run, and failed.
+    pub done: usize,
+    pub failed: usize,
+    /// Accounts the period had to invoice when this run started.
+    pub total: usize,
+    /// Events of the accounts done.
+    pub events: u64,
+    pub elapsed: Duration,
+    /// The run has ended: what it did not do, other workers did.
+    pub finished: bool,
+}
+
+impl Progress {
+    /// "closed 12 of 25 accounts, 480 events, 1,234 events/s, about 3 s left".
+    pub fn line(&self) -> String {
+        let secs = self.elapsed.as_secs_f64().max(1e-3);
+        let rate = self.events as f64 / secs;
+        let per_account = secs / (self.done + self.failed).max(1) as f64;
+        let left = self.total.saturating_sub(self.done + self.failed) as f64 * per_account;
+        let mut line = format!(
+            "closed {} of {} accounts, {} events, {:.0} events/s",
+            self.done, self.total, self.events, rate
+        );
+        if self.failed > 0 {
+            line.push_str(&format!(", {} failed", self.failed));
+        }
+        let rest = self.total.saturating_sub(self.done + self.failed);
+        if rest > 0 && self.finished {
+            line.push_str(&format!(", the other {rest} by other workers"));
+        } else if rest > 0 {
+            line.push_str(&format!(", about {left:.0} s left"));
+        }
+        line
+    }
+}
+
+/// What a close did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Invoices this run made, by account.
+    pub made: BTreeMap<String, String>,
+    /// Invoices that were already there (made before, or by another worker), by account.
+    pub found: BTreeMap<String, String>,
+    /// Accounts that could not be invoiced, with why.
+    pub failed: BTreeMap<String, String>,
+    pub events: u64,
+}
+
+struct Shared {
+    queue: VecDeque<(String, u64)>,
+    report: Report,
+    progress: Progress,
+    last_shown: Option<Instant>,
+}
+
+/// How long a claim holds: `RATECARD_CLOSE_LEASE_S`, 60 s by default.
+fn lease() -> Duration {
+    let s = std::env::var("RATECARD_CLOSE_LEASE_S")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(60);
+    Duration::from_secs(s.clamp(1, 3_600))
+}
+
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Closes `period`: invoices, dated `issue_date`, every account with events before its end and
+/// no final invoice of it yet, with `workers` threads. `show` gets a progress line at most
+/// every 200 ms, and the last one.
+pub fn close(
+    s: &AppState,
+    period: &Period,
+    issue_date: NaiveDate,
+    workers: usize,
+    show: &(dyn Fn(&Progress) + Sync),
+) -> Result<Report, String> {
+    billing::check_ended(period, chrono::Utc::now()).map_err(|e| e.message().to_string())?;
+    let start = Instant::now();
+    let todo = s
+        .ledger
+        .accounts_to_close(period, "INV")
+        .map_err(|e| e.to_string())?;
+    let total = todo.len();
+    let shared = Mutex::new(Shared {
+        queue: todo.into(),
+        report: Report::default(),
+        progress: Progress {
+            done: 0,
+            failed: 0,
+            total,
+            events: 0,
+            elapsed: Duration::ZERO,
+            finished: false,
+        },
+        last_shown: None,
+    });
+    let run = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
+    let lease = lease();
+    let result: Result<(), String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|w| {
+                let worker = format!("{run}-{w}");
+                let shared = &shared;
+                scope
+                    .spawn(move || work(s, period, issue_date, &worker, lease, shared, start, show))
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| "a close worker panicked".to_string())??;
+        }
+        Ok(())
+    });
+    result?;
+    let shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut last = shared.progress;
+    last.elapsed = start.elapsed();
+    last.finished = true;
+    show(&last);
+    Ok(shared.report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn work(
+    s: &AppState,
+    period: &Period,
+    issue_date: NaiveDate,
+    worker: &str,
+    lease: Duration,
+    shared: &Mutex<Shared>,
+    start: Instant,
+    show: &(dyn Fn(&Progress) + Sync),
+) -> Result<(), String> {
+    let lock = || shared.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let next = lock().queue.pop_front();
+        let Some((account, events)) = next else {
+            // The queue is empty: what is left is held by other workers (or dead ones, whose
+            // claims expire). Read the ledger again until nothing is left but failures.
+            let left = s
+                .ledger
+                .accounts_to_close(period, "INV")
+                .map_err(|e| e.to_string())?;
+            let mut g = lock();
+            let left: Vec<(String, u64)> = left
+                .into_iter()
+                .filter(|(a, _)| !g.report.failed.contains_key(a))
+                .collect();
+            if left.is_empty() {
+                return Ok(());
+            }
+            if g.queue.is_empty() {
+                g.queue.extend(left);
+            }
+            drop(g);
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        let now = chrono::Utc::now();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        let claimed = s
+            .ledger
+            .claim(period, &account, worker, &stamp(now), &stamp(until))
+            .map_err(|e| e.to_string())?;
+        if !claimed {
+            continue;
+        }
+        let outcome = billing::finalize_period(s, &account, period, issue_date, None);
+        s.ledger
+            .release(period, &account, worker)
+            .map_err(|e| e.to_string())?;
+        let mut g = lock();
+        match outcome {
+            Ok(o) => {
+                let number = o
+                    .documents
+                    .first()
+                    .and_then(|d| d.number.clone())
+                    .unwrap_or_default();
+                let list = if o.created {
+                    &mut g.report.made
+                } else {
+                    &mut g.report.found
+                };
+                if list.insert(account, number).is_none() {
+                    g.progress.done += 1;
+                    g.progress.events = g.progress.events.saturating_add(events);
+                    g.report.events = g.progress.events;
+                }
+            }
+            Err(e) => {
+                if g.report
+                    .failed
+                    .insert(account, e.message().to_string())
+                    .is_none()
+                {
+                    g.progress.failed += 1;
+                }
+            }
+        }
+        let due = g
+            .last_shown
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(200));
+        if due {
+            g.last_shown = Some(Instant::now());
+            let mut p = g.progress;
+            p.elapsed = start.elapsed();
+            drop(g);
+            show(&p);
+        }
+    }
+}
