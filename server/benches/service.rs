@@ -1,6 +1,8 @@
 //! The service on loopback (`cargo xtask bench` runs it and writes BENCHMARKS.md):
-//! - ingestion throughput: 100 batches of 1,000 events, NDJSON, into SQLite;
-//! - the draft invoice of an account with 100,000 events (median of 5);
+//! - ingestion throughput: 100 batches of 1,000 events, NDJSON, into SQLite, and into
+//!   PostgreSQL when `RATECARD_BENCH_POSTGRES` names a server (connection words without
+//!   `dbname`; `cargo xtask bench service` starts one, with fsync on);
+//! - the draft invoice of an account with 100,000 events (median of 5), on each store;
 //! - the estimate endpoint's latency under 100 concurrent clients (p50, p99);
 //! - the most expensive estimates the limits allow: time (median of 5) and the memory one takes
 //!   (the process's peak resident size before and after it, measured first, on a fresh process).
@@ -16,11 +18,22 @@ use ratecard_server::{api, ledger};
 
 const TOKEN: &str = "bench-token";
 
-fn start() -> SocketAddr {
+fn sqlite() -> Arc<dyn ledger::Store> {
     let db = std::env::temp_dir().join(format!("ratecard-bench-{}.sqlite", std::process::id()));
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
     }
+    Arc::new(ledger::SqliteLedger::open(&db).expect("ledger"))
+}
+
+fn postgres(base: &str) -> Arc<dyn ledger::Store> {
+    let url = ledger::postgres::fresh_database(base, "bench").expect("a fresh database");
+    let key =
+        ratecard_server::audit::AuditKey::from_bytes(b"bench-audit-key-0123456789").expect("key");
+    Arc::new(ledger::PgLedger::connect(&url, key).expect("ledger"))
+}
+
+fn start(ledger: Arc<dyn ledger::Store>) -> SocketAddr {
     let book = ratecard::PriceBook::single(
         ratecard::Catalog::from_json(include_str!("../../catalog/stratus-2026-01.json"))
             .expect("catalog"),
@@ -28,7 +41,7 @@ fn start() -> SocketAddr {
     let mut catalogs = std::collections::BTreeMap::new();
     catalogs.insert("stratus".to_string(), book.clone());
     let state = api::AppState {
-        ledger: Arc::new(ledger::SqliteLedger::open(&db).expect("ledger")),
+        ledger,
         book,
         catalogs,
         token: Some(TOKEN.into()),
@@ -76,12 +89,37 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let addr = start();
+    let addr = start(sqlite());
     let worst = worst_case(addr);
-    let ok = |(st, b): (u16, String)| {
-        assert!(st == 200 || st == 201, "{st}: {b}");
-        b
-    };
+    let (ingest_s, draft_ms) = ingest_and_draft(addr);
+    let pg = std::env::var("RATECARD_BENCH_POSTGRES")
+        .ok()
+        .map(|base| ingest_and_draft(start(postgres(&base))));
+    let (pg_ingest, pg_draft) = pg.map_or((0.0, 0.0), |(s, d)| (100_000.0 / s, d));
+    let (p50, p99, requests, per_s) = estimates_under_load(addr);
+    println!(
+        "{{\"worst_estimate\":\"{}\",\"worst_estimate_ms\":{:.1},\"worst_estimate_peak_mib\":{:.1},\"worst_estimate_response_bytes\":{},\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"draft_100k_median_ms\":{:.1},\"pg_ingest_events_per_s\":{pg_ingest:.0},\"pg_draft_100k_median_ms\":{pg_draft:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
+        worst.0,
+        worst.1,
+        worst.2,
+        worst.3,
+        100_000.0 / ingest_s,
+        draft_ms,
+        p50,
+        p99,
+        requests,
+        per_s
+    );
+}
+
+fn ok((st, b): (u16, String)) -> String {
+    assert!(st == 200 || st == 201, "{st}: {b}");
+    b
+}
+
+/// 100 batches of 1,000 events of one account, then the median of 5 drafts of its 100,000
+/// events: (seconds for the ingestion, the draft's median in ms).
+fn ingest_and_draft(addr: SocketAddr) -> (f64, f64) {
     ok(request(
         addr,
         "PUT",
@@ -115,8 +153,12 @@ fn main() {
         assert!(body.contains("\"totals\""));
     }
     drafts.sort_by(f64::total_cmp);
+    (ingest_s, drafts[2])
+}
 
-    // The estimate endpoint under 100 concurrent clients, 40 requests each.
+/// The estimate endpoint under 100 concurrent clients, 40 requests each: p50 and p99 in ms,
+/// the requests, and requests per second.
+fn estimates_under_load(addr: SocketAddr) -> (f64, f64, usize, f64) {
     let req = br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2,"uptime":{"percent":"50"}},{"sku":"classic-volume","gb":"250"},{"sku":"object-storage","gb":"100","egress_gb":"500"}]}"#;
     let t = Instant::now();
     let clients: Vec<_> = (0..100)
@@ -141,19 +183,7 @@ fn main() {
     let wall = t.elapsed().as_secs_f64();
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
-    println!(
-        "{{\"worst_estimate\":\"{}\",\"worst_estimate_ms\":{:.1},\"worst_estimate_peak_mib\":{:.1},\"worst_estimate_response_bytes\":{},\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"draft_100k_median_ms\":{:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
-        worst.0,
-        worst.1,
-        worst.2,
-        worst.3,
-        100_000.0 / ingest_s,
-        drafts[2],
-        pct(0.50),
-        pct(0.99),
-        lat.len(),
-        lat.len() as f64 / wall
-    );
+    (pct(0.50), pct(0.99), lat.len(), lat.len() as f64 / wall)
 }
 
 /// The process's peak resident size so far, in MiB (`VmHWM`).

@@ -52,8 +52,13 @@ fn is_root() -> bool {
 }
 
 impl Throwaway {
-    /// Installs PostgreSQL when missing and starts a fresh server.
+    /// Installs PostgreSQL when missing and starts a fresh server, `fsync` off (tests).
     pub(crate) fn start(name: &str) -> Result<Self, String> {
+        Self::start_with(name, false)
+    }
+
+    /// The same, with `fsync` on when `durable` (benchmarks of durable writes).
+    pub(crate) fn start_with(name: &str, durable: bool) -> Result<Self, String> {
         let bin = match bindir() {
             Some(b) => b,
             None => {
@@ -89,8 +94,9 @@ impl Throwaway {
             .arg(pg.dir.join("log"))
             .args(["-w", "start", "-o"])
             .arg(format!(
-                "-k {} -c listen_addresses='' -p {PORT} -c fsync=off -c max_connections=200",
-                pg.dir.display()
+                "-k {} -c listen_addresses='' -p {PORT} -c fsync={} -c max_connections=200",
+                pg.dir.display(),
+                if durable { "on" } else { "off" }
             ));
         run_quiet("start PostgreSQL", c)?;
         Ok(pg)

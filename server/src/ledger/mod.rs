@@ -490,36 +490,46 @@ impl<B: Backend> Store for Ledger<B> {
             let mut out = Ingested::default();
             // The batch is the audit entry that will cover it.
             let batch = next_audit_seq(tx)?;
-            let mut accepted: Vec<(String, String)> = Vec::new();
-            for e in events {
-                let body = e.canonical();
-                let at = ratecard::time::format_instant(&e.at);
-                let inserted = tx.exec(
-                    "INSERT INTO events (account, id, at, body, batch) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, id) DO NOTHING",
-                    &[
-                        e.account.as_str().into(),
-                        e.id.as_str().into(),
-                        at.as_str().into(),
-                        body.as_str().into(),
-                        batch.into(),
-                    ],
-                )?;
-                if inserted == 1 {
+            let bodies: Vec<(String, String)> = events
+                .iter()
+                .map(|e| (e.canonical(), ratecard::time::format_instant(&e.at)))
+                .collect();
+            let rows: Vec<sql::EventRow> = events
+                .iter()
+                .zip(&bodies)
+                .map(|(e, (body, at))| sql::EventRow {
+                    account: e.account.as_str(),
+                    id: e.id.as_str(),
+                    at,
+                    body,
+                })
+                .collect();
+            let stored = B::insert_events(tx, batch, &rows)?;
+            // Those not stored now were stored before (or earlier in this batch): the same
+            // content is a duplicate, other content a conflict.
+            let keys: Vec<(&str, &str)> = rows
+                .iter()
+                .zip(&stored)
+                .filter(|(_, s)| !**s)
+                .map(|(r, _)| (r.account, r.id))
+                .collect();
+            let before = if keys.is_empty() {
+                Default::default()
+            } else {
+                B::stored_bodies(tx, &keys)?
+            };
+            let mut accepted: Vec<(&str, &str)> = Vec::new();
+            for (r, s) in rows.iter().zip(&stored) {
+                if *s {
                     out.accepted += 1;
-                    accepted.push((e.id.to_string(), body));
+                    accepted.push((r.id, r.body));
                     continue;
                 }
-                let stored = match tx.row(
-                    "SELECT body FROM events WHERE account = $1 AND id = $2",
-                    &[e.account.as_str().into(), e.id.as_str().into()],
-                )? {
-                    Some(mut r) => r.take().text()?,
-                    None => String::new(),
-                };
-                if stored == body {
+                let key = (r.account.to_string(), r.id.to_string());
+                if before.get(&key).map(String::as_str) == Some(r.body) {
                     out.duplicate += 1
                 } else {
-                    out.conflicting.push(e.id.to_string())
+                    out.conflicting.push(r.id.to_string())
                 }
             }
             let mut detail = format!(
@@ -529,8 +539,7 @@ impl<B: Backend> Store for Ledger<B> {
                 out.conflicting.len()
             );
             if !accepted.is_empty() {
-                let d =
-                    audit::batch_digest(accepted.iter().map(|(i, b)| (i.as_str(), b.as_str())));
+                let d = audit::batch_digest(accepted.iter().copied());
                 detail.push_str(&format!(" sha256={d}"));
             }
             append_audit(tx, &self.key, "ingest", "events", &detail)?;
@@ -1009,6 +1018,35 @@ mod tests {
             let r = l.ingest(&[other]).unwrap();
             assert_eq!((r.accepted, r.duplicate), (1, 0), "{}", c.name);
             assert_eq!(l.event_count().unwrap(), 3, "{}", c.name);
+            // One batch carrying a key twice: the first copy is stored, the second is a
+            // duplicate (same content) or a conflict (other content).
+            let r = l
+                .ingest(&[
+                    ev("7", "2026-01-05T00:00:00Z"),
+                    ev("7", "2026-01-05T00:00:00Z"),
+                    ev("8", "2026-01-06T00:00:00Z"),
+                    ev("8", "2026-01-07T00:00:00Z"),
+                ])
+                .unwrap();
+            assert_eq!(
+                (r.accepted, r.duplicate, r.conflicting),
+                (2, 1, vec!["8".to_string()]),
+                "{}",
+                c.name
+            );
+            let stored = l
+                .events("a", &Period::parse("2026-01").unwrap())
+                .unwrap()
+                .into_iter()
+                .find(|e| e.id == "8")
+                .map(|e| e.at.to_rfc3339());
+            assert_eq!(
+                stored.as_deref(),
+                Some("2026-01-06T00:00:00+00:00"),
+                "{}",
+                c.name
+            );
+            assert_eq!(l.event_count().unwrap(), 5, "{}", c.name);
             assert!(l.verify_audit().unwrap().ok, "{}", c.name);
         }
     }

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls};
 
-use super::sql::{Backend, Cell, Row, Sql, V};
+use super::sql::{Backend, Cell, EventRow, Row, Sql, V};
 use super::{Ledger, LedgerError, Result};
 use crate::audit::AuditKey;
 
@@ -136,6 +136,7 @@ fn params<'a>(values: &'a [V<'a>]) -> Vec<Box<dyn ToSql + Sync + 'a>> {
                 V::Text(s) => Box::new(s),
                 V::Int(i) => Box::new(i),
                 V::NullText => Box::new(None::<&str>),
+                V::Texts(list) => Box::new(list),
             }
         })
         .collect()
@@ -191,6 +192,48 @@ impl Postgres {
 
 impl Backend for Postgres {
     const STORED_ORDER: &'static str = "pos";
+
+    /// One statement for the whole batch: its columns as arrays, unnested in order.
+    fn insert_events(tx: &mut dyn Sql, batch: i64, rows: &[EventRow]) -> Result<Vec<bool>> {
+        let accounts: Vec<&str> = rows.iter().map(|r| r.account).collect();
+        let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
+        let ats: Vec<&str> = rows.iter().map(|r| r.at).collect();
+        let bodies: Vec<&str> = rows.iter().map(|r| r.body).collect();
+        let stored = tx.rows(
+            "INSERT INTO events (account, id, at, body, batch) SELECT account, id, at, body, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(account, id, at, body, n) ORDER BY n ON CONFLICT (account, id) DO NOTHING RETURNING account, id",
+            &[
+                V::Texts(&accounts),
+                V::Texts(&ids),
+                V::Texts(&ats),
+                V::Texts(&bodies),
+                batch.into(),
+            ],
+        )?;
+        let mut now: std::collections::HashSet<(String, String)> = stored
+            .into_iter()
+            .map(|mut r| Ok((r.take().text()?, r.take().text()?)))
+            .collect::<Result<_>>()?;
+        // The first row of a key is the one stored.
+        Ok(rows
+            .iter()
+            .map(|r| now.remove(&(r.account.to_string(), r.id.to_string())))
+            .collect())
+    }
+
+    fn stored_bodies(
+        tx: &mut dyn Sql,
+        keys: &[(&str, &str)],
+    ) -> Result<std::collections::HashMap<(String, String), String>> {
+        let accounts: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        let rows = tx.rows(
+            "SELECT e.account, e.id, e.body FROM events e JOIN unnest($1::text[], $2::text[]) AS u(account, id) ON e.account = u.account AND e.id = u.id",
+            &[V::Texts(&accounts), V::Texts(&ids)],
+        )?;
+        rows.into_iter()
+            .map(|mut r| Ok(((r.take().text()?, r.take().text()?), r.take().text()?)))
+            .collect()
+    }
 
     fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         let mut client = self.client();

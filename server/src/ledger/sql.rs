@@ -11,6 +11,8 @@ pub enum V<'a> {
     Int(i64),
     /// A NULL in a text column.
     NullText,
+    /// A list of texts (a PostgreSQL `text[]`, for statements over a whole batch).
+    Texts(&'a [&'a str]),
 }
 
 impl<'a> From<&'a str> for V<'a> {
@@ -104,8 +106,47 @@ pub trait Sql {
     }
 }
 
+/// An event as stored: account, id, time (RFC 3339, UTC) and canonical body.
+pub struct EventRow<'a> {
+    pub account: &'a str,
+    pub id: &'a str,
+    pub at: &'a str,
+    pub body: &'a str,
+}
+
 /// A database the ledger runs on: transactions in which its rules are applied once, for both.
 pub trait Backend: Send + Sync {
+    /// Stores the rows not stored yet under `batch`, the first of two with one key winning;
+    /// returns, for each row, whether this call stored it. One statement per row by default.
+    fn insert_events(tx: &mut dyn Sql, batch: i64, rows: &[EventRow]) -> Result<Vec<bool>> {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let n = tx.exec(
+                "INSERT INTO events (account, id, at, body, batch) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, id) DO NOTHING",
+                &[r.account.into(), r.id.into(), r.at.into(), r.body.into(), batch.into()],
+            )?;
+            out.push(n == 1);
+        }
+        Ok(out)
+    }
+
+    /// The stored bodies of events, by (account, id); one query per key by default.
+    fn stored_bodies(
+        tx: &mut dyn Sql,
+        keys: &[(&str, &str)],
+    ) -> Result<std::collections::HashMap<(String, String), String>> {
+        let mut out = std::collections::HashMap::with_capacity(keys.len());
+        for (account, id) in keys {
+            if let Some(mut r) = tx.row(
+                "SELECT body FROM events WHERE account = $1 AND id = $2",
+                &[(*account).into(), (*id).into()],
+            )? {
+                out.insert((account.to_string(), id.to_string()), r.take().text()?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs `f` in a transaction no other writer of the ledger runs beside, committed when `f`
     /// returns `Ok` and rolled back otherwise. Every process sharing the database is excluded,
     /// not only this one's threads.

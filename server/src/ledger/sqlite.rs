@@ -162,6 +162,11 @@ impl rusqlite::ToSql for V<'_> {
             V::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             V::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
             V::NullText => ToSqlOutput::Borrowed(ValueRef::Null),
+            V::Texts(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "SQLite takes no list parameter".into(),
+                ));
+            }
         })
     }
 }
