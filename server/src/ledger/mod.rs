@@ -1051,6 +1051,24 @@ mod tests {
         }
     }
 
+    /// The server drops every connection (a restart, a failover): the next call opens a new
+    /// one instead of failing on a dead one.
+    #[test]
+    fn a_dropped_connection_is_replaced() {
+        let Some(c) = pg("reconnect") else { return };
+        c.ledger.ingest(&[ev("1", "2026-01-01T00:00:00Z")]).unwrap();
+        (c.intruder)(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .unwrap();
+        // Past the second after which an idle connection is checked before use.
+        std::thread::sleep(std::time::Duration::from_millis(1_100));
+        let r = c.ledger.ingest(&[ev("2", "2026-01-02T00:00:00Z")]).unwrap();
+        assert_eq!(r.accepted, 1);
+        assert_eq!(c.ledger.event_count().unwrap(), 2);
+        assert!(c.ledger.verify_audit().unwrap().ok);
+    }
+
     #[test]
     fn documents_and_audit_cannot_be_changed() {
         for c in stores("immutable") {

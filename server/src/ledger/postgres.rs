@@ -8,7 +8,7 @@
 //! Layout: events are keyed by `(account, id)` and partitioned by a hash of the account, so a
 //! later distribution by account (Citus) keeps every unique key valid (ARCHITECTURE.md).
 
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls};
@@ -20,9 +20,64 @@ use crate::audit::AuditKey;
 /// The PostgreSQL ledger.
 pub type PgLedger = Ledger<Postgres>;
 
-/// A PostgreSQL database.
+/// A PostgreSQL database, through a small pool of connections: reads run side by side, and a
+/// connection the server closed (a restart, a failover) is replaced by a new one on next use.
 pub struct Postgres {
-    client: Mutex<Client>,
+    url: String,
+    size: usize,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+}
+
+struct Pool {
+    /// Idle connections, with when each was given back.
+    idle: Vec<(Client, std::time::Instant)>,
+    /// Connections open, idle or lent.
+    open: usize,
+}
+
+/// A connection lent by the pool, given back when dropped (unless the server closed it).
+struct Lent<'p> {
+    client: Option<Client>,
+    db: &'p Postgres,
+}
+
+impl std::ops::Deref for Lent<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a lent client is held until drop"))
+    }
+}
+
+impl std::ops::DerefMut for Lent<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("a lent client is held until drop"))
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let mut pool = self.db.lock();
+        match self.client.take() {
+            Some(c) if !c.is_closed() => pool.idle.push((c, std::time::Instant::now())),
+            _ => pool.open = pool.open.saturating_sub(1),
+        }
+        drop(pool);
+        self.db.freed.notify_one();
+    }
+}
+
+/// Connections per process: `RATECARD_PG_POOL`, 8 by default.
+fn pool_size() -> usize {
+    std::env::var("RATECARD_PG_POOL")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(8)
+        .clamp(1, 256)
 }
 
 /// The advisory lock every write transaction holds: one number for the whole ledger.
@@ -185,8 +240,58 @@ impl Sql for Tx<'_, '_> {
 }
 
 impl Postgres {
-    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
-        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    fn new(url: &str, first: Client) -> Self {
+        Postgres {
+            url: url.to_string(),
+            size: pool_size(),
+            pool: Mutex::new(Pool {
+                idle: vec![(first, std::time::Instant::now())],
+                open: 1,
+            }),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A connection: an idle one, a new one while the pool has room, or the next one given
+    /// back. One idle for more than a second is checked first (an empty query), so that one
+    /// the server closed meanwhile (a restart) is replaced before a transaction starts on it.
+    fn client(&self) -> Result<Lent<'_>> {
+        let mut pool = self.lock();
+        loop {
+            while let Some((mut c, since)) = pool.idle.pop() {
+                let stale = since.elapsed() > std::time::Duration::from_secs(1);
+                if c.is_closed()
+                    || (stale && c.is_valid(std::time::Duration::from_secs(5)).is_err())
+                {
+                    pool.open = pool.open.saturating_sub(1);
+                    continue;
+                }
+                return Ok(Lent {
+                    client: Some(c),
+                    db: self,
+                });
+            }
+            if pool.open < self.size {
+                pool.open += 1;
+                drop(pool);
+                return match Client::connect(&self.url, NoTls) {
+                    Ok(c) => Ok(Lent {
+                        client: Some(c),
+                        db: self,
+                    }),
+                    Err(e) => {
+                        self.lock().open -= 1;
+                        self.freed.notify_one();
+                        Err(e.into())
+                    }
+                };
+            }
+            pool = self.freed.wait(pool).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }
 
@@ -236,7 +341,7 @@ impl Backend for Postgres {
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
         let out = f(&mut Tx(&mut tx))?;
@@ -245,7 +350,7 @@ impl Backend for Postgres {
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut client = self.client();
+        let mut client = self.client()?;
         let mut tx = client
             .build_transaction()
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -280,12 +385,7 @@ impl PgLedger {
             tx.execute("UPDATE ratecard_schema SET version = $1", &[&now])?;
         }
         tx.commit()?;
-        Ok(Ledger::with(
-            Postgres {
-                client: Mutex::new(client),
-            },
-            key,
-        ))
+        Ok(Ledger::with(Postgres::new(url, client), key))
     }
 
     /// Connects to an existing ledger without changing anything: for verification. A database
@@ -307,17 +407,13 @@ impl PgLedger {
                 version.map_or_else(|| "none".to_string(), |v| v.to_string())
             )));
         }
-        Ok(Ledger::with(
-            Postgres {
-                client: Mutex::new(client),
-            },
-            key,
-        ))
+        Ok(Ledger::with(Postgres::new(url, client), key))
     }
 
-    /// Runs statements outside the ledger's rules: for tests that play an intruder.
+    /// Runs statements on a connection of their own, outside the ledger's rules: for tests
+    /// that play an intruder.
     pub fn raw(&self, sql: &str) -> Result<()> {
-        Ok(self.backend().client().batch_execute(sql)?)
+        Ok(Client::connect(&self.backend().url, NoTls)?.batch_execute(sql)?)
     }
 }
 
