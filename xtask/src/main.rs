@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme|test-postgres>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
             eprintln!(
-                "  bench [pipeline|calculator|service]  benchmarks; figures written to BENCHMARKS.md"
+                "  bench [pipeline|calculator|service|close]  benchmarks; figures written to BENCHMARKS.md"
             );
             eprintln!(
                 "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
@@ -497,13 +497,15 @@ fn bench(only: Option<&str>) -> Result<(), String> {
         None => {
             pipeline_bench()?;
             web::bench()?;
-            service_bench()
+            service_bench()?;
+            close_bench()
         }
         Some("pipeline") => pipeline_bench(),
         Some("calculator") => web::bench(),
         Some("service") => service_bench(),
+        Some("close") => close_bench(),
         Some(other) => Err(format!(
-            "no benchmark `{other}`: pipeline, calculator or service"
+            "no benchmark `{other}`: pipeline, calculator, service or close"
         )),
     }
 }
@@ -562,6 +564,56 @@ fn service_bench() -> Result<(), String> {
     );
     println!("\n{table}");
     write_section("service", &table)
+}
+
+/// The monthly close of 1,000,000 events (1,000 accounts), with 1 and 2 workers, on SQLite and
+/// on a throwaway PostgreSQL with fsync on.
+fn close_bench() -> Result<(), String> {
+    let pg = pg::Throwaway::start_with("close", true)?;
+    println!(
+        "==> close benchmark (1,000 accounts x 1,000 events; SQLite, and PostgreSQL in {})",
+        pg.dir().display()
+    );
+    let out = cargo()
+        .args(["bench", "-p", "ratecard-server", "--bench", "close"])
+        .env("RATECARD_BENCH_POSTGRES", pg.base())
+        .output()
+        .map_err(|e| e.to_string())?;
+    drop(pg);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| {
+            format!(
+                "close bench printed no result: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let events = v["events"].as_f64().unwrap_or(0.0);
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let rate = |k: &str| if f(k) > 0.0 { events / f(k) } else { 0.0 };
+    let table = format!(
+        "| store | 1 worker | 2 workers | 2 workers / 1 worker |\n|---|---|---|---|\n\
+         | SQLite | {:.2} s ({:.0} events/s) | {:.2} s ({:.0} events/s) | {:.2} |\n\
+         | PostgreSQL (local, Unix socket, fsync on) | {:.2} s ({:.0} events/s) | {:.2} s ({:.0} events/s) | {:.2} |\n\n\
+         Machine: {}.\n",
+        f("sqlite_w1_s"),
+        rate("sqlite_w1_s"),
+        f("sqlite_w2_s"),
+        rate("sqlite_w2_s"),
+        rate("sqlite_w2_s") / rate("sqlite_w1_s").max(1.0),
+        f("pg_w1_s"),
+        rate("pg_w1_s"),
+        f("pg_w2_s"),
+        rate("pg_w2_s"),
+        rate("pg_w2_s") / rate("pg_w1_s").max(1.0),
+        machine()
+    );
+    println!("\n{table}");
+    write_section("close", &table)
 }
 
 /// The median of a criterion benchmark, in nanoseconds.

@@ -600,11 +600,11 @@ impl<B: Backend> Store for Ledger<B> {
         idempotency: Option<&Idempotency>,
         make: &mut MakeInvoice,
     ) -> Result<Outcome> {
+        let label = period.label();
         self.db.write(|tx| {
             if let Some(o) = replay(tx, idempotency)? {
                 return Ok(o);
             }
-            let label = period.label();
             let existing = tx.row(
                 "SELECT body FROM documents WHERE account = $1 AND period = $2 AND series = $3 AND kind = 'final_invoice' AND corrects IS NULL",
                 &[account.into(), label.as_str().into(), series.into()],
@@ -715,7 +715,7 @@ impl<B: Backend> Store for Ledger<B> {
         until: &str,
     ) -> Result<bool> {
         let label = period.label();
-        self.db.write(|tx| {
+        self.db.write_state(|tx| {
             let n = tx.exec(
                 "INSERT INTO close_claims (period, account, worker, until) VALUES ($1, $2, $3, $4) ON CONFLICT (period, account) DO UPDATE SET worker = excluded.worker, until = excluded.until WHERE close_claims.worker = excluded.worker OR close_claims.until < $5",
                 &[
@@ -732,7 +732,7 @@ impl<B: Backend> Store for Ledger<B> {
 
     fn release(&self, period: &Period, account: &str, worker: &str) -> Result<()> {
         let label = period.label();
-        self.db.write(|tx| {
+        self.db.write_state(|tx| {
             // An empty end sorts before every instant: the claim has expired.
             tx.exec(
                 "UPDATE close_claims SET until = '' WHERE period = $1 AND account = $2 AND worker = $3",

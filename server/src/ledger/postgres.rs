@@ -349,6 +349,14 @@ impl Backend for Postgres {
         Ok(out)
     }
 
+    fn write_state<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction()?;
+        let out = f(&mut Tx(&mut tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         let mut client = self.client()?;
         let mut tx = client

@@ -151,6 +151,11 @@ pub trait Backend: Send + Sync {
     /// returns `Ok` and rolled back otherwise. Every process sharing the database is excluded,
     /// not only this one's threads.
     fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
+    /// Runs `f` in a transaction that writes only work state (the close's claims), whose
+    /// statements are atomic on their own: it does not wait for the ledger's writers.
+    fn write_state<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.write(f)
+    }
     /// Runs `f` on one consistent snapshot, reading only.
     fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
     /// The column that orders a table's rows as they were stored.

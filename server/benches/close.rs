@@ -1,0 +1,113 @@
+//! The monthly close (`cargo xtask bench close` runs it and writes BENCHMARKS.md): a period of
+//! 1,000 accounts with 1,000 events each (1,000,000 events), closed with 1 worker and then,
+//! on a fresh copy, with 2; on SQLite, and on PostgreSQL when `RATECARD_BENCH_POSTGRES` names a
+//! server. Prints one JSON line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratecard_server::ledger::{self, Store};
+use ratecard_server::{api, close};
+
+const ACCOUNTS: usize = 1_000;
+const EVENTS: usize = 1_000;
+
+/// An account's events: 250 instances started and stopped twice through January.
+fn events(account: &str) -> Vec<ratecard::UsageEvent> {
+    let mut s = String::with_capacity(EVENTS * 170);
+    for i in 0..EVENTS {
+        let (res, k) = (i % 250, i / 250);
+        let kind = if k % 2 == 0 { "start" } else { "stop" };
+        let hour = k * 170 + res % 150;
+        s.push_str(&format!(
+            "{{\"id\":\"{account}-{i}\",\"account\":\"{account}\",\"resource\":\"vm-{res}\",\"sku\":\"b2-15\",\"region\":\"gra\",\"kind\":\"{kind}\",\"at\":\"2026-01-{:02}T{:02}:00:00Z\"}}\n",
+            1 + hour / 24,
+            hour % 24
+        ));
+    }
+    let parsed = ratecard::event::parse_jsonl(&s);
+    assert!(parsed.rejects.is_empty(), "{:?}", parsed.rejects.first());
+    parsed.events
+}
+
+fn fill(l: &dyn Store) {
+    let customer: ratecard::party::Customer = serde_json::from_str(
+        r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    )
+    .expect("customer");
+    for a in 0..ACCOUNTS {
+        let account = format!("acct-{a:04}");
+        l.put_customer(&account, &customer).expect("customer");
+        assert_eq!(
+            l.ingest(&events(&account)).expect("ingest").accepted,
+            EVENTS
+        );
+    }
+}
+
+fn state(ledger: Arc<dyn Store>) -> api::AppState {
+    let book = ratecard::PriceBook::single(
+        ratecard::Catalog::from_json(include_str!("../../catalog/stratus-2026-01.json"))
+            .expect("catalog"),
+    );
+    api::AppState {
+        ledger,
+        book,
+        catalogs: Default::default(),
+        token: None,
+        seller: ratecard::samples::seller(),
+        vat: ratecard::vat::VatTable::builtin(),
+        fx: ratecard::fx::FxRates::sample().expect("fx"),
+        dist: None,
+        work: Default::default(),
+    }
+}
+
+/// Seconds to close the period with `workers`.
+fn run(ledger: Arc<dyn Store>, workers: usize) -> f64 {
+    let s = state(ledger);
+    let period = ratecard::Period::parse("2026-01").expect("period");
+    let issue = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).expect("date");
+    let t = Instant::now();
+    let r = close::close(&s, &period, issue, workers, &|_| {}).expect("close");
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!((r.made.len(), r.failed.len()), (ACCOUNTS, 0));
+    secs
+}
+
+fn sqlite(name: &str) -> Arc<dyn Store> {
+    let db = std::env::temp_dir().join(format!(
+        "ratecard-close-{}-{name}.sqlite",
+        std::process::id()
+    ));
+    for ext in ["", "-wal", "-shm", ".audit-key"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    Arc::new(ledger::SqliteLedger::open(&db).expect("ledger"))
+}
+
+fn postgres(base: &str, name: &str) -> Arc<dyn Store> {
+    let url = ledger::postgres::fresh_database(base, &format!("close_{name}")).expect("database");
+    let key =
+        ratecard_server::audit::AuditKey::from_bytes(b"bench-audit-key-0123456789").expect("key");
+    Arc::new(ledger::PgLedger::connect(&url, key).expect("ledger"))
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let mut out = Vec::new();
+    let pg = std::env::var("RATECARD_BENCH_POSTGRES").ok();
+    for workers in [1, 2] {
+        let l = sqlite(&format!("w{workers}"));
+        fill(l.as_ref());
+        out.push(format!("\"sqlite_w{workers}_s\":{:.2}", run(l, workers)));
+        if let Some(base) = &pg {
+            let l = postgres(base, &format!("w{workers}"));
+            fill(l.as_ref());
+            out.push(format!("\"pg_w{workers}_s\":{:.2}", run(l, workers)));
+        }
+    }
+    println!("{{\"events\":{},{}}}", ACCOUNTS * EVENTS, out.join(","));
+}
