@@ -510,16 +510,17 @@ fn bench(only: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// The service on loopback: ingestion, a 100,000-event draft, estimate latency under load.
-fn service_bench() -> Result<(), String> {
-    // PostgreSQL with fsync on: ingestion is measured durable, as in production.
-    let pg = pg::Throwaway::start_with("bench", true)?;
+/// Runs one of the server's benchmarks (`benches/NAME.rs`) with a throwaway PostgreSQL beside
+/// SQLite, fsync on (writes are measured durable, as in production), and reads the JSON line
+/// it prints last.
+fn server_bench(name: &str, what: &str) -> Result<serde_json::Value, String> {
+    let pg = pg::Throwaway::start_with(name, true)?;
     println!(
-        "==> service benchmark (loopback; SQLite, and PostgreSQL in {})",
+        "==> {name} benchmark ({what}; SQLite, and PostgreSQL in {})",
         pg.dir().display()
     );
     let out = cargo()
-        .args(["bench", "-p", "ratecard-server", "--bench", "service"])
+        .args(["bench", "-p", "ratecard-server", "--bench", name])
         .env("RATECARD_BENCH_POSTGRES", pg.base())
         .output()
         .map_err(|e| e.to_string())?;
@@ -531,11 +532,16 @@ fn service_bench() -> Result<(), String> {
         .find(|l| l.starts_with('{'))
         .ok_or_else(|| {
             format!(
-                "service bench printed no result: {}",
+                "{name} bench printed no result: {}",
                 String::from_utf8_lossy(&out.stderr)
             )
         })?;
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    serde_json::from_str(line).map_err(|e| e.to_string())
+}
+
+/// The service on loopback: ingestion, a 100,000-event draft, estimate latency under load.
+fn service_bench() -> Result<(), String> {
+    let v = server_bench("service", "loopback")?;
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let table = format!(
         "| figure | measured | goal |\n|---|---|---|\n\
@@ -569,29 +575,7 @@ fn service_bench() -> Result<(), String> {
 /// The monthly close of 1,000,000 events (1,000 accounts), with 1 and 2 workers, on SQLite and
 /// on a throwaway PostgreSQL with fsync on.
 fn close_bench() -> Result<(), String> {
-    let pg = pg::Throwaway::start_with("close", true)?;
-    println!(
-        "==> close benchmark (1,000 accounts x 1,000 events; SQLite, and PostgreSQL in {})",
-        pg.dir().display()
-    );
-    let out = cargo()
-        .args(["bench", "-p", "ratecard-server", "--bench", "close"])
-        .env("RATECARD_BENCH_POSTGRES", pg.base())
-        .output()
-        .map_err(|e| e.to_string())?;
-    drop(pg);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .ok_or_else(|| {
-            format!(
-                "close bench printed no result: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })?;
-    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let v = server_bench("close", "1,000 accounts x 1,000 events")?;
     let events = v["events"].as_f64().unwrap_or(0.0);
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let rate = |k: &str| if f(k) > 0.0 { events / f(k) } else { 0.0 };
