@@ -348,3 +348,27 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
         text(&out.stderr)
     );
 }
+
+/// A PostgreSQL ledger without its audit key from the environment: the service refuses to
+/// start and says what to set, before it connects to anything.
+#[test]
+fn a_postgres_ledger_needs_its_audit_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ratecard"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            "host=/nonexistent dbname=ledger",
+        ])
+        .env_remove("RATECARD_AUDIT_KEY")
+        .env_remove("RATECARD_AUDIT_KEY_FILE")
+        .output()
+        .expect("run ratecard");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("a PostgreSQL ledger needs its audit key from the environment: set RATECARD_AUDIT_KEY_FILE"),
+        "{err}"
+    );
+}

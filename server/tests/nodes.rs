@@ -265,4 +265,34 @@ fn a_killed_close_is_finished_by_two_processes_with_no_duplicate_and_no_gap() {
     assert_eq!(got, (N as i64, N as i64, 1, N as i64));
     let r = l.verify_audit().unwrap();
     assert!(r.ok, "{r:?}");
+    // The command line verifies the same ledger, and anchors its head.
+    let audit = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ratecard"))
+            .args(args)
+            .env("RATECARD_AUDIT_KEY", KEY)
+            .output()
+            .unwrap()
+    };
+    let head = audit(&["audit", "head", "--db", &url]);
+    assert!(
+        head.status.success(),
+        "{}",
+        String::from_utf8_lossy(&head.stderr)
+    );
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    let out = audit(&["audit", "verify", "--db", &url, "--expect", &head]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("audit log intact"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A database that is not a ledger is refused, and nothing is created in it.
+    let empty = ledger::postgres::fresh_database(&base, "not_a_ledger").unwrap();
+    let out = audit(&["audit", "verify", "--db", &empty]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a ratecard ledger"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
