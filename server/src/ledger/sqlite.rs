@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(l.events("acme", &jan).unwrap(), vec![event.clone()]);
         assert!(l.verify_audit().unwrap().ok, "{:?}", l.verify_audit());
         // The same id again is a duplicate; in another account it is another event.
-        assert_eq!(l.ingest(&[event.clone()]).unwrap().duplicate, 1);
+        assert_eq!(l.ingest(std::slice::from_ref(&event)).unwrap().duplicate, 1);
         let mut other = event;
         other.account = "other".into();
         assert_eq!(l.ingest(&[other]).unwrap().accepted, 1);
