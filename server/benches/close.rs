@@ -1,7 +1,8 @@
 //! The monthly close (`cargo xtask bench close` runs it and writes BENCHMARKS.md): a period of
 //! 1,000 accounts with 1,000 events each (1,000,000 events), closed with 1 worker and then,
-//! on a fresh copy, with 2; on SQLite, and on PostgreSQL when `RATECARD_BENCH_POSTGRES` names a
-//! server. Prints one JSON line.
+//! on a fresh copy, with 2; and the draft invoice of one account holding 1,000,000 events
+//! (median of 3). On SQLite, and on PostgreSQL when `RATECARD_BENCH_POSTGRES` names a server.
+//! Prints one JSON line.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,6 +64,36 @@ fn state(ledger: Arc<dyn Store>) -> api::AppState {
     }
 }
 
+/// The draft of one account with 1,000,000 events (1,000 batches of 1,000, 250,000
+/// instances): the median of 3, in seconds.
+fn big_draft(ledger: Arc<dyn Store>) -> f64 {
+    let customer: ratecard::party::Customer = serde_json::from_str(
+        r#"{"name":"Big SAS","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    )
+    .expect("customer");
+    ledger.put_customer("big", &customer).expect("customer");
+    for b in 0..ACCOUNTS {
+        let mut batch = events("big");
+        for e in &mut batch {
+            e.id = format!("{}-{b}", e.id).into();
+            e.resource = format!("{}-{b}", e.resource).into();
+        }
+        assert_eq!(ledger.ingest(&batch).expect("ingest").accepted, EVENTS);
+    }
+    let s = state(ledger);
+    let period = ratecard::Period::parse("2026-01").expect("period");
+    let mut times: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let d = ratecard_server::billing::draft(&s, "big", &period).expect("draft");
+            assert!(!d.lines.is_empty());
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[1]
+}
+
 /// Seconds to close the period with `workers`.
 fn run(ledger: Arc<dyn Store>, workers: usize) -> f64 {
     let s = state(ledger);
@@ -108,6 +139,10 @@ fn main() {
             fill(l.as_ref());
             out.push(format!("\"pg_w{workers}_s\":{:.2}", run(l, workers)));
         }
+    }
+    out.push(format!("\"sqlite_draft_1m_s\":{:.2}", big_draft(sqlite("draft"))));
+    if let Some(base) = &pg {
+        out.push(format!("\"pg_draft_1m_s\":{:.2}", big_draft(postgres(base, "draft"))));
     }
     println!("{{\"events\":{},{}}}", ACCOUNTS * EVENTS, out.join(","));
 }
