@@ -140,9 +140,15 @@ fn main() {
             out.push(format!("\"pg_w{workers}_s\":{:.2}", run(l, workers)));
         }
     }
-    out.push(format!("\"sqlite_draft_1m_s\":{:.2}", big_draft(sqlite("draft"))));
+    out.push(format!(
+        "\"sqlite_draft_1m_s\":{:.2}",
+        big_draft(sqlite("draft"))
+    ));
     if let Some(base) = &pg {
-        out.push(format!("\"pg_draft_1m_s\":{:.2}", big_draft(postgres(base, "draft"))));
+        out.push(format!(
+            "\"pg_draft_1m_s\":{:.2}",
+            big_draft(postgres(base, "draft"))
+        ));
     }
     println!("{{\"events\":{},{}}}", ACCOUNTS * EVENTS, out.join(","));
 }
