@@ -701,6 +701,8 @@ fn the_database_refuses_rewrites_of_final_documents_events_and_audit() {
             "INSERT INTO audit SELECT seq, at, action, subject, 'forged', prev_hash, hash FROM audit ON CONFLICT (seq) DO UPDATE SET detail = EXCLUDED.detail",
             "TRUNCATE documents",
             "TRUNCATE events",
+            "TRUNCATE events_p0",
+            "TRUNCATE events_p7",
             "TRUNCATE audit",
         ]
     } else {

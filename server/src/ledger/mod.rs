@@ -415,16 +415,37 @@ fn next_audit_seq(tx: &mut dyn Sql) -> Result<i64> {
     Ok(last.saturating_add(1))
 }
 
+/// A text bound for the stored `at` of events before `end`: `YYYY-MM-DDTHH:MM:SS` of the
+/// second at or after `end`, without its `Z`. Stored times end in `Z` or in a fraction of a
+/// second then `Z` (`.` sorts before `Z`, so the times themselves do not sort as text); any time
+/// within that second or after is longer than the bound with the bound as its prefix, so it
+/// sorts after it, and any time in an earlier second differs before. Rows under the bound are
+/// the events before `end` rounded up to the second: exact for a period, whose ends are whole
+/// seconds, and filtered again where a caller needs it exact.
+fn at_bound(end: &chrono::DateTime<chrono::Utc>) -> String {
+    let whole = chrono::Timelike::nanosecond(end) == 0;
+    let second = if whole {
+        *end
+    } else {
+        end.checked_add_signed(chrono::Duration::seconds(1))
+            .unwrap_or(*end)
+    };
+    second.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
 /// The account's events up to the end of `period` (earlier ones give the state at its start).
 fn events_in(tx: &mut dyn Sql, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
-    let end = ratecard::time::format_instant(&period.end);
+    let bound = at_bound(&period.end);
     let rows = tx.rows(
         "SELECT body FROM events WHERE account = $1 AND at < $2",
-        &[account.into(), end.as_str().into()],
+        &[account.into(), bound.as_str().into()],
     )?;
     let mut out = Vec::with_capacity(rows.len());
     for mut r in rows {
-        out.push(read_body(&r.take().text()?, "event")?);
+        let e: UsageEvent = read_body(&r.take().text()?, "event")?;
+        if e.at < period.end {
+            out.push(e);
+        }
     }
     Ok(out)
 }
@@ -689,7 +710,7 @@ impl<B: Backend> Store for Ledger<B> {
     }
 
     fn accounts_to_close(&self, period: &Period, series: &str) -> Result<Vec<(String, u64)>> {
-        let end = ratecard::time::format_instant(&period.end);
+        let end = at_bound(&period.end);
         let label = period.label();
         self.db.read(|tx| {
             let rows = tx.rows(
@@ -1067,6 +1088,38 @@ mod tests {
         assert_eq!(r.accepted, 1);
         assert_eq!(c.ledger.event_count().unwrap(), 2);
         assert!(c.ledger.verify_audit().unwrap().ok);
+    }
+
+    /// Stored times do not sort as text (`.` sorts before `Z`): an event half a second into
+    /// February is not January's, on either store, for a draft or for the close.
+    #[test]
+    fn an_event_in_the_first_second_after_a_period_is_not_in_it() {
+        for c in stores("bound") {
+            let l = &c.ledger;
+            l.ingest(&[
+                ev("1", "2026-01-31T23:59:59.999Z"),
+                ev("2", "2026-02-01T00:00:00.5Z"),
+                ev("3", "2026-02-01T00:00:00Z"),
+            ])
+            .unwrap();
+            let mut late = ev("4", "2026-02-01T00:00:00.5Z");
+            late.account = "b".into();
+            l.ingest(&[late]).unwrap();
+            let jan = Period::parse("2026-01").unwrap();
+            let ids: Vec<String> = l
+                .events("a", &jan)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id.to_string())
+                .collect();
+            assert_eq!(ids, vec!["1"], "{}", c.name);
+            assert_eq!(
+                l.accounts_to_close(&jan, "INV").unwrap(),
+                vec![("a".to_string(), 1)],
+                "{}",
+                c.name
+            );
+        }
     }
 
     #[test]

@@ -100,8 +100,12 @@ fn migrations() -> Vec<String> {
         CREATE INDEX events_account_at ON events (account, at);",
     );
     for i in 0..EVENT_PARTITIONS {
+        // A partition is a table of its own to TRUNCATE: the parent's statement trigger does
+        // not reach it, so each gets one (row triggers are copied to partitions).
         events.push_str(&format!(
-            "CREATE TABLE events_p{i} PARTITION OF events FOR VALUES WITH (MODULUS {EVENT_PARTITIONS}, REMAINDER {i});"
+            "CREATE TABLE events_p{i} PARTITION OF events FOR VALUES WITH (MODULUS {EVENT_PARTITIONS}, REMAINDER {i});
+            CREATE TRIGGER events_p{i}_not_truncated BEFORE TRUNCATE ON events_p{i}
+                FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('stored events are kept');"
         ));
     }
     vec![
@@ -264,16 +268,25 @@ impl Postgres {
         loop {
             while let Some((mut c, since)) = pool.idle.pop() {
                 let stale = since.elapsed() > std::time::Duration::from_secs(1);
-                if c.is_closed()
-                    || (stale && c.is_valid(std::time::Duration::from_secs(5)).is_err())
-                {
-                    pool.open = pool.open.saturating_sub(1);
-                    continue;
+                if !c.is_closed() && !stale {
+                    return Ok(Lent {
+                        client: Some(c),
+                        db: self,
+                    });
                 }
-                return Ok(Lent {
-                    client: Some(c),
-                    db: self,
-                });
+                // The check goes to the server: not while the others wait for the pool.
+                drop(pool);
+                let alive = !c.is_closed() && c.is_valid(std::time::Duration::from_secs(5)).is_ok();
+                if alive {
+                    return Ok(Lent {
+                        client: Some(c),
+                        db: self,
+                    });
+                }
+                drop(c);
+                pool = self.lock();
+                pool.open = pool.open.saturating_sub(1);
+                self.freed.notify_one();
             }
             if pool.open < self.size {
                 pool.open += 1;

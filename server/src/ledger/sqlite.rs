@@ -256,24 +256,25 @@ impl SqliteLedger {
     }
 
     pub fn open_with_key(path: &Path, key: AuditKey) -> Result<Self> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, m) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(version).unwrap_or(0))
-        {
-            let tx = conn.unchecked_transaction()?;
+        // Each migration reads the version inside its own write transaction: two processes
+        // opening one old file at once apply each migration once.
+        loop {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let Some(m) = usize::try_from(version)
+                .ok()
+                .and_then(|v| MIGRATIONS.get(v))
+            else {
+                tx.commit()?;
+                break;
+            };
             tx.execute_batch(m)?;
-            tx.pragma_update(
-                None,
-                "user_version",
-                i64::try_from(i + 1).unwrap_or(i64::MAX),
-            )?;
+            tx.pragma_update(None, "user_version", version.saturating_add(1))?;
             tx.commit()?;
         }
         Ok(Ledger::with(
