@@ -934,7 +934,14 @@ mod tests {
             ),
         ] {
             for c in tampering(name) {
-                (c.intruder)(sql).unwrap();
+                // PostgreSQL's events carry their month partition.
+                let sql = if c.name == "postgres" {
+                    sql.replace("(account, id, at,", "(account, id, month, at,")
+                        .replace("'3', at,", "'3', month, at,")
+                } else {
+                    sql.to_string()
+                };
+                (c.intruder)(&sql).unwrap();
                 let found_it = problems(c.ledger.as_ref())
                     .iter()
                     .any(|p| p.contains(found));
@@ -1070,6 +1077,103 @@ mod tests {
             assert_eq!(l.event_count().unwrap(), 5, "{}", c.name);
             assert!(l.verify_audit().unwrap().ok, "{}", c.name);
         }
+    }
+
+    /// An event id is unique within its account across months: the same id sent again with
+    /// another month's time is a conflict, not a second event in another month's partition.
+    #[test]
+    fn an_id_is_unique_across_months() {
+        for c in stores("months") {
+            let l = c.ledger.as_ref();
+            let r = l
+                .ingest(&[
+                    ev("1", "2026-01-31T23:59:59Z"),
+                    ev("2", "2026-02-01T00:00:00Z"),
+                ])
+                .unwrap();
+            assert_eq!(r.accepted, 2, "{}", c.name);
+            let r = l
+                .ingest(&[
+                    ev("1", "2026-03-01T00:00:00Z"),
+                    ev("3", "2026-03-02T00:00:00Z"),
+                ])
+                .unwrap();
+            assert_eq!(
+                (r.accepted, r.duplicate, r.conflicting),
+                (1, 0, vec!["1".to_string()]),
+                "{}",
+                c.name
+            );
+            // In one batch too: the first copy is stored, whatever its month.
+            let r = l
+                .ingest(&[
+                    ev("4", "2026-04-01T00:00:00Z"),
+                    ev("4", "2026-05-01T00:00:00Z"),
+                ])
+                .unwrap();
+            assert_eq!((r.accepted, r.conflicting.len()), (1, 1), "{}", c.name);
+            assert_eq!(l.event_count().unwrap(), 4, "{}", c.name);
+            let feb = l.events("a", &Period::parse("2026-02").unwrap()).unwrap();
+            let ids: Vec<&str> = feb.iter().map(|e| e.id.as_str()).collect();
+            assert_eq!(ids.len(), 2, "{}: {ids:?}", c.name);
+            assert!(l.verify_audit().unwrap().ok, "{}", c.name);
+        }
+    }
+
+    /// PostgreSQL keeps each month of an account partition in a table of its own, added with
+    /// the month's first event; a month's table refuses TRUNCATE like the others.
+    #[test]
+    fn postgres_events_are_partitioned_by_month() {
+        let Some(c) = pg("month_partitions") else {
+            return;
+        };
+        c.ledger
+            .ingest(&[
+                ev("1", "2026-01-31T23:59:59.5Z"),
+                ev("2", "2026-02-01T00:00:00Z"),
+                // An offset can carry a time past year 9999 in UTC: the last partition.
+                ev("3", "9999-12-31T23:00:00-05:00"),
+            ])
+            .unwrap();
+        let rows = (c.query)("SELECT tableoid::regclass::text, month, id FROM events ORDER BY id");
+        let got: Vec<(String, String, String)> = rows
+            .into_iter()
+            .map(|mut r| {
+                (
+                    r.take().text().unwrap(),
+                    r.take().text().unwrap(),
+                    r.take().text().unwrap(),
+                )
+            })
+            .collect();
+        let leaf = |m: &str| {
+            let p = &got.iter().find(|g| g.1 == m).unwrap().0;
+            assert!(
+                p.starts_with("events_p") && p.ends_with(&m.replace('-', "_")),
+                "{got:?}"
+            );
+            p.clone()
+        };
+        assert_eq!(
+            got.iter().map(|g| g.1.as_str()).collect::<Vec<_>>(),
+            ["2026-01", "2026-02", "9999-12"]
+        );
+        let jan = leaf("2026-01");
+        leaf("2026-02");
+        let err = (c.intruder)(&format!("TRUNCATE {jan}")).unwrap_err();
+        assert!(err.contains("stored events are kept"), "{err}");
+        let err = (c.intruder)("DELETE FROM event_keys").unwrap_err();
+        assert!(
+            err.contains("stored events are immutable and kept"),
+            "{err}"
+        );
+        // Every month's table holds the key columns; the keys table has one row per event.
+        let keys = (c.query)("SELECT COUNT(*) FROM event_keys")
+            .remove(0)
+            .take()
+            .int()
+            .unwrap();
+        assert_eq!(keys, 3);
     }
 
     /// The server drops every connection (a restart, a failover): the next call opens a new

@@ -5,8 +5,10 @@
 //! SQLite's write lock does for one file. Finalized documents, events, idempotency keys and the
 //! audit log are refused any change or removal by triggers, not only by the code.
 //!
-//! Layout: events are keyed by `(account, id)` and partitioned by a hash of the account, so a
-//! later distribution by account (Citus) keeps every unique key valid (ARCHITECTURE.md).
+//! Layout: events are partitioned by a hash of the account, then by month; their key
+//! `(account, id)` is unique across months in `event_keys`, partitioned by the account alone. So
+//! a month can be detached for retention, and a later distribution by account (Citus) keeps every
+//! unique key valid (ARCHITECTURE.md).
 
 use std::sync::{Condvar, Mutex};
 
@@ -78,6 +80,18 @@ fn pool_size() -> usize {
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(8)
         .clamp(1, 256)
+}
+
+/// What [`MONTH_OF_AT`] gives, for the partitions a batch needs before it is stored.
+fn month_of(at: &str) -> &str {
+    let b = at.as_bytes();
+    if b.len() >= 7 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
+        &at[..7]
+    } else if at.starts_with('-') {
+        "0000-01"
+    } else {
+        "9999-12"
+    }
 }
 
 /// The advisory lock every write transaction holds: one number for the whole ledger.
@@ -184,8 +198,97 @@ fn migrations() -> Vec<String> {
             PRIMARY KEY (period, account)
         );"
         .to_string(),
+        // 3: events partitioned by month under each account partition (ARCHITECTURE.md). A
+        // unique key of a partitioned table holds its partition keys, so `(account, id)` stays
+        // unique across months in `event_keys`, partitioned by account alone; an event is
+        // stored when its key is new. Existing events move to the new layout.
+        month_partitions(),
     ]
 }
+
+/// Migration 3: `event_keys`, events by account then month, and the function that adds a
+/// month's partitions (called by ingestion, under the write lock, before a month's first event).
+fn month_partitions() -> String {
+    let n = EVENT_PARTITIONS;
+    let mut sql = String::from(
+        r#"
+        CREATE TEMP TABLE events_move ON COMMIT DROP AS SELECT account, id, at, body, batch FROM events;
+        DROP TABLE events;
+        CREATE TABLE event_keys (
+            account TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (account, id)
+        ) PARTITION BY HASH (account);
+        CREATE TRIGGER event_keys_kept BEFORE UPDATE OR DELETE ON event_keys
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('stored events are immutable and kept');
+        CREATE TRIGGER event_keys_not_truncated BEFORE TRUNCATE ON event_keys
+            FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('stored events are kept');
+        CREATE TABLE events (
+            account TEXT NOT NULL,
+            id TEXT NOT NULL,
+            month TEXT COLLATE "C" NOT NULL,
+            at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            batch BIGINT,
+            PRIMARY KEY (account, month, id)
+        ) PARTITION BY HASH (account);
+        CREATE INDEX events_account_id ON events (account, id);
+        CREATE INDEX events_account_at ON events (account, at);
+        CREATE INDEX events_batch ON events (batch);
+        CREATE TRIGGER events_kept BEFORE UPDATE OR DELETE ON events
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('stored events are immutable and kept');
+        CREATE TRIGGER events_not_truncated BEFORE TRUNCATE ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('stored events are kept');
+        "#,
+    );
+    for i in 0..n {
+        sql.push_str(&format!(
+            "CREATE TABLE event_keys_p{i} PARTITION OF event_keys FOR VALUES WITH (MODULUS {n}, REMAINDER {i});
+            CREATE TRIGGER event_keys_p{i}_not_truncated BEFORE TRUNCATE ON event_keys_p{i}
+                FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('stored events are kept');
+            CREATE TABLE events_p{i} PARTITION OF events FOR VALUES WITH (MODULUS {n}, REMAINDER {i})
+                PARTITION BY RANGE (month);
+            CREATE TRIGGER events_p{i}_not_truncated BEFORE TRUNCATE ON events_p{i}
+                FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse('stored events are kept');"
+        ));
+    }
+    sql.push_str(&format!(
+        r#"
+        CREATE FUNCTION ratecard_event_month(m TEXT) RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+            upper TEXT;
+            leaf TEXT;
+        BEGIN
+            IF m !~ '^[0-9]{{4}}-(0[1-9]|1[0-2])$' THEN
+                RAISE EXCEPTION 'the month % is not YYYY-MM', m;
+            END IF;
+            upper := CASE WHEN m = '9999-12' THEN 'MAXVALUE'
+                ELSE quote_literal(to_char(to_date(m || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM')) END;
+            FOR i IN 0..{last} LOOP
+                leaf := format('events_p%s_%s', i, replace(m, '-', '_'));
+                IF to_regclass(leaf) IS NULL THEN
+                    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%s)',
+                        leaf, 'events_p' || i, m, upper);
+                    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse(%L)',
+                        leaf || '_not_truncated', leaf, 'stored events are kept');
+                END IF;
+            END LOOP;
+        END $$;
+        INSERT INTO event_keys (account, id) SELECT account, id FROM events_move;
+        SELECT ratecard_event_month(m) FROM (SELECT DISTINCT {month} AS m FROM events_move) AS months;
+        INSERT INTO events (account, id, month, at, body, batch)
+            SELECT account, id, {month}, at, body, batch FROM events_move;
+        "#,
+        last = n - 1,
+        month = MONTH_OF_AT,
+    ));
+    sql
+}
+
+/// The month partition of a stored time (`at`, RFC 3339 in UTC): its `YYYY-MM`, and the first or
+/// last month of the range for a time outside years 0000..9999 (an offset can carry a time
+/// there). The month only places the row; reads select on `at`.
+const MONTH_OF_AT: &str = "CASE WHEN at ~ '^[0-9]{4}-' THEN substr(at, 1, 7) WHEN at LIKE '-%' THEN '0000-01' ELSE '9999-12' END";
 
 fn params<'a>(values: &'a [V<'a>]) -> Vec<Box<dyn ToSql + Sync + 'a>> {
     values
@@ -311,14 +414,25 @@ impl Postgres {
 impl Backend for Postgres {
     const STORED_ORDER: &'static str = "pos";
 
-    /// One statement for the whole batch: its columns as arrays, unnested in order.
+    /// One statement for the whole batch: its columns as arrays, unnested in order. A key is
+    /// claimed in `event_keys` (unique across months); the first row of each new key is stored
+    /// in its month's partition, which is added first when it is the month's first event.
     fn insert_events(tx: &mut dyn Sql, batch: i64, rows: &[EventRow]) -> Result<Vec<bool>> {
         let accounts: Vec<&str> = rows.iter().map(|r| r.account).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let ats: Vec<&str> = rows.iter().map(|r| r.at).collect();
         let bodies: Vec<&str> = rows.iter().map(|r| r.body).collect();
+        let months: std::collections::BTreeSet<&str> = ats.iter().map(|at| month_of(at)).collect();
+        for m in months {
+            tx.exec("SELECT ratecard_event_month($1)", &[m.into()])?;
+        }
         let stored = tx.rows(
-            "INSERT INTO events (account, id, at, body, batch) SELECT account, id, at, body, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(account, id, at, body, n) ORDER BY n ON CONFLICT (account, id) DO NOTHING RETURNING account, id",
+            &format!(
+                "WITH u AS (SELECT account, id, at, body, n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(account, id, at, body, n)),
+                k AS (INSERT INTO event_keys (account, id) SELECT account, id FROM u ORDER BY n ON CONFLICT (account, id) DO NOTHING RETURNING account, id),
+                f AS (SELECT DISTINCT ON (u.account, u.id) u.account, u.id, u.at, u.body, u.n FROM u JOIN k ON u.account = k.account AND u.id = k.id ORDER BY u.account, u.id, u.n)
+                INSERT INTO events (account, id, month, at, body, batch) SELECT account, id, {MONTH_OF_AT}, at, body, $5 FROM f ORDER BY n RETURNING account, id"
+            ),
             &[
                 V::Texts(&accounts),
                 V::Texts(&ids),
@@ -457,4 +571,63 @@ pub fn fresh_database(base: &str, name: &str) -> Result<String> {
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
     admin.batch_execute(&format!("CREATE DATABASE {db}"))?;
     Ok(format!("{base} dbname={db}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Store;
+
+    /// A ledger made before month partitions (schema version 2) keeps its events: the
+    /// migration moves them into their months and their keys into `event_keys`.
+    #[test]
+    fn events_of_a_ledger_before_month_partitions_move_to_their_months() {
+        let Ok(base) = std::env::var("RATECARD_TEST_POSTGRES") else {
+            return;
+        };
+        let url = fresh_database(&base, "before_months").unwrap();
+        let mut c = Client::connect(&url, NoTls).unwrap();
+        let old = migrations();
+        c.batch_execute(&format!(
+            "CREATE TABLE ratecard_schema (version BIGINT NOT NULL); INSERT INTO ratecard_schema VALUES (2); {} {}",
+            old[0], old[1]
+        ))
+        .unwrap();
+        for (id, at) in [("1", "2026-01-05T00:00:00Z"), ("2", "2026-02-05T00:00:00Z")] {
+            let body = format!(
+                r#"{{"account":"a","at":"{at}","id":"{id}","kind":"start","region":"gra","resource":"r","sku":"b2-15"}}"#
+            );
+            c.execute(
+                "INSERT INTO events (account, id, at, body, batch) VALUES ('a', $1, $2, $3, NULL)",
+                &[&id, &at, &body],
+            )
+            .unwrap();
+        }
+        drop(c);
+        let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
+        let l = PgLedger::connect(&url, key).unwrap();
+        assert_eq!(l.event_count().unwrap(), 2);
+        let feb = l
+            .events("a", &ratecard::time::Period::parse("2026-02").unwrap())
+            .unwrap();
+        assert_eq!(feb.len(), 2);
+        let months: Vec<String> = Client::connect(&url, NoTls)
+            .unwrap()
+            .query(
+                "SELECT tableoid::regclass::text FROM events ORDER BY id",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(months, ["events_p6_2026_01", "events_p6_2026_02"]);
+        // The keys moved too: the same id again is not a new event.
+        let again: ratecard::event::UsageEvent = serde_json::from_str(
+            r#"{"account":"a","at":"2026-03-05T00:00:00Z","id":"1","kind":"start","region":"gra","resource":"r","sku":"b2-15"}"#,
+        )
+        .unwrap();
+        let r = l.ingest(&[again]).unwrap();
+        assert_eq!((r.accepted, r.conflicting.len()), (0, 1));
+    }
 }
