@@ -30,6 +30,7 @@ pub mod document;
 pub mod error;
 pub mod estimate;
 pub mod event;
+pub mod explore;
 pub mod export;
 pub mod fx;
 mod granularity;

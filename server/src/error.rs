@@ -15,6 +15,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The same error, its message prefixed with where it was found (`period: ...`).
+    pub fn prefixed(mut self, what: &str) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,

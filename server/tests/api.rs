@@ -889,3 +889,135 @@ fn projection_with_budget_alerts() {
     assert_eq!(st, 200, "{b}");
     assert_eq!(v["alerts"].as_array().map(|a| a.len()), Some(3));
 }
+
+/// The cost explorer over the ledger: February against January by project, the drill-down to
+/// a resource's lines and the events behind them, the account list and the customer read back.
+/// The amounts are those of the conformance case `explore/month-over-month-by-project`.
+#[test]
+fn cost_explorer_groups_compares_and_drills_down() {
+    let (addr, _) = start("costs", Some(TOKEN));
+    let events = [
+        r#"{"id":"e1","account":"acme","resource":"web-1","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z","tags":{"project":"web"}}"#,
+        r#"{"id":"e2","account":"acme","resource":"db-1","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z","tags":{"project":"db"}}"#,
+        r#"{"id":"e3","account":"acme","resource":"db-1","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-11T00:00:00Z","tags":{"project":"db"}}"#,
+        r#"{"id":"e4","account":"acme","resource":"bucket","sku":"object-egress","region":"gra","kind":"increment","at":"2026-01-10T00:00:00Z","quantity":"1000","tags":{"project":"web"}}"#,
+        r#"{"id":"e5","account":"acme","resource":"bucket","sku":"object-egress","region":"gra","kind":"increment","at":"2026-02-10T00:00:00Z","quantity":"2000","tags":{"project":"web"}}"#,
+        r#"{"id":"e6","account":"acme","resource":"tmp","sku":"b2-7","region":"de1","kind":"start","at":"2026-02-01T00:00:00Z"}"#,
+        r#"{"id":"e7","account":"acme","resource":"tmp","sku":"b2-7","region":"de1","kind":"delete","at":"2026-02-02T00:00:00Z"}"#,
+        // Another account's cost shows in the totals unless filtered out.
+        r#"{"id":"b1","account":"beta","resource":"vm","sku":"b2-7","region":"gra","kind":"start","at":"2026-02-01T00:00:00Z"}"#,
+        r#"{"id":"b2","account":"beta","resource":"vm","sku":"b2-7","region":"gra","kind":"delete","at":"2026-02-01T10:00:00Z"}"#,
+    ]
+    .join("\n");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        events.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    let get = |path: &str| {
+        let (st, b) = http(addr, "GET", path, Some(TOKEN), b"");
+        (st, json_of(&b))
+    };
+    let (st, v) = get(
+        "/api/v1/costs?period=2026-02&compare=2026-01&group_by=tag:project&filter=account:acme",
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (
+            v["total"].as_str(),
+            v["compared_total"].as_str(),
+            v["difference"].as_str()
+        ),
+        (Some("98.12"), Some("120.22"), Some("-22.10"))
+    );
+    let groups: Vec<(String, String, String)> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["values"][0].as_str().unwrap().to_string(),
+                g["amount"].as_str().unwrap().to_string(),
+                g["difference"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("web".into(), "96.59".into(), "3.01".into()),
+            ("(none)".into(), "1.53".into(), "1.53".into()),
+            ("db".into(), "0.00".into(), "-26.64".into())
+        ]
+    );
+    // Every account, by account: beta's 10 hours of b2-7 (0.581) join acme's 98.12.
+    let (_, v) = get("/api/v1/costs?period=2026-02&group_by=account");
+    assert_eq!(v["total"], "98.70", "{v}");
+    assert_eq!(v["groups"][1]["values"][0], "beta");
+    assert_eq!(v["groups"][1]["amount"], "0.58");
+    // Drill-down: project web, by resource, then the resource's lines and its events.
+    let (_, v) = get("/api/v1/costs?period=2026-01&group_by=resource&filter=tag:project:web");
+    assert_eq!(v["groups"][0]["values"][0], "web-1", "{v}");
+    assert_eq!(v["groups"][0]["amount"], "82.58");
+    let (_, v) = get("/api/v1/costs?period=2026-01&filter=resource:web-1,account:acme&lines=true");
+    assert_eq!(
+        v["lines"][0]["formula"], "744 started hours x 0.111 EUR",
+        "{v}"
+    );
+    let (st, v) = get("/api/v1/accounts/acme/events?period=2026-02&resource=db-1");
+    assert_eq!(st, 200, "{v}");
+    let ids: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["e2", "e3"]);
+    // Clear refusals.
+    let (st, v) = get("/api/v1/costs?period=2026-01&group_by=colour");
+    assert_eq!(st, 400);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown dimension `colour`"),
+        "{v}"
+    );
+    let (st, v) = get("/api/v1/costs?period=2025-01..2026-02");
+    assert_eq!(st, 400);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 12 months"),
+        "{v}"
+    );
+    let (st, _) = http(addr, "GET", "/api/v1/costs?period=2026-01", None, b"");
+    assert_eq!(st, 401);
+    // The accounts, and a customer read back.
+    let (st, _) = http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business"}"#,
+    );
+    assert_eq!(st, 200);
+    let (_, v) = get("/api/v1/accounts");
+    assert_eq!(
+        v["accounts"],
+        serde_json::json!([{"account":"acme","name":"Acme SARL"},{"account":"beta","name":null}])
+    );
+    let (st, v) = get("/api/v1/accounts/acme/customer");
+    assert_eq!((st, v["name"].as_str()), (200, Some("Acme SARL")));
+    let (st, v) = get("/api/v1/accounts/beta/customer");
+    assert_eq!((st, v["code"].as_str()), (404, Some("not_found")));
+    // A projection of an ended month needs neither as_of nor anything but the period.
+    let (st, v) = get("/api/v1/accounts/acme/projection?period=2026-01");
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["as_of"], "2026-02-01T00:00:00Z");
+    assert_eq!(v["so_far"], v["projected"]);
+}

@@ -196,6 +196,38 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             )
             .map_err(|e| e.to_string())?
         }
+        "explore" => {
+            // Each period is rated from the same events, as the ledger's drafts are.
+            let book = load("catalogs")?;
+            let parsed = events()?;
+            let rate_all = |key: &str| -> Result<Vec<ratecard::Rating>, String> {
+                let Some(list) = case.get(key) else {
+                    return Ok(Vec::new());
+                };
+                let list = list.as_array().ok_or(format!("`{key}` must be an array"))?;
+                let mut out = Vec::new();
+                for p in list {
+                    let period = ratecard::Period::parse(p.as_str().unwrap_or(""))
+                        .map_err(|e| e.to_string())?;
+                    let metered = ratecard::meter(&book, period, &parsed.events)
+                        .map_err(|e| e.to_string())?;
+                    out.push(ratecard::rate(&book, &metered).map_err(|e| e.to_string())?);
+                }
+                Ok(out)
+            };
+            let periods = rate_all("periods")?;
+            let compared = rate_all("compared_periods")?;
+            let req: ratecard::explore::ExploreRequest =
+                parse(field("request")?, "explore request")?;
+            let out = ratecard::explore::explore(
+                &book,
+                &periods,
+                case.get("compared_periods").map(|_| compared.as_slice()),
+                &req,
+            )
+            .map_err(|e| e.to_string())?;
+            serde_json::to_value(out).map_err(|e| e.to_string())?
+        }
         "vat_number" => {
             let list = field("numbers")?
                 .as_array()

@@ -30,6 +30,20 @@ pub(crate) async fn put_customer(
     json_response(StatusCode::OK, &customer)
 }
 
+pub(crate) async fn get_customer(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let customer = blocking(&s, {
+        let s = s.clone();
+        move || billing::customer_of(&s, &account)
+    })
+    .await?;
+    json_response(StatusCode::OK, &customer)
+}
+
 #[derive(Deserialize)]
 pub(crate) struct PeriodQuery {
     period: String,
@@ -101,8 +115,10 @@ pub(crate) async fn finalize(
 
 #[derive(Deserialize)]
 pub(crate) struct ProjectionQuery {
-    period: String,
-    as_of: String,
+    /// The current month by default.
+    period: Option<String>,
+    /// Now by default, or the period's end once it has ended.
+    as_of: Option<String>,
     budget: Option<String>,
 }
 
@@ -113,7 +129,16 @@ pub(crate) async fn projection(
     Query(q): Query<ProjectionQuery>,
 ) -> ApiResult {
     authorize(&s, &headers)?;
-    let mut req = json!({ "period": q.period, "as_of": q.as_of });
+    let now = chrono::Utc::now();
+    let period = q.period.unwrap_or_else(|| now.format("%Y-%m").to_string());
+    let as_of = match q.as_of {
+        Some(a) => a,
+        None => {
+            let p = period_of(&period)?;
+            ratecard::time::format_instant(&now.min(p.end))
+        }
+    };
+    let mut req = json!({ "period": period, "as_of": as_of });
     if let Some(b) = q.budget {
         req["budget"] = Value::String(b);
     }

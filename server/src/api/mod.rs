@@ -12,6 +12,7 @@
 mod accounts;
 pub(crate) mod auth;
 mod catalogs;
+mod costs;
 mod events;
 mod invoices;
 
@@ -250,6 +251,34 @@ pub static ROUTES: &[Route] = &[
         summary: "Set an account's customer details",
         auth: true,
         handler: || put(accounts::put_customer),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/accounts/{account}/customer",
+        summary: "An account's customer details",
+        auth: true,
+        handler: || get(accounts::get_customer),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/accounts",
+        summary: "Every account the ledger knows, with its customer's name",
+        auth: true,
+        handler: || get(costs::accounts),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/accounts/{account}/events",
+        summary: "The events a period's rating read (?period=YYYY-MM, resource): the drill-down's last step",
+        auth: true,
+        handler: || get(costs::events),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/costs",
+        summary: "Cost explorer: rated cost grouped and filtered (?period=YYYY-MM[..YYYY-MM], compare, group_by, filter, lines)",
+        auth: true,
+        handler: || get(costs::costs),
     },
     Route {
         method: "get",

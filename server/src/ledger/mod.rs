@@ -141,6 +141,8 @@ pub trait Store: Send + Sync {
     fn event_count(&self) -> Result<u64>;
     fn put_customer(&self, account: &str, customer: &Customer) -> Result<()>;
     fn customer(&self, account: &str) -> Result<Option<Customer>>;
+    /// Every account the ledger knows, by name: those with customer details or events.
+    fn accounts(&self) -> Result<Vec<String>>;
     /// Finalizes an account's period in one transaction: when the period already has an
     /// original final invoice in `series`, that invoice is returned as it is (`created` false);
     /// otherwise the next number of `series` for `year` is assigned, `make` builds the document
@@ -597,6 +599,18 @@ impl<B: Backend> Store for Ledger<B> {
                 &format!("sha256={}", audit::digest(&body)),
             )?;
             Ok(())
+        })
+    }
+
+    fn accounts(&self) -> Result<Vec<String>> {
+        self.db.read(|tx| {
+            tx.rows(
+                "SELECT account FROM customers UNION SELECT account FROM events ORDER BY account",
+                &[],
+            )?
+            .into_iter()
+            .map(|mut r| r.take().text())
+            .collect()
         })
     }
 

@@ -217,6 +217,7 @@ fn month_partitions() -> String {
         CREATE TABLE event_keys (
             account TEXT NOT NULL,
             id TEXT NOT NULL,
+            month TEXT COLLATE "C" NOT NULL,
             PRIMARY KEY (account, id)
         ) PARTITION BY HASH (account);
         CREATE TRIGGER event_keys_kept BEFORE UPDATE OR DELETE ON event_keys
@@ -232,9 +233,7 @@ fn month_partitions() -> String {
             batch BIGINT,
             PRIMARY KEY (account, month, id)
         ) PARTITION BY HASH (account);
-        CREATE INDEX events_account_id ON events (account, id);
         CREATE INDEX events_account_at ON events (account, at);
-        CREATE INDEX events_batch ON events (batch);
         CREATE TRIGGER events_kept BEFORE UPDATE OR DELETE ON events
             FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('stored events are immutable and kept');
         CREATE TRIGGER events_not_truncated BEFORE TRUNCATE ON events
@@ -274,7 +273,7 @@ fn month_partitions() -> String {
                 END IF;
             END LOOP;
         END $$;
-        INSERT INTO event_keys (account, id) SELECT account, id FROM events_move;
+        INSERT INTO event_keys (account, id, month) SELECT account, id, {month} FROM events_move;
         SELECT ratecard_event_month(m) FROM (SELECT DISTINCT {month} AS m FROM events_move) AS months;
         INSERT INTO events (account, id, month, at, body, batch)
             SELECT account, id, {month}, at, body, batch FROM events_move;
@@ -429,7 +428,7 @@ impl Backend for Postgres {
         let stored = tx.rows(
             &format!(
                 "WITH u AS (SELECT account, id, at, body, n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(account, id, at, body, n)),
-                k AS (INSERT INTO event_keys (account, id) SELECT account, id FROM u ORDER BY n ON CONFLICT (account, id) DO NOTHING RETURNING account, id),
+                k AS (INSERT INTO event_keys (account, id, month) SELECT account, id, {MONTH_OF_AT} FROM u ORDER BY n ON CONFLICT (account, id) DO NOTHING RETURNING account, id),
                 f AS (SELECT DISTINCT ON (u.account, u.id) u.account, u.id, u.at, u.body, u.n FROM u JOIN k ON u.account = k.account AND u.id = k.id ORDER BY u.account, u.id, u.n)
                 INSERT INTO events (account, id, month, at, body, batch) SELECT account, id, {MONTH_OF_AT}, at, body, $5 FROM f ORDER BY n RETURNING account, id"
             ),
@@ -459,7 +458,7 @@ impl Backend for Postgres {
         let accounts: Vec<&str> = keys.iter().map(|k| k.0).collect();
         let ids: Vec<&str> = keys.iter().map(|k| k.1).collect();
         let rows = tx.rows(
-            "SELECT e.account, e.id, e.body FROM events e JOIN unnest($1::text[], $2::text[]) AS u(account, id) ON e.account = u.account AND e.id = u.id",
+            "SELECT e.account, e.id, e.body FROM unnest($1::text[], $2::text[]) AS u(account, id) JOIN event_keys k ON k.account = u.account AND k.id = u.id JOIN events e ON e.account = k.account AND e.month = k.month AND e.id = k.id",
             &[V::Texts(&accounts), V::Texts(&ids)],
         )?;
         rows.into_iter()
