@@ -770,7 +770,7 @@ fn framework_errors_are_json() {
         ),
         (
             "GET",
-            "/api/v1/accounts/a/projection?period=2026-01",
+            "/api/v1/costs?lines=maybe",
             &b""[..],
             400,
             "invalid_request",
