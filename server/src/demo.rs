@@ -1,5 +1,6 @@
-//! Demo data for `ratecard serve --demo`: three customers and a month of usage on the hourly
-//! sample cloud, generated deterministically, and one final invoice to look at.
+//! Demo data for `ratecard serve --demo`: three customers and three months of usage on the
+//! hourly sample cloud (January to March 2026), tagged by project and team, generated
+//! deterministically, and one final invoice to look at.
 
 use ratecard::party::Customer;
 
@@ -20,8 +21,21 @@ pub const ACCOUNTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// January 2026 for each demo account: instances with stops and restarts, volumes, object
-/// storage samples and egress, as JSON Lines.
+/// The demo's tags, by the resource's kind: projects `web`, `data` and `batch` and two teams.
+/// The failover IPs carry none: they are the shared costs an allocation spreads.
+fn tags_of(resource: &str) -> &'static str {
+    let kind = resource.rsplit_once('-').map_or(resource, |(_, k)| k);
+    let vm = resource.contains("-vm-");
+    match (vm, kind) {
+        (true, "0" | "3") | (false, "bucket") => r#","tags":{"project":"web","team":"platform"}"#,
+        (true, "1") | (false, "vol") => r#","tags":{"project":"data","team":"analytics"}"#,
+        (true, _) => r#","tags":{"project":"batch","team":"analytics"}"#,
+        _ => "",
+    }
+}
+
+/// January to March 2026 for each demo account: instances (one deleted in January, one more
+/// from March), volumes, object storage samples and egress, as JSON Lines.
 pub fn events() -> String {
     let mut out = String::new();
     let mut n = 0u32;
@@ -35,8 +49,9 @@ pub fn events() -> String {
         let q = q
             .map(|q| format!(r#","quantity":"{q}""#))
             .unwrap_or_default();
+        let tags = tags_of(resource);
         out.push_str(&format!(
-            r#"{{"id":"demo-{n:05}","account":"{account}","resource":"{resource}","sku":"{sku}","region":"gra","kind":"{kind}","at":"{at}"{q}}}"#
+            r#"{{"id":"demo-{n:05}","account":"{account}","resource":"{resource}","sku":"{sku}","region":"gra","kind":"{kind}","at":"{at}"{q}{tags}}}"#
         ));
         out.push('\n');
     };
@@ -108,6 +123,39 @@ pub fn events() -> String {
             None,
         );
     }
+    // February and March: the instances, volumes and IPs run on; storage and egress go on,
+    // growing; acme adds a web instance on 10 March.
+    for (month, days) in [(2, 28), (3, 31)] {
+        for (a, (account, _)) in ACCOUNTS.iter().enumerate() {
+            let bucket = format!("{account}-bucket");
+            for d in (1..=days).step_by(3) {
+                ev(
+                    account,
+                    &bucket,
+                    "object-storage",
+                    "sample",
+                    format!("2026-{month:02}-{d:02}T12:00:00Z"),
+                    Some(format!("{}", 40 * month + d * (a + 2))),
+                );
+                ev(
+                    account,
+                    &bucket,
+                    "object-egress",
+                    "increment",
+                    format!("2026-{month:02}-{d:02}T13:00:00Z"),
+                    Some(format!("{}.5", 20 * (a + 1) * month + d)),
+                );
+            }
+        }
+    }
+    ev(
+        "acme",
+        "acme-vm-3",
+        "b2-15",
+        "start",
+        "2026-03-10T08:00:00Z".into(),
+        None,
+    );
     out
 }
 
