@@ -284,7 +284,7 @@ pub fn explore(
                 } else {
                     g.amount = g.amount.plus(net).or_overflow(what)?;
                     total = total.plus(net).or_overflow(what)?;
-                    g.lines += 1;
+                    g.lines = g.lines.saturating_add(1);
                     let q = g.quantities.entry(l.unit.name().to_string()).or_default();
                     *q = q.plus(l.quantity).or_overflow(what)?;
                     if req.lines {

@@ -94,6 +94,22 @@ pub(crate) fn rating(
     rate_of(s, period, &s.ledger.events(account, period)?)
 }
 
+/// An account's period valued twice from one metering: with the service's price book (what
+/// is billed) and with `other` (the pricing view). A sku `other` does not sell is refused,
+/// named.
+pub(crate) fn rating_and_view(
+    s: &AppState,
+    account: &str,
+    period: &Period,
+    other: &ratecard::PriceBook,
+) -> Result<(ratecard::Rating, ratecard::Rating), ApiError> {
+    let events = s.ledger.events(account, period)?;
+    let metered = ratecard::meter(&s.book, *period, &events).map_err(ApiError::engine)?;
+    let billed = ratecard::rate(&s.book, &metered).map_err(ApiError::engine)?;
+    let view = ratecard::reprice(&metered, other).map_err(ApiError::engine)?;
+    Ok((billed, view))
+}
+
 /// The rating of a period from these events.
 fn rate_of(
     s: &AppState,

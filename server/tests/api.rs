@@ -1015,6 +1015,69 @@ fn cost_explorer_groups_compares_and_drills_down() {
     assert_eq!((st, v["name"].as_str()), (200, Some("Acme SARL")));
     let (st, v) = get("/api/v1/accounts/beta/customer");
     assert_eq!((st, v["code"].as_str()), (404, Some("not_found")));
+    // Pricing views: February's quantities under an uploaded price list where b2-15 costs
+    // 0.20 an hour in gra: web-1's 672 hours are 134.40 there, against 74.59 billed.
+    let with_b2_15 = |f: &dyn Fn(&mut Value)| {
+        let mut c: Value =
+            serde_json::from_str(include_str!("../../catalog/stratus-2026-01.json")).unwrap();
+        let p = c["products"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|p| p["sku"] == "b2-15")
+            .unwrap();
+        f(&mut p["prices"]);
+        c.to_string()
+    };
+    let uploaded = with_b2_15(&|prices| prices["gra"]["unit_price"] = "0.20".into());
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/costs/pricing-view?period=2026-02&group_by=resource&filter=account:acme",
+        Some(TOKEN),
+        uploaded.as_bytes(),
+    );
+    let v = json_of(&b);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["price_list"], "stratus@2026-01 (uploaded)");
+    let web = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["values"][0] == "web-1")
+        .unwrap();
+    assert_eq!(
+        (
+            web["amount"].as_str(),
+            web["compared"].as_str(),
+            web["difference"].as_str()
+        ),
+        (Some("74.59"), Some("134.40"), Some("-59.81")),
+        "{v}"
+    );
+    assert_eq!(
+        (v["total"].as_str(), v["compared_total"].as_str()),
+        (Some("98.12"), Some("157.93"))
+    );
+    // A named version, and a price list that does not sell a sku: refused, naming it.
+    let (st, v) = get(
+        "/api/v1/costs/pricing-view?period=2026-02&filter=account:acme&price_list=stratus@2026-01",
+    );
+    assert_eq!((st, v["difference"].as_str()), (200, Some("0.00")), "{v}");
+    let no_b2 = with_b2_15(&|prices| {
+        prices.as_object_mut().unwrap().remove("gra");
+    });
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/costs/pricing-view?period=2026-02&filter=account:acme",
+        Some(TOKEN),
+        no_b2.as_bytes(),
+    );
+    assert_eq!(st, 422, "{b}");
+    assert!(b.contains("no price for sku `b2-15`"), "{b}");
+    let (st, v) = get("/api/v1/costs/pricing-view?period=2026-02&price_list=stratus@1999-01");
+    assert_eq!((st, v["code"].as_str()), (404, Some("not_found")), "{v}");
     // A projection of an ended month needs neither as_of nor anything but the period.
     let (st, v) = get("/api/v1/accounts/acme/projection?period=2026-01");
     assert_eq!(st, 200, "{v}");

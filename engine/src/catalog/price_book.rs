@@ -69,6 +69,13 @@ impl PriceBook {
         }
     }
 
+    /// A book of one version in force at every time: a what-if price list (a negotiated rate
+    /// card, a budget price list, another version) that values any period's quantities.
+    pub fn throughout(mut catalog: Catalog) -> Self {
+        catalog.effective_from = DateTime::<Utc>::MIN_UTC;
+        PriceBook::single(catalog)
+    }
+
     pub fn id(&self) -> &str {
         &self.versions[0].id
     }

@@ -1,6 +1,8 @@
 //! The cost explorer over the ledger, and the drill-down's last step (a resource's events).
 //! The server fetches ratings; the engine (`ratecard::explore`) groups and sums them.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use ratecard::Period;
@@ -9,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::api::auth::authorize;
-use crate::api::{Shared, blocking, json_response};
+use crate::api::{AppState, Shared, blocking, body, json_response};
 use crate::billing::{self, period_of};
 use crate::error::{ApiError, ApiResult};
 
@@ -34,6 +36,8 @@ pub(crate) struct CostsQuery {
     filter: Option<String>,
     /// List the kept lines too.
     lines: Option<bool>,
+    /// For a pricing view: the other price list, `id` or `id@version`.
+    price_list: Option<String>,
 }
 
 /// The calendar months of `YYYY-MM` or `YYYY-MM..YYYY-MM`, in order.
@@ -63,8 +67,8 @@ pub fn months(text: &str, what: &str) -> Result<Vec<Period>, ApiError> {
 pub fn filters(text: &str) -> Result<ExploreRequest, ApiError> {
     let mut req = ExploreRequest::default();
     for part in text.split(',').filter(|p| !p.is_empty()) {
-        let split = if part.starts_with("tag:") {
-            part[4..].find(':').map(|i| i + 4)
+        let split = if let Some(rest) = part.strip_prefix("tag:") {
+            rest.find(':').map(|i| i + 4)
         } else {
             part.find(':')
         };
@@ -88,18 +92,9 @@ fn current_month() -> String {
     chrono::Utc::now().format("%Y-%m").to_string()
 }
 
-pub(crate) async fn costs(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<CostsQuery>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+/// The explorer's request and months from the query.
+fn request_of(q: &CostsQuery) -> Result<(Vec<Period>, ExploreRequest), ApiError> {
     let periods = months(q.period.as_deref().unwrap_or(&current_month()), "period")?;
-    let compared = q
-        .compare
-        .as_deref()
-        .map(|c| months(c, "compare"))
-        .transpose()?;
     let mut req = filters(q.filter.as_deref().unwrap_or(""))?;
     req.group_by = q
         .group_by
@@ -113,25 +108,56 @@ pub(crate) async fn costs(
         })
         .collect::<Result<_, _>>()?;
     req.lines = q.lines.unwrap_or(false);
+    Ok((periods, req))
+}
+
+/// The accounts to rate: those an account filter names, or every account; refused past
+/// [`MAX_RATINGS`] account-months.
+fn accounts_for(
+    s: &AppState,
+    req: &ExploreRequest,
+    months: usize,
+) -> Result<Vec<String>, ApiError> {
+    let accounts: Vec<String> = match req.filters.get(&Dimension::Account) {
+        Some(list) => list.iter().cloned().collect(),
+        None => s.ledger.accounts()?,
+    };
+    let n = accounts.len().saturating_mul(months);
+    if n > MAX_RATINGS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_much_work",
+            format!(
+                "{} accounts over these months make {n} account-months to rate, at most {MAX_RATINGS}: filter by account or ask fewer months",
+                accounts.len()
+            ),
+        ));
+    }
+    Ok(accounts)
+}
+
+pub(crate) async fn costs(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<CostsQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    if q.price_list.is_some() {
+        return Err(ApiError::bad(
+            "price_list: a pricing view is GET or POST /api/v1/costs/pricing-view",
+        ));
+    }
+    let (periods, req) = request_of(&q)?;
+    let compared = q
+        .compare
+        .as_deref()
+        .map(|c| months(c, "compare"))
+        .transpose()?;
     let out = blocking(&s, {
         let s = s.clone();
         move || {
-            // An account filter narrows what is fetched; the engine filters again.
-            let accounts: Vec<String> = match req.filters.get(&Dimension::Account) {
-                Some(list) => list.iter().cloned().collect(),
-                None => s.ledger.accounts()?,
-            };
-            let n = accounts.len() * (periods.len() + compared.as_ref().map_or(0, Vec::len));
-            if n > MAX_RATINGS {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "too_much_work",
-                    format!(
-                        "{} accounts over these months make {n} account-months to rate, at most {MAX_RATINGS}: filter by account or ask fewer months",
-                        accounts.len()
-                    ),
-                ));
-            }
+            let n = periods.len() + compared.as_ref().map_or(0, Vec::len);
+            let accounts = accounts_for(&s, &req, n)?;
             let rate = |list: &[Period]| -> Result<Vec<ratecard::Rating>, ApiError> {
                 let mut out = Vec::new();
                 for p in list {
@@ -145,6 +171,113 @@ pub(crate) async fn costs(
             let before = compared.as_deref().map(rate).transpose()?;
             ratecard::explore::explore(&s.book, &current, before.as_deref(), &req)
                 .map_err(ApiError::engine)
+        }
+    })
+    .await?;
+    json_response(StatusCode::OK, &out)
+}
+
+/// The other price list of a pricing view: `id` (that price list, each version at its dates),
+/// `id@version` (that version throughout), or an uploaded price list (its JSON as the body,
+/// in force throughout).
+fn price_list(
+    s: &AppState,
+    named: Option<&str>,
+    body: &[u8],
+) -> Result<(ratecard::PriceBook, String), ApiError> {
+    if !body.is_empty() {
+        if named.is_some() {
+            return Err(ApiError::bad(
+                "price_list: name a price list or upload one as the body, not both",
+            ));
+        }
+        let text = std::str::from_utf8(body)
+            .map_err(|_| ApiError::bad("the uploaded price list is not UTF-8"))?;
+        let c = ratecard::Catalog::from_json(text).map_err(ApiError::engine)?;
+        let label = format!("{} (uploaded)", c.reference());
+        return Ok((ratecard::PriceBook::throughout(c), label));
+    }
+    let Some(named) = named else {
+        return Err(ApiError::bad(
+            "price_list: name one (`stratus`, `stratus@2026-03`) or upload one as the body",
+        ));
+    };
+    let (id, version) = match named.split_once('@') {
+        Some((i, v)) => (i, Some(v)),
+        None => (named, None),
+    };
+    let book = s.catalogs.get(id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("price_list: no price list `{id}` (GET /api/v1/catalogs lists them)"),
+        )
+    })?;
+    match version {
+        None => Ok((book.clone(), id.to_string())),
+        Some(v) => book
+            .versions()
+            .iter()
+            .find(|c| c.version == v)
+            .map(|c| (ratecard::PriceBook::throughout(c.clone()), c.reference()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("price_list: `{id}` has no version `{v}`"),
+                )
+            }),
+    }
+}
+
+/// A pricing view: the recorded quantities of the months asked, valued as billed (`amount`)
+/// and under another price list (`compared`), per group, with the difference (billed minus
+/// the other).
+pub(crate) async fn pricing_view(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<CostsQuery>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    if q.compare.is_some() {
+        return Err(ApiError::bad(
+            "compare: a pricing view compares price lists, not months",
+        ));
+    }
+    let (periods, req) = request_of(&q)?;
+    let bytes = body(b)?;
+    let (other, label) = price_list(&s, q.price_list.as_deref(), &bytes)?;
+    let out = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let accounts = accounts_for(&s, &req, periods.len())?;
+            let (mut billed, mut view) = (Vec::new(), Vec::new());
+            for p in &periods {
+                for a in &accounts {
+                    let (r, v) = billing::rating_and_view(&s, a, p, &other)?;
+                    billed.push(r);
+                    view.push(v);
+                }
+            }
+            if other.currency() != s.book.currency() {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unprocessable",
+                    format!(
+                        "price_list: {} prices in {}, the ledger bills in {}: a pricing view compares one currency",
+                        other.id(),
+                        other.currency(),
+                        s.book.currency()
+                    ),
+                ));
+            }
+            let out = ratecard::explore::explore(&s.book, &billed, Some(&view), &req)
+                .map_err(ApiError::engine)?;
+            let mut v = serde_json::to_value(&out)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+            v["price_list"] = json!(label);
+            Ok(v)
         }
     })
     .await?;
@@ -208,4 +341,59 @@ pub(crate) async fn accounts(State(s): State<Shared>, headers: HeaderMap) -> Api
     })
     .await?;
     json_response(StatusCode::OK, &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_ranges() {
+        let labels = |t: &str| -> Vec<String> {
+            months(t, "period")
+                .unwrap()
+                .iter()
+                .map(|p| p.label())
+                .collect()
+        };
+        assert_eq!(labels("2026-01"), ["2026-01"]);
+        assert_eq!(
+            labels("2025-11..2026-02"),
+            ["2025-11", "2025-12", "2026-01", "2026-02"]
+        );
+        assert_eq!(labels("2025-01..2025-12").len(), 12);
+        for (bad, says) in [
+            ("2025-01..2026-01", "more than 12 months"),
+            ("2026-03..2026-01", "ends before it starts"),
+            ("2026-13", "period:"),
+            ("2026-01..", "period:"),
+        ] {
+            let e = months(bad, "period").unwrap_err();
+            assert!(format!("{e:?}").contains(says), "{bad}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn filters_split_a_tag_key_from_its_value() {
+        let r = filters("region:gra,region:sbg,tag:project:web:v2,account:a").unwrap();
+        let got: Vec<(String, Vec<String>)> = r
+            .filters
+            .iter()
+            .map(|(d, v)| (d.to_string(), v.iter().cloned().collect()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("account".to_string(), vec!["a".to_string()]),
+                (
+                    "region".to_string(),
+                    vec!["gra".to_string(), "sbg".to_string()]
+                ),
+                ("tag:project".to_string(), vec!["web:v2".to_string()]),
+            ]
+        );
+        for bad in ["region", "colour:red", "tag:project"] {
+            assert!(filters(bad).is_err(), "{bad}");
+        }
+    }
 }

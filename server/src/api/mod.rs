@@ -275,6 +275,20 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/costs/pricing-view",
+        summary: "Pricing view: the recorded quantities valued as billed and under ?price_list=id or id@version, per group, with the difference",
+        auth: true,
+        handler: || get(costs::pricing_view),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/costs/pricing-view",
+        summary: "Pricing view under an uploaded price list (the body)",
+        auth: true,
+        handler: || post(costs::pricing_view),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/costs",
         summary: "Cost explorer: rated cost grouped and filtered (?period=YYYY-MM[..YYYY-MM], compare, group_by, filter, lines)",
         auth: true,
