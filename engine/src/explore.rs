@@ -203,6 +203,18 @@ fn value_of<'a>(d: &Dimension, l: &'a RatedLine, month: &'a str, book: &'a Price
     }
 }
 
+/// Whether a line passes the filters: for each dimension, its value is one of those listed.
+pub(crate) fn keeps(
+    filters: &BTreeMap<Dimension, BTreeSet<String>>,
+    l: &RatedLine,
+    month: &str,
+    book: &PriceBook,
+) -> bool {
+    filters
+        .iter()
+        .all(|(d, values)| values.contains(value_of(d, l, month, book)))
+}
+
 #[derive(Default)]
 struct Sums {
     amount: Decimal,
@@ -264,11 +276,7 @@ pub fn explore(
             }
             let what = || format!("summing the cost of {month}");
             for l in &r.lines {
-                let keep = req
-                    .filters
-                    .iter()
-                    .all(|(d, values)| values.contains(value_of(d, l, month, book)));
-                if !keep {
+                if !keeps(&req.filters, l, month, book) {
                     continue;
                 }
                 let net = money::round(l.amount, &currency, req.rounding);

@@ -104,20 +104,10 @@ pub fn project(
             message: "each threshold is a percent from 1 to 1000".into(),
         });
     }
-    let known: Vec<UsageEvent> = events
-        .iter()
-        .filter(|e| e.at <= req.as_of)
-        .cloned()
-        .collect();
     let currency = book.currency().to_string();
     let total = |lines: &[RatedLine]| crate::rate::summarize(lines, &currency, req.rounding).total;
-
-    let so_far_period = Period::new(p.start, req.as_of)?;
-    let so_far = total(&rate(book, &meter(book, so_far_period, &known)?)?.lines);
-
-    let mut metered = meter(book, p, &known)?;
-    let (elapsed, whole) = extrapolate(book, &mut metered, &p, req.as_of)?;
-    let lines = rate(book, &metered)?.lines;
+    let (so_far_lines, lines, elapsed, whole) = project_lines(book, events, &p, req.as_of)?;
+    let so_far = total(&so_far_lines);
     let projected = total(&lines);
     let alerts = match req.budget {
         None => Vec::new(),
@@ -141,6 +131,23 @@ pub fn project(
         alerts,
         lines,
     })
+}
+
+/// The lines of the period so far (the events up to `as_of`, over `[start, as_of)`) and
+/// projected to its end, with the seconds elapsed and in the whole period.
+pub(crate) fn project_lines(
+    book: &PriceBook,
+    events: &[UsageEvent],
+    p: &Period,
+    as_of: DateTime<Utc>,
+) -> Result<(Vec<RatedLine>, Vec<RatedLine>, Decimal, Decimal)> {
+    let known: Vec<UsageEvent> = events.iter().filter(|e| e.at <= as_of).cloned().collect();
+    let so_far_period = Period::new(p.start, as_of)?;
+    let so_far = rate(book, &meter(book, so_far_period, &known)?)?.lines;
+    let mut metered = meter(book, *p, &known)?;
+    let (elapsed, whole) = extrapolate(book, &mut metered, p, as_of)?;
+    let projected = rate(book, &metered)?.lines;
+    Ok((so_far, projected, elapsed, whole))
 }
 
 /// Counters go on at their rate: each counted quantity is scaled from the time elapsed to the

@@ -61,6 +61,7 @@ fn state(ledger: Arc<dyn Store>) -> api::AppState {
         fx: ratecard::fx::FxRates::sample().expect("fx"),
         dist: None,
         work: Default::default(),
+        webhook: None,
     }
 }
 

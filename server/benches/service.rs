@@ -53,6 +53,7 @@ fn start(ledger: Arc<dyn ledger::Store>) -> SocketAddr {
         fx: ratecard::fx::FxRates::sample().expect("fx"),
         dist: None,
         work: Default::default(),
+        webhook: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

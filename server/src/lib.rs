@@ -3,11 +3,13 @@
 //! - [`ledger`]: events, customers, finalized documents and the hash-chained audit log (SQLite
 //!   or PostgreSQL);
 //! - [`close`]: the monthly close, by one or more workers;
+//! - [`alerting`]: budget checks, and the signed webhook that delivers their alerts;
 //! - [`api`]: the axum router (`/api/v1`, `/api/openapi.json`, the calculator's files);
-//! - [`demo`]: demo customers and a month of events for `ratecard serve --demo`.
+//! - [`demo`]: demo customers and three months of events for `ratecard serve --demo`.
 //!
 //! Only this crate knows HTTP and SQL; every figure comes from the engine.
 
+pub mod alerting;
 pub mod api;
 pub mod audit;
 pub mod billing;

@@ -404,6 +404,7 @@ fn serve(
         fx: FxRates::sample().map_err(|e| e.to_string())?,
         dist: dist.clone(),
         work: Default::default(),
+        webhook: ratecard_server::alerting::Webhook::from_env()?,
     };
     let mut demo_invoice = None;
     if demo_data && demo::seed(ledger.as_ref(), &book)? {
@@ -431,6 +432,11 @@ fn serve(
         if !has_token {
             println!("  no RATECARD_TOKEN: write endpoints answer 503 until one is set");
         }
+        let state = std::sync::Arc::new(state);
+        if let Some(w) = &state.webhook {
+            println!("  alerts:      posted to {w:?}, signed (Ratecard-Signature)");
+        }
+        tokio::spawn(ratecard_server::alerting::run(state.clone()));
         let shutdown = async {
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -446,7 +452,7 @@ fn serve(
             tokio::select! { _ = ctrl_c => {}, _ = term => {} }
             println!("shutting down: finishing the requests in flight");
         };
-        ratecard_server::serve::run(listener, api::router(state), ratecard_server::serve::Limits::from_env(), shutdown)
+        ratecard_server::serve::run(listener, api::router_with(state), ratecard_server::serve::Limits::from_env(), shutdown)
             .await
             .map_err(|e| e.to_string())
     })?;
@@ -477,6 +483,7 @@ fn close(
         fx: FxRates::sample().map_err(|e| e.to_string())?,
         dist: None,
         work: Default::default(),
+        webhook: None,
     };
     let show = |p: &ratecard_server::close::Progress| eprintln!("{}", p.line());
     let r = ratecard_server::close::close(&state, &period, issue, workers, &show)?;

@@ -119,10 +119,30 @@ fn start(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>
 /// Starts the service, and gives the way around it too.
 fn start_raw(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::Store>, Raw) {
     let (ledger, raw) = fresh(name);
+    let state = state_of(ledger.clone(), token);
+    (serve(Arc::new(state)), ledger, raw)
+}
+
+/// Serves `state` in this process on a free loopback port.
+fn serve(state: api::Shared) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            axum::serve(l, api::router_with(state)).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// The service's state over `ledger`, priced with the sample price list.
+fn state_of(ledger: Arc<dyn ledger::Store>, token: Option<&str>) -> api::AppState {
     let mut catalogs = std::collections::BTreeMap::new();
     catalogs.insert("stratus".to_string(), book());
-    let state = api::AppState {
-        ledger: ledger.clone(),
+    api::AppState {
+        ledger,
         book: book(),
         catalogs,
         token: token.map(String::from),
@@ -134,17 +154,8 @@ fn start_raw(name: &str, token: Option<&str>) -> (SocketAddr, Arc<dyn ledger::St
         fx: ratecard::fx::FxRates::sample().unwrap(),
         dist: None,
         work: Default::default(),
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap()).unwrap();
-            axum::serve(l, api::router(state)).await.unwrap();
-        });
-    });
-    (rx.recv().unwrap(), ledger, raw)
+        webhook: None,
+    }
 }
 
 fn http(
@@ -194,6 +205,22 @@ fn health_openapi_and_estimates_are_public() {
             "{} {} missing from the OpenAPI document",
             r.method,
             r.path
+        );
+    }
+    // Every route that declares the token refuses a request without one, before any work.
+    for r in api::ROUTES.iter().filter(|r| r.auth) {
+        let path = r
+            .path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        let (st, b) = http(addr, &r.method.to_ascii_uppercase(), &path, None, b"");
+        assert_eq!(
+            (st, json_of(&b)["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{} {path}: {b}",
+            r.method
         );
     }
     let (st, b) = http(addr, "POST", "/api/v1/estimates", None, br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","uptime":{"percent":"50"}}]}"#);
@@ -1083,4 +1110,238 @@ fn cost_explorer_groups_compares_and_drills_down() {
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["as_of"], "2026-02-01T00:00:00Z");
     assert_eq!(v["so_far"], v["projected"]);
+}
+
+/// A webhook receiver on loopback: answers 500 to its first request and 200 after, and keeps
+/// each request's signature header and body.
+/// The requests a receiver got: each one's signature header and body.
+type Posts = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+fn receiver() -> (SocketAddr, Posts) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let got: Posts = Default::default();
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let (mut len, mut sig) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if lower.starts_with("ratecard-signature:") {
+                    sig = line["ratecard-signature:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            let first = {
+                let mut g = seen.lock().unwrap();
+                g.push((sig, String::from_utf8(body).unwrap()));
+                g.len() == 1
+            };
+            let status = if first {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (addr, got)
+}
+
+/// Budgets: each threshold crossed is one alert, however often it is seen; its webhook is
+/// signed, retried after a failure with backoff, logged, and delivered again on demand.
+#[test]
+fn budget_alerts_are_recorded_once_and_delivered_signed_with_retries() {
+    use ratecard_server::alerting;
+    let (hook, got) = receiver();
+    let secret = b"whsec-test-0123456789abcdef";
+    let (ledger, _) = fresh("alerts");
+    let mut state = state_of(ledger, Some(TOKEN));
+    state.webhook =
+        Some(alerting::Webhook::new(&format!("http://{hook}/hooks/ratecard"), secret).unwrap());
+    let state = Arc::new(state);
+    let addr = serve(state.clone());
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/budgets/acme-web",
+        Some(TOKEN),
+        br#"{"id":"acme-web","account":"acme","name":"Web project","amount":"100","scope":{"tag:project":["web"]}}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    // 480 hours of b2-15 for project web: 53.28, past 50 % of 100; the db instance is not in
+    // the budget's scope.
+    let batch = |lines: &[&str]| {
+        let (st, b) = http(
+            addr,
+            "POST",
+            "/api/v1/events",
+            Some(TOKEN),
+            lines.join("\n").as_bytes(),
+        );
+        assert_eq!(st, 200, "{b}");
+    };
+    let first = [
+        r#"{"id":"w1","account":"acme","resource":"web-1","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z","tags":{"project":"web"}}"#,
+        r#"{"id":"w2","account":"acme","resource":"web-1","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-21T00:00:00Z","tags":{"project":"web"}}"#,
+        r#"{"id":"d1","account":"acme","resource":"db-1","sku":"b2-30","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z","tags":{"project":"db"}}"#,
+    ];
+    batch(&first);
+    let alerts = || {
+        let (st, b) = http(addr, "GET", "/api/v1/alerts?account=acme", Some(TOKEN), b"");
+        assert_eq!(st, 200, "{b}");
+        json_of(&b)["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["period"].as_str().unwrap().to_string(),
+                    a["threshold"].as_i64().unwrap(),
+                )
+            })
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(alerts(), BTreeSet::from([("2026-01".to_string(), 50)]));
+    // The same batch again changes nothing; 3,000 GB of web egress (33.00) make 86.28: 80 %.
+    batch(&first);
+    batch(&[
+        r#"{"id":"w3","account":"acme","resource":"bucket","sku":"object-egress","region":"gra","kind":"increment","at":"2026-01-25T00:00:00Z","quantity":"3000","tags":{"project":"web"}}"#,
+    ]);
+    assert_eq!(
+        alerts(),
+        BTreeSet::from([("2026-01".to_string(), 50), ("2026-01".to_string(), 80)])
+    );
+    let jan = ratecard::Period::parse("2026-01").unwrap();
+    let again = alerting::check_budgets(&state, None, &[jan], chrono::Utc::now()).unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/budgets/acme-web/status?period=2026-01",
+        Some(TOKEN),
+        b"",
+    );
+    let v = json_of(&b);
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(
+        (v["actual"].as_str(), v["percent"].as_str()),
+        (Some("86.28"), Some("86.28"))
+    );
+    let crossed: Vec<bool> = v["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["crossed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(crossed, [true, true, false]);
+
+    // Delivery: the first post fails (500) and waits a second; the second is delivered.
+    let t0 = chrono::Utc::now();
+    assert_eq!(alerting::deliver_due(&state, t0).unwrap(), 2);
+    assert_eq!(
+        alerting::deliver_due(&state, t0).unwrap(),
+        0,
+        "nothing due before the backoff"
+    );
+    assert_eq!(
+        alerting::deliver_due(&state, t0 + chrono::Duration::seconds(2)).unwrap(),
+        1
+    );
+    let deliveries = || {
+        let (_, b) = http(addr, "GET", "/api/v1/webhooks/deliveries", Some(TOKEN), b"");
+        json_of(&b)["deliveries"].as_array().unwrap().clone()
+    };
+    let d = deliveries();
+    let log = |d: &Value| -> Vec<String> {
+        d["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["outcome"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Newest first: the 80 % alert, delivered at once; the 50 % one after a 500.
+    assert_eq!(
+        (d[1]["event"].as_str(), d[1]["status"].as_str(), log(&d[1])),
+        (
+            Some("acme-web/2026-01/50/actual"),
+            Some("delivered"),
+            vec!["500".to_string(), "200".to_string()]
+        )
+    );
+    assert_eq!(
+        (d[0]["status"].as_str(), log(&d[0])),
+        (Some("delivered"), vec!["200".to_string()])
+    );
+    // Every post is signed: HMAC-SHA256 of "<t>.<body>" under the secret.
+    let posts = got.lock().unwrap().clone();
+    assert_eq!(posts.len(), 3);
+    for (sig, body) in &posts {
+        let t: i64 = sig
+            .strip_prefix("t=")
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(sig, &alerting::signature(secret, t, body));
+        assert_ne!(
+            sig,
+            &alerting::signature(b"another-secret-0123456789", t, body)
+        );
+        let v = json_of(body);
+        assert_eq!(v["type"], "budget.threshold_crossed");
+        assert_eq!(v["data"]["budget"], "acme-web");
+    }
+    assert_eq!(json_of(&posts[0].1)["data"]["actual"], "53.28");
+    // Redelivery on demand: due at once, posted again, logged as a third attempt.
+    let id = d[1]["id"].as_i64().unwrap();
+    let (st, b) = http(
+        addr,
+        "POST",
+        &format!("/api/v1/webhooks/deliveries/{id}/redeliver"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 202, "{b}");
+    assert_eq!(
+        alerting::deliver_due(&state, chrono::Utc::now() + chrono::Duration::seconds(3)).unwrap(),
+        1
+    );
+    assert_eq!(got.lock().unwrap().len(), 4);
+    assert_eq!(log(&deliveries()[1]).len(), 3);
+    let (st, _) = http(
+        addr,
+        "POST",
+        "/api/v1/webhooks/deliveries/999/redeliver",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 404);
+    // A bad budget is refused, naming the field.
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/budgets/x",
+        Some(TOKEN),
+        br#"{"id":"x","account":"acme","amount":"-5"}"#,
+    );
+    assert_eq!(st, 422, "{b}");
+    assert!(b.contains("amount"), "{b}");
 }

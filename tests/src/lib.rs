@@ -196,6 +196,24 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             )
             .map_err(|e| e.to_string())?
         }
+        "budget" => {
+            let book = load("catalogs")?;
+            let parsed = events()?;
+            let budget: ratecard::budget::Budget = parse(field("budget")?, "budget")?;
+            let period = ratecard::Period::parse(field("period")?.as_str().unwrap_or(""))
+                .map_err(|e| e.to_string())?;
+            let as_of = ratecard::time::parse_instant(field("as_of")?.as_str().unwrap_or(""))?;
+            let st = ratecard::budget::evaluate(
+                &book,
+                &parsed.events,
+                &budget,
+                &period,
+                as_of,
+                rounding,
+            )
+            .map_err(|e| e.to_string())?;
+            serde_json::to_value(st).map_err(|e| e.to_string())?
+        }
         "explore" => {
             // Each period is rated from the same events, as the ledger's drafts are.
             let book = load("catalogs")?;

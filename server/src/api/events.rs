@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use ratecard::event;
 use serde_json::json;
 
+use crate::alerting;
 use crate::api::auth::authorize;
 use crate::api::{MAX_REJECTS, Shared, blocking, body, json_response};
 use crate::error::{ApiError, ApiResult};
@@ -60,7 +61,24 @@ pub(crate) async fn ingest(
                     ),
                 ));
             }
-            Ok((s.ledger.ingest(&good)?, rejects))
+            let report = s.ledger.ingest(&good)?;
+            // The budgets of the accounts and months the batch touched, once it is stored: a
+            // failure here is logged, and the next minute's pass checks them again.
+            if report.accepted > 0 {
+                let mut accounts: Vec<String> = good.iter().map(|e| e.account.to_string()).collect();
+                accounts.sort();
+                accounts.dedup();
+                let mut months: Vec<ratecard::Period> =
+                    good.iter().filter_map(|e| alerting::month_of(e.at)).collect();
+                months.sort();
+                months.dedup();
+                // Months far back are left to an explicit check: at most the last three.
+                let skip = months.len().saturating_sub(3);
+                if let Err(e) = alerting::check_budgets(&s, Some(&accounts), &months[skip..], chrono::Utc::now()) {
+                    tracing::warn!(error = ?e, "budget check after ingestion");
+                }
+            }
+            Ok((report, rejects))
         }
     })
     .await?;

@@ -11,6 +11,7 @@
 
 mod accounts;
 pub(crate) mod auth;
+mod budgets;
 mod catalogs;
 mod costs;
 mod events;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub dist: Option<PathBuf>,
     /// How much engine and ledger work runs at once, off the async workers.
     pub work: WorkLimit,
+    /// Where budget alerts are posted, if anywhere.
+    pub webhook: Option<crate::alerting::Webhook>,
 }
 
 /// A bound on the engine and ledger work running at once: a request waits at most
@@ -80,7 +83,7 @@ impl Default for WorkLimit {
     }
 }
 
-pub(crate) type Shared = Arc<AppState>;
+pub type Shared = Arc<AppState>;
 
 pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|r| {
@@ -275,6 +278,55 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/budgets",
+        summary: "The budgets (?account)",
+        auth: true,
+        handler: || get(budgets::budgets),
+    },
+    Route {
+        method: "put",
+        path: "/api/v1/budgets/{id}",
+        summary: "Create or replace a budget: account, amount a month, scope, basis, thresholds",
+        auth: true,
+        handler: || put(budgets::put_budget),
+    },
+    Route {
+        method: "delete",
+        path: "/api/v1/budgets/{id}",
+        summary: "Remove a budget (its alerts stay)",
+        auth: true,
+        handler: || axum::routing::delete(budgets::delete_budget),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/budgets/{id}/status",
+        summary: "Where a budget stands in a month (?period, the current one by default)",
+        auth: true,
+        handler: || get(budgets::budget_status),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/alerts",
+        summary: "Budget alerts recorded, newest first (?account)",
+        auth: true,
+        handler: || get(budgets::alerts),
+    },
+    Route {
+        method: "get",
+        path: "/api/v1/webhooks/deliveries",
+        summary: "The webhook's deliveries, with every attempt",
+        auth: true,
+        handler: || get(budgets::deliveries),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/webhooks/deliveries/{id}/redeliver",
+        summary: "Deliver an alert again, now",
+        auth: true,
+        handler: || post(budgets::redeliver),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/costs/pricing-view",
         summary: "Pricing view: the recorded quantities valued as billed and under ?price_list=id or id@version, per group, with the difference",
         auth: true,
@@ -456,16 +508,41 @@ async fn json_errors(response: Response) -> Response {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with(Arc::new(state))
+}
+
+async fn require_token(
+    State(s): State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match auth::authorize(&s, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+/// [`router`] on a state shared with other work (the alerts' background loop).
+pub fn router_with(state: Shared) -> Router {
     let dist = state.dist.clone();
     let mut app = Router::new();
     for r in ROUTES {
-        app = app.route(r.path, (r.handler)());
+        let mut handler = (r.handler)();
+        if r.auth {
+            // The token is checked before anything of the request is read: a caller without
+            // one learns nothing of the endpoint's parameters.
+            handler = handler.route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                require_token,
+            ));
+        }
+        app = app.route(r.path, handler);
     }
     let api_404 =
         || async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") };
     app = app.route("/api/{*rest}", axum::routing::any(api_404));
     let app = app
-        .with_state(Arc::new(state))
+        .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     let app = match dist {
         Some(d) => app.fallback(move |r: axum::http::Request<axum::body::Body>| {

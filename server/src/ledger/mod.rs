@@ -14,6 +14,7 @@
 //! over a [`Backend`]: [`SqliteLedger`] and [`PgLedger`] differ only in how they open, migrate
 //! and hold a transaction.
 
+pub mod alerts;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
@@ -24,6 +25,7 @@ use ratecard::party::Customer;
 use ratecard::time::Period;
 
 use crate::audit::{self, AuditKey};
+pub use alerts::Alerts;
 pub use postgres::PgLedger;
 use sql::{Backend, Sql};
 pub use sqlite::SqliteLedger;
@@ -133,8 +135,9 @@ impl Location {
     }
 }
 
-/// The ledger's interface: what the service asks of either store.
-pub trait Store: Send + Sync {
+/// The ledger's interface: what the service asks of either store (budgets and alerts in
+/// [`Alerts`]).
+pub trait Store: Alerts + Send + Sync {
     fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested>;
     /// The account's events up to the end of `period` (earlier ones give the state at its start).
     fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>>;

@@ -203,6 +203,46 @@ fn migrations() -> Vec<String> {
         // unique across months in `event_keys`, partitioned by account alone; an event is
         // stored when its key is new. Existing events move to the new layout.
         month_partitions(),
+        // 4: budgets, their alerts (one per budget, month, threshold and basis) and the
+        // alerts' webhook deliveries with their attempts.
+        "CREATE TABLE budgets (
+            id TEXT PRIMARY KEY,
+            account TEXT NOT NULL,
+            body TEXT NOT NULL,
+            updated TEXT NOT NULL
+        );
+        CREATE TABLE budget_alerts (
+            budget TEXT NOT NULL,
+            account TEXT NOT NULL,
+            period TEXT NOT NULL,
+            threshold BIGINT NOT NULL,
+            basis TEXT NOT NULL,
+            status TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (budget, period, threshold, basis)
+        );
+        CREATE INDEX budget_alerts_account ON budget_alerts (account, at);
+        CREATE TRIGGER budget_alerts_kept BEFORE UPDATE OR DELETE ON budget_alerts
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('recorded alerts are kept');
+        CREATE TABLE webhook_deliveries (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            url TEXT NOT NULL,
+            event TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts BIGINT NOT NULL,
+            next_at TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at);
+        CREATE TABLE webhook_attempts (
+            delivery BIGINT NOT NULL,
+            attempt BIGINT NOT NULL,
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            PRIMARY KEY (delivery, attempt)
+        );"
+        .to_string(),
     ]
 }
 

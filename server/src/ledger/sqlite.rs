@@ -154,6 +154,49 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, account)
     );
     "#,
+    // 6: budgets, their alerts (one per budget, month, threshold and basis) and the alerts'
+    // webhook deliveries with their attempts.
+    r#"
+    CREATE TABLE budgets (
+        id TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        body TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE budget_alerts (
+        budget TEXT NOT NULL,
+        account TEXT NOT NULL,
+        period TEXT NOT NULL,
+        threshold INTEGER NOT NULL,
+        basis TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (budget, period, threshold, basis)
+    );
+    CREATE INDEX budget_alerts_account ON budget_alerts (account, at);
+    CREATE TRIGGER budget_alerts_kept BEFORE UPDATE ON budget_alerts
+        BEGIN SELECT RAISE(ABORT, 'recorded alerts are kept'); END;
+    CREATE TRIGGER budget_alerts_not_deleted BEFORE DELETE ON budget_alerts
+        BEGIN SELECT RAISE(ABORT, 'recorded alerts are kept'); END;
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        url TEXT NOT NULL,
+        event TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_at);
+    CREATE TABLE webhook_attempts (
+        delivery INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (delivery, attempt)
+    );
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {

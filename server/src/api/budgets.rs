@@ -1,0 +1,203 @@
+//! Budgets, their status and alerts, and the webhook's deliveries.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use ratecard::budget::{self, Budget};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::alerting;
+use crate::api::auth::authorize;
+use crate::api::{Shared, blocking, body, json_response, parse};
+use crate::billing::period_of;
+use crate::error::{ApiError, ApiResult};
+
+fn now_text() -> String {
+    ratecard::time::format_instant(&chrono::Utc::now())
+}
+
+pub(crate) async fn put_budget(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let budget: Budget = parse(&body(b)?, "budget")?;
+    if budget.id != id {
+        return Err(ApiError::bad(format!(
+            "budget: the body's id `{}` is not the path's `{id}`",
+            budget.id
+        )));
+    }
+    budget.validate().map_err(ApiError::engine)?;
+    let stored = budget.clone();
+    blocking(&s, {
+        let s = s.clone();
+        move || {
+            s.ledger.put_budget(&stored, &now_text())?;
+            // A budget already passed in the current month alerts now, not in a minute.
+            let now = chrono::Utc::now();
+            if let Some(p) = alerting::month_of(now) {
+                alerting::check_budgets(
+                    &s,
+                    Some(std::slice::from_ref(&stored.account)),
+                    &[p],
+                    now,
+                )?;
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    json_response(StatusCode::OK, &budget)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountQuery {
+    account: Option<String>,
+}
+
+pub(crate) async fn budgets(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<AccountQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let list = blocking(&s, {
+        let s = s.clone();
+        move || Ok(s.ledger.budgets(q.account.as_deref())?)
+    })
+    .await?;
+    json_response(StatusCode::OK, &json!({ "budgets": list }))
+}
+
+pub(crate) async fn delete_budget(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let gone = blocking(&s, {
+        let s = s.clone();
+        let id = id.clone();
+        move || Ok(s.ledger.delete_budget(&id)?)
+    })
+    .await?;
+    if !gone {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no budget `{id}`"),
+        ));
+    }
+    json_response(StatusCode::OK, &json!({ "deleted": id }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusQuery {
+    period: Option<String>,
+}
+
+/// Where a budget stands in a month (the current one by default): actual, projected, percent
+/// and each threshold.
+pub(crate) async fn budget_status(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<StatusQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let now = chrono::Utc::now();
+    let period = period_of(&q.period.unwrap_or_else(|| now.format("%Y-%m").to_string()))?;
+    if period.start >= now {
+        return Err(ApiError::bad(format!(
+            "period: {} has not started",
+            period.label()
+        )));
+    }
+    let st = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let b = s
+                .ledger
+                .budgets(None)?
+                .into_iter()
+                .find(|b| b.id == id)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        format!("no budget `{id}`"),
+                    )
+                })?;
+            let events = s.ledger.events(&b.account, &period)?;
+            budget::evaluate(
+                &s.book,
+                &events,
+                &b,
+                &period,
+                now.min(period.end),
+                ratecard::RoundingMode::default(),
+            )
+            .map_err(ApiError::engine)
+        }
+    })
+    .await?;
+    json_response(StatusCode::OK, &st)
+}
+
+pub(crate) async fn alerts(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<AccountQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let list = blocking(&s, {
+        let s = s.clone();
+        move || Ok(s.ledger.alerts(q.account.as_deref(), 1_000)?)
+    })
+    .await?;
+    json_response(StatusCode::OK, &json!({ "alerts": list }))
+}
+
+pub(crate) async fn deliveries(State(s): State<Shared>, headers: HeaderMap) -> ApiResult {
+    authorize(&s, &headers)?;
+    let list = blocking(&s, {
+        let s = s.clone();
+        move || Ok(s.ledger.deliveries(1_000)?)
+    })
+    .await?;
+    json_response(
+        StatusCode::OK,
+        &json!({ "webhook": s.webhook.as_ref().map(|w| w.url.clone()), "deliveries": list }),
+    )
+}
+
+pub(crate) async fn redeliver(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let found = blocking(&s, {
+        let s = s.clone();
+        move || Ok(s.ledger.redeliver(id, &now_text())?)
+    })
+    .await?;
+    if !found {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no webhook delivery {id}"),
+        ));
+    }
+    json_response(
+        StatusCode::ACCEPTED,
+        &json!({ "id": id, "status": "pending" }),
+    )
+}
