@@ -211,3 +211,125 @@ fn alerts(
         })
         .collect()
 }
+
+/// How the projection reaches the period's end, in words: what `consumption` and the
+/// projection's callers show beside the projected amount.
+pub const RULE: &str = "resources running at as_of run to the end of the period (those stopped or deleted stay so), storage stays at its last size, and counters go on at their rate so far (scaled by the whole period over the time elapsed)";
+
+/// An account's current period as its customer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Consumption {
+    pub period: Period,
+    #[serde(with = "time::instant")]
+    #[schemars(with = "String")]
+    pub as_of: DateTime<Utc>,
+    pub currency: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub elapsed_percent: Decimal,
+    /// This period's monthly plans billed in advance: on the previous period's invoice.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub already_billed: Decimal,
+    /// Accrued so far, to be invoiced at the period's end: the usage of the period...
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub pay_as_you_go: Decimal,
+    /// ...and the next period's monthly plans, billed in advance with it.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub billed_in_advance: Decimal,
+    /// `pay_as_you_go + billed_in_advance`: the period's invoice so far, before tax.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub so_far: Decimal,
+    /// The period's invoice projected to its end, before tax, by [`RULE`].
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub projected: Decimal,
+    pub rule: String,
+}
+
+/// The period of `as_of`'s account so far and projected (see [`Consumption`]), and the
+/// projected rating, from which the next invoice is estimated with its tax.
+pub fn consumption(
+    book: &PriceBook,
+    events: &[UsageEvent],
+    p: &Period,
+    as_of: DateTime<Utc>,
+    rounding: RoundingMode,
+) -> Result<(Consumption, crate::rate::Rating)> {
+    if !(p.start < as_of && as_of <= p.end) {
+        return Err(Error::Period(format!(
+            "as_of {} is not inside {}",
+            time::format_instant(&as_of),
+            p.label()
+        )));
+    }
+    let currency = book.currency().to_string();
+    let sum = |lines: &mut dyn Iterator<Item = &RatedLine>| -> Result<Decimal> {
+        let mut s = money::round(Decimal::ZERO, &currency, rounding);
+        for l in lines {
+            s = s
+                .plus(money::round(l.amount, &currency, rounding))
+                .or_overflow(|| "summing the period's cost".into())?;
+        }
+        Ok(s)
+    };
+    // The previous period's invoice billed this one's plans in advance, when a price list was
+    // in force for it.
+    let before = p
+        .start
+        .checked_sub_signed(chrono::Duration::nanoseconds(1))
+        .map(Period::month_of)
+        .filter(|b| book.at(b.start).is_some());
+    let already_billed = match before {
+        Some(b) => {
+            let earlier: Vec<UsageEvent> =
+                events.iter().filter(|e| e.at < b.end).cloned().collect();
+            let lines = rate(book, &meter(book, b, &earlier)?)?.lines;
+            sum(&mut lines
+                .iter()
+                .filter(|l| l.segment.start >= p.start && l.segment.end <= p.end))?
+        }
+        None => money::round(Decimal::ZERO, &currency, rounding),
+    };
+    let (so_far_lines, projected_lines, elapsed, whole) = project_lines(book, events, p, as_of)?;
+    let ahead = |l: &&RatedLine| l.segment.start >= p.end;
+    let billed_in_advance = sum(&mut so_far_lines.iter().filter(ahead))?;
+    let pay_as_you_go = sum(&mut so_far_lines.iter().filter(|l| !ahead(l)))?;
+    let so_far = pay_as_you_go
+        .plus(billed_in_advance)
+        .or_overflow(|| "summing the period's cost".into())?;
+    let projected = sum(&mut projected_lines.iter())?;
+    let rating = crate::rate::Rating {
+        period: *p,
+        catalog: book.id().to_string(),
+        currency: currency.clone(),
+        lines: projected_lines,
+        diagnostics: Vec::new(),
+        rejects: Vec::new(),
+    };
+    Ok((
+        Consumption {
+            period: *p,
+            as_of,
+            currency,
+            elapsed_percent: money::round_dp(
+                elapsed
+                    .sat_times(Decimal::ONE_HUNDRED)
+                    .over(whole)
+                    .unwrap_or(Decimal::ZERO),
+                2,
+                RoundingMode::HalfUp,
+            ),
+            already_billed,
+            pay_as_you_go,
+            billed_in_advance,
+            so_far,
+            projected,
+            rule: RULE.to_string(),
+        },
+        rating,
+    ))
+}

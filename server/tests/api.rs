@@ -1345,3 +1345,72 @@ fn budget_alerts_are_recorded_once_and_delivered_signed_with_retries() {
     assert_eq!(st, 422, "{b}");
     assert!(b.contains("amount"), "{b}");
 }
+
+/// The current month as the customer sees it, on 15 February: the February plan was billed in
+/// advance on January's invoice (40.00); so far, 336 hours of b2-7 (19.52) and March's plan
+/// (40.00), billed in advance with February; projected, 672 hours (39.04) and the plan: 79.04,
+/// and the next invoice with French VAT at 20 %.
+#[test]
+fn consumption_of_the_current_month() {
+    let (addr, _) = start("consumption", Some(TOKEN));
+    let events = [
+        r#"{"id":"p1","account":"acme","resource":"plan-1","sku":"b2-15-monthly","region":"gra","kind":"start","at":"2026-01-10T00:00:00Z"}"#,
+        r#"{"id":"h1","account":"acme","resource":"vm-1","sku":"b2-7","region":"gra","kind":"start","at":"2026-02-01T00:00:00Z"}"#,
+    ]
+    .join("\n");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        events.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounts/acme/consumption?as_of=2026-02-15T00:00:00Z",
+        Some(TOKEN),
+        b"",
+    );
+    let v = json_of(&b);
+    assert_eq!(st, 200, "{b}");
+    let got = |k: &str| v[k].as_str().unwrap_or("").to_string();
+    assert_eq!(
+        [
+            got("period"),
+            got("elapsed_percent"),
+            got("already_billed"),
+            got("pay_as_you_go"),
+            got("billed_in_advance"),
+            got("so_far"),
+            got("projected")
+        ],
+        [
+            "2026-02", "50.00", "40.00", "19.52", "40.00", "59.52", "79.04"
+        ],
+        "{v}"
+    );
+    assert!(got("rule").contains("counters go on at their rate"), "{v}");
+    assert_eq!(v["next_invoice"]["totals"]["net"], "79.04", "{v}");
+    assert_eq!(v["next_invoice"]["totals"]["tax"], "15.81", "{v}");
+    assert_eq!(v["next_invoice"]["totals"]["gross"], "94.85", "{v}");
+    // An instant that is no time gives a clear 400.
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounts/acme/consumption?as_of=yesterday",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 400, "{b}");
+    assert!(b.contains("as_of"), "{b}");
+}

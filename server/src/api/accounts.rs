@@ -154,3 +154,77 @@ pub(crate) async fn projection(
     .await?;
     json_response(StatusCode::OK, &result)
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsumptionQuery {
+    /// Now by default; its calendar month is the period.
+    as_of: Option<String>,
+}
+
+/// The current month as the customer sees it: already billed (plans billed in advance), so
+/// far (pay as you go, and next month's plans), projected to the end with its rule, and the
+/// next invoice estimated with its tax (when the account has billing details).
+pub(crate) async fn consumption(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+    Query(q): Query<ConsumptionQuery>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let as_of = match q.as_of {
+        Some(t) => {
+            ratecard::time::parse_instant(&t).map_err(|e| ApiError::bad(format!("as_of: {e}")))?
+        }
+        None => chrono::Utc::now(),
+    };
+    // The month holding the instant just before `as_of`: a month's end is in that month.
+    let period = ratecard::Period::month_of(
+        as_of
+            .checked_sub_signed(chrono::Duration::nanoseconds(1))
+            .unwrap_or(as_of),
+    );
+    let out = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let events = s.ledger.events(&account, &period)?;
+            let (c, rating) = ratecard::projection::consumption(
+                &s.book,
+                &events,
+                &period,
+                as_of,
+                ratecard::RoundingMode::default(),
+            )
+            .map_err(ApiError::engine)?;
+            let next_invoice = match s.ledger.customer(&account)? {
+                Some(buyer) => {
+                    let req = billing::request_for(
+                        &s,
+                        ratecard::document::DocumentKind::DraftInvoice,
+                        None,
+                        billing::default_issue_date(&period),
+                        buyer,
+                    );
+                    let doc = ratecard::document::build(
+                        &req,
+                        &rating,
+                        &s.book,
+                        &s.vat,
+                        ratecard::document::Fx::Rates(&s.fx),
+                    )
+                    .map_err(ApiError::engine)?;
+                    json!({ "issue_date": doc.issue_date, "currency": doc.currency, "totals": doc.totals, "vat": doc.vat, "vat_treatment": doc.vat_treatment })
+                }
+                None => Value::Null,
+            };
+            let mut v = serde_json::to_value(&c).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
+            v["account"] = json!(account);
+            v["next_invoice"] = next_invoice;
+            Ok(v)
+        }
+    })
+    .await?;
+    json_response(StatusCode::OK, &out)
+}

@@ -362,6 +362,13 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/accounts/{account}/consumption",
+        summary: "The current month: already billed, so far, projected to its end with the rule, and the next invoice with VAT (?as_of, now by default)",
+        auth: true,
+        handler: || get(accounts::consumption),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/accounts/{account}/projection",
         summary: "Projection and budget alerts (?period, as_of, budget)",
         auth: true,
