@@ -166,13 +166,7 @@ pub fn evaluate(
     rounding: RoundingMode,
 ) -> Result<BudgetStatus> {
     budget.validate()?;
-    if !(period.start < as_of && as_of <= period.end) {
-        return Err(Error::Period(format!(
-            "as_of {} is not inside {}",
-            time::format_instant(&as_of),
-            period.label()
-        )));
-    }
+    crate::projection::check_as_of(period, as_of)?;
     let mine: Vec<UsageEvent> = events
         .iter()
         .filter(|e| e.account.as_str() == budget.account)
@@ -203,16 +197,7 @@ pub fn evaluate(
         .thresholds
         .iter()
         .map(|&t| {
-            // A percent of 1..=1000 of a bounded amount: in range.
-            let limit = money::round(
-                budget
-                    .amount
-                    .sat_times(Decimal::from(t))
-                    .over(Decimal::ONE_HUNDRED)
-                    .unwrap_or(Decimal::ZERO),
-                &currency,
-                RoundingMode::HalfUp,
-            );
+            let limit = crate::projection::threshold_limit(budget.amount, t, &currency);
             Threshold {
                 threshold: t,
                 limit,
@@ -220,14 +205,7 @@ pub fn evaluate(
             }
         })
         .collect();
-    let percent = money::round_dp(
-        basis
-            .sat_times(Decimal::ONE_HUNDRED)
-            .over(budget.amount)
-            .unwrap_or(Decimal::ZERO),
-        2,
-        RoundingMode::HalfUp,
-    );
+    let percent = crate::projection::percent_of(basis, budget.amount);
     Ok(BudgetStatus {
         budget: budget.id.clone(),
         account: budget.account.clone(),

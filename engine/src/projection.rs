@@ -90,13 +90,7 @@ pub fn project(
     req: &ProjectionRequest,
 ) -> Result<Projection> {
     let p = req.period;
-    if !(p.start < req.as_of && req.as_of <= p.end) {
-        return Err(Error::Period(format!(
-            "as_of {} is not inside {}",
-            time::format_instant(&req.as_of),
-            p.label()
-        )));
-    }
+    check_as_of(&p, req.as_of)?;
     if req.thresholds.iter().any(|t| *t == 0 || *t > 1000) {
         return Err(Error::Request {
             item: None,
@@ -116,14 +110,7 @@ pub fn project(
     Ok(Projection {
         period: p,
         as_of: req.as_of,
-        elapsed_percent: money::round_dp(
-            elapsed
-                .sat_times(Decimal::ONE_HUNDRED)
-                .over(whole)
-                .unwrap_or(Decimal::ZERO),
-            2,
-            RoundingMode::HalfUp,
-        ),
+        elapsed_percent: percent_of(elapsed, whole),
         currency,
         so_far,
         projected,
@@ -193,15 +180,7 @@ fn alerts(
     thresholds
         .iter()
         .map(|&t| {
-            // The threshold is a percentage (1..=1000), the budget bounded: in range.
-            let limit = money::round(
-                budget
-                    .sat_times(Decimal::from(t))
-                    .over(Decimal::ONE_HUNDRED)
-                    .unwrap_or(Decimal::ZERO),
-                currency,
-                RoundingMode::HalfUp,
-            );
+            let limit = threshold_limit(budget, t, currency);
             Alert {
                 threshold: t,
                 limit,
@@ -210,6 +189,42 @@ fn alerts(
             }
         })
         .collect()
+}
+
+/// `percent` % of `amount`, rounded to the currency's minor unit: where a threshold is
+/// crossed. The percent is 1..=1000 and the amount bounded, so the product is in range.
+pub(crate) fn threshold_limit(amount: Decimal, percent: u32, currency: &str) -> Decimal {
+    money::round(
+        amount
+            .sat_times(Decimal::from(percent))
+            .over(Decimal::ONE_HUNDRED)
+            .unwrap_or(Decimal::ZERO),
+        currency,
+        RoundingMode::HalfUp,
+    )
+}
+
+/// `part` as a percent of `whole`, 2 decimals (zero for a zero whole).
+pub(crate) fn percent_of(part: Decimal, whole: Decimal) -> Decimal {
+    money::round_dp(
+        part.sat_times(Decimal::ONE_HUNDRED)
+            .over(whole)
+            .unwrap_or(Decimal::ZERO),
+        2,
+        RoundingMode::HalfUp,
+    )
+}
+
+/// A projection's instant lies in `(start, end]` of its period.
+pub(crate) fn check_as_of(p: &Period, as_of: DateTime<Utc>) -> Result<()> {
+    if p.start < as_of && as_of <= p.end {
+        return Ok(());
+    }
+    Err(Error::Period(format!(
+        "as_of {} is not inside {}",
+        time::format_instant(&as_of),
+        p.label()
+    )))
 }
 
 /// How the projection reaches the period's end, in words: what `consumption` and the
@@ -259,13 +274,7 @@ pub fn consumption(
     as_of: DateTime<Utc>,
     rounding: RoundingMode,
 ) -> Result<(Consumption, crate::rate::Rating)> {
-    if !(p.start < as_of && as_of <= p.end) {
-        return Err(Error::Period(format!(
-            "as_of {} is not inside {}",
-            time::format_instant(&as_of),
-            p.label()
-        )));
-    }
+    check_as_of(p, as_of)?;
     let currency = book.currency().to_string();
     let sum = |lines: &mut dyn Iterator<Item = &RatedLine>| -> Result<Decimal> {
         let mut s = money::round(Decimal::ZERO, &currency, rounding);
@@ -315,14 +324,7 @@ pub fn consumption(
             period: *p,
             as_of,
             currency,
-            elapsed_percent: money::round_dp(
-                elapsed
-                    .sat_times(Decimal::ONE_HUNDRED)
-                    .over(whole)
-                    .unwrap_or(Decimal::ZERO),
-                2,
-                RoundingMode::HalfUp,
-            ),
+            elapsed_percent: percent_of(elapsed, whole),
             already_billed,
             pay_as_you_go,
             billed_in_advance,
