@@ -898,6 +898,49 @@ fn a_late_event_gives_a_credit_note_and_the_invoice_stays_byte_identical() {
         b"",
     );
     assert!(st == 200 && csv.starts_with("document,kind,"), "{csv}");
+    // The account's documents: the invoice, corrected by the credit note, which names it.
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounts/acme/documents",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{b}");
+    let docs = json_of(&b)["documents"].as_array().unwrap().clone();
+    let row = |d: &Value| {
+        (
+            d["number"].as_str().unwrap().to_string(),
+            d["kind"].as_str().unwrap().to_string(),
+            d["status"].as_str().unwrap().to_string(),
+            d["corrects"].as_str().map(String::from),
+            d["corrected_by"].clone(),
+        )
+    };
+    assert_eq!(
+        docs.iter().map(row).collect::<Vec<_>>(),
+        [
+            (
+                number.clone(),
+                "invoice".into(),
+                "final, corrected".into(),
+                None,
+                serde_json::json!(["CN-2026-000001"])
+            ),
+            (
+                "CN-2026-000001".into(),
+                "credit_note".into(),
+                "final".into(),
+                Some(number.clone()),
+                serde_json::json!([])
+            ),
+        ]
+    );
+    assert_eq!(docs[0]["totals"]["net"], "73.59");
+    assert_eq!(
+        docs[1]["links"]["ubl"],
+        "/api/v1/invoices/CN-2026-000001?format=ubl"
+    );
     assert!(ledger.verify_audit().unwrap().ok);
 }
 

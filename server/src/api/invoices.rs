@@ -112,3 +112,60 @@ pub(crate) async fn rerate(
     );
     json_response(StatusCode::OK, &Value::Object(out))
 }
+
+/// An account's documents, in the order they were issued, each with its kind (`invoice`,
+/// `supplementary_invoice`, `credit_note`), what it corrects and what corrects it, its totals
+/// and its links.
+pub(crate) async fn account_documents(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(account): Path<String>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    let list = blocking(&s, {
+        let s = s.clone();
+        move || Ok(s.ledger.documents_of(&account, MAX_DOCUMENTS)?)
+    })
+    .await?;
+    let mut corrected_by: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for d in &list {
+        if let (Some(of), Some(n)) = (&d.corrects, &d.document.number) {
+            corrected_by
+                .entry(of.as_str())
+                .or_default()
+                .push(n.as_str());
+        }
+    }
+    let docs: Vec<serde_json::Value> = list
+        .iter()
+        .map(|d| {
+            let n = d.document.number.as_deref().unwrap_or("");
+            let kind = match (d.document.kind, &d.corrects) {
+                (ratecard::document::DocumentKind::CreditNote, _) => "credit_note",
+                (_, Some(_)) => "supplementary_invoice",
+                _ => "invoice",
+            };
+            let by = corrected_by.get(n).cloned().unwrap_or_default();
+            serde_json::json!({
+                "number": n,
+                "kind": kind,
+                "status": if by.is_empty() { "final" } else { "final, corrected" },
+                "period": d.period,
+                "issue_date": d.document.issue_date,
+                "currency": d.document.currency,
+                "totals": d.document.totals,
+                "corrects": d.corrects,
+                "corrected_by": by,
+                "links": {
+                    "json": format!("/api/v1/invoices/{n}"),
+                    "csv": format!("/api/v1/invoices/{n}?format=csv"),
+                    "ubl": format!("/api/v1/invoices/{n}?format=ubl"),
+                },
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, &serde_json::json!({ "documents": docs }))
+}
+
+/// Most documents the list gives (the latest).
+const MAX_DOCUMENTS: i64 = 10_000;

@@ -362,6 +362,13 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/accounts/{account}/documents",
+        summary: "The account's final documents: kind, status, what each corrects and is corrected by, totals, links",
+        auth: true,
+        handler: || get(invoices::account_documents),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/accounts/{account}/consumption",
         summary: "The current month: already billed, so far, projected to its end with the rule, and the next invoice with VAT (?as_of, now by default)",
         auth: true,

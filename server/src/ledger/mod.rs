@@ -171,6 +171,9 @@ pub trait Store: Alerts + Send + Sync {
         make: &mut MakeCorrections,
     ) -> Result<Outcome>;
     fn document(&self, number: &str) -> Result<Option<Stored>>;
+    /// The account's stored documents in the order they were stored (at most `limit`, the
+    /// latest), each with what it corrects.
+    fn documents_of(&self, account: &str, limit: i64) -> Result<Vec<Stored>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
     /// The accounts a close of `period` still has to invoice in `series`: those with events
@@ -715,6 +718,31 @@ impl<B: Backend> Store for Ledger<B> {
 
     fn document(&self, number: &str) -> Result<Option<Stored>> {
         self.db.read(|tx| stored_row(tx, number))
+    }
+
+    fn documents_of(&self, account: &str, limit: i64) -> Result<Vec<Stored>> {
+        self.db.read(|tx| {
+            let rows = tx.rows(
+                &format!(
+                    "SELECT body, period, corrects FROM documents WHERE account = $1 ORDER BY {} DESC LIMIT $2",
+                    B::STORED_ORDER
+                ),
+                &[account.into(), limit.into()],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for mut r in rows {
+                let (body, period, corrects) =
+                    (r.take().text()?, r.take().text()?, r.take().opt_text()?);
+                out.push(Stored {
+                    document: read_body(&body, "document")?,
+                    account: account.to_string(),
+                    period,
+                    corrects,
+                });
+            }
+            out.reverse();
+            Ok(out)
+        })
     }
 
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()> {
