@@ -48,6 +48,8 @@ pub enum Error {
     #[error("document: {0}")]
     Document(String),
     /// Decimal arithmetic left the representable range.
+    #[error("allocation: {0}")]
+    Allocation(String),
     #[error("budget: {0}")]
     Budget(String),
     #[error("cost explorer: {0}")]

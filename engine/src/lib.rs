@@ -23,6 +23,7 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod adjust;
+pub mod allocation;
 pub mod budget;
 pub mod canonical;
 pub mod catalog;

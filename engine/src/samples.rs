@@ -34,3 +34,7 @@ pub fn seller() -> Seller {
         oss_below_threshold: false,
     }
 }
+
+/// The demo's allocation rules (`catalog/allocation/demo.json`): the shared resources in
+/// proportion to direct cost, a licence evenly, a support contract by weights.
+pub const ALLOCATION_RULES: &str = include_str!("../../catalog/allocation/demo.json");

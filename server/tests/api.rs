@@ -1148,6 +1148,51 @@ fn cost_explorer_groups_compares_and_drills_down() {
     assert!(b.contains("no price for sku `b2-15`"), "{b}");
     let (st, v) = get("/api/v1/costs/pricing-view?period=2026-02&price_list=stratus@1999-01");
     assert_eq!((st, v["code"].as_str()), (404, Some("not_found")), "{v}");
+    // Allocation, previewed with rules given as the body: February's untagged b2-7 (1.53) is
+    // shared evenly by web and db, 76.5 cents each: the cent left goes to the first by name.
+    let rules = br#"{"id":"t","target_tag":"project","versions":[{"version":"1","effective_from":"2026-01-01T00:00:00Z","shared":{"method":"even"},"targets":["web","db"]}]}"#;
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/costs/allocation?period=2026-02&filter=account:acme",
+        Some(TOKEN),
+        rules,
+    );
+    let v = json_of(&b);
+    assert_eq!(st, 200, "{b}");
+    let t: Vec<(&str, &str, &str, &str)> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["target"].as_str().unwrap(),
+                t["direct"].as_str().unwrap(),
+                t["allocated"].as_str().unwrap(),
+                t["total"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        t,
+        [
+            ("web", "96.59", "0.76", "97.35"),
+            ("db", "0.00", "0.77", "0.77")
+        ]
+    );
+    assert_eq!(
+        v["total"], "98.12",
+        "the allocation's total is the explorer's"
+    );
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/costs/allocation?period=2026-01..2026-02",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 400, "{b}");
+    assert!(b.contains("one month"), "{b}");
     // A projection of an ended month needs neither as_of nor anything but the period.
     let (st, v) = get("/api/v1/accounts/acme/projection?period=2026-01");
     assert_eq!(st, 200, "{v}");

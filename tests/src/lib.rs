@@ -196,6 +196,25 @@ pub fn produce(case: &Value) -> Result<Value, String> {
             )
             .map_err(|e| e.to_string())?
         }
+        "allocate" => {
+            let book = load("catalogs")?;
+            let parsed = events()?;
+            let period = ratecard::Period::parse(field("period")?.as_str().unwrap_or(""))
+                .map_err(|e| e.to_string())?;
+            let metered =
+                ratecard::meter(&book, period, &parsed.events).map_err(|e| e.to_string())?;
+            let rating = ratecard::rate(&book, &metered).map_err(|e| e.to_string())?;
+            let rules: ratecard::allocation::AllocationRules = parse(field("rules")?, "rules")?;
+            let out = ratecard::allocation::allocate(
+                &[rating],
+                &period,
+                &rules,
+                book.currency(),
+                rounding,
+            )
+            .map_err(|e| e.to_string())?;
+            serde_json::to_value(out).map_err(|e| e.to_string())?
+        }
         "budget" => {
             let book = load("catalogs")?;
             let parsed = events()?;

@@ -343,6 +343,61 @@ pub(crate) async fn accounts(State(s): State<Shared>, headers: HeaderMap) -> Api
     json_response(StatusCode::OK, &out)
 }
 
+/// Allocation of a month's cost: direct costs per target (the rules' tag), indirect ones (shared
+/// resources, fixed amounts) spread by the rules' version in force. `GET` uses the server's
+/// rules (the demo's); `POST` takes rules as the body (to preview a change before keeping it).
+pub(crate) async fn allocation(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<CostsQuery>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authorize(&s, &headers)?;
+    if q.compare.is_some() || q.price_list.is_some() || q.group_by.is_some() || q.lines.is_some() {
+        return Err(ApiError::bad(
+            "an allocation takes `period` (one month) and account filters",
+        ));
+    }
+    let (periods, req) = request_of(&q)?;
+    let [period] = periods[..] else {
+        return Err(ApiError::bad("period: an allocation covers one month"));
+    };
+    if req.filters.keys().any(|d| *d != Dimension::Account) {
+        return Err(ApiError::bad(
+            "filter: an allocation takes account filters only",
+        ));
+    }
+    let bytes = body(b)?;
+    let text = if bytes.is_empty() {
+        ratecard::samples::ALLOCATION_RULES.to_string()
+    } else {
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::bad("the allocation rules are not UTF-8"))?
+    };
+    let rules: ratecard::allocation::AllocationRules =
+        crate::api::parse(text.as_bytes(), "allocation rules")?;
+    let out = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let accounts = accounts_for(&s, &req, 1)?;
+            let ratings = accounts
+                .iter()
+                .map(|a| billing::rating(&s, a, &period))
+                .collect::<Result<Vec<_>, _>>()?;
+            ratecard::allocation::allocate(
+                &ratings,
+                &period,
+                &rules,
+                s.book.currency(),
+                ratecard::RoundingMode::default(),
+            )
+            .map_err(ApiError::engine)
+        }
+    })
+    .await?;
+    json_response(StatusCode::OK, &out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

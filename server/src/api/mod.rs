@@ -327,6 +327,20 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/costs/allocation",
+        summary: "A month's cost allocated: direct per target, shared resources and fixed costs spread by the server's rules (?period, filter=account:...)",
+        auth: true,
+        handler: || get(costs::allocation),
+    },
+    Route {
+        method: "post",
+        path: "/api/v1/costs/allocation",
+        summary: "The same under allocation rules given as the body: a preview",
+        auth: true,
+        handler: || post(costs::allocation),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/costs/pricing-view",
         summary: "Pricing view: the recorded quantities valued as billed and under ?price_list=id or id@version, per group, with the difference",
         auth: true,
