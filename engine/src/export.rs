@@ -98,7 +98,7 @@ fn neutralised(f: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn csv_record(out: &mut String, fields: &[&str]) {
+pub(crate) fn csv_record(out: &mut String, fields: &[&str]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -34,6 +34,7 @@ pub mod estimate;
 pub mod event;
 pub mod explore;
 pub mod export;
+pub mod focus;
 pub mod fx;
 mod granularity;
 #[cfg(feature = "wasm")]

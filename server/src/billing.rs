@@ -201,3 +201,31 @@ pub(crate) fn stored_document(
         )
     })
 }
+
+/// Most documents one FOCUS export holds.
+pub const MAX_FOCUS_DOCUMENTS: i64 = 100_000;
+
+/// The FOCUS 1.2 dataset of a period's final documents (invoices, credit notes, supplementary
+/// invoices), as CSV. Each line's tags are its resource's, from the events of the period.
+pub fn focus(ledger: &dyn crate::ledger::Store, period: &Period) -> Result<String, ApiError> {
+    let docs = ledger.documents_in(&period.label(), MAX_FOCUS_DOCUMENTS)?;
+    let mut tags: std::collections::BTreeMap<(String, String), String> = Default::default();
+    let accounts: std::collections::BTreeSet<&str> =
+        docs.iter().map(|d| d.account.as_str()).collect();
+    for a in accounts {
+        for e in ledger.events(a, period)? {
+            if !e.tags.is_empty() {
+                let json = serde_json::to_string(&e.tags).unwrap_or_else(|_| "{}".into());
+                tags.insert((a.to_string(), e.resource.to_string()), json);
+            }
+        }
+    }
+    let list: Vec<&Document> = docs.iter().map(|d| &d.document).collect();
+    let lookup = |account: &str, resource: Option<&str>| {
+        resource
+            .and_then(|r| tags.get(&(account.to_string(), r.to_string())))
+            .cloned()
+            .unwrap_or_else(|| "{}".into())
+    };
+    ratecard::focus::csv(&list, &lookup).map_err(ApiError::engine)
+}

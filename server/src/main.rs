@@ -127,6 +127,16 @@ enum Command {
         #[arg(long = "catalog", default_values_t = vec!["stratus".to_string()])]
         catalogs: Vec<String>,
     },
+    /// The FinOps Foundation's FOCUS 1.2 cost and usage rows of a period's final documents
+    /// (invoices, credit notes, supplementary invoices), as CSV on stdout.
+    Focus {
+        /// The period, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// The ledger, as `serve --db` takes it.
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -459,6 +469,21 @@ fn serve(
     Ok((String::new(), 0))
 }
 
+fn focus(period: &str, db: &str) -> Result<(String, usize), String> {
+    let period =
+        ratecard_server::billing::period_of(period).map_err(|e| e.message().to_string())?;
+    let location = ledger::Location::parse(db);
+    if let ledger::Location::Sqlite(p) = &location
+        && !p.exists()
+    {
+        return Err(format!("{}: no ledger there", p.display()));
+    }
+    let ledger = location.open()?;
+    let csv = ratecard_server::billing::focus(ledger.as_ref(), &period)
+        .map_err(|e| e.message().to_string())?;
+    Ok((csv, 0))
+}
+
 fn close(
     period: &str,
     db: &str,
@@ -631,6 +656,7 @@ fn main() -> ExitCode {
             issue_date.as_deref(),
             catalogs,
         ),
+        Command::Focus { period, db } => focus(period, db),
         Command::Audit {
             command: AuditCommand::Verify { db, expect },
         } => audit_verify(db, expect.as_deref()),

@@ -941,6 +941,52 @@ fn a_late_event_gives_a_credit_note_and_the_invoice_stays_byte_identical() {
         docs[1]["links"]["ubl"],
         "/api/v1/invoices/CN-2026-000001?format=ubl"
     );
+    // FOCUS: per InvoiceId, the BilledCosts add up to the payable amount (the credit note's
+    // negative), its rows are corrections, and tax has its own rows.
+    let (st, csv) = http(
+        addr,
+        "GET",
+        "/api/v1/focus?period=2026-01",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{csv}");
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let mut billed: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+    let mut kinds = BTreeSet::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let cost: rust_decimal::Decimal = rec[col("BilledCost")].parse().unwrap();
+        *billed.entry(rec[col("InvoiceId")].to_string()).or_default() += cost;
+        kinds.insert((
+            rec[col("InvoiceId")].to_string(),
+            rec[col("ChargeCategory")].to_string(),
+            rec[col("ChargeClass")].to_string(),
+        ));
+    }
+    let gross = |d: &Value| {
+        d["totals"]["gross"]
+            .as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    assert_eq!(billed[&number], gross(&docs[0]), "{csv}");
+    assert_eq!(billed["CN-2026-000001"], -gross(&docs[1]), "{csv}");
+    assert!(
+        kinds.contains(&(number.clone(), "Usage".into(), String::new())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(number.clone(), "Tax".into(), String::new())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("CN-2026-000001".into(), "Usage".into(), "Correction".into())),
+        "{kinds:?}"
+    );
     assert!(ledger.verify_audit().unwrap().ok);
 }
 

@@ -169,3 +169,36 @@ pub(crate) async fn account_documents(
 
 /// Most documents the list gives (the latest).
 const MAX_DOCUMENTS: i64 = 10_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FocusQuery {
+    period: String,
+}
+
+/// `GET /api/v1/focus?period=YYYY-MM`: the period's FOCUS 1.2 cost and usage rows, as CSV.
+pub(crate) async fn focus(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<FocusQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    authorize(&s, &headers)?;
+    let period = billing::period_of(&q.period)?;
+    let csv = blocking(&s, {
+        let s = s.clone();
+        move || billing::focus(s.ledger.as_ref(), &period)
+    })
+    .await?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"focus-{}.csv\"", q.period),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

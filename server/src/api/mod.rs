@@ -376,6 +376,13 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/focus",
+        summary: "The FinOps Foundation's FOCUS 1.2 cost and usage rows of a period's final documents, as CSV (?period=YYYY-MM)",
+        auth: true,
+        handler: || get(invoices::focus),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/accounts/{account}/documents",
         summary: "The account's final documents: kind, status, what each corrects and is corrected by, totals, links",
         auth: true,

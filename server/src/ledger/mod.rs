@@ -174,6 +174,9 @@ pub trait Store: Alerts + Send + Sync {
     /// The account's stored documents in the order they were stored (at most `limit`, the
     /// latest), each with what it corrects.
     fn documents_of(&self, account: &str, limit: i64) -> Result<Vec<Stored>>;
+    /// Every stored document of a period (`YYYY-MM`: originals and their corrections), in the
+    /// order they were stored, at most `limit`.
+    fn documents_in(&self, period: &str, limit: i64) -> Result<Vec<Stored>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
     /// The accounts a close of `period` still has to invoice in `series`: those with events
@@ -718,6 +721,30 @@ impl<B: Backend> Store for Ledger<B> {
 
     fn document(&self, number: &str) -> Result<Option<Stored>> {
         self.db.read(|tx| stored_row(tx, number))
+    }
+
+    fn documents_in(&self, period: &str, limit: i64) -> Result<Vec<Stored>> {
+        self.db.read(|tx| {
+            let rows = tx.rows(
+                &format!(
+                    "SELECT body, account, corrects FROM documents WHERE period = $1 ORDER BY {} LIMIT $2",
+                    B::STORED_ORDER
+                ),
+                &[period.into(), limit.into()],
+            )?;
+            rows.into_iter()
+                .map(|mut r| {
+                    let (body, account, corrects) =
+                        (r.take().text()?, r.take().text()?, r.take().opt_text()?);
+                    Ok(Stored {
+                        document: read_body(&body, "document")?,
+                        account,
+                        period: period.to_string(),
+                        corrects,
+                    })
+                })
+                .collect()
+        })
     }
 
     fn documents_of(&self, account: &str, limit: i64) -> Result<Vec<Stored>> {
