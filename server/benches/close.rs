@@ -62,6 +62,7 @@ fn state(ledger: Arc<dyn Store>) -> api::AppState {
         dist: None,
         work: Default::default(),
         webhook: None,
+        rating_key: Default::default(),
     }
 }
 

@@ -54,6 +54,7 @@ fn start(ledger: Arc<dyn ledger::Store>) -> SocketAddr {
         dist: None,
         work: Default::default(),
         webhook: None,
+        rating_key: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

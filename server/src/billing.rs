@@ -94,6 +94,33 @@ pub(crate) fn rating(
     rate_of(s, period, &s.ledger.events(account, period)?)
 }
 
+/// [`rating`], kept: what the explorer and the allocation read. A rating depends on the events
+/// and the price list only (no clock), so one kept at the account's current version with this
+/// price list is the fresh rating; otherwise it is made, and kept for the next reader. Drafts
+/// and invoices are always rated afresh.
+pub(crate) fn kept_rating(
+    s: &AppState,
+    account: &str,
+    period: &Period,
+) -> Result<ratecard::Rating, ApiError> {
+    let label = period.label();
+    let catalog = s.rating_key();
+    if let Some(text) = s.ledger.kept_rating(account, &label, catalog)?
+        && let Ok(r) = serde_json::from_str::<ratecard::Rating>(&text)
+    {
+        return Ok(r);
+    }
+    let (events, version) = s.ledger.events_versioned(account, period)?;
+    let r = rate_of(s, period, &events)?;
+    if version > 0
+        && let Ok(text) = serde_json::to_string(&r)
+    {
+        s.ledger
+            .keep_rating(account, &label, catalog, version, &text)?;
+    }
+    Ok(r)
+}
+
 /// An account's period valued twice from one metering: with the service's price book (what
 /// is billed) and with `other` (the pricing view). A sku `other` does not sell is refused,
 /// named.

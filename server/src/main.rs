@@ -415,6 +415,7 @@ fn serve(
         dist: dist.clone(),
         work: Default::default(),
         webhook: ratecard_server::alerting::Webhook::from_env()?,
+        rating_key: Default::default(),
     };
     let mut demo_invoice = None;
     if demo_data && demo::seed(ledger.as_ref(), &book)? {
@@ -509,6 +510,7 @@ fn close(
         dist: None,
         work: Default::default(),
         webhook: None,
+        rating_key: Default::default(),
     };
     let show = |p: &ratecard_server::close::Progress| eprintln!("{}", p.line());
     let r = ratecard_server::close::close(&state, &period, issue, workers, &show)?;

@@ -155,6 +155,7 @@ fn state_of(ledger: Arc<dyn ledger::Store>, token: Option<&str>) -> api::AppStat
         dist: None,
         work: Default::default(),
         webhook: None,
+        rating_key: Default::default(),
     }
 }
 
@@ -1239,6 +1240,24 @@ fn cost_explorer_groups_compares_and_drills_down() {
     );
     assert_eq!(st, 400, "{b}");
     assert!(b.contains("one month"), "{b}");
+    // The explorer's kept ratings follow late events: web-1 deleted on 20 January, after
+    // January was explored, is 456 hours (50.616), no longer 744.
+    let (_, before) = get("/api/v1/costs?period=2026-01&group_by=resource&filter=account:acme");
+    assert_eq!(before["groups"][0]["values"][0], "web-1");
+    assert_eq!(before["groups"][0]["amount"], "82.58");
+    let late = r#"{"id":"e8","account":"acme","resource":"web-1","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-20T00:00:00Z","tags":{"project":"web"}}"#;
+    let (st, b) = http(addr, "POST", "/api/v1/events", Some(TOKEN), late.as_bytes());
+    assert_eq!(st, 200, "{b}");
+    let (_, after) = get("/api/v1/costs?period=2026-01&group_by=resource&filter=account:acme");
+    let web = after["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["values"][0] == "web-1")
+        .unwrap()
+        .clone();
+    assert_eq!(web["amount"], "50.62", "{after}");
+    assert_eq!(web["quantities"][0]["quantity"], "456");
     // A projection of an ended month needs neither as_of nor anything but the period.
     let (st, v) = get("/api/v1/accounts/acme/projection?period=2026-01");
     assert_eq!(st, 200, "{v}");

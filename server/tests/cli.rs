@@ -345,12 +345,28 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
     let csv = text(&out.stdout);
     assert!(csv.starts_with("BilledCost,BillingAccountId,"), "{csv}");
     for n in ["INV-2026-000001", "INV-2026-000002"] {
-        assert!(csv.lines().any(|l| l.contains(n) && l.contains(",Usage,")), "{csv}");
-        assert!(csv.lines().any(|l| l.contains(n) && l.contains(",Tax,")), "{csv}");
+        assert!(
+            csv.lines().any(|l| l.contains(n) && l.contains(",Usage,")),
+            "{csv}"
+        );
+        assert!(
+            csv.lines().any(|l| l.contains(n) && l.contains(",Tax,")),
+            "{csv}"
+        );
     }
-    let out = run(&["focus", "--period", "2026-01", "--db", "/nonexistent/ledger.sqlite"]);
+    let out = run(&[
+        "focus",
+        "--period",
+        "2026-01",
+        "--db",
+        "/nonexistent/ledger.sqlite",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("no ledger there"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no ledger there"),
+        "{}",
+        text(&out.stderr)
+    );
     // A period that has not ended is refused.
     let out = run(&["close", "--period", "2099-01", "--db", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

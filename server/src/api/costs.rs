@@ -162,7 +162,7 @@ pub(crate) async fn costs(
                 let mut out = Vec::new();
                 for p in list {
                     for a in &accounts {
-                        out.push(billing::rating(&s, a, p)?);
+                        out.push(billing::kept_rating(&s, a, p)?);
                     }
                 }
                 Ok(out)
@@ -382,7 +382,7 @@ pub(crate) async fn allocation(
             let accounts = accounts_for(&s, &req, 1)?;
             let ratings = accounts
                 .iter()
-                .map(|a| billing::rating(&s, a, &period))
+                .map(|a| billing::kept_rating(&s, a, &period))
                 .collect::<Result<Vec<_>, _>>()?;
             ratecard::allocation::allocate(
                 &ratings,

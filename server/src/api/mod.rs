@@ -59,6 +59,26 @@ pub struct AppState {
     pub work: WorkLimit,
     /// Where budget alerts are posted, if anywhere.
     pub webhook: Option<crate::alerting::Webhook>,
+    /// What kept ratings are keyed by: the price list's versions and a digest of their content,
+    /// computed on first use.
+    pub rating_key: std::sync::OnceLock<String>,
+}
+
+impl AppState {
+    /// The key of ratings made with this state's price list: `id@version,...` and the SHA-256
+    /// of the versions' canonical JSON, so that a changed price list is never read from a
+    /// rating kept under the old one.
+    pub fn rating_key(&self) -> &str {
+        self.rating_key.get_or_init(|| {
+            let refs: Vec<String> = self.book.versions().iter().map(|c| c.reference()).collect();
+            let body = serde_json::to_string(self.book.versions()).unwrap_or_default();
+            format!(
+                "{} {}",
+                refs.join(","),
+                ratecard::canonical::sha256_hex(&body)
+            )
+        })
+    }
 }
 
 /// A bound on the engine and ledger work running at once: a request waits at most

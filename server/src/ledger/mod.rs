@@ -142,6 +142,21 @@ pub trait Store: Alerts + Send + Sync {
     /// The account's events up to the end of `period` (earlier ones give the state at its start).
     fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>>;
     fn event_count(&self) -> Result<u64>;
+    /// [`Store::events`], and the account's version (raised by every ingestion that stores one
+    /// of its events), read in one snapshot.
+    fn events_versioned(&self, account: &str, period: &Period) -> Result<(Vec<UsageEvent>, i64)>;
+    /// The rating kept for the account's period (`YYYY-MM`) with `catalog`, when it was made
+    /// at the account's current version: the same as a fresh rating of its events.
+    fn kept_rating(&self, account: &str, period: &str, catalog: &str) -> Result<Option<String>>;
+    /// Keeps a rating made from the events of `version` (one kept from a later version stays).
+    fn keep_rating(
+        &self,
+        account: &str,
+        period: &str,
+        catalog: &str,
+        version: i64,
+        rating: &str,
+    ) -> Result<()>;
     fn put_customer(&self, account: &str, customer: &Customer) -> Result<()>;
     fn customer(&self, account: &str) -> Result<Option<Customer>>;
     /// Every account the ledger knows, by name: those with customer details or events.
@@ -444,6 +459,17 @@ fn at_bound(end: &chrono::DateTime<chrono::Utc>) -> String {
     second.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
+/// The account's version: how many ingestions stored one of its events (0 for none).
+fn account_version(tx: &mut dyn Sql, account: &str) -> Result<i64> {
+    match tx.row(
+        "SELECT version FROM account_versions WHERE account = $1",
+        &[account.into()],
+    )? {
+        Some(mut r) => r.take().int(),
+        None => Ok(0),
+    }
+}
+
 /// The account's events up to the end of `period` (earlier ones give the state at its start).
 fn events_in(tx: &mut dyn Sql, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
     let bound = at_bound(&period.end);
@@ -564,6 +590,21 @@ impl<B: Backend> Store for Ledger<B> {
                     out.conflicting.push(r.id.to_string())
                 }
             }
+            // A kept rating of these accounts no longer matches their events.
+            let mut touched: Vec<&str> = rows
+                .iter()
+                .zip(&stored)
+                .filter(|(_, s)| **s)
+                .map(|(r, _)| r.account)
+                .collect();
+            touched.sort_unstable();
+            touched.dedup();
+            for a in touched {
+                tx.exec(
+                    "INSERT INTO account_versions (account, version) VALUES ($1, 1) ON CONFLICT (account) DO UPDATE SET version = account_versions.version + 1",
+                    &[a.into()],
+                )?;
+            }
             let mut detail = format!(
                 "{} accepted, {} duplicate, {} conflicting",
                 out.accepted,
@@ -606,6 +647,42 @@ impl<B: Backend> Store for Ledger<B> {
                 "customer",
                 account,
                 &format!("sha256={}", audit::digest(&body)),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn events_versioned(&self, account: &str, period: &Period) -> Result<(Vec<UsageEvent>, i64)> {
+        self.db.read(|tx| {
+            let events = events_in(tx, account, period)?;
+            Ok((events, account_version(tx, account)?))
+        })
+    }
+
+    fn kept_rating(&self, account: &str, period: &str, catalog: &str) -> Result<Option<String>> {
+        self.db.read(|tx| {
+            match tx.row(
+                "SELECT r.rating FROM rated_months r JOIN account_versions v ON v.account = r.account AND v.version = r.version WHERE r.account = $1 AND r.period = $2 AND r.catalog = $3",
+                &[account.into(), period.into(), catalog.into()],
+            )? {
+                Some(mut r) => Ok(Some(r.take().text()?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn keep_rating(
+        &self,
+        account: &str,
+        period: &str,
+        catalog: &str,
+        version: i64,
+        rating: &str,
+    ) -> Result<()> {
+        self.db.write_state(|tx| {
+            tx.exec(
+                "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version < excluded.version",
+                &[account.into(), period.into(), catalog.into(), version.into(), rating.into()],
             )?;
             Ok(())
         })
@@ -1148,6 +1225,67 @@ mod tests {
             );
             assert_eq!(l.event_count().unwrap(), 5, "{}", c.name);
             assert!(l.verify_audit().unwrap().ok, "{}", c.name);
+        }
+    }
+
+    /// A kept rating is read only while the account's events are those it was made from: an
+    /// ingestion that stores one of the account's events (a late one too) retires it; another
+    /// account's does not, nor does a batch of duplicates.
+    #[test]
+    fn a_kept_rating_is_retired_by_the_accounts_next_events() {
+        for c in stores("kept") {
+            let l = c.ledger.as_ref();
+            l.ingest(&[ev("1", "2026-01-01T00:00:00Z")]).unwrap();
+            let jan = Period::parse("2026-01").unwrap();
+            let (events, v) = l.events_versioned("a", &jan).unwrap();
+            assert_eq!((events.len(), v), (1, 1), "{}", c.name);
+            l.keep_rating("a", "2026-01", "k", v, "R1").unwrap();
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "k").unwrap().as_deref(),
+                Some("R1"),
+                "{}",
+                c.name
+            );
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "other price list").unwrap(),
+                None
+            );
+            // Another account's events, and duplicates, change nothing.
+            let mut other = ev("9", "2026-01-01T00:00:00Z");
+            other.account = "b".into();
+            l.ingest(&[other]).unwrap();
+            l.ingest(&[ev("1", "2026-01-01T00:00:00Z")]).unwrap();
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "k").unwrap().as_deref(),
+                Some("R1"),
+                "{}",
+                c.name
+            );
+            // A late event of the account retires it; a rating made from the old events and
+            // kept after is not read either.
+            l.ingest(&[ev("2", "2026-01-02T00:00:00Z")]).unwrap();
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "k").unwrap(),
+                None,
+                "{}",
+                c.name
+            );
+            l.keep_rating("a", "2026-01", "k", v, "stale").unwrap();
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "k").unwrap(),
+                None,
+                "{}",
+                c.name
+            );
+            let (_, v2) = l.events_versioned("a", &jan).unwrap();
+            assert_eq!(v2, 2);
+            l.keep_rating("a", "2026-01", "k", v2, "R2").unwrap();
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "k").unwrap().as_deref(),
+                Some("R2"),
+                "{}",
+                c.name
+            );
         }
     }
 

@@ -243,6 +243,23 @@ fn migrations() -> Vec<String> {
             PRIMARY KEY (delivery, attempt)
         );"
         .to_string(),
+        // 5: each account's version (raised by every ingestion that stores one of its
+        // events), and the ratings kept per account, month and price list with the version
+        // they were made at.
+        "CREATE TABLE account_versions (
+            account TEXT PRIMARY KEY,
+            version BIGINT NOT NULL
+        );
+        INSERT INTO account_versions (account, version) SELECT DISTINCT account, 1 FROM event_keys;
+        CREATE TABLE rated_months (
+            account TEXT NOT NULL,
+            period TEXT NOT NULL,
+            catalog TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            rating TEXT NOT NULL,
+            PRIMARY KEY (account, period, catalog)
+        );"
+        .to_string(),
     ]
 }
 

@@ -197,6 +197,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (delivery, attempt)
     );
     "#,
+    // 7: each account's version (raised by every ingestion that stores one of its events), and
+    // the ratings kept per account, month and price list with the version they were made at.
+    r#"
+    CREATE TABLE account_versions (
+        account TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    );
+    INSERT INTO account_versions (account, version) SELECT DISTINCT account, 1 FROM events;
+    CREATE TABLE rated_months (
+        account TEXT NOT NULL,
+        period TEXT NOT NULL,
+        catalog TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        rating TEXT NOT NULL,
+        PRIMARY KEY (account, period, catalog)
+    );
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {
