@@ -1567,3 +1567,201 @@ fn consumption_of_the_current_month() {
     assert_eq!(st, 400, "{b}");
     assert!(b.contains("as_of"), "{b}");
 }
+
+/// The schema the OpenAPI document gives an answer, self-contained: the answer's schema with
+/// the document's components beside it, and every object closed to properties it does not
+/// declare (so an answer's undocumented field fails too).
+fn answer_schema(doc: &Value, path: &str, method: &str, status: u16, media: &str) -> Value {
+    fn close(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("properties")
+                    && !m.contains_key("additionalProperties")
+                    && !m.contains_key("unevaluatedProperties")
+                {
+                    m.insert("unevaluatedProperties".into(), Value::Bool(false));
+                }
+                m.values_mut().for_each(close);
+            }
+            Value::Array(a) => a.iter_mut().for_each(close),
+            _ => {}
+        }
+    }
+    let op = &doc["paths"][path][method];
+    let mut schema = op["responses"][status.to_string()]["content"][media]["schema"].clone();
+    assert!(
+        !schema.is_null(),
+        "the document gives {method} {path} no {status} {media} answer"
+    );
+    if !schema.is_object() {
+        schema = serde_json::json!({ "allOf": [schema] });
+    }
+    schema["components"] = doc["components"].clone();
+    close(&mut schema);
+    schema
+}
+
+#[test]
+fn every_route_answers_as_the_openapi_document_says() {
+    let (ledger, _raw) = fresh("openapi");
+    ratecard_server::demo::seed(ledger.as_ref(), &book()).unwrap();
+    let mut state = state_of(ledger.clone(), Some(TOKEN));
+    // A webhook nobody listens to: deliveries are recorded, with their failed attempts.
+    state.webhook = Some(ratecard_server::alerting::Webhook {
+        url: "http://127.0.0.1:9/alerts".into(),
+        secret: b"whsec".to_vec(),
+        backoff: std::time::Duration::from_secs(60),
+        max_attempts: 3,
+        timeout: std::time::Duration::from_millis(200),
+    });
+    let state = Arc::new(state);
+    let addr = serve(state.clone());
+    let (st, b) = http(addr, "GET", "/api/openapi.json", None, b"");
+    assert_eq!(st, 200);
+    let doc = json_of(&b);
+
+    let budget = br#"{"id":"acme-q1","account":"acme","amount":"10.00","thresholds":[50,80,100]}"#;
+    let late = br#"{"id":"late-1","account":"acme","resource":"acme-late","sku":"b2-7","region":"gra","kind":"start","at":"2026-01-20T00:00:00Z"}
+{"id":"late-1s","account":"acme","resource":"acme-late","sku":"b2-7","region":"gra","kind":"stop","at":"2026-01-21T00:00:00Z"}"#;
+    let estimate: &[u8] = br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","uptime":{"percent":"50"}},{"sku":"classic-volume","gb":"100"}]}"#;
+    let rules = ratecard::samples::ALLOCATION_RULES.as_bytes();
+    let price_list = include_bytes!("../../catalog/stratus-2026-01.json");
+    // Every route, once at least: method, route, the request's path, its body.
+    let mut calls: Vec<(&str, &str, String, Vec<u8>)> = vec![
+        ("get", "/api/v1/health", "/api/v1/health".into(), vec![]),
+        ("get", "/api/v1/catalogs", "/api/v1/catalogs".into(), vec![]),
+        ("get", "/api/v1/catalogs/{id}", "/api/v1/catalogs/stratus".into(), vec![]),
+        ("post", "/api/v1/estimates", "/api/v1/estimates".into(), estimate.to_vec()),
+        ("post", "/api/v1/estimates/options", "/api/v1/estimates/options?catalog=stratus".into(), estimate.to_vec()),
+        ("put", "/api/v1/accounts/{account}/customer", "/api/v1/accounts/acme/customer".into(), br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#.to_vec()),
+        ("get", "/api/v1/accounts/{account}/customer", "/api/v1/accounts/acme/customer".into(), vec![]),
+        ("get", "/api/v1/accounts", "/api/v1/accounts".into(), vec![]),
+        ("get", "/api/v1/accounts/{account}/invoices/draft", "/api/v1/accounts/acme/invoices/draft?period=2026-01".into(), vec![]),
+        ("post", "/api/v1/accounts/{account}/invoices", "/api/v1/accounts/acme/invoices".into(), br#"{"period":"2026-01"}"#.to_vec()),
+        ("post", "/api/v1/accounts/{account}/invoices", "/api/v1/accounts/acme/invoices".into(), br#"{"period":"2026-01"}"#.to_vec()),
+        ("post", "/api/v1/events", "/api/v1/events".into(), late.to_vec()),
+        ("post", "/api/v1/invoices/{number}/rerate", "/api/v1/invoices/INV-2026-000001/rerate".into(), vec![]),
+        ("post", "/api/v1/invoices/{number}/rerate", "/api/v1/invoices/INV-2026-000001/rerate".into(), vec![]),
+        ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001".into(), vec![]),
+        ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=csv".into(), vec![]),
+        ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=ubl".into(), vec![]),
+        ("get", "/api/v1/accounts/{account}/documents", "/api/v1/accounts/acme/documents".into(), vec![]),
+        ("get", "/api/v1/focus", "/api/v1/focus?period=2026-01".into(), vec![]),
+        ("get", "/api/v1/accounts/{account}/events", "/api/v1/accounts/acme/events?period=2026-01&resource=acme-late".into(), vec![]),
+        ("get", "/api/v1/accounts/{account}/consumption", "/api/v1/accounts/acme/consumption?as_of=2026-02-15T00:00:00Z".into(), vec![]),
+        ("get", "/api/v1/accounts/{account}/projection", "/api/v1/accounts/acme/projection?period=2026-02&as_of=2026-02-15T00:00:00Z&budget=10".into(), vec![]),
+        ("get", "/api/v1/costs", "/api/v1/costs?period=2026-02&compare=2026-01&group_by=service,tag:project&lines=true".into(), vec![]),
+        ("get", "/api/v1/costs/pricing-view", "/api/v1/costs/pricing-view?period=2026-01&price_list=stratus@2026-01&group_by=sku&lines=true".into(), vec![]),
+        ("post", "/api/v1/costs/pricing-view", "/api/v1/costs/pricing-view?period=2026-01&group_by=region".into(), price_list.to_vec()),
+        ("get", "/api/v1/costs/allocation", "/api/v1/costs/allocation?period=2026-02".into(), vec![]),
+        ("post", "/api/v1/costs/allocation", "/api/v1/costs/allocation?period=2026-02&filter=account:acme".into(), rules.to_vec()),
+        ("put", "/api/v1/budgets/{id}", "/api/v1/budgets/acme-q1".into(), budget.to_vec()),
+        ("get", "/api/v1/budgets", "/api/v1/budgets?account=acme".into(), vec![]),
+        ("get", "/api/v1/budgets/{id}/status", "/api/v1/budgets/acme-q1/status?period=2026-02".into(), vec![]),
+    ];
+    // The check can fail: an undocumented field, a number where a string is documented.
+    let validates = |schema: Value, answer: &Value| {
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler
+            .add_resource("urn:ratecard:answer", schema)
+            .unwrap();
+        let idx = compiler
+            .compile("urn:ratecard:answer", &mut schemas)
+            .unwrap();
+        schemas.validate(answer, idx).is_ok()
+    };
+    let health = answer_schema(&doc, "/api/v1/health", "get", 200, "application/json");
+    let ok = serde_json::json!({"status": "ok", "events": 3, "catalog": "stratus"});
+    assert!(validates(health.clone(), &ok));
+    let mut extra = ok.clone();
+    extra["extra"] = Value::Bool(true);
+    assert!(!validates(health.clone(), &extra));
+    let mut wrong = ok.clone();
+    wrong["catalog"] = serde_json::json!(7);
+    assert!(!validates(health, &wrong));
+
+    let mut seen = BTreeSet::new();
+    let mut check = |method: &str, route: &str, path: &str, body: &[u8]| {
+        let (st, b) = http(addr, &method.to_uppercase(), path, Some(TOKEN), body);
+        assert!((200..300).contains(&st), "{method} {path}: {st} {b}");
+        let media = if path.contains("format=csv") || route == "/api/v1/focus" {
+            "text/csv"
+        } else if path.contains("format=ubl") {
+            "application/xml"
+        } else {
+            "application/json"
+        };
+        let schema = answer_schema(&doc, route, method, st, media);
+        let answer = if media == "application/json" {
+            json_of(&b)
+        } else {
+            Value::String(b)
+        };
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler
+            .add_resource("urn:ratecard:answer", schema)
+            .unwrap_or_else(|e| panic!("{method} {route}: {e}"));
+        let idx = compiler
+            .compile("urn:ratecard:answer", &mut schemas)
+            .unwrap_or_else(|e| panic!("{method} {route}: {e:#}"));
+        if let Err(e) = schemas.validate(&answer, idx) {
+            panic!("{method} {path} ({st}) does not match the document:\n{e:#}\n{answer:#}");
+        }
+        // Each answer says something: no route passes with an empty list where data exists.
+        assert!(answer != Value::Null, "{method} {path}");
+        seen.insert(format!("{method} {route}"));
+    };
+    for (method, route, path, body) in calls.drain(..) {
+        check(method, route, &path, &body);
+    }
+    // The budget is passed in February: one alert, one delivery (refused, so retried later).
+    let feb = ratecard_server::billing::period_of("2026-02").unwrap();
+    let now = chrono::Utc::now();
+    let crossed = ratecard_server::alerting::check_budgets(&state, None, &[feb], now).unwrap();
+    assert!(!crossed.is_empty());
+    ratecard_server::alerting::deliver_due(&state, now).unwrap();
+    for (method, route, path) in [
+        ("get", "/api/v1/alerts", "/api/v1/alerts"),
+        (
+            "get",
+            "/api/v1/webhooks/deliveries",
+            "/api/v1/webhooks/deliveries",
+        ),
+    ] {
+        check(method, route, path, b"");
+    }
+    let (_, b) = http(addr, "GET", "/api/v1/webhooks/deliveries", Some(TOKEN), b"");
+    let deliveries = json_of(&b);
+    assert!(
+        !deliveries["deliveries"][0]["log"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{deliveries}"
+    );
+    let id = deliveries["deliveries"][0]["id"].as_i64().unwrap();
+    check(
+        "post",
+        "/api/v1/webhooks/deliveries/{id}/redeliver",
+        &format!("/api/v1/webhooks/deliveries/{id}/redeliver"),
+        b"",
+    );
+    check(
+        "delete",
+        "/api/v1/budgets/{id}",
+        "/api/v1/budgets/acme-q1",
+        b"",
+    );
+    check("get", "/api/openapi.json", "/api/openapi.json", b"");
+    let routes: BTreeSet<String> = api::ROUTES
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        routes.difference(&seen).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "routes no call reached"
+    );
+}

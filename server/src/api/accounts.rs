@@ -5,7 +5,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use ratecard::party::Customer;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::api::auth::authorize;
@@ -44,8 +45,9 @@ pub(crate) async fn get_customer(
     json_response(StatusCode::OK, &customer)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub(crate) struct PeriodQuery {
+    /// `YYYY-MM`.
     period: String,
 }
 
@@ -65,11 +67,14 @@ pub(crate) async fn draft(
     json_response(StatusCode::OK, &doc)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FinalizeBody {
+    /// `YYYY-MM`, a month that has ended.
     period: String,
+    /// `YYYY-MM-DD`; the first day after the period by default.
     #[serde(default, with = "ratecard::time::date_option")]
+    #[schemars(with = "Option<String>")]
     issue_date: Option<chrono::NaiveDate>,
 }
 
@@ -113,12 +118,14 @@ pub(crate) async fn finalize(
     json_response(status, doc)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub(crate) struct ProjectionQuery {
-    /// The current month by default.
+    /// `YYYY-MM`; the current month by default.
     period: Option<String>,
-    /// Now by default, or the period's end once it has ended.
+    /// An instant (`2026-03-15T12:00:00Z`); now by default, or the period's end once it has
+    /// ended.
     as_of: Option<String>,
+    /// A monthly budget amount, to see its alerts.
     budget: Option<String>,
 }
 
@@ -155,11 +162,32 @@ pub(crate) async fn projection(
     json_response(StatusCode::OK, &result)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConsumptionQuery {
-    /// Now by default; its calendar month is the period.
+    /// An instant (`2026-03-15T12:00:00Z`); now by default. Its calendar month is the period.
     as_of: Option<String>,
+}
+
+/// The current month of an account.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct CurrentMonth {
+    #[serde(flatten)]
+    consumption: ratecard::projection::Consumption,
+    account: String,
+    /// The next invoice estimated, when the account has customer details (its buyer).
+    next_invoice: Option<NextInvoice>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct NextInvoice {
+    #[serde(with = "ratecard::time::date")]
+    #[schemars(with = "String")]
+    issue_date: chrono::NaiveDate,
+    currency: String,
+    totals: ratecard::document::Totals,
+    vat: Vec<ratecard::document::VatBreakdown>,
+    vat_treatment: ratecard::vat::Treatment,
 }
 
 /// The current month as the customer sees it: already billed (plans billed in advance), so
@@ -213,16 +241,21 @@ pub(crate) async fn consumption(
                         ratecard::document::Fx::Rates(&s.fx),
                     )
                     .map_err(ApiError::engine)?;
-                    json!({ "issue_date": doc.issue_date, "currency": doc.currency, "totals": doc.totals, "vat": doc.vat, "vat_treatment": doc.vat_treatment })
+                    Some(NextInvoice {
+                        issue_date: doc.issue_date,
+                        currency: doc.currency,
+                        totals: doc.totals,
+                        vat: doc.vat,
+                        vat_treatment: doc.vat_treatment,
+                    })
                 }
-                None => Value::Null,
+                None => None,
             };
-            let mut v = serde_json::to_value(&c).map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?;
-            v["account"] = json!(account);
-            v["next_invoice"] = next_invoice;
-            Ok(v)
+            Ok(CurrentMonth {
+                consumption: c,
+                account,
+                next_invoice,
+            })
         }
     })
     .await?;

@@ -5,14 +5,46 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use ratecard::budget::{self, Budget};
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::alerting;
 use crate::api::auth::authorize;
 use crate::api::{Shared, blocking, body, json_response, parse};
 use crate::billing::period_of;
 use crate::error::{ApiError, ApiResult};
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct BudgetList {
+    budgets: Vec<Budget>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Deleted {
+    /// The budget's id.
+    deleted: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct AlertList {
+    /// Newest first, at most 1,000.
+    alerts: Vec<crate::ledger::alerts::Crossing>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DeliveryList {
+    /// Where alerts are posted (`RATECARD_WEBHOOK_URL`), if anywhere.
+    webhook: Option<String>,
+    /// Newest first, at most 1,000.
+    deliveries: Vec<crate::ledger::alerts::Delivery>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Redelivery {
+    id: i64,
+    /// `pending`: the delivery loop posts it within a few seconds.
+    status: String,
+}
 
 fn now_text() -> String {
     ratecard::time::format_instant(&chrono::Utc::now())
@@ -55,9 +87,10 @@ pub(crate) async fn put_budget(
     json_response(StatusCode::OK, &budget)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AccountQuery {
+    /// One account's only.
     account: Option<String>,
 }
 
@@ -72,7 +105,7 @@ pub(crate) async fn budgets(
         move || Ok(s.ledger.budgets(q.account.as_deref())?)
     })
     .await?;
-    json_response(StatusCode::OK, &json!({ "budgets": list }))
+    json_response(StatusCode::OK, &BudgetList { budgets: list })
 }
 
 pub(crate) async fn delete_budget(
@@ -94,12 +127,13 @@ pub(crate) async fn delete_budget(
             format!("no budget `{id}`"),
         ));
     }
-    json_response(StatusCode::OK, &json!({ "deleted": id }))
+    json_response(StatusCode::OK, &Deleted { deleted: id })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatusQuery {
+    /// `YYYY-MM`, a month that has started; the current one by default.
     period: Option<String>,
 }
 
@@ -162,7 +196,7 @@ pub(crate) async fn alerts(
         move || Ok(s.ledger.alerts(q.account.as_deref(), 1_000)?)
     })
     .await?;
-    json_response(StatusCode::OK, &json!({ "alerts": list }))
+    json_response(StatusCode::OK, &AlertList { alerts: list })
 }
 
 pub(crate) async fn deliveries(State(s): State<Shared>, headers: HeaderMap) -> ApiResult {
@@ -174,7 +208,10 @@ pub(crate) async fn deliveries(State(s): State<Shared>, headers: HeaderMap) -> A
     .await?;
     json_response(
         StatusCode::OK,
-        &json!({ "webhook": s.webhook.as_ref().map(|w| w.url.clone()), "deliveries": list }),
+        &DeliveryList {
+            webhook: s.webhook.as_ref().map(|w| w.url.clone()),
+            deliveries: list,
+        },
     )
 }
 
@@ -198,6 +235,9 @@ pub(crate) async fn redeliver(
     }
     json_response(
         StatusCode::ACCEPTED,
-        &json!({ "id": id, "status": "pending" }),
+        &Redelivery {
+            id,
+            status: "pending".into(),
+        },
     )
 }

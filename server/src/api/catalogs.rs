@@ -5,17 +5,36 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use ratecard::EstimateRequest;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::api::{Shared, blocking, body, json_response, parse};
 use crate::error::{ApiError, ApiResult};
 
+/// A price list: its id, currency and versions.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct CatalogSummary {
+    id: String,
+    currency: String,
+    versions: Vec<String>,
+}
+
+/// Every way to pay for an estimate's usage.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct PaymentOptions {
+    options: Vec<ratecard::estimate::PaymentOption>,
+}
+
 pub(crate) async fn catalogs(State(s): State<Shared>) -> ApiResult {
-    let list: Vec<Value> = s
+    let list: Vec<CatalogSummary> = s
         .catalogs
         .iter()
-        .map(|(id, b)| json!({ "id": id, "currency": b.currency(), "versions": b.versions().iter().map(|v| v.version.clone()).collect::<Vec<_>>() }))
+        .map(|(id, b)| CatalogSummary {
+            id: id.clone(),
+            currency: b.currency().to_string(),
+            versions: b.versions().iter().map(|v| v.version.clone()).collect(),
+        })
         .collect();
     json_response(StatusCode::OK, &list)
 }
@@ -31,8 +50,9 @@ pub(crate) async fn catalog(State(s): State<Shared>, Path(id): Path<String>) -> 
     json_response(StatusCode::OK, &b.versions())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub(crate) struct CatalogQuery {
+    /// A price list's id (`GET /api/v1/catalogs`); the ledger's by default.
     catalog: Option<String>,
 }
 
@@ -55,7 +75,7 @@ pub(crate) async fn payment_options(
 ) -> ApiResult {
     priced(s, q, b, |book, r| {
         let options = ratecard::estimate::payment_options(book, r).map_err(ApiError::engine)?;
-        Ok(json!({ "options": options }))
+        to_value(&PaymentOptions { options })
     })
     .await
 }

@@ -7,8 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use ratecard::Period;
 use ratecard::explore::{Dimension, ExploreRequest};
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::authorize;
 use crate::api::{AppState, Shared, blocking, body, json_response};
@@ -22,22 +22,45 @@ pub const MAX_RATINGS: usize = 10_000;
 /// Most events the drill-down lists.
 pub const MAX_EVENTS: usize = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CostsQuery {
     /// `YYYY-MM` or `YYYY-MM..YYYY-MM`; the current month by default.
     period: Option<String>,
     /// The months to set against `period`, written the same way.
     compare: Option<String>,
-    /// Dimensions, comma-separated.
+    /// Dimensions, comma-separated: account, service, family, sku, region, resource, month,
+    /// `tag:<key>`.
     group_by: Option<String>,
     /// `dimension:value`, comma-separated (`region:gra,tag:project:web`); values of one
     /// dimension are alternatives, dimensions all apply.
     filter: Option<String>,
-    /// List the kept lines too.
+    /// List the kept lines too, with their formulas.
     lines: Option<bool>,
-    /// For a pricing view: the other price list, `id` or `id@version`.
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PricingViewQuery {
+    /// `YYYY-MM` or `YYYY-MM..YYYY-MM`; the current month by default.
+    period: Option<String>,
+    /// Dimensions, comma-separated, as the explorer's.
+    group_by: Option<String>,
+    /// `dimension:value`, comma-separated, as the explorer's.
+    filter: Option<String>,
+    /// List the kept lines too, valued both ways.
+    lines: Option<bool>,
+    /// The other price list, `id` or `id@version`; absent when the body uploads one.
     price_list: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AllocationQuery {
+    /// `YYYY-MM`, one month; the current one by default.
+    period: Option<String>,
+    /// `account:<id>`, comma-separated: the accounts to allocate (all by default).
+    filter: Option<String>,
 }
 
 /// The calendar months of `YYYY-MM` or `YYYY-MM..YYYY-MM`, in order.
@@ -92,13 +115,16 @@ fn current_month() -> String {
     chrono::Utc::now().format("%Y-%m").to_string()
 }
 
-/// The explorer's request and months from the query.
-fn request_of(q: &CostsQuery) -> Result<(Vec<Period>, ExploreRequest), ApiError> {
-    let periods = months(q.period.as_deref().unwrap_or(&current_month()), "period")?;
-    let mut req = filters(q.filter.as_deref().unwrap_or(""))?;
-    req.group_by = q
-        .group_by
-        .as_deref()
+/// The explorer's request and months from a query's `period`, `group_by`, `filter` and `lines`.
+fn request_of(
+    period: Option<&str>,
+    group_by: Option<&str>,
+    filter: Option<&str>,
+    lines: Option<bool>,
+) -> Result<(Vec<Period>, ExploreRequest), ApiError> {
+    let periods = months(period.unwrap_or(&current_month()), "period")?;
+    let mut req = filters(filter.unwrap_or(""))?;
+    req.group_by = group_by
         .unwrap_or("")
         .split(',')
         .filter(|d| !d.is_empty())
@@ -107,7 +133,7 @@ fn request_of(q: &CostsQuery) -> Result<(Vec<Period>, ExploreRequest), ApiError>
                 .map_err(|e| ApiError::bad(format!("group_by: {e}")))
         })
         .collect::<Result<_, _>>()?;
-    req.lines = q.lines.unwrap_or(false);
+    req.lines = lines.unwrap_or(false);
     Ok((periods, req))
 }
 
@@ -142,12 +168,12 @@ pub(crate) async fn costs(
     Query(q): Query<CostsQuery>,
 ) -> ApiResult {
     authorize(&s, &headers)?;
-    if q.price_list.is_some() {
-        return Err(ApiError::bad(
-            "price_list: a pricing view is GET or POST /api/v1/costs/pricing-view",
-        ));
-    }
-    let (periods, req) = request_of(&q)?;
+    let (periods, req) = request_of(
+        q.period.as_deref(),
+        q.group_by.as_deref(),
+        q.filter.as_deref(),
+        q.lines,
+    )?;
     let compared = q
         .compare
         .as_deref()
@@ -236,16 +262,16 @@ fn price_list(
 pub(crate) async fn pricing_view(
     State(s): State<Shared>,
     headers: HeaderMap,
-    Query(q): Query<CostsQuery>,
+    Query(q): Query<PricingViewQuery>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     authorize(&s, &headers)?;
-    if q.compare.is_some() {
-        return Err(ApiError::bad(
-            "compare: a pricing view compares price lists, not months",
-        ));
-    }
-    let (periods, req) = request_of(&q)?;
+    let (periods, req) = request_of(
+        q.period.as_deref(),
+        q.group_by.as_deref(),
+        q.filter.as_deref(),
+        q.lines,
+    )?;
     let bytes = body(b)?;
     let (other, label) = price_list(&s, q.price_list.as_deref(), &bytes)?;
     let out = blocking(&s, {
@@ -272,23 +298,59 @@ pub(crate) async fn pricing_view(
                     ),
                 ));
             }
-            let out = ratecard::explore::explore(&s.book, &billed, Some(&view), &req)
+            let exploration = ratecard::explore::explore(&s.book, &billed, Some(&view), &req)
                 .map_err(ApiError::engine)?;
-            let mut v = serde_json::to_value(&out)
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-            v["price_list"] = json!(label);
-            Ok(v)
+            Ok(PricingView {
+                exploration,
+                price_list: label,
+            })
         }
     })
     .await?;
     json_response(StatusCode::OK, &out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EventsQuery {
+    /// `YYYY-MM`; the current month by default.
     period: Option<String>,
+    /// One resource's events only.
     resource: Option<String>,
+}
+
+/// A pricing view: the explorer's answer with `compared` the other price list's values.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct PricingView {
+    #[serde(flatten)]
+    exploration: ratecard::explore::Exploration,
+    /// The other price list: `id`, `id@version`, or `id@version (uploaded)`.
+    price_list: String,
+}
+
+/// The events behind a period's rating.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct EventList {
+    account: String,
+    period: String,
+    resource: Option<String>,
+    /// How many events matched.
+    total: usize,
+    /// More matched than the list gives (10,000).
+    truncated: bool,
+    events: Vec<ratecard::event::UsageEvent>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct AccountList {
+    accounts: Vec<AccountEntry>,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct AccountEntry {
+    account: String,
+    /// The customer's name, when the account has customer details.
+    name: Option<String>,
 }
 
 /// The events a period's rating of the account read (those before its end), optionally of one
@@ -311,14 +373,14 @@ pub(crate) async fn events(
             events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
             let total = events.len();
             events.truncate(MAX_EVENTS);
-            Ok(json!({
-                "account": account,
-                "period": period.label(),
-                "resource": q.resource,
-                "total": total,
-                "truncated": total > MAX_EVENTS,
-                "events": events,
-            }))
+            Ok(EventList {
+                account,
+                period: period.label(),
+                resource: q.resource,
+                total,
+                truncated: total > MAX_EVENTS,
+                events,
+            })
         }
     })
     .await?;
@@ -334,9 +396,9 @@ pub(crate) async fn accounts(State(s): State<Shared>, headers: HeaderMap) -> Api
             let mut list = Vec::new();
             for a in s.ledger.accounts()? {
                 let name = s.ledger.customer(&a)?.map(|c| c.name);
-                list.push(json!({ "account": a, "name": name }));
+                list.push(AccountEntry { account: a, name });
             }
-            Ok(json!({ "accounts": list }))
+            Ok(AccountList { accounts: list })
         }
     })
     .await?;
@@ -349,16 +411,11 @@ pub(crate) async fn accounts(State(s): State<Shared>, headers: HeaderMap) -> Api
 pub(crate) async fn allocation(
     State(s): State<Shared>,
     headers: HeaderMap,
-    Query(q): Query<CostsQuery>,
+    Query(q): Query<AllocationQuery>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     authorize(&s, &headers)?;
-    if q.compare.is_some() || q.price_list.is_some() || q.group_by.is_some() || q.lines.is_some() {
-        return Err(ApiError::bad(
-            "an allocation takes `period` (one month) and account filters",
-        ));
-    }
-    let (periods, req) = request_of(&q)?;
+    let (periods, req) = request_of(q.period.as_deref(), None, q.filter.as_deref(), None)?;
     let [period] = periods[..] else {
         return Err(ApiError::bad("period: an allocation covers one month"));
     };

@@ -5,12 +5,20 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use ratecard::event;
-use serde_json::json;
 
 use crate::alerting;
 use crate::api::auth::authorize;
 use crate::api::{MAX_REJECTS, Shared, blocking, body, json_response};
 use crate::error::{ApiError, ApiResult};
+
+/// What a batch did: events stored, events already stored (by id), events refused and why.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct IngestReport {
+    accepted: usize,
+    duplicate: usize,
+    rejected: usize,
+    rejects: Vec<ratecard::Reject>,
+}
 
 pub(crate) async fn ingest(
     State(s): State<Shared>,
@@ -98,6 +106,11 @@ pub(crate) async fn ingest(
     );
     json_response(
         StatusCode::OK,
-        &json!({ "accepted": report.accepted, "duplicate": report.duplicate, "rejected": rejects.len(), "rejects": rejects }),
+        &IngestReport {
+            accepted: report.accepted,
+            duplicate: report.duplicate,
+            rejected: rejects.len(),
+            rejects,
+        },
     )
 }

@@ -5,18 +5,20 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
+use ratecard::document::Document;
 use ratecard::document::DocumentKind;
 use ratecard::export;
-use serde::Deserialize;
-use serde_json::Value;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::authorize;
 use crate::api::{Shared, blocking, body, idempotency, json_response, parse};
 use crate::billing::{self, stored_document};
 use crate::error::{ApiError, ApiResult};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 pub(crate) struct FormatQuery {
+    /// `json` (the default), `csv` or `ubl` (UBL 2.1 XML, EN 16931).
     format: Option<String>,
 }
 
@@ -49,11 +51,25 @@ pub(crate) async fn get_invoice(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RerateBody {
+    /// `YYYY-MM-DD`; today by default.
     #[serde(default, with = "ratecard::time::date_option")]
+    #[schemars(with = "Option<String>")]
     issue_date: Option<chrono::NaiveDate>,
+}
+
+/// What a re-rate issued: a credit note, a supplementary invoice, both, or `unchanged`.
+#[derive(Serialize, Default, JsonSchema)]
+pub(crate) struct Rerated {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credit_note: Option<Document>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplementary_invoice: Option<Document>,
+    /// Present, and true, when the period's rating has not changed: nothing was issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unchanged: Option<bool>,
 }
 
 /// Re-rates a finalized period against the invoice as already corrected, and issues at most one
@@ -82,22 +98,16 @@ pub(crate) async fn rerate(
         move || billing::rerate(&s, &number, issue_date, key.as_ref())
     })
     .await?;
-    let mut out = serde_json::Map::new();
+    let mut out = Rerated::default();
     for d in &outcome.documents {
-        let name = if d.kind == DocumentKind::CreditNote {
-            "credit_note"
+        if d.kind == DocumentKind::CreditNote {
+            out.credit_note = Some(d.clone());
         } else {
-            "supplementary_invoice"
-        };
-        out.insert(
-            name.into(),
-            serde_json::to_value(d).map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?,
-        );
+            out.supplementary_invoice = Some(d.clone());
+        }
     }
-    if out.is_empty() {
-        out.insert("unchanged".into(), Value::Bool(true));
+    if out.credit_note.is_none() && out.supplementary_invoice.is_none() {
+        out.unchanged = Some(true);
     }
     let numbers: Vec<&str> = outcome
         .documents
@@ -110,7 +120,42 @@ pub(crate) async fn rerate(
         replayed = outcome.replayed,
         "rerate"
     );
-    json_response(StatusCode::OK, &Value::Object(out))
+    json_response(StatusCode::OK, &out)
+}
+
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DocumentList {
+    documents: Vec<DocumentEntry>,
+}
+
+/// A final document, as the account's list gives it.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct DocumentEntry {
+    number: String,
+    /// `invoice`, `supplementary_invoice` or `credit_note`.
+    kind: String,
+    /// `final`, or `final, corrected` once a later document corrects it.
+    status: String,
+    /// `YYYY-MM`.
+    period: String,
+    #[serde(with = "ratecard::time::date")]
+    #[schemars(with = "String")]
+    issue_date: chrono::NaiveDate,
+    currency: String,
+    totals: ratecard::document::Totals,
+    /// The invoice this document corrects.
+    corrects: Option<String>,
+    /// The documents that correct this one, in order.
+    corrected_by: Vec<String>,
+    links: Links,
+}
+
+/// Where the document is read, in each format.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct Links {
+    json: String,
+    csv: String,
+    ubl: String,
 }
 
 /// An account's documents, in the order they were issued, each with its kind (`invoice`,
@@ -136,7 +181,7 @@ pub(crate) async fn account_documents(
                 .push(n.as_str());
         }
     }
-    let docs: Vec<serde_json::Value> = list
+    let docs: Vec<DocumentEntry> = list
         .iter()
         .map(|d| {
             let n = d.document.number.as_deref().unwrap_or("");
@@ -146,33 +191,39 @@ pub(crate) async fn account_documents(
                 _ => "invoice",
             };
             let by = corrected_by.get(n).cloned().unwrap_or_default();
-            serde_json::json!({
-                "number": n,
-                "kind": kind,
-                "status": if by.is_empty() { "final" } else { "final, corrected" },
-                "period": d.period,
-                "issue_date": d.document.issue_date,
-                "currency": d.document.currency,
-                "totals": d.document.totals,
-                "corrects": d.corrects,
-                "corrected_by": by,
-                "links": {
-                    "json": format!("/api/v1/invoices/{n}"),
-                    "csv": format!("/api/v1/invoices/{n}?format=csv"),
-                    "ubl": format!("/api/v1/invoices/{n}?format=ubl"),
+            DocumentEntry {
+                number: n.to_string(),
+                kind: kind.into(),
+                status: if by.is_empty() {
+                    "final"
+                } else {
+                    "final, corrected"
+                }
+                .into(),
+                period: d.period.clone(),
+                issue_date: d.document.issue_date,
+                currency: d.document.currency.clone(),
+                totals: d.document.totals.clone(),
+                corrects: d.corrects.clone(),
+                corrected_by: by.iter().map(|s| s.to_string()).collect(),
+                links: Links {
+                    json: format!("/api/v1/invoices/{n}"),
+                    csv: format!("/api/v1/invoices/{n}?format=csv"),
+                    ubl: format!("/api/v1/invoices/{n}?format=ubl"),
                 },
-            })
+            }
         })
         .collect();
-    json_response(StatusCode::OK, &serde_json::json!({ "documents": docs }))
+    json_response(StatusCode::OK, &DocumentList { documents: docs })
 }
 
 /// Most documents the list gives (the latest).
 const MAX_DOCUMENTS: i64 = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FocusQuery {
+    /// `YYYY-MM`.
     period: String,
 }
 

@@ -16,6 +16,7 @@ mod catalogs;
 mod costs;
 mod events;
 mod invoices;
+pub mod openapi;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -32,7 +33,7 @@ use ratecard::fx::FxRates;
 use ratecard::party::Seller;
 use ratecard::vat::VatTable;
 use ratecard::{PriceBook, canonical};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::ledger::Store;
 
@@ -186,7 +187,11 @@ async fn health(State(s): State<Shared>) -> ApiResult {
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))??;
     json_response(
         StatusCode::OK,
-        &json!({ "status": "ok", "events": events, "catalog": s.book.id() }),
+        &Health {
+            status: "ok".into(),
+            events,
+            catalog: s.book.id().to_string(),
+        },
     )
 }
 
@@ -222,6 +227,12 @@ pub struct Route {
     pub path: &'static str,
     pub summary: &'static str,
     pub auth: bool,
+    /// The query string's type, for its parameters.
+    pub query: Option<openapi::SchemaFn>,
+    /// The bodies accepted: media type and schema.
+    pub body: &'static [(&'static str, openapi::SchemaFn)],
+    /// The answers on success: status, media type and schema.
+    pub responses: &'static [openapi::Answer],
     handler: fn() -> MethodRouter<Shared>,
 }
 
@@ -231,6 +242,9 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/health",
         summary: "Liveness, and the number of stored events",
         auth: false,
+        query: None,
+        body: &[],
+        responses: &[(200, "application/json", openapi::schema::<Health>)],
         handler: || get(health),
     },
     Route {
@@ -238,6 +252,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/catalogs",
         summary: "The price lists and their versions",
         auth: false,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<Vec<catalogs::CatalogSummary>>,
+        )],
         handler: || get(catalogs::catalogs),
     },
     Route {
@@ -245,6 +266,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/catalogs/{id}",
         summary: "One price list's versions",
         auth: false,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<Vec<ratecard::Catalog>>,
+        )],
         handler: || get(catalogs::catalog),
     },
     Route {
@@ -252,6 +280,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/estimates",
         summary: "Price an estimate request (?catalog=id)",
         auth: false,
+        query: Some(openapi::schema::<catalogs::CatalogQuery>),
+        body: &[(
+            "application/json",
+            openapi::schema::<ratecard::EstimateRequest>,
+        )],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::estimate::Estimate>,
+        )],
         handler: || post(catalogs::estimate),
     },
     Route {
@@ -259,6 +297,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/estimates/options",
         summary: "Every way to pay for an estimate's usage: on demand, monthly plans, savings plans",
         auth: false,
+        query: Some(openapi::schema::<catalogs::CatalogQuery>),
+        body: &[(
+            "application/json",
+            openapi::schema::<ratecard::EstimateRequest>,
+        )],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<catalogs::PaymentOptions>,
+        )],
         handler: || post(catalogs::payment_options),
     },
     Route {
@@ -266,6 +314,19 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/events",
         summary: "Ingest usage events (JSON array or NDJSON), idempotent by id",
         auth: true,
+        query: None,
+        body: &[
+            (
+                "application/json",
+                openapi::schema::<Vec<ratecard::event::UsageEvent>>,
+            ),
+            ("application/x-ndjson", openapi::schema::<String>),
+        ],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<events::IngestReport>,
+        )],
         handler: || post(events::ingest),
     },
     Route {
@@ -273,6 +334,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/customer",
         summary: "Set an account's customer details",
         auth: true,
+        query: None,
+        body: &[(
+            "application/json",
+            openapi::schema::<ratecard::party::Customer>,
+        )],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::party::Customer>,
+        )],
         handler: || put(accounts::put_customer),
     },
     Route {
@@ -280,6 +351,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/customer",
         summary: "An account's customer details",
         auth: true,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::party::Customer>,
+        )],
         handler: || get(accounts::get_customer),
     },
     Route {
@@ -287,6 +365,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts",
         summary: "Every account the ledger knows, with its customer's name",
         auth: true,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<costs::AccountList>,
+        )],
         handler: || get(costs::accounts),
     },
     Route {
@@ -294,6 +379,9 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/events",
         summary: "The events a period's rating read (?period=YYYY-MM, resource): the drill-down's last step",
         auth: true,
+        query: Some(openapi::schema::<costs::EventsQuery>),
+        body: &[],
+        responses: &[(200, "application/json", openapi::schema::<costs::EventList>)],
         handler: || get(costs::events),
     },
     Route {
@@ -301,6 +389,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/budgets",
         summary: "The budgets (?account)",
         auth: true,
+        query: Some(openapi::schema::<budgets::AccountQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<budgets::BudgetList>,
+        )],
         handler: || get(budgets::budgets),
     },
     Route {
@@ -308,6 +403,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/budgets/{id}",
         summary: "Create or replace a budget: account, amount a month, scope, basis, thresholds",
         auth: true,
+        query: None,
+        body: &[(
+            "application/json",
+            openapi::schema::<ratecard::budget::Budget>,
+        )],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::budget::Budget>,
+        )],
         handler: || put(budgets::put_budget),
     },
     Route {
@@ -315,6 +420,9 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/budgets/{id}",
         summary: "Remove a budget (its alerts stay)",
         auth: true,
+        query: None,
+        body: &[],
+        responses: &[(200, "application/json", openapi::schema::<budgets::Deleted>)],
         handler: || axum::routing::delete(budgets::delete_budget),
     },
     Route {
@@ -322,6 +430,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/budgets/{id}/status",
         summary: "Where a budget stands in a month (?period, the current one by default)",
         auth: true,
+        query: Some(openapi::schema::<budgets::StatusQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::budget::BudgetStatus>,
+        )],
         handler: || get(budgets::budget_status),
     },
     Route {
@@ -329,6 +444,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/alerts",
         summary: "Budget alerts recorded, newest first (?account)",
         auth: true,
+        query: Some(openapi::schema::<budgets::AccountQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<budgets::AlertList>,
+        )],
         handler: || get(budgets::alerts),
     },
     Route {
@@ -336,6 +458,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/webhooks/deliveries",
         summary: "The webhook's deliveries, with every attempt",
         auth: true,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<budgets::DeliveryList>,
+        )],
         handler: || get(budgets::deliveries),
     },
     Route {
@@ -343,6 +472,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/webhooks/deliveries/{id}/redeliver",
         summary: "Deliver an alert again, now",
         auth: true,
+        query: None,
+        body: &[],
+        responses: &[(
+            202,
+            "application/json",
+            openapi::schema::<budgets::Redelivery>,
+        )],
         handler: || post(budgets::redeliver),
     },
     Route {
@@ -350,6 +486,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/costs/allocation",
         summary: "A month's cost allocated: direct per target, shared resources and fixed costs spread by the server's rules (?period, filter=account:...)",
         auth: true,
+        query: Some(openapi::schema::<costs::AllocationQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::allocation::Allocation>,
+        )],
         handler: || get(costs::allocation),
     },
     Route {
@@ -357,6 +500,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/costs/allocation",
         summary: "The same under allocation rules given as the body: a preview",
         auth: true,
+        query: Some(openapi::schema::<costs::AllocationQuery>),
+        body: &[(
+            "application/json",
+            openapi::schema::<ratecard::allocation::AllocationRules>,
+        )],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::allocation::Allocation>,
+        )],
         handler: || post(costs::allocation),
     },
     Route {
@@ -364,6 +517,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/costs/pricing-view",
         summary: "Pricing view: the recorded quantities valued as billed and under ?price_list=id or id@version, per group, with the difference",
         auth: true,
+        query: Some(openapi::schema::<costs::PricingViewQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<costs::PricingView>,
+        )],
         handler: || get(costs::pricing_view),
     },
     Route {
@@ -371,6 +531,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/costs/pricing-view",
         summary: "Pricing view under an uploaded price list (the body)",
         auth: true,
+        query: Some(openapi::schema::<costs::PricingViewQuery>),
+        body: &[("application/json", openapi::schema::<ratecard::Catalog>)],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<costs::PricingView>,
+        )],
         handler: || post(costs::pricing_view),
     },
     Route {
@@ -378,6 +545,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/costs",
         summary: "Cost explorer: rated cost grouped and filtered (?period=YYYY-MM[..YYYY-MM], compare, group_by, filter, lines)",
         auth: true,
+        query: Some(openapi::schema::<costs::CostsQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::explore::Exploration>,
+        )],
         handler: || get(costs::costs),
     },
     Route {
@@ -385,6 +559,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/invoices/draft",
         summary: "Draft invoice of an account for ?period=YYYY-MM",
         auth: true,
+        query: Some(openapi::schema::<accounts::PeriodQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::document::Document>,
+        )],
         handler: || get(accounts::draft),
     },
     Route {
@@ -392,6 +573,23 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/invoices",
         summary: "Finalize a period: the next number, in one transaction",
         auth: true,
+        query: None,
+        body: &[(
+            "application/json",
+            openapi::schema::<accounts::FinalizeBody>,
+        )],
+        responses: &[
+            (
+                201,
+                "application/json",
+                openapi::schema::<ratecard::document::Document>,
+            ),
+            (
+                200,
+                "application/json",
+                openapi::schema::<ratecard::document::Document>,
+            ),
+        ],
         handler: || post(accounts::finalize),
     },
     Route {
@@ -399,6 +597,9 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/focus",
         summary: "The FinOps Foundation's FOCUS 1.2 cost and usage rows of a period's final documents, as CSV (?period=YYYY-MM)",
         auth: true,
+        query: Some(openapi::schema::<invoices::FocusQuery>),
+        body: &[],
+        responses: &[(200, "text/csv", openapi::schema::<String>)],
         handler: || get(invoices::focus),
     },
     Route {
@@ -406,6 +607,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/documents",
         summary: "The account's final documents: kind, status, what each corrects and is corrected by, totals, links",
         auth: true,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<invoices::DocumentList>,
+        )],
         handler: || get(invoices::account_documents),
     },
     Route {
@@ -413,6 +621,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/consumption",
         summary: "The current month: already billed, so far, projected to its end with the rule, and the next invoice with VAT (?as_of, now by default)",
         auth: true,
+        query: Some(openapi::schema::<accounts::ConsumptionQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<accounts::CurrentMonth>,
+        )],
         handler: || get(accounts::consumption),
     },
     Route {
@@ -420,6 +635,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/projection",
         summary: "Projection and budget alerts (?period, as_of, budget)",
         auth: true,
+        query: Some(openapi::schema::<accounts::ProjectionQuery>),
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::projection::Projection>,
+        )],
         handler: || get(accounts::projection),
     },
     Route {
@@ -427,6 +649,17 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/invoices/{number}",
         summary: "A stored document (?format=json|csv|ubl)",
         auth: true,
+        query: Some(openapi::schema::<invoices::FormatQuery>),
+        body: &[],
+        responses: &[
+            (
+                200,
+                "application/json",
+                openapi::schema::<ratecard::document::Document>,
+            ),
+            (200, "text/csv", openapi::schema::<String>),
+            (200, "application/xml", openapi::schema::<String>),
+        ],
         handler: || get(invoices::get_invoice),
     },
     Route {
@@ -434,6 +667,13 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/invoices/{number}/rerate",
         summary: "Re-rate a finalized period: a credit note or a supplementary invoice",
         auth: true,
+        query: None,
+        body: &[("application/json", openapi::schema::<invoices::RerateBody>)],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<invoices::Rerated>,
+        )],
         handler: || post(invoices::rerate),
     },
     Route {
@@ -441,45 +681,31 @@ pub static ROUTES: &[Route] = &[
         path: "/api/openapi.json",
         summary: "This description",
         auth: false,
+        query: None,
+        body: &[],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<serde_json::Value>,
+        )],
         handler: || get(openapi),
     },
 ];
 
-/// The OpenAPI 3.1 description, generated from [`ROUTES`].
+/// The OpenAPI 3.1 description, generated from [`ROUTES`] and the handlers' types.
 pub fn openapi_document() -> Value {
-    let mut paths = serde_json::Map::new();
-    for r in ROUTES {
-        let params: Vec<Value> = r
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        let mut op = json!({
-            "summary": r.summary,
-            "parameters": params,
-            "responses": {
-                "200": { "description": "OK", "content": { "application/json": {} } },
-                "4XX": { "description": "An error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
-            }
-        });
-        if r.auth {
-            op["security"] = json!([{ "bearer": [] }]);
-        }
-        if matches!(r.method, "post" | "put") {
-            op["requestBody"] = json!({ "content": { "application/json": {} } });
-        }
-        paths.entry(r.path.to_string()).or_insert_with(|| json!({}))[r.method] = op;
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "ratecard", "version": env!("CARGO_PKG_VERSION") },
-        "paths": paths,
-        "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": { "Error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
-        }
-    })
+    openapi::document()
+}
+
+/// `/health`'s answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Health {
+    /// `ok`.
+    status: String,
+    /// Events stored.
+    events: u64,
+    /// The price list the ledger is billed with.
+    catalog: String,
 }
 
 /// Numbers each request (`x-request-id`, unless the client sent one), so that a log line and

@@ -10,7 +10,7 @@ use super::sql::{Backend, Row};
 use super::{Ledger, Result, read_body};
 
 /// A threshold crossed: recorded once, whatever the number of times it is seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Crossing {
     pub budget: String,
     pub account: String,
@@ -24,7 +24,7 @@ pub struct Crossing {
 }
 
 /// One webhook delivery of an alert, and its attempts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Delivery {
     pub id: i64,
     pub url: String,
@@ -40,7 +40,7 @@ pub struct Delivery {
     pub log: Vec<Attempt>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Attempt {
     pub attempt: i64,
     pub at: String,
