@@ -106,6 +106,7 @@ impl Budget {
         }
         if self.scope.contains_key(&Dimension::Account)
             || self.scope.contains_key(&Dimension::Month)
+            || self.scope.contains_key(&Dimension::Day)
         {
             return Err(bad(
                 "scope",
@@ -174,7 +175,7 @@ pub fn evaluate(
         .collect();
     let (so_far, projected, _, _) = crate::projection::project_lines(book, &mine, period, as_of)?;
     let currency = book.currency().to_string();
-    let month = period.label();
+    let month = explore::When::of(period);
     let covered = |lines: &[RatedLine]| -> Result<Decimal> {
         let mut sum = money::round(Decimal::ZERO, &currency, rounding);
         for l in lines
@@ -209,7 +210,7 @@ pub fn evaluate(
     Ok(BudgetStatus {
         budget: budget.id.clone(),
         account: budget.account.clone(),
-        period: month,
+        period: period.label(),
         as_of,
         currency,
         amount: budget.amount,

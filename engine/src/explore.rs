@@ -19,7 +19,7 @@ use crate::num::{Arith, OrOverflow};
 use crate::rate::{RatedLine, Rating};
 
 /// A dimension lines are grouped or filtered by. Written as text: `account`, `service`,
-/// `family`, `sku`, `region`, `resource`, `month` or `tag:<key>`.
+/// `family`, `sku`, `region`, `resource`, `month`, `day` or `tag:<key>`.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -35,6 +35,8 @@ pub enum Dimension {
     Resource,
     /// The billing period (`2026-01`).
     Month,
+    /// The day (`2026-01-31`): needs the days' ratings ([`crate::daily::days`]).
+    Day,
     /// The value of one tag key (`tag:project`).
     Tag(String),
 }
@@ -43,7 +45,8 @@ pub enum Dimension {
 pub const NONE: &str = "(none)";
 
 /// The dimensions, as written.
-pub const DIMENSIONS: &str = "account, service, family, sku, region, resource, month or tag:<key>";
+pub const DIMENSIONS: &str =
+    "account, service, family, sku, region, resource, month, day or tag:<key>";
 
 impl std::str::FromStr for Dimension {
     type Err = String;
@@ -56,6 +59,7 @@ impl std::str::FromStr for Dimension {
             "region" => Dimension::Region,
             "resource" => Dimension::Resource,
             "month" => Dimension::Month,
+            "day" => Dimension::Day,
             _ => match s.strip_prefix("tag:") {
                 Some(k) if !k.is_empty() && k.len() <= 128 => Dimension::Tag(k.to_string()),
                 _ => return Err(format!("unknown dimension `{s}`: use {DIMENSIONS}")),
@@ -87,6 +91,7 @@ impl std::fmt::Display for Dimension {
             Dimension::Region => f.write_str("region"),
             Dimension::Resource => f.write_str("resource"),
             Dimension::Month => f.write_str("month"),
+            Dimension::Day => f.write_str("day"),
             Dimension::Tag(k) => write!(f, "tag:{k}"),
         }
     }
@@ -186,8 +191,30 @@ pub struct Exploration {
     pub lines: Vec<RatedLine>,
 }
 
+/// The month and the day a rating's lines are in: `2026-01`, and `2026-01-31` when the
+/// rating is of one day ([`NONE`] otherwise).
+pub(crate) struct When {
+    pub month: String,
+    pub day: String,
+}
+
+impl When {
+    pub(crate) fn of(p: &crate::time::Period) -> When {
+        let one_day = p.end.signed_duration_since(p.start) == chrono::Duration::days(1)
+            && p.start.time() == chrono::NaiveTime::MIN;
+        When {
+            month: p.start.format("%Y-%m").to_string(),
+            day: if one_day {
+                p.start.format("%Y-%m-%d").to_string()
+            } else {
+                NONE.to_string()
+            },
+        }
+    }
+}
+
 /// A line's value for a dimension.
-fn value_of<'a>(d: &Dimension, l: &'a RatedLine, month: &'a str, book: &'a PriceBook) -> &'a str {
+fn value_of<'a>(d: &Dimension, l: &'a RatedLine, when: &'a When, book: &'a PriceBook) -> &'a str {
     match d {
         Dimension::Account => &l.account,
         Dimension::Service => &l.service,
@@ -198,7 +225,8 @@ fn value_of<'a>(d: &Dimension, l: &'a RatedLine, month: &'a str, book: &'a Price
         Dimension::Sku => &l.sku,
         Dimension::Region => &l.region,
         Dimension::Resource => l.resource.as_deref().unwrap_or(NONE),
-        Dimension::Month => month,
+        Dimension::Month => &when.month,
+        Dimension::Day => &when.day,
         Dimension::Tag(k) => l.tags.get(k).map(String::as_str).unwrap_or(NONE),
     }
 }
@@ -207,12 +235,12 @@ fn value_of<'a>(d: &Dimension, l: &'a RatedLine, month: &'a str, book: &'a Price
 pub(crate) fn keeps(
     filters: &BTreeMap<Dimension, BTreeSet<String>>,
     l: &RatedLine,
-    month: &str,
+    when: &When,
     book: &PriceBook,
 ) -> bool {
     filters
         .iter()
-        .all(|(d, values)| values.contains(value_of(d, l, month, book)))
+        .all(|(d, values)| values.contains(value_of(d, l, when, book)))
 }
 
 #[derive(Default)]
@@ -257,17 +285,31 @@ pub fn explore(
     let mut total = zero;
     let mut compared_total = zero;
     let mut kept = Vec::new();
-    let labels: Vec<String> = ratings.iter().map(|r| r.period.label()).collect();
-    let compared_labels: Vec<String> = compared
+    let by_day =
+        req.group_by.contains(&Dimension::Day) || req.filters.contains_key(&Dimension::Day);
+    let labels: Vec<When> = ratings.iter().map(|r| When::of(&r.period)).collect();
+    let compared_labels: Vec<When> = compared
         .unwrap_or_default()
         .iter()
-        .map(|r| r.period.label())
+        .map(|r| When::of(&r.period))
         .collect();
+    if by_day
+        && let Some(w) = labels
+            .iter()
+            .chain(&compared_labels)
+            .find(|w| w.day == NONE)
+    {
+        return Err(Error::Explore(format!(
+            "day: the ratings of {} are not of single days; group or filter by day over the days' ratings",
+            w.month
+        )));
+    }
     let sides = [(ratings, &labels, false)]
         .into_iter()
         .chain(compared.map(|c| (c, &compared_labels, true)));
     for (side, months, is_compared) in sides {
-        for (r, month) in side.iter().zip(months) {
+        for (r, when) in side.iter().zip(months) {
+            let month = &when.month;
             if r.currency != currency {
                 return Err(Error::Explore(format!(
                     "{month} is rated in {}, the others in {currency}: one currency at a time",
@@ -276,14 +318,14 @@ pub fn explore(
             }
             let what = || format!("summing the cost of {month}");
             for l in &r.lines {
-                if !keeps(&req.filters, l, month, book) {
+                if !keeps(&req.filters, l, when, book) {
                     continue;
                 }
                 let net = money::round(l.amount, &currency, req.rounding);
                 let key: Vec<&str> = req
                     .group_by
                     .iter()
-                    .map(|d| value_of(d, l, month, book))
+                    .map(|d| value_of(d, l, when, book))
                     .collect();
                 let g = groups.entry(key).or_default();
                 if is_compared {
@@ -354,8 +396,8 @@ pub fn explore(
     Ok(Exploration {
         currency,
         group_by: req.group_by.clone(),
-        periods: distinct(labels),
-        compared_periods: distinct(compared_labels),
+        periods: distinct(labels.into_iter().map(|w| w.month).collect()),
+        compared_periods: distinct(compared_labels.into_iter().map(|w| w.month).collect()),
         groups: out,
         total,
         compared_total: is_compared.then_some(compared_total),

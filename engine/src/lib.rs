@@ -28,6 +28,7 @@ pub mod budget;
 pub mod canonical;
 pub mod catalog;
 pub mod correction;
+pub mod daily;
 pub mod document;
 pub mod error;
 pub mod estimate;

@@ -128,13 +128,25 @@ pub(crate) fn project_lines(
     p: &Period,
     as_of: DateTime<Utc>,
 ) -> Result<(Vec<RatedLine>, Vec<RatedLine>, Decimal, Decimal)> {
-    let known: Vec<UsageEvent> = events.iter().filter(|e| e.at <= as_of).cloned().collect();
-    let so_far_period = Period::new(p.start, as_of)?;
-    let so_far = rate(book, &meter(book, so_far_period, &known)?)?.lines;
+    let (so_far, known) = so_far(book, events, p, as_of)?;
+    let so_far = so_far.lines;
     let mut metered = meter(book, *p, &known)?;
     let (elapsed, whole) = extrapolate(book, &mut metered, p, as_of)?;
     let projected = rate(book, &metered)?.lines;
     Ok((so_far, projected, elapsed, whole))
+}
+
+/// The period so far: the events known at `as_of` (those up to it), metered and rated over
+/// `[start, as_of)`; and those events.
+pub(crate) fn so_far(
+    book: &PriceBook,
+    events: &[UsageEvent],
+    p: &Period,
+    as_of: DateTime<Utc>,
+) -> Result<(crate::rate::Rating, Vec<UsageEvent>)> {
+    let known: Vec<UsageEvent> = events.iter().filter(|e| e.at <= as_of).cloned().collect();
+    let rating = rate(book, &meter(book, Period::new(p.start, as_of)?, &known)?)?;
+    Ok((rating, known))
 }
 
 /// Counters go on at their rate: each counted quantity is scaled from the time elapsed to the

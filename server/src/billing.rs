@@ -121,6 +121,33 @@ pub(crate) fn kept_rating(
     Ok(r)
 }
 
+/// The account's period cut in days ([`ratecard::daily::days`]): each day's cost, kept as
+/// [`kept_rating`] keeps a period's rating (under the label `YYYY-MM/days`), so a closed
+/// month's days are rated once per version of the account's events.
+pub(crate) fn kept_days(
+    s: &AppState,
+    account: &str,
+    period: &Period,
+) -> Result<Vec<ratecard::Rating>, ApiError> {
+    let label = format!("{}/days", period.label());
+    let catalog = s.rating_key();
+    if let Some(text) = s.ledger.kept_rating(account, &label, catalog)?
+        && let Ok(r) = serde_json::from_str::<Vec<ratecard::Rating>>(&text)
+    {
+        return Ok(r);
+    }
+    let (events, version) = s.ledger.events_versioned(account, period)?;
+    let days = ratecard::daily::days(&s.book, period, &events, ratecard::RoundingMode::default())
+        .map_err(ApiError::engine)?;
+    if version > 0
+        && let Ok(text) = serde_json::to_string(&days)
+    {
+        s.ledger
+            .keep_rating(account, &label, catalog, version, &text)?;
+    }
+    Ok(days)
+}
+
 /// An account's period valued twice from one metering: with the service's price book (what
 /// is billed) and with `other` (the pricing view). A sku `other` does not sell is refused,
 /// named.

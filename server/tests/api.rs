@@ -1765,3 +1765,80 @@ fn every_route_answers_as_the_openapi_document_says() {
         "routes no call reached"
     );
 }
+
+/// Cost by day: the days' kept rollups add up, per group and in total, to a fresh rating of
+/// the raw events, to the cent, before and after a late event; and the late event's day moves.
+#[test]
+fn days_add_up_to_a_fresh_rating_before_and_after_a_late_event() {
+    let (ledger, _raw) = fresh("days");
+    ratecard_server::demo::seed(ledger.as_ref(), &book()).unwrap();
+    let addr = serve(Arc::new(state_of(ledger.clone(), Some(TOKEN))));
+    let get = |q: &str| {
+        let (st, b) = http(addr, "GET", &format!("/api/v1/costs?{q}"), Some(TOKEN), b"");
+        assert_eq!(st, 200, "{q}: {b}");
+        json_of(&b)
+    };
+    let amounts = |v: &Value, skip: usize| {
+        let mut out = std::collections::BTreeMap::<String, rust_decimal::Decimal>::new();
+        for g in v["groups"].as_array().unwrap() {
+            let key = g["values"].as_array().unwrap()[skip..]
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join("/");
+            *out.entry(key).or_default() += g["amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap();
+        }
+        out
+    };
+    let fresh_total = |account: &str| {
+        let p = ratecard::Period::month(2026, 1).unwrap();
+        let events = ledger.events(account, &p).unwrap();
+        let b = book();
+        ratecard::rate(&b, &ratecard::meter(&b, p, &events).unwrap())
+            .unwrap()
+            .summary(ratecard::RoundingMode::default())
+            .total
+    };
+    let check = || {
+        let days = get("period=2026-01&group_by=day,account,sku");
+        let month = get("period=2026-01&group_by=account,sku");
+        assert_eq!(amounts(&days, 1), amounts(&month, 0));
+        assert_eq!(days["total"], month["total"]);
+        let acme = get("period=2026-01&group_by=day&filter=account:acme");
+        assert_eq!(
+            acme["total"].as_str().unwrap(),
+            fresh_total("acme").to_string()
+        );
+        assert!(acme["groups"].as_array().unwrap().len() >= 28, "{acme}");
+        days
+    };
+    let before = check();
+    let late = br#"{"id":"late-egress","account":"acme","resource":"acme-bucket","sku":"object-egress","region":"gra","kind":"increment","at":"2026-01-12T09:00:00Z","quantity":"20000"}"#;
+    let (st, b) = http(addr, "POST", "/api/v1/events", Some(TOKEN), late);
+    assert_eq!(st, 200, "{b}");
+    let after = check();
+    assert_ne!(before["total"], after["total"]);
+    let day = |v: &Value, d: &str| {
+        amounts(v, 0)
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{d}/acme/object-egress")))
+            .map(|(_, a)| a)
+            .sum::<rust_decimal::Decimal>()
+    };
+    assert!(day(&after, "2026-01-12") > day(&before, "2026-01-12"));
+    assert_eq!(day(&after, "2026-01-11"), day(&before, "2026-01-11"));
+    // Day is refused where the days are not read: a pricing view.
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/costs/pricing-view?period=2026-01&group_by=day&price_list=stratus",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 422, "{b}");
+    assert!(b.contains("not of single days"), "{b}");
+}

@@ -243,9 +243,23 @@ pub fn produce(case: &Value) -> Result<Value, String> {
                 };
                 let list = list.as_array().ok_or(format!("`{key}` must be an array"))?;
                 let mut out = Vec::new();
+                // `"days": true` cuts each period in days, as the explorer's `day` reads them.
+                let days = case.get("days").and_then(Value::as_bool).unwrap_or(false);
                 for p in list {
                     let period = ratecard::Period::parse(p.as_str().unwrap_or(""))
                         .map_err(|e| e.to_string())?;
+                    if days {
+                        out.extend(
+                            ratecard::daily::days(
+                                &book,
+                                &period,
+                                &parsed.events,
+                                ratecard::RoundingMode::default(),
+                            )
+                            .map_err(|e| e.to_string())?,
+                        );
+                        continue;
+                    }
                     let metered = ratecard::meter(&book, period, &parsed.events)
                         .map_err(|e| e.to_string())?;
                     out.push(ratecard::rate(&book, &metered).map_err(|e| e.to_string())?);

@@ -17,8 +17,10 @@ use crate::error::{ApiError, ApiResult};
 
 /// Most months a range may hold, on each side of a comparison.
 pub const MAX_MONTHS: usize = 12;
-/// Most account-months one request may rate (without daily rollups, each is rated anew).
+/// Most account-months one request may read.
 pub const MAX_RATINGS: usize = 10_000;
+/// Most account-months one request may read cut in days (each month is 31 ratings once).
+pub const MAX_DAY_RATINGS: usize = 300;
 /// Most events the drill-down lists.
 pub const MAX_EVENTS: usize = 10_000;
 
@@ -30,7 +32,8 @@ pub(crate) struct CostsQuery {
     /// The months to set against `period`, written the same way.
     compare: Option<String>,
     /// Dimensions, comma-separated: account, service, family, sku, region, resource, month,
-    /// `tag:<key>`.
+    /// day, `tag:<key>`. By day, each day's cost is the month rated to the day's end less the
+    /// same to the day before (at most 300 account-months).
     group_by: Option<String>,
     /// `dimension:value`, comma-separated (`region:gra,tag:project:web`); values of one
     /// dimension are alternatives, dimensions all apply.
@@ -149,17 +152,27 @@ fn accounts_for(
         None => s.ledger.accounts()?,
     };
     let n = accounts.len().saturating_mul(months);
-    if n > MAX_RATINGS {
+    let (most, how) = if by_day(req) {
+        (MAX_DAY_RATINGS, " cut in days")
+    } else {
+        (MAX_RATINGS, "")
+    };
+    if n > most {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_much_work",
             format!(
-                "{} accounts over these months make {n} account-months to rate, at most {MAX_RATINGS}: filter by account or ask fewer months",
+                "{} accounts over these months make {n} account-months to rate{how}, at most {most}: filter by account or ask fewer months",
                 accounts.len()
             ),
         ));
     }
     Ok(accounts)
+}
+
+/// Whether the request groups or filters by day: it then reads each month's days.
+fn by_day(req: &ExploreRequest) -> bool {
+    req.group_by.contains(&Dimension::Day) || req.filters.contains_key(&Dimension::Day)
 }
 
 pub(crate) async fn costs(
@@ -184,11 +197,16 @@ pub(crate) async fn costs(
         move || {
             let n = periods.len() + compared.as_ref().map_or(0, Vec::len);
             let accounts = accounts_for(&s, &req, n)?;
+            let days = by_day(&req);
             let rate = |list: &[Period]| -> Result<Vec<ratecard::Rating>, ApiError> {
                 let mut out = Vec::new();
                 for p in list {
                     for a in &accounts {
-                        out.push(billing::kept_rating(&s, a, p)?);
+                        if days {
+                            out.extend(billing::kept_days(&s, a, p)?);
+                        } else {
+                            out.push(billing::kept_rating(&s, a, p)?);
+                        }
                     }
                 }
                 Ok(out)
