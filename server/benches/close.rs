@@ -96,6 +96,27 @@ fn big_draft(ledger: Arc<dyn Store>) -> f64 {
     times[1]
 }
 
+/// The cost explorer over the whole period (every account, by service): seconds the first
+/// time (each account-month rated and kept) and the median of 3 after (read back).
+fn explorer(ledger: Arc<dyn Store>) -> (f64, f64) {
+    let s = state(ledger);
+    let period = [ratecard::Period::parse("2026-01").expect("period")];
+    let req = ratecard::explore::ExploreRequest {
+        group_by: vec![ratecard::explore::Dimension::Service],
+        ..Default::default()
+    };
+    let once = || {
+        let t = Instant::now();
+        let e = api::costs::explore(&s, &period, None, &req).expect("explore");
+        assert_eq!(e.groups.len(), 1);
+        t.elapsed().as_secs_f64()
+    };
+    let cold = once();
+    let mut warm: Vec<f64> = (0..3).map(|_| once()).collect();
+    warm.sort_by(f64::total_cmp);
+    (cold, warm[1])
+}
+
 /// Seconds to close the period with `workers`.
 fn run(ledger: Arc<dyn Store>, workers: usize) -> f64 {
     let s = state(ledger);
@@ -135,10 +156,22 @@ fn main() {
     for workers in [1, 2] {
         let l = sqlite(&format!("w{workers}"));
         fill(l.as_ref());
+        if workers == 1 {
+            let (cold, warm) = explorer(l.clone());
+            out.push(format!(
+                "\"sqlite_explore_cold_s\":{cold:.3},\"sqlite_explore_warm_s\":{warm:.3}"
+            ));
+        }
         out.push(format!("\"sqlite_w{workers}_s\":{:.2}", run(l, workers)));
         if let Some(base) = &pg {
             let l = postgres(base, &format!("w{workers}"));
             fill(l.as_ref());
+            if workers == 1 {
+                let (cold, warm) = explorer(l.clone());
+                out.push(format!(
+                    "\"pg_explore_cold_s\":{cold:.3},\"pg_explore_warm_s\":{warm:.3}"
+                ));
+            }
             out.push(format!("\"pg_w{workers}_s\":{:.2}", run(l, workers)));
         }
     }

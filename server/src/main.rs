@@ -10,6 +10,9 @@
 //! ratecard close --period YYYY-MM [--db PATH|postgres://...] [--workers N] [--issue-date D] [--catalog FILE]...
 //! ratecard audit verify [--db PATH|postgres://...] [--expect SEQ:HASH]
 //! ratecard audit head [--db PATH|postgres://...]
+//! ratecard token create (--account ID | --admin) [--name TEXT] [--db ...]
+//! ratecard token list [--db ...]
+//! ratecard token revoke ID [--db ...]
 //! ```
 //! Exit codes: 0 success; 1 an error (printed on stderr); 3 `invoice` made a draft but some
 //! events were rejected (each printed on stderr, and written to `--rejects`).
@@ -141,6 +144,41 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// API tokens, kept hashed in the ledger: an admin token, or an account's token that reads
+    /// that account's data only (what its console uses).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Makes a token and prints it, once: only its hash is kept.
+    Create {
+        /// The account whose data the token reads (and nothing else).
+        #[arg(long, conflicts_with = "admin", required_unless_present = "admin")]
+        account: Option<String>,
+        /// A token that may call every endpoint, writes included.
+        #[arg(long)]
+        admin: bool,
+        /// What the token is for, shown by `token list`.
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
+    },
+    /// Lists the tokens: id, scope, name, created, revoked (never a secret).
+    List {
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
+    },
+    /// Revokes a token by its id (the 8 hex digits after `rc_`): refused from then on.
+    Revoke {
+        id: String,
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
     },
 }
 
@@ -599,6 +637,80 @@ fn audit_head(db: &str) -> Result<(String, usize), String> {
     }
 }
 
+fn token(command: &TokenCommand) -> Result<(String, usize), String> {
+    let now = ratecard::time::format_instant(&chrono::Utc::now());
+    match command {
+        TokenCommand::Create {
+            account,
+            admin,
+            name,
+            db,
+        } => {
+            let scope = match (account, admin) {
+                (Some(a), false) => {
+                    if a.is_empty()
+                        || a.len() > 128
+                        || a.chars().any(|c| c.is_control() || c == ',')
+                    {
+                        return Err(format!("--account `{a}`: 1 to 128 characters, no comma"));
+                    }
+                    format!("account:{a}")
+                }
+                _ => "admin".to_string(),
+            };
+            let ledger = ledger::Location::parse(db).open()?;
+            let (id, secret) = api::auth::new_token()?;
+            let record = ledger::tokens::TokenRecord {
+                id: id.clone(),
+                name: name.clone(),
+                scope: scope.clone(),
+                created: now,
+                revoked: None,
+            };
+            ledger
+                .create_token(&record, &api::auth::token_hash(&secret))
+                .map_err(|e| e.to_string())?;
+            ledger
+                .audit("token", &id, &format!("created, scope {scope}"))
+                .map_err(|e| e.to_string())?;
+            eprintln!("token {id} ({scope}) created; it is shown once, keep it now:");
+            Ok((secret, 0))
+        }
+        TokenCommand::List { db } => {
+            let ledger = ledger::Location::parse(db).open()?;
+            let list = ledger.tokens().map_err(|e| e.to_string())?;
+            if list.is_empty() {
+                return Ok(("no tokens (ratecard token create)".into(), 0));
+            }
+            let mut out = format!(
+                "{:<10} {:<24} {:<20} {:<24} revoked\n",
+                "id", "scope", "name", "created"
+            );
+            for t in list {
+                out.push_str(&format!(
+                    "{:<10} {:<24} {:<20} {:<24} {}\n",
+                    t.id,
+                    t.scope,
+                    t.name,
+                    t.created,
+                    t.revoked.as_deref().unwrap_or("-")
+                ));
+            }
+            Ok((out, 0))
+        }
+        TokenCommand::Revoke { id, db } => {
+            let ledger = ledger::Location::parse(db).open()?;
+            if !ledger.revoke_token(id, &now).map_err(|e| e.to_string())? {
+                return Err(format!("no unrevoked token `{id}` (ratecard token list)"));
+            }
+            ledger
+                .audit("token", id, "revoked")
+                .map_err(|e| e.to_string())?;
+            Ok((format!("token {id} revoked: refused from now on"), 0))
+        }
+    }
+}
+
 /// mimalloc: a million events' many small allocations are made and freed faster than with the
 /// system allocator (BENCHMARKS.md, the pipeline's rows).
 #[global_allocator]
@@ -665,6 +777,7 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Head { db },
         } => audit_head(db),
+        Command::Token { command } => token(command),
     };
     match result {
         Ok((text, rejected)) => {

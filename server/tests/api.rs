@@ -209,7 +209,7 @@ fn health_openapi_and_estimates_are_public() {
         );
     }
     // Every route that declares the token refuses a request without one, before any work.
-    for r in api::ROUTES.iter().filter(|r| r.auth) {
+    for r in api::ROUTES.iter().filter(|r| r.scope != api::Scope::Public) {
         let path = r
             .path
             .split('/')
@@ -1841,4 +1841,166 @@ fn days_add_up_to_a_fresh_rating_before_and_after_a_late_event() {
     );
     assert_eq!(st, 422, "{b}");
     assert!(b.contains("not of single days"), "{b}");
+}
+
+/// Every route, called by every kind of caller: no token, the configured admin token, a stored
+/// admin token, an account's token on its own account and on another's, a revoked token and a
+/// made-up one. Each route's scope decides, before the handler reads anything.
+#[test]
+fn every_route_with_every_scope() {
+    use ratecard_server::ledger::tokens::TokenRecord;
+    let (ledger, _raw) = fresh("scopes");
+    ratecard_server::demo::seed(ledger.as_ref(), &book()).unwrap();
+    let stored = |scope: &str| {
+        let (id, secret) = api::auth::new_token().unwrap();
+        let t = TokenRecord {
+            id: id.clone(),
+            name: format!("test {scope}"),
+            scope: scope.into(),
+            created: "2026-12-01T00:00:00Z".into(),
+            revoked: None,
+        };
+        ledger
+            .create_token(&t, &api::auth::token_hash(&secret))
+            .unwrap();
+        (id, secret)
+    };
+    let (_, admin2) = stored("admin");
+    let (_, acme) = stored("account:acme");
+    let (_, beispiel) = stored("account:beispiel");
+    let (revoked_id, revoked) = stored("account:acme");
+    assert!(
+        ledger
+            .revoke_token(&revoked_id, "2026-12-01T00:00:01Z")
+            .unwrap()
+    );
+    assert!(
+        !ledger
+            .revoke_token(&revoked_id, "2026-12-01T00:00:02Z")
+            .unwrap()
+    );
+    // Only hashes are stored.
+    let listed = format!("{:?}", ledger.tokens().unwrap());
+    assert!(
+        !listed.contains(&acme) && listed.contains("account:acme"),
+        "{listed}"
+    );
+    let addr = serve(Arc::new(state_of(ledger.clone(), Some(TOKEN))));
+    let budget = br#"{"id":"acme-b","account":"acme","amount":"500.00"}"#;
+    let (st, b) = http(addr, "PUT", "/api/v1/budgets/acme-b", Some(TOKEN), budget);
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/accounts/acme/invoices",
+        Some(TOKEN),
+        br#"{"period":"2026-01"}"#,
+    );
+    assert_eq!(st, 201, "{b}");
+    let number = json_of(&b)["number"].as_str().unwrap().to_string();
+    let rules = ratecard::samples::ALLOCATION_RULES.as_bytes();
+    let price_list = include_bytes!("../../catalog/stratus-2026-01.json");
+    let garbage = "rc_00000000_not-a-token";
+    let callers: [(&str, Option<&str>); 7] = [
+        ("none", None),
+        ("admin", Some(TOKEN)),
+        ("stored admin", Some(&admin2)),
+        ("acme", Some(&acme)),
+        ("beispiel", Some(&beispiel)),
+        ("revoked", Some(&revoked)),
+        ("made up", Some(garbage)),
+    ];
+    let mut walked = 0;
+    for r in api::ROUTES {
+        // A request about acme: its path, its query and a body the route accepts.
+        let mut path = r
+            .path
+            .replace("{account}", "acme")
+            .replace("{number}", &number)
+            .replace(
+                "{id}",
+                if r.path.starts_with("/api/v1/catalogs") {
+                    "stratus"
+                } else if r.path.contains("deliveries") {
+                    "1"
+                } else {
+                    "acme-b"
+                },
+            );
+        let query = match r.scope {
+            api::Scope::Account(api::Owner::Query) => "account=acme",
+            api::Scope::Account(api::Owner::Filter)
+                if r.path.ends_with("pricing-view") && r.method == "get" =>
+            {
+                "period=2026-01&filter=account:acme&price_list=stratus"
+            }
+            api::Scope::Account(api::Owner::Filter) => "period=2026-01&filter=account:acme",
+            _ if r.path.ends_with("/draft") => "period=2026-01",
+            _ => "",
+        };
+        if !query.is_empty() {
+            path = format!("{path}?{query}");
+        }
+        let body: &[u8] = match (r.method, r.path) {
+            ("post", "/api/v1/costs/allocation") => rules,
+            ("post", "/api/v1/costs/pricing-view") => price_list,
+            ("put", "/api/v1/budgets/{id}") => budget,
+            ("post", "/api/v1/accounts/{account}/invoices") => br#"{"period":"2026-01"}"#,
+            ("post", "/api/v1/estimates" | "/api/v1/estimates/options") => br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15"}]}"#,
+            ("put", _) => br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+            _ => b"",
+        };
+        for (who, token) in callers {
+            // The budget the lookups read is there for every caller.
+            http(addr, "PUT", "/api/v1/budgets/acme-b", Some(TOKEN), budget);
+            let (st, b) = http(addr, &r.method.to_uppercase(), &path, token, body);
+            let refused = st == 401 || st == 403;
+            let expect_refused = match (r.scope, who) {
+                (api::Scope::Public, _) => false,
+                (_, "none" | "revoked" | "made up") => true,
+                (_, "admin" | "stored admin") => false,
+                (api::Scope::Admin, _) => true,
+                (api::Scope::Account(_), "acme") => false,
+                (api::Scope::Account(_), _) => true,
+            };
+            assert_eq!(
+                refused, expect_refused,
+                "{} {path} by {who}: {st} {b}",
+                r.method
+            );
+            if refused {
+                let code = json_of(&b)["code"].as_str().unwrap_or("").to_string();
+                let want = if who == "none" {
+                    (401, "unauthorized")
+                } else {
+                    (403, "forbidden")
+                };
+                assert_eq!(
+                    (st, code.as_str()),
+                    want,
+                    "{} {path} by {who}: {b}",
+                    r.method
+                );
+            }
+            // An account's token reads what the admin token reads about its account.
+            if who == "acme" && matches!(r.scope, api::Scope::Account(_)) {
+                assert_eq!(st, 200, "{} {path} by acme: {b}", r.method);
+            }
+        }
+        walked += 1;
+    }
+    assert_eq!(walked, api::ROUTES.len());
+    // An account's token must name its account, and only it.
+    for path in [
+        "/api/v1/costs?period=2026-01",
+        "/api/v1/costs?period=2026-01&filter=account:acme,account:beispiel",
+        "/api/v1/costs?period=2026-01&filter=account:acme&filter=account:beispiel",
+        "/api/v1/budgets",
+        "/api/v1/alerts?account=acme&account=beispiel",
+        "/api/v1/accounts/beispiel/documents",
+        "/api/v1/accounts/ac%6de/../beispiel/documents",
+    ] {
+        let (st, b) = http(addr, "GET", path, Some(&acme), b"");
+        assert!(st == 403 || st == 404, "{path}: {st} {b}");
+    }
 }

@@ -400,3 +400,93 @@ fn a_postgres_ledger_needs_its_audit_key() {
         "{err}"
     );
 }
+
+/// `ratecard token`: a token is printed once and kept hashed; listed without its secret;
+/// revoked by id, once; the ledger's audit log records both.
+#[test]
+fn tokens_are_created_listed_and_revoked() {
+    let d = dir("tokens");
+    let db = d.join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    let out = run(&[
+        "token",
+        "create",
+        "--account",
+        "acme",
+        "--name",
+        "acme console",
+        "--db",
+        db,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(
+        token.starts_with("rc_") && token.len() == 3 + 8 + 1 + 64,
+        "{token}"
+    );
+    let id = &token[3..11];
+    assert!(text(&out.stderr).contains(&format!("token {id} (account:acme) created")));
+    let out = run(&["token", "create", "--admin", "--db", db]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Neither both nor none of --account and --admin.
+    let out = run(&["token", "create", "--db", db]);
+    assert!(!out.status.success());
+    let out = run(&[
+        "token",
+        "create",
+        "--admin",
+        "--account",
+        "acme",
+        "--db",
+        db,
+    ]);
+    assert!(!out.status.success());
+    let out = run(&["token", "list", "--db", db]);
+    let list = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        list.contains(id) && list.contains("account:acme") && list.contains("acme console"),
+        "{list}"
+    );
+    assert!(list.contains("admin"), "{list}");
+    assert!(
+        !list.contains(&token[12..]),
+        "the secret is never shown again: {list}"
+    );
+    let stored: String = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT hash FROM api_tokens WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, ratecard::canonical::sha256_hex(&token));
+    let out = run(&["token", "revoke", id, "--db", db]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&format!("token {id} revoked")));
+    let out = run(&["token", "revoke", id, "--db", db]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("no unrevoked token `{id}`")),
+        "{}",
+        text(&out.stderr)
+    );
+    let list = text(&run(&["token", "list", "--db", db]).stdout);
+    let line = list.lines().find(|l| l.starts_with(id)).unwrap();
+    assert!(!line.ends_with(" -"), "revoked shows when: {line}");
+    let audited: i64 = rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'token'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audited, 3);
+    let out = run(&["audit", "verify", "--db", db]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}

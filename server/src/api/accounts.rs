@@ -9,18 +9,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::api::auth::authorize;
 use crate::api::{Shared, blocking, body, idempotency, json_response, parse};
 use crate::billing::{self, period_of};
 use crate::error::{ApiError, ApiResult};
 
 pub(crate) async fn put_customer(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(account): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let customer: Customer = parse(&body(b)?, "customer")?;
     let stored = customer.clone();
     blocking(&s, {
@@ -33,10 +30,8 @@ pub(crate) async fn put_customer(
 
 pub(crate) async fn get_customer(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(account): Path<String>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let customer = blocking(&s, {
         let s = s.clone();
         move || billing::customer_of(&s, &account)
@@ -53,11 +48,9 @@ pub(crate) struct PeriodQuery {
 
 pub(crate) async fn draft(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(account): Path<String>,
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let period = period_of(&q.period)?;
     let doc = blocking(&s, {
         let s = s.clone();
@@ -84,7 +77,6 @@ pub(crate) async fn finalize(
     Path(account): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let bytes = body(b)?;
     let key = idempotency(&headers, &format!("finalize {account}"), &bytes)?;
     let f: FinalizeBody = parse(&bytes, "finalize request")?;
@@ -131,11 +123,9 @@ pub(crate) struct ProjectionQuery {
 
 pub(crate) async fn projection(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(account): Path<String>,
     Query(q): Query<ProjectionQuery>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let now = chrono::Utc::now();
     let period = q.period.unwrap_or_else(|| now.format("%Y-%m").to_string());
     let as_of = match q.as_of {
@@ -195,11 +185,9 @@ pub(crate) struct NextInvoice {
 /// next invoice estimated with its tax (when the account has billing details).
 pub(crate) async fn consumption(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(account): Path<String>,
     Query(q): Query<ConsumptionQuery>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let as_of = match q.as_of {
         Some(t) => {
             ratecard::time::parse_instant(&t).map_err(|e| ApiError::bad(format!("as_of: {e}")))?

@@ -1,15 +1,16 @@
 //! Budgets, their status and alerts, and the webhook's deliveries.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use ratecard::budget::{self, Budget};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::alerting;
-use crate::api::auth::authorize;
+use crate::api::auth::{Caller, caller_in};
 use crate::api::{Shared, blocking, body, json_response, parse};
 use crate::billing::period_of;
 use crate::error::{ApiError, ApiResult};
@@ -52,11 +53,9 @@ fn now_text() -> String {
 
 pub(crate) async fn put_budget(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let budget: Budget = parse(&body(b)?, "budget")?;
     if budget.id != id {
         return Err(ApiError::bad(format!(
@@ -94,12 +93,7 @@ pub(crate) struct AccountQuery {
     account: Option<String>,
 }
 
-pub(crate) async fn budgets(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<AccountQuery>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn budgets(State(s): State<Shared>, Query(q): Query<AccountQuery>) -> ApiResult {
     let list = blocking(&s, {
         let s = s.clone();
         move || Ok(s.ledger.budgets(q.account.as_deref())?)
@@ -108,12 +102,7 @@ pub(crate) async fn budgets(
     json_response(StatusCode::OK, &BudgetList { budgets: list })
 }
 
-pub(crate) async fn delete_budget(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn delete_budget(State(s): State<Shared>, Path(id): Path<String>) -> ApiResult {
     let gone = blocking(&s, {
         let s = s.clone();
         let id = id.clone();
@@ -141,11 +130,10 @@ pub(crate) struct StatusQuery {
 /// and each threshold.
 pub(crate) async fn budget_status(
     State(s): State<Shared>,
-    headers: HeaderMap,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
     Query(q): Query<StatusQuery>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let now = chrono::Utc::now();
     let period = period_of(&q.period.unwrap_or_else(|| now.format("%Y-%m").to_string()))?;
     if period.start >= now {
@@ -154,6 +142,7 @@ pub(crate) async fn budget_status(
             period.label()
         )));
     }
+    let caller = caller_in(caller);
     let st = blocking(&s, {
         let s = s.clone();
         move || {
@@ -169,6 +158,7 @@ pub(crate) async fn budget_status(
                         format!("no budget `{id}`"),
                     )
                 })?;
+            caller.may_read(&b.account)?;
             let events = s.ledger.events(&b.account, &period)?;
             budget::evaluate(
                 &s.book,
@@ -185,12 +175,7 @@ pub(crate) async fn budget_status(
     json_response(StatusCode::OK, &st)
 }
 
-pub(crate) async fn alerts(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<AccountQuery>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn alerts(State(s): State<Shared>, Query(q): Query<AccountQuery>) -> ApiResult {
     let list = blocking(&s, {
         let s = s.clone();
         move || Ok(s.ledger.alerts(q.account.as_deref(), 1_000)?)
@@ -199,8 +184,7 @@ pub(crate) async fn alerts(
     json_response(StatusCode::OK, &AlertList { alerts: list })
 }
 
-pub(crate) async fn deliveries(State(s): State<Shared>, headers: HeaderMap) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn deliveries(State(s): State<Shared>) -> ApiResult {
     let list = blocking(&s, {
         let s = s.clone();
         move || Ok(s.ledger.deliveries(1_000)?)
@@ -215,12 +199,7 @@ pub(crate) async fn deliveries(State(s): State<Shared>, headers: HeaderMap) -> A
     )
 }
 
-pub(crate) async fn redeliver(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn redeliver(State(s): State<Shared>, Path(id): Path<i64>) -> ApiResult {
     let found = blocking(&s, {
         let s = s.clone();
         move || Ok(s.ledger.redeliver(id, &now_text())?)

@@ -4,13 +4,12 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use ratecard::Period;
 use ratecard::explore::{Dimension, ExploreRequest};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::api::auth::authorize;
 use crate::api::{AppState, Shared, blocking, body, json_response};
 use crate::billing::{self, period_of};
 use crate::error::{ApiError, ApiResult};
@@ -175,12 +174,7 @@ fn by_day(req: &ExploreRequest) -> bool {
     req.group_by.contains(&Dimension::Day) || req.filters.contains_key(&Dimension::Day)
 }
 
-pub(crate) async fn costs(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<CostsQuery>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn costs(State(s): State<Shared>, Query(q): Query<CostsQuery>) -> ApiResult {
     let (periods, req) = request_of(
         q.period.as_deref(),
         q.group_by.as_deref(),
@@ -194,31 +188,39 @@ pub(crate) async fn costs(
         .transpose()?;
     let out = blocking(&s, {
         let s = s.clone();
-        move || {
-            let n = periods.len() + compared.as_ref().map_or(0, Vec::len);
-            let accounts = accounts_for(&s, &req, n)?;
-            let days = by_day(&req);
-            let rate = |list: &[Period]| -> Result<Vec<ratecard::Rating>, ApiError> {
-                let mut out = Vec::new();
-                for p in list {
-                    for a in &accounts {
-                        if days {
-                            out.extend(billing::kept_days(&s, a, p)?);
-                        } else {
-                            out.push(billing::kept_rating(&s, a, p)?);
-                        }
-                    }
-                }
-                Ok(out)
-            };
-            let current = rate(&periods)?;
-            let before = compared.as_deref().map(rate).transpose()?;
-            ratecard::explore::explore(&s.book, &current, before.as_deref(), &req)
-                .map_err(ApiError::engine)
-        }
+        move || explore(&s, &periods, compared.as_deref(), &req)
     })
     .await?;
     json_response(StatusCode::OK, &out)
+}
+
+/// The explorer over the ledger: the accounts' kept ratings of `periods` (and of `compared`),
+/// or their kept days when the request is by day, grouped by the engine.
+pub fn explore(
+    s: &AppState,
+    periods: &[Period],
+    compared: Option<&[Period]>,
+    req: &ExploreRequest,
+) -> Result<ratecard::explore::Exploration, ApiError> {
+    let n = periods.len() + compared.map_or(0, <[Period]>::len);
+    let accounts = accounts_for(s, req, n)?;
+    let days = by_day(req);
+    let rate = |list: &[Period]| -> Result<Vec<ratecard::Rating>, ApiError> {
+        let mut out = Vec::new();
+        for p in list {
+            for a in &accounts {
+                if days {
+                    out.extend(billing::kept_days(s, a, p)?);
+                } else {
+                    out.push(billing::kept_rating(s, a, p)?);
+                }
+            }
+        }
+        Ok(out)
+    };
+    let current = rate(periods)?;
+    let before = compared.map(rate).transpose()?;
+    ratecard::explore::explore(&s.book, &current, before.as_deref(), req).map_err(ApiError::engine)
 }
 
 /// The other price list of a pricing view: `id` (that price list, each version at its dates),
@@ -279,11 +281,9 @@ fn price_list(
 /// the other).
 pub(crate) async fn pricing_view(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Query(q): Query<PricingViewQuery>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let (periods, req) = request_of(
         q.period.as_deref(),
         q.group_by.as_deref(),
@@ -375,11 +375,9 @@ pub(crate) struct AccountEntry {
 /// resource: what a rated line was counted from.
 pub(crate) async fn events(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Path(account): Path<String>,
     Query(q): Query<EventsQuery>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let period = period_of(q.period.as_deref().unwrap_or(&current_month()))?;
     let out = blocking(&s, {
         let s = s.clone();
@@ -406,8 +404,7 @@ pub(crate) async fn events(
 }
 
 /// Every account the ledger knows, with its customer's name when it has customer details.
-pub(crate) async fn accounts(State(s): State<Shared>, headers: HeaderMap) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn accounts(State(s): State<Shared>) -> ApiResult {
     let out = blocking(&s, {
         let s = s.clone();
         move || {
@@ -428,11 +425,9 @@ pub(crate) async fn accounts(State(s): State<Shared>, headers: HeaderMap) -> Api
 /// rules (the demo's); `POST` takes rules as the body (to preview a change before keeping it).
 pub(crate) async fn allocation(
     State(s): State<Shared>,
-    headers: HeaderMap,
     Query(q): Query<AllocationQuery>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    authorize(&s, &headers)?;
     let (periods, req) = request_of(q.period.as_deref(), None, q.filter.as_deref(), None)?;
     let [period] = periods[..] else {
         return Err(ApiError::bad("period: an allocation covers one month"));

@@ -3,11 +3,10 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use ratecard::event;
 
 use crate::alerting;
-use crate::api::auth::authorize;
 use crate::api::{MAX_REJECTS, Shared, blocking, body, json_response};
 use crate::error::{ApiError, ApiResult};
 
@@ -20,12 +19,7 @@ pub(crate) struct IngestReport {
     rejects: Vec<ratecard::Reject>,
 }
 
-pub(crate) async fn ingest(
-    State(s): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
-) -> ApiResult {
-    authorize(&s, &headers)?;
+pub(crate) async fn ingest(State(s): State<Shared>, b: Result<Bytes, BytesRejection>) -> ApiResult {
     let bytes = body(b)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         ApiError::new(

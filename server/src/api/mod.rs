@@ -1,7 +1,7 @@
 //! The HTTP service: the calculator's files and a versioned JSON API under `/api/v1`.
 //!
-//! One table, [`ROUTES`], lists every endpoint with its method, path, summary and whether it
-//! needs the bearer token; the router and `/api/openapi.json` are both built from it, so the
+//! One table, [`ROUTES`], lists every endpoint with its method, path, summary and scope (public, admin, or an
+//! account's read; `auth.rs`); the router and `/api/openapi.json` are both built from it, so the
 //! description cannot drift from the handlers.
 //!
 //! Errors are JSON `{"code": "...", "message": "..."}` with a stable code: `invalid_json`,
@@ -10,10 +10,10 @@
 //! refused the request), `no_token_configured` (503), `internal` (500).
 
 mod accounts;
-pub(crate) mod auth;
+pub mod auth;
 mod budgets;
 mod catalogs;
-mod costs;
+pub mod costs;
 mod events;
 mod invoices;
 pub mod openapi;
@@ -35,6 +35,7 @@ use ratecard::vat::VatTable;
 use ratecard::{PriceBook, canonical};
 use serde_json::Value;
 
+pub use crate::api::auth::{Caller, Owner, Scope};
 use crate::ledger::Store;
 
 pub use crate::error::{ApiError, ApiResult};
@@ -226,7 +227,8 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub summary: &'static str,
-    pub auth: bool,
+    /// Who may call it; checked before anything of the request is read.
+    pub scope: Scope,
     /// The query string's type, for its parameters.
     pub query: Option<openapi::SchemaFn>,
     /// The bodies accepted: media type and schema.
@@ -241,7 +243,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/health",
         summary: "Liveness, and the number of stored events",
-        auth: false,
+        scope: Scope::Public,
         query: None,
         body: &[],
         responses: &[(200, "application/json", openapi::schema::<Health>)],
@@ -251,7 +253,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/catalogs",
         summary: "The price lists and their versions",
-        auth: false,
+        scope: Scope::Public,
         query: None,
         body: &[],
         responses: &[(
@@ -265,7 +267,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/catalogs/{id}",
         summary: "One price list's versions",
-        auth: false,
+        scope: Scope::Public,
         query: None,
         body: &[],
         responses: &[(
@@ -279,7 +281,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/estimates",
         summary: "Price an estimate request (?catalog=id)",
-        auth: false,
+        scope: Scope::Public,
         query: Some(openapi::schema::<catalogs::CatalogQuery>),
         body: &[(
             "application/json",
@@ -296,7 +298,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/estimates/options",
         summary: "Every way to pay for an estimate's usage: on demand, monthly plans, savings plans",
-        auth: false,
+        scope: Scope::Public,
         query: Some(openapi::schema::<catalogs::CatalogQuery>),
         body: &[(
             "application/json",
@@ -313,7 +315,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/events",
         summary: "Ingest usage events (JSON array or NDJSON), idempotent by id",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[
             (
@@ -333,7 +335,7 @@ pub static ROUTES: &[Route] = &[
         method: "put",
         path: "/api/v1/accounts/{account}/customer",
         summary: "Set an account's customer details",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[(
             "application/json",
@@ -350,7 +352,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts/{account}/customer",
         summary: "An account's customer details",
-        auth: true,
+        scope: Scope::Account(Owner::Path),
         query: None,
         body: &[],
         responses: &[(
@@ -364,7 +366,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts",
         summary: "Every account the ledger knows, with its customer's name",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[],
         responses: &[(
@@ -378,7 +380,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts/{account}/events",
         summary: "The events a period's rating read (?period=YYYY-MM, resource): the drill-down's last step",
-        auth: true,
+        scope: Scope::Account(Owner::Path),
         query: Some(openapi::schema::<costs::EventsQuery>),
         body: &[],
         responses: &[(200, "application/json", openapi::schema::<costs::EventList>)],
@@ -388,7 +390,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/budgets",
         summary: "The budgets (?account)",
-        auth: true,
+        scope: Scope::Account(Owner::Query),
         query: Some(openapi::schema::<budgets::AccountQuery>),
         body: &[],
         responses: &[(
@@ -402,7 +404,7 @@ pub static ROUTES: &[Route] = &[
         method: "put",
         path: "/api/v1/budgets/{id}",
         summary: "Create or replace a budget: account, amount a month, scope, basis, thresholds",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[(
             "application/json",
@@ -419,7 +421,7 @@ pub static ROUTES: &[Route] = &[
         method: "delete",
         path: "/api/v1/budgets/{id}",
         summary: "Remove a budget (its alerts stay)",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[],
         responses: &[(200, "application/json", openapi::schema::<budgets::Deleted>)],
@@ -429,7 +431,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/budgets/{id}/status",
         summary: "Where a budget stands in a month (?period, the current one by default)",
-        auth: true,
+        scope: Scope::Account(Owner::Lookup),
         query: Some(openapi::schema::<budgets::StatusQuery>),
         body: &[],
         responses: &[(
@@ -443,7 +445,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/alerts",
         summary: "Budget alerts recorded, newest first (?account)",
-        auth: true,
+        scope: Scope::Account(Owner::Query),
         query: Some(openapi::schema::<budgets::AccountQuery>),
         body: &[],
         responses: &[(
@@ -457,7 +459,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/webhooks/deliveries",
         summary: "The webhook's deliveries, with every attempt",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[],
         responses: &[(
@@ -471,7 +473,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/webhooks/deliveries/{id}/redeliver",
         summary: "Deliver an alert again, now",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[],
         responses: &[(
@@ -485,7 +487,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/costs/allocation",
         summary: "A month's cost allocated: direct per target, shared resources and fixed costs spread by the server's rules (?period, filter=account:...)",
-        auth: true,
+        scope: Scope::Account(Owner::Filter),
         query: Some(openapi::schema::<costs::AllocationQuery>),
         body: &[],
         responses: &[(
@@ -499,7 +501,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/costs/allocation",
         summary: "The same under allocation rules given as the body: a preview",
-        auth: true,
+        scope: Scope::Account(Owner::Filter),
         query: Some(openapi::schema::<costs::AllocationQuery>),
         body: &[(
             "application/json",
@@ -516,7 +518,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/costs/pricing-view",
         summary: "Pricing view: the recorded quantities valued as billed and under ?price_list=id or id@version, per group, with the difference",
-        auth: true,
+        scope: Scope::Account(Owner::Filter),
         query: Some(openapi::schema::<costs::PricingViewQuery>),
         body: &[],
         responses: &[(
@@ -530,7 +532,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/costs/pricing-view",
         summary: "Pricing view under an uploaded price list (the body)",
-        auth: true,
+        scope: Scope::Account(Owner::Filter),
         query: Some(openapi::schema::<costs::PricingViewQuery>),
         body: &[("application/json", openapi::schema::<ratecard::Catalog>)],
         responses: &[(
@@ -544,7 +546,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/costs",
         summary: "Cost explorer: rated cost grouped and filtered (?period=YYYY-MM[..YYYY-MM], compare, group_by, filter, lines)",
-        auth: true,
+        scope: Scope::Account(Owner::Filter),
         query: Some(openapi::schema::<costs::CostsQuery>),
         body: &[],
         responses: &[(
@@ -558,7 +560,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts/{account}/invoices/draft",
         summary: "Draft invoice of an account for ?period=YYYY-MM",
-        auth: true,
+        scope: Scope::Account(Owner::Path),
         query: Some(openapi::schema::<accounts::PeriodQuery>),
         body: &[],
         responses: &[(
@@ -572,7 +574,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/accounts/{account}/invoices",
         summary: "Finalize a period: the next number, in one transaction",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[(
             "application/json",
@@ -596,7 +598,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/focus",
         summary: "The FinOps Foundation's FOCUS 1.2 cost and usage rows of a period's final documents, as CSV (?period=YYYY-MM)",
-        auth: true,
+        scope: Scope::Admin,
         query: Some(openapi::schema::<invoices::FocusQuery>),
         body: &[],
         responses: &[(200, "text/csv", openapi::schema::<String>)],
@@ -606,7 +608,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts/{account}/documents",
         summary: "The account's final documents: kind, status, what each corrects and is corrected by, totals, links",
-        auth: true,
+        scope: Scope::Account(Owner::Path),
         query: None,
         body: &[],
         responses: &[(
@@ -620,7 +622,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts/{account}/consumption",
         summary: "The current month: already billed, so far, projected to its end with the rule, and the next invoice with VAT (?as_of, now by default)",
-        auth: true,
+        scope: Scope::Account(Owner::Path),
         query: Some(openapi::schema::<accounts::ConsumptionQuery>),
         body: &[],
         responses: &[(
@@ -634,7 +636,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/accounts/{account}/projection",
         summary: "Projection and budget alerts (?period, as_of, budget)",
-        auth: true,
+        scope: Scope::Account(Owner::Path),
         query: Some(openapi::schema::<accounts::ProjectionQuery>),
         body: &[],
         responses: &[(
@@ -648,7 +650,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/v1/invoices/{number}",
         summary: "A stored document (?format=json|csv|ubl)",
-        auth: true,
+        scope: Scope::Account(Owner::Lookup),
         query: Some(openapi::schema::<invoices::FormatQuery>),
         body: &[],
         responses: &[
@@ -666,7 +668,7 @@ pub static ROUTES: &[Route] = &[
         method: "post",
         path: "/api/v1/invoices/{number}/rerate",
         summary: "Re-rate a finalized period: a credit note or a supplementary invoice",
-        auth: true,
+        scope: Scope::Admin,
         query: None,
         body: &[("application/json", openapi::schema::<invoices::RerateBody>)],
         responses: &[(
@@ -680,7 +682,7 @@ pub static ROUTES: &[Route] = &[
         method: "get",
         path: "/api/openapi.json",
         summary: "This description",
-        auth: false,
+        scope: Scope::Public,
         query: None,
         body: &[],
         responses: &[(
@@ -792,29 +794,18 @@ pub fn router(state: AppState) -> Router {
     router_with(Arc::new(state))
 }
 
-async fn require_token(
-    State(s): State<Shared>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    match auth::authorize(&s, req.headers()) {
-        Ok(()) => next.run(req).await,
-        Err(e) => axum::response::IntoResponse::into_response(e),
-    }
-}
-
 /// [`router`] on a state shared with other work (the alerts' background loop).
 pub fn router_with(state: Shared) -> Router {
     let dist = state.dist.clone();
     let mut app = Router::new();
     for r in ROUTES {
         let mut handler = (r.handler)();
-        if r.auth {
+        if r.scope != Scope::Public {
             // The token is checked before anything of the request is read: a caller without
             // one learns nothing of the endpoint's parameters.
             handler = handler.route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                require_token,
+                (state.clone(), r.scope),
+                auth::require,
             ));
         }
         app = app.route(r.path, handler);

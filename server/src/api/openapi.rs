@@ -135,7 +135,8 @@ pub fn document() -> Value {
             "parameters": parameters(r.path, r.query, &mut requests),
             "responses": responses,
         });
-        if r.auth {
+        op["x-scope"] = json!(r.scope.name());
+        if r.scope != super::Scope::Public {
             op["security"] = json!([{ "bearer": [] }]);
         }
         for (media, f) in r.body {

@@ -18,6 +18,7 @@ pub mod alerts;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+pub mod tokens;
 
 use ratecard::document::Document;
 use ratecard::event::UsageEvent;
@@ -29,6 +30,7 @@ pub use alerts::Alerts;
 pub use postgres::PgLedger;
 use sql::{Backend, Sql};
 pub use sqlite::SqliteLedger;
+pub use tokens::Tokens;
 
 pub type Result<T> = std::result::Result<T, LedgerError>;
 
@@ -136,8 +138,8 @@ impl Location {
 }
 
 /// The ledger's interface: what the service asks of either store (budgets and alerts in
-/// [`Alerts`]).
-pub trait Store: Alerts + Send + Sync {
+/// [`Alerts`], API tokens in [`Tokens`]).
+pub trait Store: Alerts + Tokens + Send + Sync {
     fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested>;
     /// The account's events up to the end of `period` (earlier ones give the state at its start).
     fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>>;

@@ -260,6 +260,16 @@ fn migrations() -> Vec<String> {
             PRIMARY KEY (account, period, catalog)
         );"
         .to_string(),
+        // 6: API tokens, hashed, each with its scope (`admin` or `account:<id>`).
+        "CREATE TABLE api_tokens (
+            id TEXT PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            created TEXT NOT NULL,
+            revoked TEXT
+        );"
+        .to_string(),
     ]
 }
 

@@ -214,6 +214,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, period, catalog)
     );
     "#,
+    // 8: API tokens, hashed, each with its scope (`admin` or `account:<id>`).
+    r#"
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        created TEXT NOT NULL,
+        revoked TEXT
+    );
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {
@@ -278,17 +289,37 @@ impl Backend for Sqlite {
 /// A connection (or a transaction, which derefs to its connection) as [`Sql`].
 pub struct Conn<'c>(pub &'c Connection);
 
+/// Binds `$1`, `$2`... by number, as PostgreSQL does: SQLite takes `$2` for a name, and would
+/// bind it by where it first appears.
+fn bind(q: &mut rusqlite::CachedStatement<'_>, params: &[V]) -> Result<()> {
+    if q.parameter_count() != params.len() {
+        return Err(super::LedgerError::Db(format!(
+            "the statement takes {} parameters, {} given",
+            q.parameter_count(),
+            params.len()
+        )));
+    }
+    for (i, v) in params.iter().enumerate() {
+        let n = i.saturating_add(1);
+        let index = q.parameter_index(&format!("${n}"))?.unwrap_or(n);
+        q.raw_bind_parameter(index, v)?;
+    }
+    Ok(())
+}
+
 impl Sql for Conn<'_> {
     fn exec(&mut self, sql: &str, params: &[V]) -> Result<u64> {
         let mut q = self.0.prepare_cached(sql)?;
-        let n = q.execute(rusqlite::params_from_iter(params.iter()))?;
+        bind(&mut q, params)?;
+        let n = q.raw_execute()?;
         Ok(u64::try_from(n).unwrap_or(u64::MAX))
     }
 
     fn rows(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>> {
         let mut q = self.0.prepare_cached(sql)?;
         let width = q.column_count();
-        let mut rows = q.query(rusqlite::params_from_iter(params.iter()))?;
+        bind(&mut q, params)?;
+        let mut rows = q.raw_query();
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let mut cells = Vec::with_capacity(width);
@@ -362,6 +393,35 @@ pub fn verify_file(
 mod tests {
     use super::*;
     use crate::ledger::Store;
+
+    /// `$2` before `$1` binds by number, as on PostgreSQL (SQLite alone would bind by where
+    /// each first appears); a wrong count of parameters is an error, not a NULL.
+    #[test]
+    fn parameters_bind_by_number() {
+        let c = Connection::open_in_memory().unwrap();
+        let tx = c.unchecked_transaction().unwrap();
+        let mut sql = Conn(&tx);
+        sql.exec("CREATE TABLE t (id TEXT, v TEXT)", &[]).unwrap();
+        sql.exec(
+            "INSERT INTO t (id, v) VALUES ($1, $2)",
+            &["a".into(), "old".into()],
+        )
+        .unwrap();
+        let n = sql
+            .exec(
+                "UPDATE t SET v = $2 WHERE id = $1",
+                &["a".into(), "new".into()],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        let mut r = sql
+            .row("SELECT v FROM t WHERE id = $1", &["a".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.take().text().unwrap(), "new");
+        let e = sql.exec("UPDATE t SET v = $1", &[]).unwrap_err();
+        assert!(e.to_string().contains("takes 1 parameters, 0 given"), "{e}");
+    }
 
     /// A ledger written before events were keyed by account (schema 3) keeps every event, its
     /// batch and its audit entry through the migration, and still verifies.
