@@ -470,7 +470,12 @@ fn serve(
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("ratecard is listening on http://{local}/");
         match &dist {
-            Some(d) => println!("  calculator:  http://{local}/  (from {})", d.display()),
+            Some(d) => {
+                println!("  calculator:  http://{local}/  (from {})", d.display());
+                if d.join("console/index.html").exists() {
+                    println!("  console:     http://{local}/console/  (sign in with the token, or one from `ratecard token create --account ID`)");
+                }
+            }
             None => println!("  calculator:  not served (no dist/; run `cargo xtask build-web`)"),
         }
         println!("  API:         http://{local}/api/v1/health   description: http://{local}/api/openapi.json");

@@ -1629,6 +1629,7 @@ fn every_route_answers_as_the_openapi_document_says() {
     // Every route, once at least: method, route, the request's path, its body.
     let mut calls: Vec<(&str, &str, String, Vec<u8>)> = vec![
         ("get", "/api/v1/health", "/api/v1/health".into(), vec![]),
+        ("get", "/api/v1/me", "/api/v1/me".into(), vec![]),
         ("get", "/api/v1/catalogs", "/api/v1/catalogs".into(), vec![]),
         ("get", "/api/v1/catalogs/{id}", "/api/v1/catalogs/stratus".into(), vec![]),
         ("post", "/api/v1/estimates", "/api/v1/estimates".into(), estimate.to_vec()),

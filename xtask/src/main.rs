@@ -36,6 +36,9 @@ fn main() -> ExitCode {
         },
         Some("build-web") => web::build_web().map(|_| ()),
         Some("readme") => readme_examples().map(|_| ()),
+        Some("console") => web::build_web()
+            .and_then(|d| web::console_tests(&d, &target_dir().join("release/ratecard")))
+            .map(|_| ()),
         Some("test-postgres") => postgres_tests().map(|_| ()),
         _ => {
             eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme|test-postgres>");
@@ -180,9 +183,10 @@ fn test() -> Result<(), String> {
     let (jp, jf) = web::js_api_tests()?;
     let dist = web::build_web()?;
     let (bp, bf) = web::browser_tests(&dist)?;
+    let (cp, cf) = web::console_tests(&dist, &target_dir().join("release/ratecard"))?;
     let (passed, failed) = (
-        passed + wp + jp + bp + ep + hp + rp + pp,
-        failed + wf + jf + bf + ef + hf + rf + pf,
+        passed + wp + jp + bp + ep + hp + rp + pp + cp,
+        failed + wf + jf + bf + ef + hf + rf + pf + cf,
     );
     println!(
         "==> all checks passed in {:.0} s",

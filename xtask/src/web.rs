@@ -165,6 +165,7 @@ pub fn build_web() -> Result<PathBuf, String> {
         );
     std::fs::write(dist.join("index.html"), page).map_err(|e| e.to_string())?;
     std::fs::copy(r.join("web/style.css"), dist.join("style.css")).map_err(|e| e.to_string())?;
+    build_console(&dist, &opt_params)?;
     let (raw, gz) = transfer_size(&dist)?;
     println!("    calculator: {raw} bytes raw, {gz} bytes gzipped (budget {BUDGET_GZIP_BYTES})");
     if gz > BUDGET_GZIP_BYTES {
@@ -175,10 +176,88 @@ pub fn build_web() -> Result<PathBuf, String> {
     Ok(dist)
 }
 
+/// The console (`dist/console/`): its own crate and wasm, built apart from the calculator (so
+/// cargo does not unify their features: the calculator stays byte for byte what it was), bound
+/// and optimised the same way, loaded only at `/console/`.
+fn build_console(dist: &Path, opt_params: &[String]) -> Result<(), String> {
+    let r = root();
+    let out = dist.join("console");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "-p",
+        "ratecard-console",
+        "--profile",
+        "wasm-release",
+        "--target",
+        crate::WASM_TARGET,
+    ]);
+    step("console release build (wasm32)", c)?;
+    let mut c = Command::new("wasm-bindgen");
+    c.args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--out-name",
+        "console",
+        "--out-dir",
+    ])
+    .arg(&out)
+    .arg(crate::target_dir().join("wasm32-unknown-unknown/wasm-release/ratecard-console.wasm"));
+    with_tools_path(&mut c);
+    step("wasm-bindgen (console)", c)?;
+    let wasm = out.join("console_bg.wasm");
+    let mut c = Command::new("wasm-opt");
+    c.args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ])
+    .args(opt_params)
+    .arg(&wasm)
+    .arg("-o")
+    .arg(&wasm);
+    with_tools_path(&mut c);
+    step("wasm-opt -Oz (console)", c)?;
+    std::fs::copy(r.join("console/index.html"), out.join("index.html"))
+        .map_err(|e| e.to_string())?;
+    std::fs::copy(r.join("console/console.css"), out.join("console.css"))
+        .map_err(|e| e.to_string())?;
+    let (raw, gz) = console_size(dist)?;
+    println!(
+        "    console: {raw} bytes raw, {gz} bytes gzipped (its first load, with the shared style.css)"
+    );
+    Ok(())
+}
+
+/// Raw and gzipped bytes of the console's first load: its wasm, JS, CSS and page, and the
+/// calculator's style.css it shares.
+pub fn console_size(dist: &Path) -> Result<(u64, u64), String> {
+    sizes(
+        dist,
+        &[
+            "console/console_bg.wasm",
+            "console/console.js",
+            "console/console.css",
+            "console/index.html",
+            "style.css",
+        ],
+    )
+}
+
 /// Raw and gzipped bytes of what a browser downloads: the wasm, the JS glue, the CSS, the page.
 pub fn transfer_size(dist: &Path) -> Result<(u64, u64), String> {
+    sizes(dist, &["web_bg.wasm", "web.js", "style.css", "index.html"])
+}
+
+fn sizes(dist: &Path, files: &[&str]) -> Result<(u64, u64), String> {
     let (mut raw, mut gz) = (0, 0);
-    for f in ["web_bg.wasm", "web.js", "style.css", "index.html"] {
+    for f in files {
         let p = dist.join(f);
         raw += std::fs::metadata(&p)
             .map_err(|e| format!("{}: {e}", p.display()))?
@@ -191,6 +270,21 @@ pub fn transfer_size(dist: &Path) -> Result<(u64, u64), String> {
         gz += out.stdout.len() as u64;
     }
     Ok((raw, gz))
+}
+
+/// The console's browser scenarios in headless Chromium, against `bin serve --demo` serving
+/// `dist` (screenshots at 1366 and 390 px in target/browser/).
+pub fn console_tests(dist: &Path, bin: &Path) -> Result<(usize, usize), String> {
+    let out = root().join("target/browser");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let mut c = Command::new("node");
+    c.arg(root().join("web/tests/console.mjs"))
+        .env("RATECARD_DIST", dist)
+        .env("RATECARD_OUT", &out)
+        .env("RATECARD_BIN", bin)
+        .env("RATECARD_NPM", tools_dir().join("npm"));
+    with_tools_path(&mut c);
+    crate::counted_step("console in headless Chromium, against a demo server", c)
 }
 
 /// Runs the browser scenarios in headless Chromium, then checks what the page showed against
@@ -349,6 +443,27 @@ pub fn serve(postgres: bool) -> Result<(), String> {
             db_dir.join("ratecard-demo.sqlite").display().to_string(),
         )
     };
+    // A read-only token of the demo's first account, for the console.
+    let mut c = Command::new(target.join("debug/ratecard"));
+    c.args([
+        "token",
+        "create",
+        "--account",
+        "acme",
+        "--name",
+        "demo console",
+        "--db",
+        &db,
+    ]);
+    if let Some((_, key)) = &pg {
+        c.env("RATECARD_AUDIT_KEY_FILE", key);
+    }
+    let acme_token = c
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     println!("==> ratecard serve --demo on {addr}");
     let mut cmd = Command::new(target.join("debug/ratecard"));
     cmd.args(["serve", "--demo", "--addr", &addr, "--db", &db])
@@ -389,7 +504,7 @@ pub fn serve(postgres: bool) -> Result<(), String> {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     println!(
-        "\nratecard is ready:\n  calculator  http://{addr}/\n  API         http://{addr}/api/v1/health\n  token       {token}   (export RATECARD_TOKEN=$(cat target/demo/token))\nCtrl-C stops it.\n"
+        "\nratecard is ready:\n  calculator  http://{addr}/\n  console     http://{addr}/console/   (sign in with the token; acme's read-only token: {acme_token})\n  API         http://{addr}/api/v1/health\n  token       {token}   (export RATECARD_TOKEN=$(cat target/demo/token))\nCtrl-C stops it.\n"
     );
     let status = child.wait().map_err(|e| e.to_string())?;
     drop(pg);

@@ -283,3 +283,26 @@ pub(crate) fn caller_in(ext: Option<axum::Extension<Caller>>) -> Caller {
     // is public and never asks.
     ext.map(|e| e.0).unwrap_or(Caller::Account(String::new()))
 }
+
+/// `GET /api/v1/me`: who the token is (what a console asks once signed in).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct Me {
+    /// `admin` or `account`.
+    scope: String,
+    /// The account an account token reads.
+    account: Option<String>,
+}
+
+pub(crate) async fn me(caller: Option<axum::Extension<Caller>>) -> crate::error::ApiResult {
+    let me = match caller_in(caller) {
+        Caller::Admin => Me {
+            scope: "admin".into(),
+            account: None,
+        },
+        Caller::Account(a) => Me {
+            scope: "account".into(),
+            account: Some(a),
+        },
+    };
+    crate::api::json_response(StatusCode::OK, &me)
+}

@@ -241,6 +241,16 @@ pub struct Route {
 pub static ROUTES: &[Route] = &[
     Route {
         method: "get",
+        path: "/api/v1/me",
+        summary: "Who the bearer token is: admin, or the account it reads",
+        scope: Scope::Account(Owner::Lookup),
+        query: None,
+        body: &[],
+        responses: &[(200, "application/json", openapi::schema::<auth::Me>)],
+        handler: || get(auth::me),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/health",
         summary: "Liveness, and the number of stored events",
         scope: Scope::Public,

@@ -1,0 +1,584 @@
+//! The views: sign-in, now, the cost explorer, invoices, budgets and alerts.
+
+use leptos::prelude::*;
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use ratecard_web::state::Lang;
+
+use crate::labels::l;
+use crate::render;
+use crate::route::{self, Route, VIEWS};
+
+const TOKEN_KEY: &str = "ratecard.console.token";
+const LANG_KEY: &str = "ratecard.console.lang";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.session_storage().ok().flatten())
+}
+
+fn fragment() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+fn go(r: &Route) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_hash(&r.fragment());
+    }
+}
+
+/// `GET path` with the token: the answer's text, or the API's error message.
+async fn fetch(token: &str, path: &str) -> Result<String, String> {
+    let opts = web_sys::RequestInit::new();
+    opts.set_method("GET");
+    let req = web_sys::Request::new_with_str_and_init(path, &opts).map_err(|e| format!("{e:?}"))?;
+    req.headers()
+        .set("Authorization", &format!("Bearer {token}"))
+        .map_err(|e| format!("{e:?}"))?;
+    let w = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(w.fetch_with_request(&req))
+        .await
+        .map_err(|_| "the server did not answer".to_string())?
+        .dyn_into()
+        .map_err(|_| "not a response".to_string())?;
+    let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    if resp.ok() {
+        Ok(text)
+    } else {
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Err(v["message"]
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| format!("HTTP {}", resp.status())))
+    }
+}
+
+async fn json(token: &str, path: &str) -> Result<Value, String> {
+    let text = fetch(token, path).await?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Session {
+    token: String,
+    admin: bool,
+    /// The account shown: the token's, or the one the admin picked.
+    account: String,
+}
+
+/// Where an answer is awaited, failed or arrived.
+fn show(
+    res: LocalResource<Result<Value, String>>,
+    lang: Signal<Lang>,
+    render: impl Fn(&Value, Lang) -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    move || match res.get() {
+        None => {
+            view! { <p class="hint" aria-busy="true">{l(lang.get(), "loading")}</p> }.into_any()
+        }
+        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Some(Ok(v)) => view! { <div inner_html=render(&v, lang.get())></div> }.into_any(),
+    }
+}
+
+fn current_month() -> String {
+    let d = js_sys::Date::new_0();
+    format!("{:04}-{:02}", d.get_utc_full_year(), d.get_utc_month() + 1)
+}
+
+fn month_before(m: &str) -> String {
+    let (y, mo) = m.split_once('-').unwrap_or(("2026", "01"));
+    let (y, mo): (i32, u32) = (y.parse().unwrap_or(2026), mo.parse().unwrap_or(1));
+    if mo <= 1 {
+        format!("{:04}-12", y - 1)
+    } else {
+        format!("{y:04}-{:02}", mo - 1)
+    }
+}
+
+#[component]
+pub fn Console() -> impl IntoView {
+    let lang = RwSignal::new(
+        session_storage()
+            .and_then(|s| s.get_item(LANG_KEY).ok().flatten())
+            .filter(|l| l == "fr")
+            .map_or(Lang::En, |_| Lang::Fr),
+    );
+    let lang_signal: Signal<Lang> = lang.into();
+    let route = RwSignal::new(Route::parse(&fragment()));
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        route.set(Route::parse(&fragment()));
+    });
+    let session = RwSignal::new(None::<Session>);
+    let sign_in_error = RwSignal::new(None::<String>);
+    let token_input = RwSignal::new(String::new());
+    // The route may name the account (an admin's link to one account's view).
+    let sign_in = move |token: String| {
+        leptos::task::spawn_local(async move {
+            match json(&token, "/api/v1/me").await {
+                Ok(me) => {
+                    let admin = me["scope"] == "admin";
+                    let mut account = me["account"].as_str().unwrap_or("").to_string();
+                    if admin {
+                        account = route
+                            .get_untracked()
+                            .get("account")
+                            .map(String::from)
+                            .unwrap_or_default();
+                        if account.is_empty()
+                            && let Ok(list) = json(&token, "/api/v1/accounts").await
+                        {
+                            account = list["accounts"][0]["account"]
+                                .as_str()
+                                .unwrap_or("")
+                                .to_string();
+                        }
+                    }
+                    if let Some(s) = session_storage() {
+                        let _ = s.set_item(TOKEN_KEY, &token);
+                    }
+                    sign_in_error.set(None);
+                    session.set(Some(Session {
+                        token,
+                        admin,
+                        account,
+                    }));
+                }
+                Err(e) => {
+                    if let Some(s) = session_storage() {
+                        let _ = s.remove_item(TOKEN_KEY);
+                    }
+                    sign_in_error.set(Some(e));
+                }
+            }
+        });
+    };
+    if let Some(t) = session_storage().and_then(|s| s.get_item(TOKEN_KEY).ok().flatten()) {
+        sign_in(t);
+    }
+    let sign_out = move |_| {
+        if let Some(s) = session_storage() {
+            let _ = s.remove_item(TOKEN_KEY);
+        }
+        session.set(None);
+    };
+    let switch_lang = move |_| {
+        let next = if lang.get_untracked() == Lang::Fr {
+            Lang::En
+        } else {
+            Lang::Fr
+        };
+        if let Some(s) = session_storage() {
+            let _ = s.set_item(LANG_KEY, if next == Lang::Fr { "fr" } else { "en" });
+        }
+        lang.set(next);
+    };
+    view! {
+        <main class="console" lang=move || if lang.get() == Lang::Fr { "fr" } else { "en" }>
+            <header class="console-head">
+                <h1>{move || l(lang.get(), "title")}</h1>
+                <nav aria-label=move || l(lang.get(), "title")>
+                    {move || session.get().map(|_| VIEWS.iter().map(|v| {
+                        let v = *v;
+                        view! {
+                            <a href=format!("#/{v}") data-testid=format!("nav-{v}")
+                                aria-current=move || (route.get().view == v).then_some("page")>{move || l(lang.get(), v)}</a>
+                        }
+                    }).collect_view())}
+                    <a href="/" class="secondary">{move || l(lang.get(), "calculator")}</a>
+                </nav>
+                <div class="row">
+                    <AccountPicker session lang=lang_signal />
+                    <button data-testid="lang" on:click=switch_lang>{move || if lang.get() == Lang::Fr { "English" } else { "Français" }}</button>
+                    <Show when=move || session.get().is_some()>
+                        <button data-testid="sign-out" on:click=sign_out>{move || l(lang.get(), "sign_out")}</button>
+                    </Show>
+                </div>
+            </header>
+            {move || match session.get() {
+                None => view! {
+                    <section class="sign-in">
+                        <h2>{move || l(lang.get(), "sign_in")}</h2>
+                        <p class="hint">{move || l(lang.get(), "token_hint")}</p>
+                        <form on:submit=move |ev| { ev.prevent_default(); sign_in(token_input.get_untracked()); }>
+                            <label>{move || l(lang.get(), "token")}
+                                <input type="password" autocomplete="off" data-testid="token" required
+                                    aria-invalid=move || sign_in_error.get().is_some().then_some("true")
+                                    aria-describedby="token-error"
+                                    on:input=move |ev| token_input.set(event_target_value(&ev)) />
+                            </label>
+                            <button type="submit" data-testid="sign-in">{move || l(lang.get(), "sign_in")}</button>
+                        </form>
+                        <p class="error" role="alert" id="token-error" data-testid="sign-in-error">{move || sign_in_error.get()}</p>
+                    </section>
+                }.into_any(),
+                Some(s) => {
+                    let r = route.get();
+                    match r.view.as_str() {
+                        "costs" => view! { <Costs session=s route lang=lang_signal /> }.into_any(),
+                        "invoices" => view! { <Invoices session=s lang=lang_signal /> }.into_any(),
+                        "budgets" => view! { <Budgets session=s lang=lang_signal /> }.into_any(),
+                        _ => view! { <Now session=s lang=lang_signal /> }.into_any(),
+                    }
+                }
+            }}
+        </main>
+    }
+}
+
+/// The admin's choice of account (an account token has its own, fixed).
+#[component]
+fn AccountPicker(session: RwSignal<Option<Session>>, lang: Signal<Lang>) -> impl IntoView {
+    let accounts = LocalResource::new(move || {
+        let s = session.get();
+        async move {
+            match s {
+                Some(s) if s.admin => json(&s.token, "/api/v1/accounts").await,
+                _ => Ok(Value::Null),
+            }
+        }
+    });
+    move || {
+        let s = session.get()?;
+        if !s.admin {
+            return Some(
+                view! { <span data-testid="account">{s.account.clone()}</span> }.into_any(),
+            );
+        }
+        let list = accounts.get().and_then(Result::ok).unwrap_or(Value::Null);
+        let options: Vec<(String, String)> = list["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                let id = a["account"].as_str().unwrap_or("").to_string();
+                let name = a["name"]
+                    .as_str()
+                    .map_or(id.clone(), |n| format!("{n} ({id})"));
+                (id, name)
+            })
+            .collect();
+        let current = s.account.clone();
+        Some(view! {
+            <label>{move || l(lang.get(), "account")}
+                <select data-testid="account" prop:value=current
+                    on:change=move |ev| {
+                        let a = event_target_value(&ev);
+                        session.update(|s| if let Some(s) = s { s.account = a });
+                    }>
+                    {options.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                </select>
+            </label>
+        }.into_any())
+    }
+}
+
+#[component]
+fn Now(session: Session, lang: Signal<Lang>) -> impl IntoView {
+    let token = session.token.clone();
+    let account = session.account.clone();
+    let consumption = LocalResource::new({
+        let (t, a) = (token.clone(), account.clone());
+        move || {
+            let (t, a) = (t.clone(), a.clone());
+            async move { json(&t, &format!("/api/v1/accounts/{a}/consumption")).await }
+        }
+    });
+    let budgets = LocalResource::new({
+        let (t, a) = (token.clone(), account.clone());
+        move || {
+            let (t, a) = (t.clone(), a.clone());
+            async move { budget_statuses(&t, &a).await }
+        }
+    });
+    view! {
+        <section>
+            <h2>{move || format!("{} · {}", l(lang.get(), "now"), account)}</h2>
+            {show(consumption, lang, render::now)}
+        </section>
+        <section>
+            <h2>{move || l(lang.get(), "budgets")}</h2>
+            {show(budgets, lang, budget_list)}
+        </section>
+    }
+}
+
+/// The account's budgets, each with its status this month.
+async fn budget_statuses(token: &str, account: &str) -> Result<Value, String> {
+    let list = json(token, &format!("/api/v1/budgets?account={account}")).await?;
+    let mut out = Vec::new();
+    for b in list["budgets"].as_array().into_iter().flatten() {
+        let id = b["id"].as_str().unwrap_or("");
+        out.push(json(token, &format!("/api/v1/budgets/{id}/status")).await?);
+    }
+    Ok(Value::Array(out))
+}
+
+fn budget_list(v: &Value, lang: Lang) -> String {
+    let list = v.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        let mut h = ratecard_web::html::Html::default();
+        h.el("p", &[("class", "empty")], l(lang, "no_budgets"));
+        return h.finish();
+    }
+    list.iter().map(|s| render::budget(s, lang)).collect()
+}
+
+#[component]
+fn Budgets(session: Session, lang: Signal<Lang>) -> impl IntoView {
+    let (t, a) = (session.token.clone(), session.account.clone());
+    let budgets = LocalResource::new({
+        let (t, a) = (t.clone(), a.clone());
+        move || {
+            let (t, a) = (t.clone(), a.clone());
+            async move { budget_statuses(&t, &a).await }
+        }
+    });
+    let alerts = LocalResource::new(move || {
+        let (t, a) = (t.clone(), a.clone());
+        async move { json(&t, &format!("/api/v1/alerts?account={a}")).await }
+    });
+    view! {
+        <section>
+            <h2>{move || l(lang.get(), "budgets")}</h2>
+            {show(budgets, lang, budget_list)}
+        </section>
+        <section>
+            <h2>{move || l(lang.get(), "alerts")}</h2>
+            {show(alerts, lang, render::alerts)}
+        </section>
+    }
+}
+
+#[component]
+fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
+    let (t, a) = (session.token.clone(), session.account.clone());
+    let docs = LocalResource::new({
+        let (t, a) = (t.clone(), a.clone());
+        move || {
+            let (t, a) = (t.clone(), a.clone());
+            async move { json(&t, &format!("/api/v1/accounts/{a}/documents")).await }
+        }
+    });
+    let error = RwSignal::new(None::<String>);
+    // A download button names the document and the format; the file is fetched with the token.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let Some(spec) = target.get_attribute("data-download") else {
+            return;
+        };
+        let (number, format) = spec.split_once('|').unwrap_or((&spec, "json"));
+        let (number, format) = (number.to_string(), format.to_string());
+        let t = t.clone();
+        leptos::task::spawn_local(async move {
+            match fetch(&t, &format!("/api/v1/invoices/{number}?format={format}")).await {
+                Ok(text) => {
+                    let (ext, mime) = match format.as_str() {
+                        "csv" => ("csv", "text/csv"),
+                        "ubl" => ("xml", "application/xml"),
+                        _ => ("json", "application/json"),
+                    };
+                    ratecard_web::keep::download(&format!("{number}.{ext}"), mime, &text);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section on:click=on_click>
+            <h2>{move || format!("{} · {}", l(lang.get(), "invoices"), a)}</h2>
+            {show(docs, lang, render::documents)}
+            <p class="error" role="alert">{move || error.get()}</p>
+        </section>
+    }
+}
+
+/// The dimensions the explorer offers.
+const GROUPS: &[&str] = &[
+    "service",
+    "tag:project",
+    "tag:team",
+    "region",
+    "sku",
+    "resource",
+];
+
+#[component]
+fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl IntoView {
+    let token = session.token.clone();
+    let account = session.account.clone();
+    let period = Memo::new(move |_| {
+        route
+            .get()
+            .get("period")
+            .map(String::from)
+            .unwrap_or_else(current_month)
+    });
+    let group = Memo::new(move |_| {
+        route
+            .get()
+            .get("group")
+            .filter(|g| GROUPS.contains(g))
+            .unwrap_or("service")
+            .to_string()
+    });
+    let drill = Memo::new(move |_| route.get().get("drill").map(String::from));
+    let compare = Memo::new(move |_| route.get().get("compare") == Some("1"));
+    let resource = Memo::new(move |_| route.get().get("resource").map(String::from));
+    let filter = {
+        let account = account.clone();
+        move || {
+            let mut f = format!("account:{account}");
+            if let Some(d) = drill.get() {
+                f.push(',');
+                f.push_str(&d);
+            }
+            if let Some(r) = resource.get() {
+                f.push_str(&format!(",resource:{r}"));
+            }
+            route::encode_component(&f)
+        }
+    };
+    // The table's dimension: the group, then resources once a group is drilled into.
+    let table_dim = move || {
+        if drill.get().is_some() {
+            "resource".to_string()
+        } else {
+            group.get()
+        }
+    };
+    let chart = LocalResource::new({
+        let (t, filter) = (token.clone(), filter.clone());
+        move || {
+            let path = format!(
+                "/api/v1/costs?period={}&group_by=day,{}&filter={}",
+                period.get(),
+                table_dim(),
+                filter()
+            );
+            let t = t.clone();
+            async move { json(&t, &path).await }
+        }
+    });
+    let table = LocalResource::new({
+        let (t, filter) = (token.clone(), filter.clone());
+        move || {
+            let mut path = format!(
+                "/api/v1/costs?period={}&group_by={}&filter={}",
+                period.get(),
+                table_dim(),
+                filter()
+            );
+            if compare.get() {
+                path.push_str(&format!("&compare={}", month_before(&period.get())));
+            }
+            if resource.get().is_some() {
+                path.push_str("&lines=true");
+            }
+            let t = t.clone();
+            async move { json(&t, &path).await }
+        }
+    });
+    let events = RwSignal::new(None::<Result<Value, String>>);
+    let on_click = {
+        let (t, a) = (token.clone(), account.clone());
+        move |ev: leptos::ev::MouseEvent| {
+            let Some(el) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            if let Some(d) = el.get_attribute("data-drill") {
+                let r = route.get_untracked();
+                if r.get("drill").is_some() {
+                    // A resource of the drilled group: its lines.
+                    let v = d.split_once(':').map_or(d.as_str(), |x| x.1).to_string();
+                    go(&r.with("resource", &v));
+                } else {
+                    go(&r.with("drill", &d).with("resource", ""));
+                }
+                events.set(None);
+            } else if let Some(res) = el.get_attribute("data-events") {
+                let (t, a) = (t.clone(), a.clone());
+                let p = period.get_untracked();
+                leptos::task::spawn_local(async move {
+                    let path = format!(
+                        "/api/v1/accounts/{a}/events?period={p}&resource={}",
+                        route::encode_component(&res)
+                    );
+                    events.set(Some(json(&t, &path).await));
+                });
+            }
+        }
+    };
+    let group_label = move || {
+        let lang = lang.get();
+        l(lang, &table_dim()).to_string()
+    };
+    view! {
+        <section class="explorer" on:click=on_click>
+            <h2>{move || format!("{} · {}", l(lang.get(), "costs"), account)}</h2>
+            <div class="row">
+                <label>{move || l(lang.get(), "period")}
+                    <input type="month" data-testid="period" prop:value=move || period.get()
+                        on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
+                </label>
+                <label>{move || l(lang.get(), "group_by")}
+                    <select data-testid="group" prop:value=move || group.get()
+                        on:change=move |ev| go(&route.get_untracked().with("group", &event_target_value(&ev)).with("drill", "").with("resource", ""))>
+                        {GROUPS.iter().map(|g| view! { <option value=*g>{move || l(lang.get(), g)}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="check">
+                    <input type="checkbox" data-testid="compare" prop:checked=move || compare.get()
+                        on:change=move |ev| go(&route.get_untracked().with("compare", if event_target_checked(&ev) { "1" } else { "" })) />
+                    {move || l(lang.get(), "compare")}
+                </label>
+            </div>
+            <Show when=move || drill.get().is_some()>
+                <p class="crumbs">
+                    <a data-testid="crumb-all" href=move || route.get().with("drill", "").with("resource", "").fragment()>{move || l(lang.get(), "back_to")}</a>
+                    " › "
+                    <span data-testid="crumb-drill">{move || drill.get()}</span>
+                    {move || resource.get().map(|r| view! { " › " <span>{r}</span> })}
+                </p>
+            </Show>
+            {move || { let gl = group_label(); show(chart, lang, move |v, lang| render::daily_chart(v, &gl, lang)) }}
+            {move || {
+                let gl = group_label();
+                let dim = table_dim();
+                let drill_dim = match (drill.get().is_some(), resource.get().is_some()) {
+                    (_, true) => None,
+                    (true, false) => Some("resource".to_string()),
+                    (false, false) => Some(dim.clone()),
+                };
+                let res = resource.get();
+                show(table, lang, move |v, lang| {
+                    let mut out = render::groups_table(v, &gl, drill_dim.as_deref(), lang);
+                    if let Some(r) = &res {
+                        out.push_str(&render::lines_table(v, r, lang));
+                    }
+                    out
+                })
+            }}
+            {move || events.get().map(|e| match e {
+                Ok(v) => view! { <div inner_html=render::events_table(&v, lang.get())></div> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            })}
+        </section>
+    }
+}

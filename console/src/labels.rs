@@ -1,0 +1,123 @@
+//! The console's labels, English and French: a table of its own, so the calculator's stays as
+//! small as its size budget wants.
+
+use ratecard_web::state::Lang;
+
+const LABELS: &[(&str, &str, &str)] = &[
+    ("title", "Cloud costs console", "Console des coûts cloud"),
+    ("sign_in", "Sign in", "Se connecter"),
+    ("sign_out", "Sign out", "Se déconnecter"),
+    (
+        "token_hint",
+        "An API token: the admin's, or an account's from `ratecard token create --account`. It is kept for this browser tab only.",
+        "Un jeton d’API : celui de l’administrateur, ou celui d’un compte (`ratecard token create --account`). Il n’est gardé que pour cet onglet.",
+    ),
+    ("token", "API token", "Jeton d’API"),
+    ("account", "Account", "Compte"),
+    ("now", "Now", "Ce mois-ci"),
+    ("costs", "Cost explorer", "Explorateur de coûts"),
+    ("invoices", "Invoices", "Factures"),
+    ("budgets", "Budgets and alerts", "Budgets et alertes"),
+    ("calculator", "Calculator", "Calculateur"),
+    ("loading", "Loading…", "Chargement…"),
+    ("period", "Month", "Mois"),
+    ("group_by", "Group by", "Regrouper par"),
+    (
+        "compare",
+        "Compare with the month before",
+        "Comparer au mois précédent",
+    ),
+    ("service", "Service", "Service"),
+    ("tag:project", "Project", "Projet"),
+    ("tag:team", "Team", "Équipe"),
+    ("region", "Region", "Région"),
+    ("sku", "Product", "Produit"),
+    ("resource", "Resource", "Ressource"),
+    ("total", "Total", "Total"),
+    ("amount", "Amount", "Montant"),
+    ("quantity", "Quantity", "Quantité"),
+    ("before", "Month before", "Mois précédent"),
+    ("difference", "Difference", "Écart"),
+    ("lines", "Rated lines", "Lignes valorisées"),
+    ("events", "Events", "Événements"),
+    ("formula", "How", "Calcul"),
+    ("back_to", "All groups", "Tous les groupes"),
+    ("daily_chart", "Cost per day", "Coût par jour"),
+    (
+        "no_cost",
+        "No cost recorded this month.",
+        "Aucun coût ce mois-ci.",
+    ),
+    ("already_billed", "Already billed", "Déjà facturé"),
+    ("so_far", "So far this month", "Depuis le début du mois"),
+    (
+        "projected",
+        "Projected to the month's end",
+        "Projection à la fin du mois",
+    ),
+    (
+        "next_invoice",
+        "Next invoice, with VAT",
+        "Prochaine facture, TVA comprise",
+    ),
+    ("vat", "VAT", "TVA"),
+    ("rule", "Projection rule", "Règle de projection"),
+    ("elapsed", "of the month elapsed", "du mois écoulé"),
+    ("number", "Number", "Numéro"),
+    ("kind", "Kind", "Type"),
+    ("status", "Status", "Statut"),
+    ("issued", "Issued", "Émise le"),
+    ("net", "Net", "HT"),
+    ("gross", "Gross", "TTC"),
+    ("links", "Links", "Liens"),
+    ("download", "Download", "Télécharger"),
+    ("no_documents", "No invoice yet.", "Pas encore de facture."),
+    ("budget", "Budget", "Budget"),
+    ("actual", "Actual", "Réel"),
+    ("thresholds", "Thresholds", "Seuils"),
+    (
+        "no_budgets",
+        "No budget for this account.",
+        "Aucun budget pour ce compte.",
+    ),
+    ("alerts", "Alerts", "Alertes"),
+    (
+        "no_alerts",
+        "No alert recorded.",
+        "Aucune alerte enregistrée.",
+    ),
+    ("crossed", "crossed", "franchi"),
+    ("invoice", "Invoice", "Facture"),
+    ("credit_note", "Credit note", "Avoir"),
+    (
+        "supplementary_invoice",
+        "Supplementary invoice",
+        "Facture rectificative",
+    ),
+    ("corrects", "corrects", "rectifie"),
+    ("corrected_by", "corrected by", "rectifiée par"),
+    ("day", "Day", "Jour"),
+    ("of", "of", "sur"),
+];
+
+pub fn l(lang: Lang, key: &str) -> &'static str {
+    LABELS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, fr)| if lang == Lang::Fr { *fr } else { *en })
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_both_languages_once() {
+        for (i, (k, en, fr)) in LABELS.iter().enumerate() {
+            assert!(!en.is_empty() && !fr.is_empty(), "`{k}`");
+            assert!(LABELS[..i].iter().all(|(o, _, _)| o != k), "`{k}` twice");
+        }
+        assert_eq!(l(Lang::Fr, "now"), "Ce mois-ci");
+    }
+}

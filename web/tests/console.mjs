@@ -1,0 +1,186 @@
+// Browser tests of the console in headless Chromium, against a real `ratecard serve --demo`
+// (RATECARD_BIN) serving the built app (RATECARD_DIST). An account token is made with
+// `ratecard token create --account acme` first. Each figure the page shows is checked against
+// the API's answer for the same question. Screenshots at 1366 and 390 px go to RATECARD_OUT.
+// Ends with a `test result:` line, counted by `cargo xtask test`.
+import { createRequire } from 'node:module';
+import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+
+const dist = process.env.RATECARD_DIST;
+const out = process.env.RATECARD_OUT;
+const bin = process.env.RATECARD_BIN;
+const require = createRequire(path.join(process.env.RATECARD_NPM, 'noop.js'));
+const { chromium } = require('playwright-core');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ratecard-console-'));
+const db = path.join(dir, 'demo.sqlite');
+const admin = 'console-admin-token-5b1e';
+const acme = execFileSync(bin, ['token', 'create', '--account', 'acme', '--name', 'console test', '--db', db], { encoding: 'utf8' }).trim();
+const port = await new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+const server = spawn(bin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`, '--db', db, '--dist', dist], { env: { ...process.env, RATECARD_TOKEN: admin }, stdio: ['ignore', 'ignore', 'inherit'] });
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`${base}/api/v1/health`)).ok) break; } catch {}
+  if (i > 200) throw new Error('the server did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const api = async (p, token = admin) => {
+  const r = await fetch(`${base}${p}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+  return r.json();
+};
+// The demo's months have costs; March is the last.
+const month = '2026-03';
+const eur = (s) => `EUR ${Number(s).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+async function page(width = 1366) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+  const p = await context.newPage();
+  p.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('401') && !m.text().includes('403')) errors.push(m.text()); });
+  p.on('pageerror', (e) => errors.push(e.message));
+  return p;
+}
+const text = async (p, id) => (await p.locator(`[data-testid="${id}"]`).first().textContent()).trim();
+const expect = (cond, what) => { if (!cond) throw new Error(what); };
+const results = [];
+async function scenario(name, fn) {
+  try { await fn(); results.push([name, null]); console.log(`ok   ${name}`); }
+  catch (e) { results.push([name, e.message]); console.log(`FAIL ${name}: ${e.message}`); }
+}
+async function signIn(p, token, hash = '#/now') {
+  await p.goto(`${base}/console/${hash}`);
+  await p.fill('[data-testid=token]', token);
+  await p.click('[data-testid=sign-in]');
+}
+
+let p;
+await scenario('a wrong token is refused where it was typed', async () => {
+  p = await page();
+  await signIn(p, 'rc_00000000_wrong');
+  await p.waitForFunction(() => document.querySelector('[data-testid=sign-in-error]').textContent.length > 0);
+  expect((await text(p, 'sign-in-error')).includes('wrong bearer token'), await text(p, 'sign-in-error'));
+  expect(await p.getAttribute('[data-testid=token]', 'aria-invalid') === 'true', 'the field is marked');
+});
+
+await scenario('an account token sees its account now: billed, so far, projected, next invoice', async () => {
+  await signIn(p, acme);
+  await p.waitForSelector('[data-testid=now-so_far]');
+  expect((await text(p, 'account')) === 'acme', 'the account is the token\'s');
+  const c = await api('/api/v1/accounts/acme/consumption');
+  expect((await text(p, 'now-so_far')) === eur(c.so_far), `so far ${await text(p, 'now-so_far')} vs ${c.so_far}`);
+  expect((await text(p, 'now-projected')) === eur(c.projected), 'projected');
+  expect((await text(p, 'now-next-gross')) === eur(c.next_invoice.totals.gross), 'next invoice gross');
+  await p.screenshot({ path: path.join(out, 'console-now-1366.png'), fullPage: true });
+});
+
+await scenario('the cost explorer: the chart and the table agree with the API to the cent', async () => {
+  await p.goto(`${base}/console/#/costs?period=${month}&group=tag:project`);
+  await p.waitForSelector('[data-testid=groups-total]');
+  await p.waitForSelector('[data-testid=daily-chart]');
+  const e = await api(`/api/v1/costs?period=${month}&group_by=tag:project&filter=account:acme`, acme);
+  expect((await text(p, 'groups-total')) === eur(e.total), `table total ${await text(p, 'groups-total')} vs ${e.total}`);
+  for (const g of e.groups) expect((await text(p, `amount-${g.values[0]}`)) === eur(g.amount), `group ${g.values[0]}`);
+  const days = await api(`/api/v1/costs?period=${month}&group_by=day,tag:project&filter=account:acme`, acme);
+  expect(days.total === e.total, 'the chart\'s days add up to the table\'s total');
+  const bars = await p.locator('[data-testid=daily-chart] rect').count();
+  expect(bars === days.groups.length, `a bar segment per day and group: ${bars} vs ${days.groups.length}`);
+  expect((await p.locator('#daily-chart-title').textContent()).includes('Project'), 'the chart says what it groups');
+  await p.screenshot({ path: path.join(out, 'console-costs-1366.png'), fullPage: true });
+});
+
+await scenario('drill down: a project, its resources, a resource\'s lines and events; back works', async () => {
+  await p.click('[data-testid=drill-web]');
+  await p.waitForSelector('[data-testid=crumb-drill]');
+  expect((await text(p, 'crumb-drill')) === 'tag:project:web', 'the crumb says where');
+  expect(p.url().includes('drill=tag:project:web'), 'the URL holds it');
+  await p.click('[data-testid=drill-acme-vm-3]');
+  await p.waitForSelector('[data-testid=lines-table]');
+  const lines = await p.locator('[data-testid=lines-table] tbody tr').count();
+  expect(lines === 2, `two lines (the price change on the 15th): ${lines}`);
+  expect((await p.locator('[data-testid=lines-table]').textContent()).includes('started hours x 0.121 EUR'), 'formulas shown');
+  await p.click('[data-testid=show-events]');
+  await p.waitForSelector('[data-testid=events-total]');
+  expect((await text(p, 'events-total')).startsWith('1 '), await text(p, 'events-total'));
+  await p.goBack();
+  await p.waitForSelector('[data-testid=drill-acme-vm-0]');
+  expect(!p.url().includes('resource='), 'back leaves the lines');
+});
+
+await scenario('month over month shows the month before and the difference', async () => {
+  await p.goto(`${base}/console/#/costs?period=${month}&group=tag:project&compare=1`);
+  await p.waitForSelector('[data-testid=groups-total]');
+  const e = await api(`/api/v1/costs?period=${month}&compare=2026-02&group_by=tag:project&filter=account:acme`, acme);
+  const table = await p.locator('[data-testid=groups-table]').textContent();
+  expect(table.includes(eur(e.compared_total)) && table.includes(eur(e.difference)), `compared ${e.compared_total}, difference ${e.difference}`);
+});
+
+await scenario('invoices: the list with links between documents, and a download', async () => {
+  await p.goto(`${base}/console/#/invoices`);
+  await p.waitForSelector('[data-testid=documents]');
+  const d = await api('/api/v1/accounts/acme/documents', acme);
+  for (const doc of d.documents) expect(await p.locator(`[data-testid="doc-${doc.number}"]`).count() === 1, doc.number);
+  const n = d.documents[0].number;
+  const [download] = await Promise.all([p.waitForEvent('download'), p.click(`[data-testid="download-${n}-csv"]`)]);
+  const file = path.join(out, `${n}.csv`);
+  await download.saveAs(file);
+  expect(fs.readFileSync(file, 'utf8').length > 50, 'the CSV came with the token');
+  await p.screenshot({ path: path.join(out, 'console-invoices-1366.png'), fullPage: true });
+});
+
+await scenario('an account token cannot read another account', async () => {
+  const r = await fetch(`${base}/api/v1/accounts/beispiel/documents`, { headers: { Authorization: `Bearer ${acme}` } });
+  expect(r.status === 403, `status ${r.status}`);
+});
+
+await scenario('the admin picks an account; French formats numbers the French way', async () => {
+  const q = await page();
+  await signIn(q, admin, `#/costs?period=${month}`);
+  await q.waitForSelector('select[data-testid=account]');
+  await q.selectOption('select[data-testid=account]', 'beispiel');
+  await q.click('[data-testid=lang]');
+  await q.waitForFunction(() => document.querySelector('[data-testid=groups-total]')?.textContent.includes('EUR') && document.querySelector('main').lang === 'fr');
+  const e = await api(`/api/v1/costs?period=${month}&group_by=service&filter=account:beispiel`);
+  const fr = Number(e.total).toLocaleString('fr-FR', { minimumFractionDigits: 2 }).replace(/\s/g, '\u202f') + ' EUR';
+  await q.waitForFunction((v) => document.querySelector('[data-testid=groups-total]').textContent.trim() === v, fr, { timeout: 10000 });
+  await q.screenshot({ path: path.join(out, 'console-costs-fr-1366.png'), fullPage: true });
+  await q.close();
+});
+
+await scenario('at 390 px nothing scrolls sideways; budgets and alerts read', async () => {
+  const q = await page(390);
+  await signIn(q, acme, '#/now');
+  await q.waitForSelector('[data-testid=now-so_far]');
+  await q.screenshot({ path: path.join(out, 'console-now-390.png'), fullPage: true });
+  for (const view of [`costs?period=${month}&group=service`, 'invoices', 'budgets']) {
+    await q.goto(`${base}/console/#/${view}`);
+    await q.waitForLoadState('networkidle');
+    await q.waitForTimeout(300);
+    const wide = await q.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(wide <= 0, `${view} scrolls sideways by ${wide} px`);
+    await q.screenshot({ path: path.join(out, `console-${view.split('?')[0]}-390.png`), fullPage: true });
+  }
+  await q.close();
+});
+
+await scenario('no console errors', async () => {
+  expect(errors.length === 0, errors.join(' | '));
+});
+
+await browser.close();
+server.kill();
+fs.rmSync(dir, { recursive: true, force: true });
+const failed = results.filter((r) => r[1]).length;
+const passed = results.length - failed;
+// The line `cargo xtask test` counts, as it counts cargo's.
+console.log(`test result: ${failed ? 'FAILED' : 'ok'}. ${passed} passed; ${failed} failed`);
+process.exit(failed ? 1 : 0);
