@@ -690,7 +690,10 @@ mod tests {
         assert!(t.contains("corrects INV-2026-000001"));
         assert!(t.contains("data-download=\"CN-2026-000001|ubl\""));
         // Each cell carries its label, for the narrow layout's cards.
-        assert!(t.contains("<td data-label=\"Gross\" class=\"num\">EUR -1.20</td>"), "{t}");
+        assert!(
+            t.contains("<td data-label=\"Gross\" class=\"num\">EUR -1.20</td>"),
+            "{t}"
+        );
         assert!(documents(&json!({"documents": []}), Lang::En).contains("No invoice yet"));
     }
 

@@ -159,6 +159,13 @@ pub fn events() -> String {
     out
 }
 
+/// The demo's budgets: acme's whole account against its projection (its resources run on, so
+/// every month nears 250 EUR), and its web project against what it has cost so far.
+pub const BUDGETS: &[&str] = &[
+    r#"{"id":"acme-monthly","account":"acme","name":"acme, all of it","amount":"250.00","basis":"projected"}"#,
+    r#"{"id":"acme-web","account":"acme","name":"acme's web project","amount":"120.00","scope":{"tag:project":["web"]}}"#,
+];
+
 /// Seeds an empty ledger; does nothing when it has events already.
 pub fn seed(ledger: &dyn Store, book: &ratecard::PriceBook) -> Result<bool, String> {
     if ledger.event_count().map_err(|e| e.to_string())? > 0 {
@@ -178,5 +185,12 @@ pub fn seed(ledger: &dyn Store, book: &ratecard::PriceBook) -> Result<bool, Stri
         ratecard::meter::check(book, e).map_err(|r| format!("demo events: {r}"))?;
     }
     ledger.ingest(&parsed.events).map_err(|e| e.to_string())?;
+    for b in BUDGETS {
+        let b: ratecard::budget::Budget = serde_json::from_str(b).map_err(|e| e.to_string())?;
+        b.validate().map_err(|e| e.to_string())?;
+        ledger
+            .put_budget(&b, "2026-01-01T00:00:00Z")
+            .map_err(|e| e.to_string())?;
+    }
     Ok(true)
 }
