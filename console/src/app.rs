@@ -32,8 +32,21 @@ fn go(r: &Route) {
 
 /// `GET path` with the token: the answer's text, or the API's error message.
 async fn fetch(token: &str, path: &str) -> Result<String, String> {
+    send(token, "GET", path, None).await
+}
+
+/// `POST path` with a JSON body, answered with JSON.
+async fn post_json(token: &str, path: &str, body: &str) -> Result<Value, String> {
+    let text = send(token, "POST", path, Some(body)).await?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+async fn send(token: &str, method: &str, path: &str, body: Option<&str>) -> Result<String, String> {
     let opts = web_sys::RequestInit::new();
-    opts.set_method("GET");
+    opts.set_method(method);
+    if let Some(b) = body {
+        opts.set_body(&wasm_bindgen::JsValue::from_str(b));
+    }
     let req = web_sys::Request::new_with_str_and_init(path, &opts).map_err(|e| format!("{e:?}"))?;
     req.headers()
         .set("Authorization", &format!("Bearer {token}"))
@@ -223,6 +236,8 @@ pub fn Console() -> impl IntoView {
                     let r = route.get();
                     match r.view.as_str() {
                         "costs" => view! { <Costs session=s route lang=lang_signal /> }.into_any(),
+                        "pricing" => view! { <Pricing session=s route lang=lang_signal /> }.into_any(),
+                        "allocation" => view! { <Allocation session=s route lang=lang_signal /> }.into_any(),
                         "invoices" => view! { <Invoices session=s lang=lang_signal /> }.into_any(),
                         "budgets" => view! { <Budgets session=s lang=lang_signal /> }.into_any(),
                         _ => view! { <Now session=s lang=lang_signal /> }.into_any(),
@@ -305,7 +320,7 @@ fn Now(session: Session, lang: Signal<Lang>) -> impl IntoView {
         </section>
         <section>
             <h2>{move || l(lang.get(), "budgets")}</h2>
-            {show(budgets, lang, budget_list)}
+            {show(budgets, lang, |v, lang| budget_list_with(v, lang, false))}
         </section>
     }
 }
@@ -321,19 +336,10 @@ async fn budget_statuses(token: &str, account: &str) -> Result<Value, String> {
     Ok(Value::Array(out))
 }
 
-fn budget_list(v: &Value, lang: Lang) -> String {
-    let list = v.as_array().cloned().unwrap_or_default();
-    if list.is_empty() {
-        let mut h = ratecard_web::html::Html::default();
-        h.el("p", &[("class", "empty")], l(lang, "no_budgets"));
-        return h.finish();
-    }
-    list.iter().map(|s| render::budget(s, lang)).collect()
-}
-
 #[component]
 fn Budgets(session: Session, lang: Signal<Lang>) -> impl IntoView {
     let (t, a) = (session.token.clone(), session.account.clone());
+    let admin = session.admin;
     let budgets = LocalResource::new({
         let (t, a) = (t.clone(), a.clone());
         move || {
@@ -341,20 +347,187 @@ fn Budgets(session: Session, lang: Signal<Lang>) -> impl IntoView {
             async move { budget_statuses(&t, &a).await }
         }
     });
-    let alerts = LocalResource::new(move || {
+    let alerts = LocalResource::new({
         let (t, a) = (t.clone(), a.clone());
-        async move { json(&t, &format!("/api/v1/alerts?account={a}")).await }
+        move || {
+            let (t, a) = (t.clone(), a.clone());
+            async move { json(&t, &format!("/api/v1/alerts?account={a}")).await }
+        }
     });
+    let deliveries = LocalResource::new({
+        let t = t.clone();
+        move || {
+            let t = t.clone();
+            async move {
+                if admin {
+                    json(&t, "/api/v1/webhooks/deliveries").await
+                } else {
+                    Ok(Value::Null)
+                }
+            }
+        }
+    });
+    // The form: a budget's id, amount a month, basis, thresholds and an optional project.
+    let (id, amount, basis, thresholds, project) = (
+        RwSignal::new(format!("{a}-monthly")),
+        RwSignal::new(String::new()),
+        RwSignal::new("actual".to_string()),
+        RwSignal::new("50,80,100".to_string()),
+        RwSignal::new(String::new()),
+    );
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let save = {
+        let (t, a) = (t.clone(), a.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let thresholds: Result<Vec<u32>, _> = thresholds
+                .get_untracked()
+                .split(',')
+                .map(|x| x.trim().parse::<u32>())
+                .collect();
+            let Ok(thresholds) = thresholds else {
+                message.set(Some(Err(l(lang.get_untracked(), "bad_thresholds").into())));
+                return;
+            };
+            let mut body = serde_json::json!({
+                "id": id.get_untracked(),
+                "account": a,
+                "amount": amount.get_untracked().trim(),
+                "basis": basis.get_untracked(),
+                "thresholds": thresholds,
+            });
+            let p = project.get_untracked();
+            if !p.trim().is_empty() {
+                body["scope"] = serde_json::json!({ "tag:project": [p.trim()] });
+            }
+            let (t, bid) = (t.clone(), id.get_untracked());
+            leptos::task::spawn_local(async move {
+                let path = format!("/api/v1/budgets/{}", route::encode_component(&bid));
+                match send(&t, "PUT", &path, Some(&body.to_string())).await {
+                    Ok(_) => {
+                        message.set(Some(Ok(format!(
+                            "{} {bid}",
+                            l(lang.get_untracked(), "saved")
+                        ))));
+                        budgets.refetch();
+                        alerts.refetch();
+                    }
+                    Err(e) => message.set(Some(Err(e))),
+                }
+            });
+        }
+    };
+    // Buttons inside the rendered lists: remove a budget (after asking), redeliver an alert.
+    let on_click = {
+        let t = t.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            let Some(el) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            let t = t.clone();
+            if let Some(bid) = el.get_attribute("data-remove") {
+                let ask = format!("{} {bid}?", l(lang.get_untracked(), "confirm_remove"));
+                if !web_sys::window().is_some_and(|w| w.confirm_with_message(&ask).unwrap_or(false))
+                {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    let path = format!("/api/v1/budgets/{}", route::encode_component(&bid));
+                    match send(&t, "DELETE", &path, None).await {
+                        Ok(_) => budgets.refetch(),
+                        Err(e) => message.set(Some(Err(e))),
+                    }
+                });
+            } else if let Some(d) = el.get_attribute("data-redeliver") {
+                leptos::task::spawn_local(async move {
+                    let path = format!("/api/v1/webhooks/deliveries/{d}/redeliver");
+                    match send(&t, "POST", &path, None).await {
+                        Ok(_) => deliveries.refetch(),
+                        Err(e) => message.set(Some(Err(e))),
+                    }
+                });
+            }
+        }
+    };
     view! {
-        <section>
+        <section on:click=on_click.clone()>
             <h2>{move || l(lang.get(), "budgets")}</h2>
-            {show(budgets, lang, budget_list)}
+            {show(budgets, lang, move |v, lang| budget_list_with(v, lang, admin))}
         </section>
+        <Show when=move || admin>
+            <section>
+                <h2>{move || l(lang.get(), "new_budget")}</h2>
+                <form class="row" on:submit=save.clone()>
+                    <label>{move || l(lang.get(), "budget_id")}
+                        <input data-testid="budget-id" required prop:value=move || id.get() on:input=move |ev| id.set(event_target_value(&ev)) />
+                    </label>
+                    <label>{move || l(lang.get(), "amount_month")}
+                        <input data-testid="budget-amount" required inputmode="decimal" class="narrow" prop:value=move || amount.get() on:input=move |ev| amount.set(event_target_value(&ev)) />
+                    </label>
+                    <label>{move || l(lang.get(), "basis")}
+                        <select data-testid="budget-basis" prop:value=move || basis.get() on:change=move |ev| basis.set(event_target_value(&ev))>
+                            <option value="actual">{move || l(lang.get(), "actual")}</option>
+                            <option value="projected">{move || l(lang.get(), "projected")}</option>
+                        </select>
+                    </label>
+                    <label>{move || l(lang.get(), "thresholds")}
+                        <input data-testid="budget-thresholds" class="narrow" prop:value=move || thresholds.get() on:input=move |ev| thresholds.set(event_target_value(&ev)) />
+                    </label>
+                    <label>{move || l(lang.get(), "tag:project")}
+                        <input data-testid="budget-project" class="narrow" prop:value=move || project.get() on:input=move |ev| project.set(event_target_value(&ev)) />
+                    </label>
+                    <button type="submit" data-testid="budget-save">{move || l(lang.get(), "save")}</button>
+                </form>
+                {move || message.get().map(|m| match m {
+                    Ok(t) => view! { <p class="notice" role="status" data-testid="budget-message">{t}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-testid="budget-message">{e}</p> }.into_any(),
+                })}
+            </section>
+        </Show>
         <section>
             <h2>{move || l(lang.get(), "alerts")}</h2>
             {show(alerts, lang, render::alerts)}
         </section>
+        <Show when=move || admin>
+            <section on:click=on_click.clone()>
+                <h2>{move || l(lang.get(), "deliveries")}</h2>
+                {show(deliveries, lang, render::deliveries)}
+            </section>
+        </Show>
     }
+}
+
+fn budget_list_with(v: &Value, lang: Lang, admin: bool) -> String {
+    let list = v.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        let mut h = ratecard_web::html::Html::default();
+        h.el("p", &[("class", "empty")], l(lang, "no_budgets"));
+        return h.finish();
+    }
+    list.iter()
+        .map(|st| {
+            let mut out = render::budget(st, lang);
+            if admin {
+                let mut h = ratecard_web::html::Html::default();
+                let id = st["budget"].as_str().unwrap_or("");
+                h.open(
+                    "button",
+                    &[
+                        ("class", "link"),
+                        ("data-remove", id),
+                        ("data-testid", &format!("remove-{id}")),
+                    ],
+                )
+                .text(&format!("{} {id}", l(lang, "remove")))
+                .close("button");
+                out.push_str(&h.finish());
+            }
+            out
+        })
+        .collect()
 }
 
 #[component]
@@ -579,6 +752,219 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
                 Ok(v) => view! { <div inner_html=render::events_table(&v, lang.get())></div> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
             })}
+        </section>
+    }
+}
+
+/// The month a view shows: the route's, or the current one.
+fn period_of(route: RwSignal<Route>) -> Memo<String> {
+    Memo::new(move |_| {
+        route
+            .get()
+            .get("period")
+            .map(String::from)
+            .unwrap_or_else(current_month)
+    })
+}
+
+/// A pricing view: the month's quantities valued as billed and under another price list (a
+/// version, another catalog, or one uploaded), per group, with the difference.
+#[component]
+fn Pricing(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl IntoView {
+    let (token, account) = (session.token.clone(), session.account.clone());
+    let period = period_of(route);
+    let group = Memo::new(move |_| {
+        route
+            .get()
+            .get("group")
+            .filter(|g| GROUPS.contains(g))
+            .unwrap_or("sku")
+            .to_string()
+    });
+    let catalogs = LocalResource::new({
+        let t = token.clone();
+        move || {
+            let t = t.clone();
+            async move { json(&t, "/api/v1/catalogs").await }
+        }
+    });
+    // `id` (each version at its dates) and `id@version`, for every price list the server has.
+    let choices = Memo::new(move |_| {
+        let list = catalogs.get().and_then(Result::ok).unwrap_or(Value::Null);
+        let mut out = Vec::new();
+        for c in list.as_array().into_iter().flatten() {
+            let id = c["id"].as_str().unwrap_or("");
+            out.push(id.to_string());
+            for v in c["versions"].as_array().into_iter().flatten() {
+                out.push(format!("{id}@{}", v.as_str().unwrap_or("")));
+            }
+        }
+        out
+    });
+    let price_list = Memo::new(move |_| {
+        route
+            .get()
+            .get("price_list")
+            .map(String::from)
+            .or_else(|| choices.get().last().cloned())
+            .unwrap_or_default()
+    });
+    let uploaded = RwSignal::new(None::<(String, String)>);
+    let result = LocalResource::new({
+        let (t, a) = (token.clone(), account.clone());
+        move || {
+            let base = format!(
+                "/api/v1/costs/pricing-view?period={}&group_by={}&filter={}",
+                period.get(),
+                group.get(),
+                route::encode_component(&format!("account:{a}"))
+            );
+            let up = uploaded.get();
+            let pl = price_list.get();
+            let t = t.clone();
+            async move {
+                match up {
+                    Some((_, text)) => post_json(&t, &base, &text).await,
+                    None if pl.is_empty() => Err(String::new()),
+                    None => {
+                        json(
+                            &t,
+                            &format!("{base}&price_list={}", route::encode_component(&pl)),
+                        )
+                        .await
+                    }
+                }
+            }
+        }
+    });
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            if let Ok(text) = JsFuture::from(file.text()).await {
+                uploaded.set(Some((name, text.as_string().unwrap_or_default())));
+            }
+        });
+    };
+    view! {
+        <section class="explorer">
+            <h2>{move || format!("{} · {}", l(lang.get(), "pricing"), account)}</h2>
+            <p class="hint">{move || l(lang.get(), "pricing_hint")}</p>
+            <div class="row">
+                <label>{move || l(lang.get(), "period")}
+                    <input type="month" data-testid="period" prop:value=move || period.get()
+                        on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
+                </label>
+                <label>{move || l(lang.get(), "group_by")}
+                    <select data-testid="group" prop:value=move || group.get()
+                        on:change=move |ev| go(&route.get_untracked().with("group", &event_target_value(&ev)))>
+                        {GROUPS.iter().map(|g| view! { <option value=*g>{move || l(lang.get(), g)}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || l(lang.get(), "price_list")}
+                    <select data-testid="price-list" prop:value=move || price_list.get()
+                        on:change=move |ev| { uploaded.set(None); go(&route.get_untracked().with("price_list", &event_target_value(&ev))); }>
+                        {move || choices.get().into_iter().map(|c| {
+                            let selected = c == price_list.get_untracked();
+                            view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || l(lang.get(), "upload")}
+                    <input type="file" accept="application/json,.json" data-testid="upload" on:change=on_file />
+                </label>
+            </div>
+            {move || uploaded.get().map(|(name, _)| view! { <p class="notice" data-testid="uploaded">{format!("{}{}{name}", l(lang.get(), "uploaded"), crate::labels::colon(lang.get()))}</p> })}
+            {move || {
+                let gl = l(lang.get(), &group.get()).to_string();
+                show(result, lang, move |v, lang| {
+                    let mut h = ratecard_web::html::Html::default();
+                    h.open("p", &[("class", "hint")])
+                        .text(&format!("{}{}", l(lang, "price_list"), crate::labels::colon(lang)))
+                        .el("strong", &[("data-testid", "pricing-price-list")], v["price_list"].as_str().unwrap_or(""))
+                        .close("p");
+                    h.finish() + &render::compared_table(v, &gl, None, ("billed", "other"), lang)
+                })
+            }}
+        </section>
+    }
+}
+
+/// Allocation: direct and indirect costs per target under the server's rules, and the rules
+/// edited and previewed.
+#[component]
+fn Allocation(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl IntoView {
+    let (token, account) = (session.token.clone(), session.account.clone());
+    let period = period_of(route);
+    let rules = RwSignal::new(String::new());
+    let preview = RwSignal::new(None::<String>);
+    let server_rules = LocalResource::new({
+        let t = token.clone();
+        move || {
+            let t = t.clone();
+            async move { fetch(&t, "/api/v1/costs/allocation/rules").await }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(text)) = server_rules.get() {
+            let pretty = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or(text);
+            rules.set(pretty);
+        }
+    });
+    let result = LocalResource::new({
+        let (t, a) = (token.clone(), account.clone());
+        move || {
+            let path = format!(
+                "/api/v1/costs/allocation?period={}&filter={}",
+                period.get(),
+                route::encode_component(&format!("account:{a}"))
+            );
+            let edited = preview.get();
+            let t = t.clone();
+            async move {
+                match edited {
+                    Some(body) => post_json(&t, &path, &body).await,
+                    None => json(&t, &path).await,
+                }
+            }
+        }
+    });
+    view! {
+        <section class="explorer">
+            <h2>{move || format!("{} · {}", l(lang.get(), "allocation"), account)}</h2>
+            <div class="row">
+                <label>{move || l(lang.get(), "period")}
+                    <input type="month" data-testid="period" prop:value=move || period.get()
+                        on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
+                </label>
+            </div>
+            <Show when=move || preview.get().is_some()>
+                <p class="notice" data-testid="previewing">{move || l(lang.get(), "preview_of")}</p>
+            </Show>
+            {show(result, lang, render::allocation)}
+        </section>
+        <section>
+            <h2>{move || l(lang.get(), "rules")}</h2>
+            <p class="hint">{move || l(lang.get(), "rules_hint")}</p>
+            <label class="wide">{move || l(lang.get(), "rules")}
+                <textarea class="rules" data-testid="rules" rows="14" spellcheck="false" prop:value=move || rules.get()
+                    on:input=move |ev| rules.set(event_target_value(&ev))></textarea>
+            </label>
+            <div class="row">
+                <button data-testid="preview" on:click=move |_| preview.set(Some(rules.get_untracked()))>{move || l(lang.get(), "preview")}</button>
+                <button data-testid="reset" on:click=move |_| { preview.set(None); server_rules.refetch(); }>{move || l(lang.get(), "reset")}</button>
+            </div>
         </section>
     }
 }

@@ -98,7 +98,82 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("corrected_by", "corrected by", "rectifiée par"),
     ("day", "Day", "Jour"),
     ("of", "of", "sur"),
+    ("pricing", "Pricing views", "Vues tarifaires"),
+    ("allocation", "Allocation", "Répartition"),
+    ("price_list", "Other price list", "Autre tarif"),
+    ("billed", "Billed", "Facturé"),
+    ("other", "Other price list", "Autre tarif"),
+    (
+        "upload",
+        "Or upload a price list (JSON)",
+        "Ou charger un tarif (JSON)",
+    ),
+    ("uploaded", "Uploaded", "Chargé"),
+    (
+        "pricing_hint",
+        "The month's recorded quantities valued as billed and under another price list; the difference is billed minus the other.",
+        "Les quantités relevées du mois, valorisées comme facturées et avec un autre tarif ; l’écart est le facturé moins l’autre.",
+    ),
+    ("rules", "Rules", "Règles"),
+    (
+        "new_budget",
+        "Create or change a budget",
+        "Créer ou modifier un budget",
+    ),
+    ("budget_id", "Budget id", "Identifiant du budget"),
+    ("amount_month", "Amount a month", "Montant par mois"),
+    ("basis", "Against", "Comparé au"),
+    ("save", "Save", "Enregistrer"),
+    ("saved", "Saved:", "Enregistré :"),
+    ("remove", "Remove", "Supprimer"),
+    ("confirm_remove", "Remove the budget", "Supprimer le budget"),
+    (
+        "bad_thresholds",
+        "Thresholds: whole percents, comma-separated (50,80,100).",
+        "Seuils : des pourcentages entiers séparés par des virgules (50,80,100).",
+    ),
+    ("deliveries", "Webhook deliveries", "Envois du webhook"),
+    (
+        "no_deliveries",
+        "No delivery (no webhook configured, or no alert yet).",
+        "Aucun envoi (pas de webhook configuré, ou pas encore d’alerte).",
+    ),
+    ("redeliver", "Deliver again", "Renvoyer"),
+    ("attempts", "attempts", "tentatives"),
+    ("by_tag", "targets by the tag", "cibles selon l’étiquette"),
+    ("target", "Target", "Cible"),
+    ("direct", "Direct", "Direct"),
+    ("allocated", "Allocated", "Réparti"),
+    (
+        "indirect",
+        "Indirect costs spread",
+        "Coûts indirects répartis",
+    ),
+    ("even", "evenly", "à parts égales"),
+    (
+        "proportional",
+        "in proportion to direct cost",
+        "au prorata du coût direct",
+    ),
+    ("weights", "by weights", "par poids"),
+    ("preview", "Preview", "Prévisualiser"),
+    ("reset", "The server's rules", "Les règles du serveur"),
+    (
+        "rules_hint",
+        "Edit the rules (JSON: shared resources, fixed costs, spread evenly, in proportion or by weights) and preview the allocation; the server's rules stay as they are.",
+        "Modifiez les règles (JSON : ressources partagées, coûts fixes, répartis à parts égales, au prorata ou par poids) et prévisualisez ; les règles du serveur ne changent pas.",
+    ),
+    (
+        "preview_of",
+        "Preview of edited rules",
+        "Aperçu des règles modifiées",
+    ),
 ];
+
+/// A colon as the language writes it: `Total: ` or `Total : `.
+pub fn colon(lang: Lang) -> &'static str {
+    if lang == Lang::Fr { " : " } else { ": " }
+}
 
 pub fn l(lang: Lang, key: &str) -> &'static str {
     LABELS

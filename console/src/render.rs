@@ -18,9 +18,14 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-/// An amount of the API (a decimal string) in the language's format.
+/// An amount of the API (a decimal string) in the language's format, with at least the cents
+/// (a budget's `100` reads `100.00`).
 pub fn money(v: &Value, currency: &str, lang: Lang) -> String {
-    i18n::money(dec(v), currency, lang)
+    let mut d = dec(v);
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    i18n::money(d, currency, lang)
 }
 
 /// A group's value for the reader: `(none)` in words.
@@ -93,11 +98,7 @@ pub fn now(c: &Value, lang: Lang) -> String {
         .el(
             "strong",
             &[],
-            &format!(
-                "{}{} ",
-                l(lang, "rule"),
-                if lang == Lang::Fr { " :" } else { ":" }
-            ),
+            &format!("{}{}", l(lang, "rule"), crate::labels::colon(lang)),
         )
         .text(s(&c["rule"]))
         .close("p");
@@ -122,12 +123,29 @@ pub fn budget(status: &Value, lang: Lang) -> String {
         "p",
         &[],
         &format!(
-            "{id}: {} {} {} ({} %, {})",
-            money(&status["actual"], cur, lang),
+            "{id}{}{} {} {} ({} %, {})",
+            crate::labels::colon(lang),
+            // The amount the thresholds are checked against: so far, or projected.
+            money(
+                &status[if status["basis"] == "projected" {
+                    "projected"
+                } else {
+                    "actual"
+                }],
+                cur,
+                lang
+            ),
             l(lang, "of"),
             money(&status["amount"], cur, lang),
             i18n::number(pct, lang),
-            s(&status["basis"])
+            l(
+                lang,
+                if status["basis"] == "projected" {
+                    "projected"
+                } else {
+                    "actual"
+                }
+            )
         ),
     );
     h.open(
@@ -354,6 +372,18 @@ pub fn daily_chart(e: &Value, group_label: &str, lang: Lang) -> String {
 /// The groups' table: amount, quantities, and the month before with the difference when
 /// compared; each group a button that drills down.
 pub fn groups_table(e: &Value, group_label: &str, drill: Option<&str>, lang: Lang) -> String {
+    compared_table(e, group_label, drill, ("amount", "before"), lang)
+}
+
+/// [`groups_table`] with its two amount columns named: the amount and what it is compared with
+/// (the month before; or, in a pricing view, billed and the other price list).
+pub fn compared_table(
+    e: &Value,
+    group_label: &str,
+    drill: Option<&str>,
+    (amount_label, compared_label): (&str, &str),
+    lang: Lang,
+) -> String {
     let cur = s(&e["currency"]);
     let compared = e["compared_total"].is_string();
     let mut h = Html::default();
@@ -363,17 +393,17 @@ pub fn groups_table(e: &Value, group_label: &str, drill: Option<&str>, lang: Lan
     );
     h.open("thead", &[]).open("tr", &[]);
     h.el("th", &[("scope", "col")], group_label)
+        .el("th", &[("scope", "col")], l(lang, "quantity"))
         .el(
             "th",
             &[("scope", "col"), ("class", "num")],
-            l(lang, "amount"),
-        )
-        .el("th", &[("scope", "col")], l(lang, "quantity"));
+            l(lang, amount_label),
+        );
     if compared {
         h.el(
             "th",
             &[("scope", "col"), ("class", "num")],
-            l(lang, "before"),
+            l(lang, compared_label),
         )
         .el(
             "th",
@@ -403,11 +433,6 @@ pub fn groups_table(e: &Value, group_label: &str, drill: Option<&str>, lang: Lan
             }
         }
         h.close("th");
-        h.el(
-            "td",
-            &[("class", "num"), ("data-testid", &format!("amount-{v}"))],
-            &money(&g["amount"], cur, lang),
-        );
         let q: Vec<String> = g["quantities"]
             .as_array()
             .into_iter()
@@ -421,6 +446,11 @@ pub fn groups_table(e: &Value, group_label: &str, drill: Option<&str>, lang: Lan
             })
             .collect();
         h.el("td", &[], &q.join(", "));
+        h.el(
+            "td",
+            &[("class", "num"), ("data-testid", &format!("amount-{v}"))],
+            &money(&g["amount"], cur, lang),
+        );
         if compared {
             h.el("td", &[("class", "num")], &money(&g["compared"], cur, lang))
                 .el(
@@ -433,12 +463,12 @@ pub fn groups_table(e: &Value, group_label: &str, drill: Option<&str>, lang: Lan
     }
     h.close("tbody").open("tfoot", &[]).open("tr", &[]);
     h.el("th", &[("scope", "row")], l(lang, "total"))
+        .el("td", &[], "")
         .el(
             "td",
             &[("class", "num"), ("data-testid", "groups-total")],
             &money(&e["total"], cur, lang),
-        )
-        .el("td", &[], "");
+        );
     if compared {
         h.el(
             "td",
@@ -600,6 +630,145 @@ pub fn documents(v: &Value, lang: Lang) -> String {
     h.finish()
 }
 
+/// An allocation: each target's direct cost, what it was allocated and its total, with the
+/// rule and weight behind every allocated amount; then the indirect costs spread.
+pub fn allocation(a: &Value, lang: Lang) -> String {
+    let cur = s(&a["currency"]);
+    let mut h = Html::default();
+    h.el(
+        "p",
+        &[("class", "hint")],
+        &format!(
+            "{} `{}` · tag:{}",
+            l(lang, "rules"),
+            s(&a["rules"]),
+            s(&a["target_tag"])
+        ),
+    );
+    h.open(
+        "table",
+        &[("class", "allocation"), ("data-testid", "allocation")],
+    );
+    h.open("thead", &[]).open("tr", &[]);
+    h.el("th", &[("scope", "col")], l(lang, "target"));
+    for k in ["direct", "allocated", "total"] {
+        h.el("th", &[("scope", "col"), ("class", "num")], l(lang, k));
+    }
+    h.close("tr").close("thead").open("tbody", &[]);
+    for t in a["targets"].as_array().into_iter().flatten() {
+        let name = s(&t["target"]);
+        h.open("tr", &[("data-testid", &format!("target-{name}"))])
+            .el("th", &[("scope", "row")], &value_text(name, lang))
+            .el("td", &[("class", "num")], &money(&t["direct"], cur, lang))
+            .el(
+                "td",
+                &[("class", "num")],
+                &money(&t["allocated"], cur, lang),
+            )
+            .el(
+                "td",
+                &[
+                    ("class", "num"),
+                    ("data-testid", &format!("target-total-{name}")),
+                ],
+                &money(&t["total"], cur, lang),
+            )
+            .close("tr");
+        let shares = t["shares"].as_array().cloned().unwrap_or_default();
+        if !shares.is_empty() {
+            h.open("tr", &[("class", "shares")])
+                .open("td", &[("colspan", "4")])
+                .open("ul", &[]);
+            for sh in &shares {
+                h.el(
+                    "li",
+                    &[],
+                    &format!(
+                        "{} · {} · {} {} {} · {}",
+                        s(&sh["source"]),
+                        l(lang, s(&sh["method"])),
+                        i18n::number(dec(&sh["weight"]), lang),
+                        l(lang, "of"),
+                        i18n::number(dec(&sh["of_total_weight"]), lang),
+                        money(&sh["amount"], cur, lang)
+                    ),
+                );
+            }
+            h.close("ul").close("td").close("tr");
+        }
+    }
+    h.close("tbody").open("tfoot", &[]).open("tr", &[]);
+    h.el("th", &[("scope", "row")], l(lang, "total"))
+        .el("td", &[("class", "num")], &money(&a["direct"], cur, lang))
+        .el(
+            "td",
+            &[("class", "num")],
+            &money(&a["allocated"], cur, lang),
+        )
+        .el(
+            "td",
+            &[("class", "num"), ("data-testid", "allocation-total")],
+            &money(&a["total"], cur, lang),
+        );
+    h.close("tr").close("tfoot").close("table");
+    h.el("h3", &[], l(lang, "indirect"));
+    h.open("ul", &[("data-testid", "indirect")]);
+    for i in a["indirect"].as_array().into_iter().flatten() {
+        h.el(
+            "li",
+            &[],
+            &format!(
+                "{} · {} · {}",
+                s(&i["source"]),
+                l(lang, s(&i["method"])),
+                money(&i["amount"], cur, lang)
+            ),
+        );
+    }
+    h.close("ul");
+    h.finish()
+}
+
+/// The webhook's deliveries, each with its attempts and a button to deliver it again.
+pub fn deliveries(v: &Value, lang: Lang) -> String {
+    let list = v["deliveries"].as_array().cloned().unwrap_or_default();
+    let mut h = Html::default();
+    if list.is_empty() {
+        h.el("p", &[("class", "empty")], l(lang, "no_deliveries"));
+        return h.finish();
+    }
+    h.open("ul", &[("class", "alerts"), ("data-testid", "deliveries")]);
+    for d in &list {
+        let id = d["id"].to_string();
+        let last = d["log"]
+            .as_array()
+            .and_then(|a| a.last())
+            .map(|a| format!(" · {}", s(&a["outcome"])))
+            .unwrap_or_default();
+        h.open("li", &[])
+            .text(&format!(
+                "{} · {} · {} {}{last} ",
+                s(&d["event"]),
+                s(&d["status"]),
+                d["attempts"],
+                l(lang, "attempts")
+            ))
+            .open(
+                "button",
+                &[
+                    ("class", "link"),
+                    ("data-redeliver", &id),
+                    ("data-testid", &format!("redeliver-{id}")),
+                ],
+            )
+            .text(l(lang, "redeliver"))
+            .close("button")
+            .close("li");
+    }
+    h.close("ul");
+    h.finish()
+}
+
 /// The alerts recorded.
 pub fn alerts(v: &Value, lang: Lang) -> String {
     let list = v["alerts"].as_array().cloned().unwrap_or_default();
@@ -698,12 +867,40 @@ mod tests {
     }
 
     #[test]
+    fn an_allocation_names_the_rule_and_weight_of_each_share() {
+        let a = json!({"rules": "demo", "target_tag": "project", "currency": "EUR",
+            "direct": "200.00", "allocated": "60.00", "total": "260.00",
+            "targets": [{"target": "web", "direct": "120.00", "allocated": "40.00", "total": "160.00",
+                "shares": [{"target": "web", "source": "support contract", "method": "weights", "weight": "2", "of_total_weight": "3", "amount": "40.00"}]}],
+            "indirect": [{"source": "support contract", "method": "weights", "amount": "60.00"}]});
+        let t = allocation(&a, Lang::En);
+        assert!(
+            t.contains("support contract · by weights · 2 of 3 · EUR 40.00"),
+            "{t}"
+        );
+        assert!(t.contains("data-testid=\"target-total-web\">EUR 160.00"));
+        assert!(t.contains("data-testid=\"allocation-total\">EUR 260.00"));
+    }
+
+    #[test]
     fn a_budget_bar_marks_its_thresholds() {
         let st = json!({"budget": "acme-b", "currency": "EUR", "amount": "100.00", "actual": "85.00",
             "percent": "85.00", "basis": "actual",
             "thresholds": [{"threshold": 50, "crossed": true}, {"threshold": 80, "crossed": true}, {"threshold": 100, "crossed": false}]});
         let b = budget(&st, Lang::En);
-        assert!(b.contains("EUR 85.00 of EUR 100.00 (85.00 %, actual)"));
+        assert!(
+            b.contains("acme-b: EUR 85.00 of EUR 100.00 (85.00 %, Actual)"),
+            "{b}"
+        );
+        let mut p = st.clone();
+        p["basis"] = json!("projected");
+        p["projected"] = json!("120");
+        p["amount"] = json!("100");
+        assert!(
+            budget(&p, Lang::Fr).contains(
+                "acme-b : 120,00 EUR sur 100,00 EUR (85,00 %, Projection à la fin du mois)"
+            )
+        );
         assert!(b.contains("width:85.00%"));
         assert_eq!(b.matches("mark crossed").count(), 2);
         assert!(b.contains("50 %, 80 % crossed"));

@@ -2,7 +2,14 @@
 //! and its parameters live in the fragment, so the back button works and a view can be shared.
 
 /// The views, in the order the navigation shows them.
-pub const VIEWS: &[&str] = &["now", "costs", "invoices", "budgets"];
+pub const VIEWS: &[&str] = &[
+    "now",
+    "costs",
+    "pricing",
+    "allocation",
+    "invoices",
+    "budgets",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Route {

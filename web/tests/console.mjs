@@ -21,7 +21,7 @@ const db = path.join(dir, 'demo.sqlite');
 const admin = 'console-admin-token-5b1e';
 const acme = execFileSync(bin, ['token', 'create', '--account', 'acme', '--name', 'console test', '--db', db], { encoding: 'utf8' }).trim();
 const port = await new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
-const server = spawn(bin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`, '--db', db, '--dist', dist], { env: { ...process.env, RATECARD_TOKEN: admin }, stdio: ['ignore', 'ignore', 'inherit'] });
+const server = spawn(bin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`, '--db', db, '--dist', dist], { env: { ...process.env, RATECARD_TOKEN: admin, RATECARD_WEBHOOK_URL: 'http://127.0.0.1:9/alerts', RATECARD_WEBHOOK_SECRET: 'console-test-webhook-secret' }, stdio: ['ignore', 'ignore', 'inherit'] });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   try { if ((await fetch(`${base}/api/v1/health`)).ok) break; } catch {}
@@ -46,7 +46,8 @@ const errors = [];
 async function page(width = 1366) {
   const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
   const p = await context.newPage();
-  p.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('401') && !m.text().includes('403')) errors.push(m.text()); });
+  // The refusals the scenarios ask for (a wrong token, a price list lacking a product) are no errors.
+  p.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|422)/.test(m.text())) errors.push(m.text()); });
   p.on('pageerror', (e) => errors.push(e.message));
   return p;
 }
@@ -124,6 +125,49 @@ await scenario('month over month shows the month before and the difference', asy
   expect(table.includes(eur(e.compared_total)) && table.includes(eur(e.difference)), `compared ${e.compared_total}, difference ${e.difference}`);
 });
 
+await scenario('a pricing view: February under March\'s prices, per product, with the difference; a price list that lacks a product is refused', async () => {
+  await p.goto(`${base}/console/#/pricing?period=2026-02&price_list=stratus@2026-03&group=sku`);
+  await p.waitForSelector('[data-testid=groups-total]');
+  const v = await api(`/api/v1/costs/pricing-view?period=2026-02&group_by=sku&filter=account:acme&price_list=stratus@2026-03`, acme);
+  const table = await p.locator('[data-testid=groups-table]').textContent();
+  expect((await text(p, 'groups-total')) === eur(v.total), `billed ${await text(p, 'groups-total')} vs ${v.total}`);
+  expect(table.includes(eur(v.compared_total)) && table.includes(eur(v.difference)), `other ${v.compared_total}, difference ${v.difference}`);
+  expect((await text(p, 'pricing-price-list')) === v.price_list, 'it names the other price list');
+  await p.screenshot({ path: path.join(out, 'console-pricing-1366.png'), fullPage: true });
+  await p.selectOption('[data-testid=price-list]', 'nimbus');
+  await p.waitForSelector('section [role=alert]:has-text("not in this price list")');
+  // An uploaded price list: the March version's file, valued throughout.
+  await p.selectOption('[data-testid=price-list]', 'stratus@2026-03');
+  await p.setInputFiles('[data-testid=upload]', path.join(path.dirname(new URL(import.meta.url).pathname), '../../catalog/stratus-2026-03.json'));
+  await p.waitForSelector('[data-testid=uploaded]');
+  await p.waitForFunction(() => document.querySelector('[data-testid=pricing-price-list]')?.textContent.includes('(uploaded)'));
+  expect((await text(p, 'groups-total')) === eur(v.total), 'billed is unchanged');
+});
+
+await scenario('allocation: each target\'s direct and allocated cost with the rule and weight behind it; edited rules previewed', async () => {
+  await p.goto(`${base}/console/#/allocation?period=${month}`);
+  await p.waitForSelector('[data-testid=allocation-total]');
+  const a = await api(`/api/v1/costs/allocation?period=${month}&filter=account:acme`, acme);
+  expect((await text(p, 'allocation-total')) === eur(a.total), `total ${await text(p, 'allocation-total')} vs ${a.total}`);
+  for (const t of a.targets) expect((await text(p, `target-total-${t.target}`)) === eur(t.total), `target ${t.target}`);
+  const shares = await p.locator('[data-testid=allocation] tr.shares li').count();
+  expect(shares === a.targets.reduce((n, t) => n + t.shares.length, 0), `every share listed: ${shares}`);
+  await p.waitForFunction(() => document.querySelector('[data-testid=rules]').value.includes('versions'));
+  await p.screenshot({ path: path.join(out, 'console-allocation-1366.png'), fullPage: true });
+  // Spread the monitoring licence by weights instead: the preview changes, the server's rules do not.
+  const rules = JSON.parse(await p.inputValue('[data-testid=rules]'));
+  const v = rules.versions[rules.versions.length - 1];
+  for (const f of v.fixed) f.spread = { method: 'even' };
+  v.shared = { method: 'even' };
+  await p.fill('[data-testid=rules]', JSON.stringify(rules, null, 2));
+  await p.click('[data-testid=preview]');
+  await p.waitForSelector('[data-testid=previewing]');
+  const r = await fetch(`${base}/api/v1/costs/allocation?period=${month}&filter=account:acme`, { method: 'POST', headers: { Authorization: `Bearer ${acme}` }, body: JSON.stringify(rules) });
+  const b = await r.json();
+  await p.waitForFunction((want) => document.querySelector('[data-testid=allocation]')?.textContent.includes(want), eur(b.targets[0].total));
+  expect((await api(`/api/v1/costs/allocation?period=${month}&filter=account:acme`, acme)).total === a.total, 'the server\'s allocation is unchanged');
+});
+
 await scenario('invoices: the list with links between documents, and a download', async () => {
   await p.goto(`${base}/console/#/invoices`);
   await p.waitForSelector('[data-testid=documents]');
@@ -153,6 +197,43 @@ await scenario('the admin picks an account; French formats numbers the French wa
   const fr = Number(e.total).toLocaleString('fr-FR', { minimumFractionDigits: 2 }).replace(/\s/g, '\u202f') + ' EUR';
   await q.waitForFunction((v) => document.querySelector('[data-testid=groups-total]').textContent.trim() === v, fr, { timeout: 10000 });
   await q.screenshot({ path: path.join(out, 'console-costs-fr-1366.png'), fullPage: true });
+  await q.close();
+});
+
+await scenario('the admin makes a budget: its bar, its alert, the webhook delivery and a redelivery; then removes it', async () => {
+  const q = await page();
+  await signIn(q, admin, '#/budgets');
+  await q.waitForSelector('[data-testid=budget-id]');
+  await q.selectOption('select[data-testid=account]', 'acme');
+  await q.fill('[data-testid=budget-id]', 'acme-test');
+  await q.fill('[data-testid=budget-amount]', '100');
+  await q.selectOption('[data-testid=budget-basis]', 'projected');
+  await q.fill('[data-testid=budget-thresholds]', '50,x');
+  await q.click('[data-testid=budget-save]');
+  expect((await text(q, 'budget-message')).includes('whole percents'), 'bad thresholds said');
+  await q.fill('[data-testid=budget-thresholds]', '50,80,100');
+  await q.click('[data-testid=budget-save]');
+  await q.waitForSelector('[data-testid=budget-acme-test]');
+  expect((await text(q, 'budget-acme-test')).includes('EUR 100.00'), await text(q, 'budget-acme-test'));
+  const st = await api('/api/v1/budgets/acme-test/status');
+  expect(st.projected && st.thresholds.some((t) => t.crossed), 'the API sees it crossed');
+  await q.waitForFunction(() => document.querySelector('[data-testid=alerts]')?.textContent.includes('acme-test'));
+  await q.reload();
+  await q.waitForSelector('[data-testid=deliveries] li');
+  const before = await api('/api/v1/webhooks/deliveries');
+  const d = before.deliveries.find((x) => x.event.startsWith('acme-test/'));
+  expect(d, 'a delivery of the alert');
+  await q.screenshot({ path: path.join(out, 'console-budgets-1366.png'), fullPage: true });
+  const [resp] = await Promise.all([
+    q.waitForResponse((r) => r.url().endsWith(`/api/v1/webhooks/deliveries/${d.id}/redeliver`)),
+    q.click(`[data-testid=redeliver-${d.id}]`),
+  ]);
+  expect(resp.status() === 202, `redeliver answered ${resp.status()}`);
+  q.once('dialog', (dlg) => dlg.accept());
+  await q.click('[data-testid=remove-acme-test]');
+  await q.waitForFunction(() => !document.querySelector('[data-testid=budget-acme-test]'));
+  const gone = await fetch(`${base}/api/v1/budgets/acme-test/status`, { headers: { Authorization: `Bearer ${admin}` } });
+  expect(gone.status === 404, `removed: ${gone.status}`);
   await q.close();
 });
 

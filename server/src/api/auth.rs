@@ -40,6 +40,8 @@ pub enum Owner {
     /// The resource's own account (a document, a budget): the handler checks it with
     /// [`Caller::may_read`].
     Lookup,
+    /// No account's data: any valid token (who the caller is, the server's allocation rules).
+    Any,
 }
 
 impl Scope {
@@ -171,7 +173,7 @@ fn owns(owner: Owner, account: &str, req: &Request) -> Result<(), ApiError> {
             .unwrap_or_default()
     };
     match owner {
-        Owner::Lookup => Ok(()),
+        Owner::Lookup | Owner::Any => Ok(()),
         Owner::Path => {
             let template = req
                 .extensions()

@@ -420,6 +420,15 @@ pub(crate) async fn accounts(State(s): State<Shared>) -> ApiResult {
     json_response(StatusCode::OK, &out)
 }
 
+/// The server's allocation rules (the demo's), as `GET /costs/allocation` applies them.
+pub(crate) async fn allocation_rules() -> ApiResult {
+    let rules: ratecard::allocation::AllocationRules = crate::api::parse(
+        ratecard::samples::ALLOCATION_RULES.as_bytes(),
+        "allocation rules",
+    )?;
+    json_response(StatusCode::OK, &rules)
+}
+
 /// Allocation of a month's cost: direct costs per target (the rules' tag), indirect ones (shared
 /// resources, fixed amounts) spread by the rules' version in force. `GET` uses the server's
 /// rules (the demo's); `POST` takes rules as the body (to preview a change before keeping it).
