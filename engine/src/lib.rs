@@ -22,6 +22,7 @@
 // or an integer does not compile outside tests.
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
+pub mod accounting;
 pub mod adjust;
 pub mod allocation;
 pub mod budget;

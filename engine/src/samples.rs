@@ -38,3 +38,6 @@ pub fn seller() -> Seller {
 /// The demo's allocation rules (`catalog/allocation/demo.json`): the shared resources in
 /// proportion to direct cost, a licence evenly, a support contract by weights.
 pub const ALLOCATION_RULES: &str = include_str!("../../catalog/allocation/demo.json");
+
+/// The default account map of the accounting export (`ratecard::accounting`).
+pub const ACCOUNT_MAP: &str = include_str!("../../catalog/accounting/default.json");

@@ -283,3 +283,27 @@ pub fn focus(ledger: &dyn crate::ledger::Store, period: &Period) -> Result<Strin
     };
     ratecard::focus::csv(&list, &lookup).map_err(ApiError::engine)
 }
+
+/// Most documents a year's journal posts.
+pub const MAX_JOURNAL_DOCUMENTS: i64 = 1_000_000;
+
+/// The journal entries of the final documents issued in `year`, by issue date (then in the
+/// order they were stored), with the account map given or the default one.
+pub fn journal(
+    ledger: &dyn crate::ledger::Store,
+    book: &ratecard::PriceBook,
+    year: i32,
+    map: &ratecard::accounting::AccountMap,
+) -> Result<Vec<ratecard::accounting::Entry>, ApiError> {
+    let mut docs = ledger.documents_of_year(year, MAX_JOURNAL_DOCUMENTS)?;
+    // A stable sort: within a day, the order they were stored.
+    docs.sort_by_key(|d| d.document.issue_date);
+    let posted: Vec<ratecard::accounting::Posted> = docs
+        .iter()
+        .map(|d| ratecard::accounting::Posted {
+            account: &d.account,
+            document: &d.document,
+        })
+        .collect();
+    ratecard::accounting::journal(&posted, map, Some(book)).map_err(ApiError::engine)
+}

@@ -8,6 +8,7 @@
 //! ratecard catalog validate FILE...
 //! ratecard serve [--addr HOST:PORT] [--db PATH|postgres://...] [--catalog FILE]... [--dist DIR] [--demo]
 //! ratecard close --period YYYY-MM [--db PATH|postgres://...] [--workers N] [--issue-date D] [--catalog FILE]...
+//! ratecard accounting --year YYYY [--format fec|csv|json] [--map FILE] [--out DIR] [--db ...]
 //! ratecard audit verify [--db PATH|postgres://...] [--expect SEQ:HASH]
 //! ratecard audit head [--db PATH|postgres://...]
 //! ratecard token create (--account ID | --admin) [--name TEXT] [--db ...]
@@ -140,6 +141,27 @@ enum Command {
         #[arg(long, default_value = "ratecard.sqlite")]
         db: String,
     },
+    /// The sales journal of a year's final documents in double entry: the French FEC
+    /// (tab-separated, the 18 columns of article A47 A-1 LPF), CSV, or JSON; printed, or written
+    /// under its conventional name (`SIRENFECYYYYMMDD.txt`) with --out.
+    Accounting {
+        /// The fiscal year: documents issued (numbered) in it.
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value_t = AccountingFormat::Fec)]
+        format: AccountingFormat,
+        /// The account map (JSON); `catalog/accounting/default.json` when absent.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        /// A directory to write the file into, under its conventional name.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
+        /// The price list the documents were priced with (for product families).
+        #[arg(long = "catalog", default_values_t = vec!["stratus".to_string()])]
+        catalogs: Vec<String>,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -205,6 +227,13 @@ enum AuditCommand {
 enum CatalogCommand {
     /// Checks catalog files; prints each one's id, version and products, or its first error.
     Validate { files: Vec<PathBuf> },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AccountingFormat {
+    Fec,
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -528,6 +557,59 @@ fn focus(period: &str, db: &str) -> Result<(String, usize), String> {
     Ok((csv, 0))
 }
 
+fn accounting(
+    year: i32,
+    format: AccountingFormat,
+    map: Option<&Path>,
+    out: Option<&Path>,
+    db: &str,
+    catalogs: &[String],
+) -> Result<(String, usize), String> {
+    if !(1970..=9999).contains(&year) {
+        return Err(format!("--year {year}: 1970 to 9999"));
+    }
+    let map_text = match map {
+        Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => ratecard::samples::ACCOUNT_MAP.to_string(),
+    };
+    let map = ratecard::accounting::AccountMap::from_json(&map_text).map_err(|e| e.to_string())?;
+    let location = ledger::Location::parse(db);
+    if let ledger::Location::Sqlite(p) = &location
+        && !p.exists()
+    {
+        return Err(format!("{}: no ledger there", p.display()));
+    }
+    let ledger = location.open()?;
+    let entries = ratecard_server::billing::journal(ledger.as_ref(), &book(catalogs)?, year, &map)
+        .map_err(|e| e.message().to_string())?;
+    let closing = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or("no such year")?;
+    let siren = ratecard::samples::seller()
+        .siren
+        .unwrap_or_else(|| "000000000".into());
+    let (text, name) = match format {
+        AccountingFormat::Fec => (
+            ratecard::accounting::fec(&entries, &map).map_err(|e| e.to_string())?,
+            ratecard::accounting::fec_file_name(&siren, closing),
+        ),
+        AccountingFormat::Csv => (
+            ratecard::accounting::csv(&entries),
+            format!("journal-{year}.csv"),
+        ),
+        AccountingFormat::Json => (
+            canonical::to_string(&entries).map_err(|e| e.to_string())?,
+            format!("journal-{year}.json"),
+        ),
+    };
+    match out {
+        None => Ok((text, 0)),
+        Some(dir) => {
+            let path = dir.join(&name);
+            std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((format!("{}: {} entries", path.display(), entries.len()), 0))
+        }
+    }
+}
+
 fn close(
     period: &str,
     db: &str,
@@ -776,6 +858,14 @@ fn main() -> ExitCode {
             catalogs,
         ),
         Command::Focus { period, db } => focus(period, db),
+        Command::Accounting {
+            year,
+            format,
+            map,
+            out,
+            db,
+            catalogs,
+        } => accounting(*year, *format, map.as_deref(), out.as_deref(), db, catalogs),
         Command::Audit {
             command: AuditCommand::Verify { db, expect },
         } => audit_verify(db, expect.as_deref()),

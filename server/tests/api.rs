@@ -1649,6 +1649,7 @@ fn every_route_answers_as_the_openapi_document_says() {
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=ubl".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/documents", "/api/v1/accounts/acme/documents".into(), vec![]),
         ("get", "/api/v1/focus", "/api/v1/focus?period=2026-01".into(), vec![]),
+        ("get", "/api/v1/accounting", "/api/v1/accounting?year=2026&format=json".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/events", "/api/v1/accounts/acme/events?period=2026-01&resource=acme-late".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/consumption", "/api/v1/accounts/acme/consumption?as_of=2026-02-15T00:00:00Z".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/projection", "/api/v1/accounts/acme/projection?period=2026-02&as_of=2026-02-15T00:00:00Z&budget=10".into(), vec![]),
@@ -2005,5 +2006,147 @@ fn every_route_with_every_scope() {
     ] {
         let (st, b) = http(addr, "GET", path, Some(&acme), b"");
         assert!(st == 403 || st == 404, "{path}: {st} {b}");
+    }
+}
+
+/// The sales journal: every entry and the whole file balance, and each account's total is the
+/// documents' (gross on 411, nets on 706x, VAT on 4457x), invoices less credit notes; the FEC
+/// has its 18 columns on every line.
+#[test]
+fn the_accounting_export_balances_and_matches_the_documents() {
+    use rust_decimal::Decimal;
+    let (ledger, _raw) = fresh("accounting");
+    ratecard_server::demo::seed(ledger.as_ref(), &book()).unwrap();
+    let addr = serve(Arc::new(state_of(ledger.clone(), Some(TOKEN))));
+    for (account, period) in [
+        ("acme", "2026-01"),
+        ("beispiel", "2026-01"),
+        ("acme", "2026-02"),
+    ] {
+        let (st, b) = http(
+            addr,
+            "POST",
+            &format!("/api/v1/accounts/{account}/invoices"),
+            Some(TOKEN),
+            format!(r#"{{"period":"{period}"}}"#).as_bytes(),
+        );
+        assert_eq!(st, 201, "{b}");
+    }
+    // A volume deleted earlier than billed: a credit note for acme's January.
+    let late = br#"{"id":"acc-late","account":"acme","resource":"acme-vol","sku":"classic-volume","region":"gra","kind":"delete","at":"2026-01-20T00:00:00Z"}"#;
+    let (st, b) = http(addr, "POST", "/api/v1/events", Some(TOKEN), late);
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/invoices/INV-2026-000001/rerate",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{b}");
+    assert!(json_of(&b)["credit_note"].is_object(), "{b}");
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounting?year=2026&format=json",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{b}");
+    let entries = json_of(&b);
+    let dec = |v: &Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    let mut by_prefix: std::collections::BTreeMap<&str, Decimal> = Default::default();
+    let (mut all_debit, mut all_credit) = (Decimal::ZERO, Decimal::ZERO);
+    for e in entries.as_array().unwrap() {
+        let (mut d, mut c) = (Decimal::ZERO, Decimal::ZERO);
+        for p in e["postings"].as_array().unwrap() {
+            d += dec(&p["debit"]);
+            c += dec(&p["credit"]);
+            let account = p["account"]["account"].as_str().unwrap();
+            let prefix = ["411", "706", "4457"]
+                .into_iter()
+                .find(|x| account.starts_with(x))
+                .unwrap();
+            *by_prefix.entry(prefix).or_default() += dec(&p["debit"]) - dec(&p["credit"]);
+        }
+        assert_eq!(d, c, "entry {} balances", e["piece"]);
+        all_debit += d;
+        all_credit += c;
+    }
+    assert_eq!(all_debit, all_credit);
+    assert_eq!(
+        entries.as_array().unwrap().len(),
+        4,
+        "three invoices and a credit note"
+    );
+    // The documents' totals, invoices less credit notes.
+    let (mut gross, mut net, mut tax) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    for account in ["acme", "beispiel"] {
+        let (_, b) = http(
+            addr,
+            "GET",
+            &format!("/api/v1/accounts/{account}/documents"),
+            Some(TOKEN),
+            b"",
+        );
+        for d in json_of(&b)["documents"].as_array().unwrap() {
+            let sign = if d["kind"] == "credit_note" {
+                -Decimal::ONE
+            } else {
+                Decimal::ONE
+            };
+            gross += sign * dec(&d["totals"]["gross"]);
+            net += sign * dec(&d["totals"]["net"]);
+            tax += sign * dec(&d["totals"]["tax"]);
+        }
+    }
+    assert_eq!(by_prefix["411"], gross);
+    assert_eq!(-by_prefix["706"], net);
+    assert_eq!(-by_prefix["4457"], tax);
+    assert!(gross > Decimal::ZERO && tax > Decimal::ZERO);
+    // The FEC: its header, 18 columns a line, every posting, amounts with a comma.
+    let (st, fec) = http(
+        addr,
+        "GET",
+        "/api/v1/accounting?year=2026",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{fec}");
+    let lines: Vec<&str> = fec.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("JournalCode\tJournalLib\tEcritureNum\tEcritureDate"));
+    let postings: usize = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["postings"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(lines.len(), 1 + postings);
+    for l in &lines[1..] {
+        let cells: Vec<&str> = l.split('\t').collect();
+        assert_eq!(cells.len(), 18, "{l}");
+        assert!(cells[11].contains(',') && cells[12].contains(','), "{l}");
+    }
+    let (st, csv) = http(
+        addr,
+        "GET",
+        "/api/v1/accounting?year=2026&format=csv",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200);
+    assert_eq!(
+        csv.split("\r\n").filter(|l| !l.is_empty()).count(),
+        1 + postings
+    );
+    for bad in ["year=2026&format=pdf", "year=12", "format=fec"] {
+        let (st, b) = http(
+            addr,
+            "GET",
+            &format!("/api/v1/accounting?{bad}"),
+            Some(TOKEN),
+            b"",
+        );
+        assert_eq!(st, 400, "{bad}: {b}");
     }
 }

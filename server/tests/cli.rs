@@ -367,6 +367,62 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
         "{}",
         text(&out.stderr)
     );
+    // The year's sales journal as a FEC file under its conventional name: two invoices, each an
+    // entry of 411 in debit against 706100 and 445711 in credit.
+    let out = run(&[
+        "accounting",
+        "--year",
+        "2026",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("303265045FEC20261231.txt: 2 entries"),
+        "{}",
+        text(&out.stdout)
+    );
+    let fec = std::fs::read_to_string(d.join("303265045FEC20261231.txt")).unwrap();
+    let lines: Vec<&str> = fec.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1 + 2 * 3, "{fec}");
+    assert!(
+        lines[1].starts_with(
+            "VE\tVentes\t1\t20260201\t411000\tClients\tacct-a\tAcme SARL\tINV-2026-000001\t"
+        ),
+        "{}",
+        lines[1]
+    );
+    let out = run(&[
+        "accounting",
+        "--year",
+        "2026",
+        "--format",
+        "csv",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stdout).starts_with("entry,date,piece,account"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&[
+        "accounting",
+        "--year",
+        "2026",
+        "--map",
+        "/nonexistent.json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("/nonexistent.json"),
+        "{}",
+        text(&out.stderr)
+    );
     // A period that has not ended is refused.
     let out = run(&["close", "--period", "2099-01", "--db", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

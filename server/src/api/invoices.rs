@@ -250,3 +250,67 @@ pub(crate) async fn focus(
     )
         .into_response())
 }
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountingQuery {
+    /// The fiscal year: the documents numbered (issued) in it.
+    year: i32,
+    /// `fec` (the French FEC, the default), `csv`, or `json` (the entries).
+    format: Option<String>,
+}
+
+/// `GET /api/v1/accounting?year=2026&format=fec|csv|json`: the sales journal of a year's final
+/// documents, in double entry, with the default account map.
+pub(crate) async fn accounting(
+    State(s): State<Shared>,
+    Query(q): Query<AccountingQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    if !(1970..=9999).contains(&q.year) {
+        return Err(ApiError::bad("year: 1970 to 9999"));
+    }
+    let format = q.format.unwrap_or_else(|| "fec".into());
+    if !matches!(format.as_str(), "fec" | "csv" | "json") {
+        return Err(ApiError::bad(format!(
+            "format `{format}`: fec, csv or json"
+        )));
+    }
+    let map = ratecard::accounting::AccountMap::from_json(ratecard::samples::ACCOUNT_MAP)
+        .map_err(ApiError::engine)?;
+    let year = q.year;
+    let entries = blocking(&s, {
+        let s = s.clone();
+        let map = map.clone();
+        move || billing::journal(s.ledger.as_ref(), &s.book, year, &map)
+    })
+    .await?;
+    let (body, mime, name) = match format.as_str() {
+        "json" => return json_response(StatusCode::OK, &entries),
+        "csv" => (
+            ratecard::accounting::csv(&entries),
+            "text/csv; charset=utf-8",
+            format!("journal-{year}.csv"),
+        ),
+        _ => {
+            let siren = s.seller.siren.clone().unwrap_or_else(|| "000000000".into());
+            let closing = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default();
+            (
+                ratecard::accounting::fec(&entries, &map).map_err(ApiError::engine)?,
+                "text/tab-separated-values; charset=utf-8",
+                ratecard::accounting::fec_file_name(&siren, closing),
+            )
+        }
+    };
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

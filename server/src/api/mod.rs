@@ -630,6 +630,24 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/api/v1/accounting",
+        summary: "A year's sales journal in double entry: the French FEC (tab-separated), CSV, or the entries as JSON (?year=YYYY, format=fec|csv|json)",
+        scope: Scope::Admin,
+        query: Some(openapi::schema::<invoices::AccountingQuery>),
+        body: &[],
+        responses: &[
+            (200, "text/tab-separated-values", openapi::schema::<String>),
+            (200, "text/csv", openapi::schema::<String>),
+            (
+                200,
+                "application/json",
+                openapi::schema::<Vec<ratecard::accounting::Entry>>,
+            ),
+        ],
+        handler: || get(invoices::accounting),
+    },
+    Route {
+        method: "get",
         path: "/api/v1/accounts/{account}/documents",
         summary: "The account's final documents: kind, status, what each corrects and is corrected by, totals, links",
         scope: Scope::Account(Owner::Path),

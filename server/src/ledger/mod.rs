@@ -194,6 +194,9 @@ pub trait Store: Alerts + Tokens + Send + Sync {
     /// Every stored document of a period (`YYYY-MM`: originals and their corrections), in the
     /// order they were stored, at most `limit`.
     fn documents_in(&self, period: &str, limit: i64) -> Result<Vec<Stored>>;
+    /// Every stored document numbered in `year` (its issue year), in the order they were
+    /// stored, at most `limit`: a fiscal year's sales journal.
+    fn documents_of_year(&self, year: i32, limit: i64) -> Result<Vec<Stored>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
     /// The accounts a close of `period` still has to invoice in `series`: those with events
@@ -819,6 +822,34 @@ impl<B: Backend> Store for Ledger<B> {
                         document: read_body(&body, "document")?,
                         account,
                         period: period.to_string(),
+                        corrects,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn documents_of_year(&self, year: i32, limit: i64) -> Result<Vec<Stored>> {
+        self.db.read(|tx| {
+            let rows = tx.rows(
+                &format!(
+                    "SELECT body, account, period, corrects FROM documents WHERE year = $1 ORDER BY {} LIMIT $2",
+                    B::STORED_ORDER
+                ),
+                &[i64::from(year).into(), limit.into()],
+            )?;
+            rows.into_iter()
+                .map(|mut r| {
+                    let (body, account, period, corrects) = (
+                        r.take().text()?,
+                        r.take().text()?,
+                        r.take().text()?,
+                        r.take().opt_text()?,
+                    );
+                    Ok(Stored {
+                        document: read_body(&body, "document")?,
+                        account,
+                        period,
                         corrects,
                     })
                 })
