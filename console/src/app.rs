@@ -560,7 +560,8 @@ fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
                 Ok(text) => {
                     let (ext, mime) = match format.as_str() {
                         "csv" => ("csv", "text/csv"),
-                        "ubl" => ("xml", "application/xml"),
+                        "ubl" => ("ubl.xml", "application/xml"),
+                        "cii" => ("cii.xml", "application/xml"),
                         _ => ("json", "application/json"),
                     };
                     ratecard_web::keep::download(&format!("{number}.{ext}"), mime, &text);

@@ -423,6 +423,257 @@ pub fn ubl(doc: &Document) -> Result<String> {
     Ok(x)
 }
 
+/// A date as CII writes it (format 102, `YYYYMMDD`).
+fn cii_date(d: chrono::NaiveDate) -> String {
+    format!(
+        "<udt:DateTimeString format=\"102\">{}</udt:DateTimeString>",
+        d.format("%Y%m%d")
+    )
+}
+
+/// A party of CII (BG-4 seller, BG-7 buyer): name, legal registration, address, VAT number.
+fn cii_party(
+    x: &mut String,
+    tag: &str,
+    name: &str,
+    siren: Option<&str>,
+    address: Option<&crate::party::Address>,
+    country: &str,
+    vat_number: Option<&str>,
+) {
+    let _ = write!(x, "      <ram:{tag}>{}", el("ram:Name", name));
+    if let Some(siren) = siren {
+        let _ = write!(
+            x,
+            "<ram:SpecifiedLegalOrganization>{}</ram:SpecifiedLegalOrganization>",
+            el_with("ram:ID", r#" schemeID="0002""#, siren)
+        );
+    }
+    let _ = write!(x, "<ram:PostalTradeAddress>");
+    if let Some(a) = address {
+        if let Some(p) = &a.postcode {
+            let _ = write!(x, "{}", el("ram:PostcodeCode", p));
+        }
+        if let Some(l) = a.lines.first() {
+            let _ = write!(x, "{}", el("ram:LineOne", l));
+        }
+        if let Some(c) = &a.city {
+            let _ = write!(x, "{}", el("ram:CityName", c));
+        }
+    }
+    let _ = write!(
+        x,
+        "{}</ram:PostalTradeAddress>",
+        el("ram:CountryID", country)
+    );
+    if let Some(v) = vat_number {
+        let _ = write!(
+            x,
+            "<ram:SpecifiedTaxRegistration>{}</ram:SpecifiedTaxRegistration>",
+            el_with("ram:ID", r#" schemeID="VA""#, v)
+        );
+    }
+    let _ = writeln!(x, "</ram:{tag}>");
+}
+
+/// The document as UN/CEFACT CII D16B (the syntax Factur-X embeds), EN 16931 profile: the same
+/// figures as [`ubl`], read from the same document.
+pub fn cii(doc: &Document) -> Result<String> {
+    let type_code = match doc.kind {
+        DocumentKind::FinalInvoice => "380",
+        DocumentKind::CreditNote => "381",
+        other => {
+            return Err(Error::Document(format!(
+                "CII is for final invoices and credit notes, not for the {} kind",
+                other.name()
+            )));
+        }
+    };
+    let number = doc
+        .number
+        .as_deref()
+        .ok_or_else(|| Error::Document("CII needs a numbered document".into()))?;
+    let cur = escape_xml(&doc.currency);
+    let out_of_scope = doc
+        .vat
+        .iter()
+        .any(|v| v.category == VatCategory::OutOfScope)
+        || doc
+            .lines
+            .iter()
+            .any(|l| l.vat_category == VatCategory::OutOfScope);
+    let percent = |category: VatCategory, rate: Decimal| {
+        if category == VatCategory::OutOfScope {
+            String::new()
+        } else {
+            format!("<ram:RateApplicablePercent>{rate}</ram:RateApplicablePercent>")
+        }
+    };
+    let mut x = String::new();
+    let _ = writeln!(x, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        x,
+        r#"<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" xmlns:qdt="urn:un:unece:uncefact:data:standard:QualifiedDataType:100" xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">"#
+    );
+    let _ = writeln!(
+        x,
+        "  <rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>"
+    );
+    let _ = write!(
+        x,
+        "  <rsm:ExchangedDocument>{}<ram:TypeCode>{type_code}</ram:TypeCode><ram:IssueDateTime>{}</ram:IssueDateTime>",
+        el("ram:ID", number),
+        cii_date(doc.issue_date)
+    );
+    for m in &doc.mentions {
+        let _ = write!(
+            x,
+            "<ram:IncludedNote>{}</ram:IncludedNote>",
+            el("ram:Content", m)
+        );
+    }
+    let _ = writeln!(x, "</rsm:ExchangedDocument>");
+    let _ = writeln!(x, "  <rsm:SupplyChainTradeTransaction>");
+    let line_period = |p: &crate::time::Period| {
+        format!(
+            "<ram:BillingSpecifiedPeriod><ram:StartDateTime>{}</ram:StartDateTime><ram:EndDateTime>{}</ram:EndDateTime></ram:BillingSpecifiedPeriod>",
+            cii_date(p.start.date_naive()),
+            cii_date(crate::document::supply_date(p))
+        )
+    };
+    // Lines (BG-25).
+    for l in &doc.lines {
+        let _ = writeln!(x, "    <ram:IncludedSupplyChainTradeLineItem>");
+        let _ = writeln!(
+            x,
+            "      <ram:AssociatedDocumentLineDocument><ram:LineID>{}</ram:LineID></ram:AssociatedDocumentLineDocument>",
+            l.id
+        );
+        let _ = writeln!(
+            x,
+            "      <ram:SpecifiedTradeProduct>{}{}{}</ram:SpecifiedTradeProduct>",
+            el("ram:SellerAssignedID", &l.sku),
+            el("ram:Name", &l.description),
+            el("ram:Description", &l.formula)
+        );
+        let _ = writeln!(
+            x,
+            "      <ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{}</ram:ChargeAmount><ram:BasisQuantity unitCode=\"{}\">{}</ram:BasisQuantity></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>",
+            l.unit_price,
+            unit_code(&l.unit),
+            l.divisor
+        );
+        let _ = writeln!(
+            x,
+            "      <ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"{}\">{}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>",
+            unit_code(&l.unit),
+            l.quantity
+        );
+        let _ = writeln!(
+            x,
+            "      <ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>{}</ram:CategoryCode>{}</ram:ApplicableTradeTax>{}<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement>",
+            l.vat_category.code(),
+            percent(l.vat_category, l.vat_rate),
+            line_period(&l.segment),
+            l.amount
+        );
+        let _ = writeln!(x, "    </ram:IncludedSupplyChainTradeLineItem>");
+    }
+    // Parties (BG-4, BG-7).
+    let _ = writeln!(x, "    <ram:ApplicableHeaderTradeAgreement>");
+    let s = &doc.seller;
+    cii_party(
+        &mut x,
+        "SellerTradeParty",
+        &s.name,
+        s.siren.as_deref(),
+        s.address.as_ref(),
+        &s.country,
+        s.vat_number.as_deref().filter(|_| !out_of_scope),
+    );
+    let b = &doc.buyer;
+    cii_party(
+        &mut x,
+        "BuyerTradeParty",
+        &b.name,
+        None,
+        b.address.as_ref(),
+        &b.country,
+        b.vat_number.as_deref().filter(|_| !out_of_scope),
+    );
+    let _ = writeln!(x, "    </ram:ApplicableHeaderTradeAgreement>");
+    let _ = writeln!(x, "    <ram:ApplicableHeaderTradeDelivery/>");
+    let _ = writeln!(x, "    <ram:ApplicableHeaderTradeSettlement>");
+    if doc.totals.tax_eur.is_some() {
+        let _ = writeln!(x, "      <ram:TaxCurrencyCode>EUR</ram:TaxCurrencyCode>");
+    }
+    let _ = writeln!(
+        x,
+        "      <ram:InvoiceCurrencyCode>{cur}</ram:InvoiceCurrencyCode>"
+    );
+    // VAT (BG-23).
+    for v in &doc.vat {
+        let (reason, code) = match v.category {
+            VatCategory::Standard => ("", ""),
+            VatCategory::ReverseCharge => ("Reverse charge", "VATEX-EU-AE"),
+            VatCategory::OutOfScope => ("Not subject to EU VAT", "VATEX-EU-O"),
+        };
+        let _ = write!(
+            x,
+            "      <ram:ApplicableTradeTax><ram:CalculatedAmount>{}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>",
+            v.tax
+        );
+        if !reason.is_empty() {
+            let _ = write!(x, "{}", el("ram:ExemptionReason", reason));
+        }
+        let _ = write!(
+            x,
+            "<ram:BasisAmount>{}</ram:BasisAmount><ram:CategoryCode>{}</ram:CategoryCode>",
+            v.taxable,
+            v.category.code()
+        );
+        if !code.is_empty() {
+            let _ = write!(x, "{}", el("ram:ExemptionReasonCode", code));
+        }
+        let _ = writeln!(
+            x,
+            "{}</ram:ApplicableTradeTax>",
+            percent(v.category, v.rate)
+        );
+    }
+    let _ = writeln!(x, "      {}", line_period(&doc.supply_period));
+    // Totals (BG-22): the VAT total in the document's currency, then in EUR (BT-111).
+    let t = &doc.totals;
+    let _ = write!(
+        x,
+        "      <ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount>{}</ram:LineTotalAmount><ram:TaxBasisTotalAmount>{}</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID=\"{cur}\">{}</ram:TaxTotalAmount>",
+        t.net, t.net, t.tax
+    );
+    if let Some(eur) = t.tax_eur {
+        let _ = write!(
+            x,
+            "<ram:TaxTotalAmount currencyID=\"EUR\">{eur}</ram:TaxTotalAmount>"
+        );
+    }
+    let _ = writeln!(
+        x,
+        "<ram:GrandTotalAmount>{}</ram:GrandTotalAmount><ram:DuePayableAmount>{}</ram:DuePayableAmount></ram:SpecifiedTradeSettlementHeaderMonetarySummation>",
+        t.gross, t.gross
+    );
+    if let Some(r) = &doc.references {
+        let _ = writeln!(
+            x,
+            "      <ram:InvoiceReferencedDocument>{}<ram:FormattedIssueDateTime><qdt:DateTimeString format=\"102\">{}</qdt:DateTimeString></ram:FormattedIssueDateTime></ram:InvoiceReferencedDocument>",
+            el("ram:IssuerAssignedID", &r.number),
+            r.issue_date.format("%Y%m%d")
+        );
+    }
+    let _ = writeln!(x, "    </ram:ApplicableHeaderTradeSettlement>");
+    let _ = writeln!(x, "  </rsm:SupplyChainTradeTransaction>");
+    let _ = writeln!(x, "</rsm:CrossIndustryInvoice>");
+    Ok(x)
+}
+
 fn address(x: &mut String, a: Option<&crate::party::Address>, country: &str) {
     let _ = write!(x, "    <cac:PostalAddress>");
     if let Some(a) = a {

@@ -1647,6 +1647,7 @@ fn every_route_answers_as_the_openapi_document_says() {
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001".into(), vec![]),
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=csv".into(), vec![]),
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=ubl".into(), vec![]),
+        ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=cii".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/documents", "/api/v1/accounts/acme/documents".into(), vec![]),
         ("get", "/api/v1/focus", "/api/v1/focus?period=2026-01".into(), vec![]),
         ("get", "/api/v1/accounting", "/api/v1/accounting?year=2026&format=json".into(), vec![]),
@@ -1690,7 +1691,7 @@ fn every_route_answers_as_the_openapi_document_says() {
         assert!((200..300).contains(&st), "{method} {path}: {st} {b}");
         let media = if path.contains("format=csv") || route == "/api/v1/focus" {
             "text/csv"
-        } else if path.contains("format=ubl") {
+        } else if path.contains("format=ubl") || path.contains("format=cii") {
             "application/xml"
         } else {
             "application/json"
@@ -2127,6 +2128,31 @@ fn the_accounting_export_balances_and_matches_the_documents() {
         assert_eq!(cells.len(), 18, "{l}");
         assert!(cells[11].contains(',') && cells[12].contains(','), "{l}");
     }
+    // The CII of an invoice carries the document's own figures.
+    let (_, b) = http(
+        addr,
+        "GET",
+        "/api/v1/invoices/INV-2026-000001",
+        Some(TOKEN),
+        b"",
+    );
+    let doc = json_of(&b);
+    let (st, cii) = http(
+        addr,
+        "GET",
+        "/api/v1/invoices/INV-2026-000001?format=cii",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{cii}");
+    for (tag, v) in [
+        ("GrandTotalAmount", &doc["totals"]["gross"]),
+        ("TaxBasisTotalAmount", &doc["totals"]["net"]),
+    ] {
+        let want = format!("<ram:{tag}>{}</ram:{tag}>", v.as_str().unwrap());
+        assert!(cii.contains(&want), "{want} in {cii}");
+    }
+    assert!(cii.contains("<ram:ID>INV-2026-000001</ram:ID><ram:TypeCode>380</ram:TypeCode>"));
     let (st, csv) = http(
         addr,
         "GET",

@@ -2,7 +2,9 @@
 //! example's and one of each VAT treatment, into a directory, for the EN 16931 validation that
 //! `cargo xtask test` runs on them (the official CEN rules, in `../shared/validation/`).
 //!
-//! `cargo run -p ratecard-conformance --example ubl_corpus -- OUT_DIR`
+//! `cargo run -p ratecard-conformance --example ubl_corpus -- OUT_DIR [CII_DIR]`
+//!
+//! With `CII_DIR`, each document is written there as CII too, under the same name.
 //!
 //! A draft invoice of a case is exported as the final invoice it would become (same lines, a
 //! number of its issue year), so that every VAT treatment the cases cover is validated.
@@ -44,6 +46,26 @@ fn main() -> Result<(), String> {
     let dir = std::env::args().nth(1).ok_or("usage: ubl_corpus OUT_DIR")?;
     let dir = std::path::Path::new(&dir);
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let cii_dir = std::env::args().nth(2).map(std::path::PathBuf::from);
+    if let Some(c) = &cii_dir {
+        std::fs::create_dir_all(c).map_err(|e| e.to_string())?;
+    }
+    // The document as UBL in `dir`, and as CII in `cii_dir` under the same name.
+    let write = |name: &str, d: &Document| -> Result<(), String> {
+        std::fs::write(
+            dir.join(name),
+            export::ubl(d).map_err(|e| format!("{name}: {e}"))?,
+        )
+        .map_err(|e| e.to_string())?;
+        if let Some(c) = &cii_dir {
+            std::fs::write(
+                c.join(name),
+                export::cii(d).map_err(|e| format!("{name}: {e}"))?,
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
     let mut written = 0;
     for (name, text) in ratecard_conformance::CASES {
         let case: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
@@ -56,9 +78,7 @@ fn main() -> Result<(), String> {
         let mut docs = Vec::new();
         documents(&out, &mut docs);
         for (i, d) in docs.into_iter().filter_map(as_final).enumerate() {
-            let xml = export::ubl(&d).map_err(|e| format!("{name}: {e}"))?;
-            let file = dir.join(format!("{}-{i}.xml", name.replace('/', "--")));
-            std::fs::write(&file, xml).map_err(|e| e.to_string())?;
+            write(&format!("{}-{i}.xml", name.replace('/', "--")), &d)?;
             written += 1;
         }
     }
@@ -85,14 +105,15 @@ fn main() -> Result<(), String> {
         for currency in ["EUR", "USD"] {
             for d in treatment_documents(buyer, currency)? {
                 let kind = d.kind.code();
-                let file = dir.join(format!("treatment--{tag}-{currency}-{kind}.xml"));
-                std::fs::write(&file, export::ubl(&d).map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
+                write(&format!("treatment--{tag}-{currency}-{kind}.xml"), &d)?;
                 written += 1;
             }
         }
     }
     println!("{written} UBL documents written to {}", dir.display());
+    if let Some(c) = &cii_dir {
+        println!("{written} CII documents written to {}", c.display());
+    }
     if written < 20 {
         return Err(format!(
             "only {written} documents: the corpus must cover the cases"

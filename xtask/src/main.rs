@@ -438,7 +438,9 @@ fn en16931() -> Result<(usize, usize), String> {
         step("install saxonche (Saxon for Python) with pip", c)?;
     }
     let out = r.join("target/ubl-corpus");
+    let cii_out = r.join("target/cii-corpus");
     let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&cii_out);
     let mut c = cargo();
     c.args([
         "run",
@@ -449,8 +451,9 @@ fn en16931() -> Result<(usize, usize), String> {
         "ubl_corpus",
         "--",
     ])
-    .arg(&out);
-    step("UBL of the cases' invoices and credit notes", c)?;
+    .arg(&out)
+    .arg(&cii_out);
+    step("UBL and CII of the cases' invoices and credit notes", c)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
         .map_err(|e| e.to_string())?
         .chain(std::fs::read_dir(rules.join("examples")).map_err(|e| e.to_string())?)
@@ -458,16 +461,40 @@ fn en16931() -> Result<(usize, usize), String> {
         .filter(|p| p.extension().is_some_and(|x| x == "xml"))
         .collect();
     files.sort();
+    let (up, uf) = validate(
+        &py,
+        &rules.join("EN16931-UBL-validation.xslt"),
+        "UBL",
+        &files,
+    )?;
+    let mut cii: Vec<PathBuf> = std::fs::read_dir(&cii_out)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    cii.sort();
+    let (cp, cf) = validate(&py, &rules.join("EN16931-CII-validation.xslt"), "CII", &cii)?;
+    Ok((up + cp, uf + cf))
+}
+
+/// Runs the CEN rules of one syntax over documents; fails on any fatal rule broken.
+fn validate(
+    py: &Path,
+    stylesheet: &Path,
+    syntax: &str,
+    files: &[PathBuf],
+) -> Result<(usize, usize), String> {
+    let r = root();
     println!(
-        "==> EN 16931 validation (CEN rules) of {} UBL documents",
+        "==> EN 16931 validation (CEN rules) of {} {syntax} documents",
         files.len()
     );
     let t = Instant::now();
     let output = Command::new("python3")
-        .env("PYTHONPATH", &py)
+        .env("PYTHONPATH", py)
         .arg(r.join("xtask/scripts/en16931.py"))
-        .arg(rules.join("EN16931-UBL-validation.xslt"))
-        .args(&files)
+        .arg(stylesheet)
+        .args(files)
         .output()
         .map_err(|e| format!("python3: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -485,11 +512,11 @@ fn en16931() -> Result<(usize, usize), String> {
         .ok_or("the EN 16931 validation printed no count")?;
     if !output.status.success() || failed > 0 || passed == 0 {
         return Err(format!(
-            "EN 16931 validation: {failed} document(s) break a fatal rule"
+            "EN 16931 validation ({syntax}): {failed} document(s) break a fatal rule"
         ));
     }
     println!(
-        "    EN 16931 validation: ok in {:.1} s",
+        "    EN 16931 validation of {syntax}: ok in {:.1} s",
         t.elapsed().as_secs_f64()
     );
     Ok((passed, failed))

@@ -19,7 +19,8 @@ use crate::error::{ApiError, ApiResult};
 
 #[derive(Deserialize, JsonSchema)]
 pub(crate) struct FormatQuery {
-    /// `json` (the default), `csv` or `ubl` (UBL 2.1 XML, EN 16931).
+    /// `json` (the default), `csv`, `ubl` (UBL 2.1 XML) or `cii` (UN/CEFACT CII D16B), both
+    /// EN 16931.
     format: Option<String>,
 }
 
@@ -49,7 +50,14 @@ pub(crate) async fn get_invoice(
             export::ubl(&doc).map_err(ApiError::engine)?,
         )
             .into_response()),
-        other => Err(ApiError::bad(format!("format `{other}`: json, csv or ubl"))),
+        "cii" => Ok((
+            [(header::CONTENT_TYPE, "application/xml")],
+            export::cii(&doc).map_err(ApiError::engine)?,
+        )
+            .into_response()),
+        other => Err(ApiError::bad(format!(
+            "format `{other}`: json, csv, ubl or cii"
+        ))),
     }
 }
 
@@ -157,6 +165,7 @@ pub(crate) struct Links {
     json: String,
     csv: String,
     ubl: String,
+    cii: String,
 }
 
 /// An account's documents, in the order they were issued, each with its kind (`invoice`,
@@ -209,6 +218,7 @@ pub(crate) async fn account_documents(
                     json: format!("/api/v1/invoices/{n}"),
                     csv: format!("/api/v1/invoices/{n}?format=csv"),
                     ubl: format!("/api/v1/invoices/{n}?format=ubl"),
+                    cii: format!("/api/v1/invoices/{n}?format=cii"),
                 },
             }
         })

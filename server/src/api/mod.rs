@@ -691,7 +691,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/v1/invoices/{number}",
-        summary: "A stored document (?format=json|csv|ubl)",
+        summary: "A stored document (?format=json|csv|ubl|cii)",
         scope: Scope::Account(Owner::Lookup),
         query: Some(openapi::schema::<invoices::FormatQuery>),
         body: &[],
