@@ -101,9 +101,31 @@ fn show(
     }
 }
 
+/// A resource of one `GET` of a fixed path, with the token.
+fn api_resource(token: &str, path: String) -> LocalResource<Result<Value, String>> {
+    let token = token.to_string();
+    LocalResource::new(move || {
+        let (t, p) = (token.clone(), path.clone());
+        async move { json(&t, &p).await }
+    })
+}
+
 fn current_month() -> String {
     let d = js_sys::Date::new_0();
     format!("{:04}-{:02}", d.get_utc_full_year(), d.get_utc_month() + 1)
+}
+
+/// `n` months ending with `m`: `m` itself for 1, else `YYYY-MM..m`.
+fn months_up_to(m: &str, n: u32) -> String {
+    let mut first = m.to_string();
+    for _ in 1..n {
+        first = month_before(&first);
+    }
+    if n <= 1 {
+        first
+    } else {
+        format!("{first}..{m}")
+    }
 }
 
 fn month_before(m: &str) -> String {
@@ -299,13 +321,7 @@ fn AccountPicker(session: RwSignal<Option<Session>>, lang: Signal<Lang>) -> impl
 fn Now(session: Session, lang: Signal<Lang>) -> impl IntoView {
     let token = session.token.clone();
     let account = session.account.clone();
-    let consumption = LocalResource::new({
-        let (t, a) = (token.clone(), account.clone());
-        move || {
-            let (t, a) = (t.clone(), a.clone());
-            async move { json(&t, &format!("/api/v1/accounts/{a}/consumption")).await }
-        }
-    });
+    let consumption = api_resource(&token, format!("/api/v1/accounts/{account}/consumption"));
     let budgets = LocalResource::new({
         let (t, a) = (token.clone(), account.clone());
         move || {
@@ -347,13 +363,7 @@ fn Budgets(session: Session, lang: Signal<Lang>) -> impl IntoView {
             async move { budget_statuses(&t, &a).await }
         }
     });
-    let alerts = LocalResource::new({
-        let (t, a) = (t.clone(), a.clone());
-        move || {
-            let (t, a) = (t.clone(), a.clone());
-            async move { json(&t, &format!("/api/v1/alerts?account={a}")).await }
-        }
-    });
+    let alerts = api_resource(&t, format!("/api/v1/alerts?account={a}"));
     let deliveries = LocalResource::new({
         let t = t.clone();
         move || {
@@ -533,13 +543,7 @@ fn budget_list_with(v: &Value, lang: Lang, admin: bool) -> String {
 #[component]
 fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
     let (t, a) = (session.token.clone(), session.account.clone());
-    let docs = LocalResource::new({
-        let (t, a) = (t.clone(), a.clone());
-        move || {
-            let (t, a) = (t.clone(), a.clone());
-            async move { json(&t, &format!("/api/v1/accounts/{a}/documents")).await }
-        }
-    });
+    let docs = api_resource(&t, format!("/api/v1/accounts/{a}/documents"));
     let error = RwSignal::new(None::<String>);
     // A download button names the document and the format; the file is fetched with the token.
     let on_click = move |ev: leptos::ev::MouseEvent| {
@@ -610,6 +614,15 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
             .to_string()
     });
     let drill = Memo::new(move |_| route.get().get("drill").map(String::from));
+    // How many months the view spans, up to `period`: 1 (cost per day), 3, 6 or 12 (per month).
+    let months = Memo::new(move |_| {
+        route
+            .get()
+            .get("months")
+            .and_then(|m| m.parse::<u32>().ok())
+            .filter(|m| [1, 3, 6, 12].contains(m))
+            .unwrap_or(1)
+    });
     let compare = Memo::new(move |_| route.get().get("compare") == Some("1"));
     let resource = Memo::new(move |_| route.get().get("resource").map(String::from));
     let filter = {
@@ -637,9 +650,13 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
     let chart = LocalResource::new({
         let (t, filter) = (token.clone(), filter.clone());
         move || {
+            // By day over the month, or by month over the months up to it.
+            let (periods, bucket) = match months.get() {
+                1 => (period.get(), "day"),
+                n => (months_up_to(&period.get(), n), "month"),
+            };
             let path = format!(
-                "/api/v1/costs?period={}&group_by=day,{}&filter={}",
-                period.get(),
+                "/api/v1/costs?period={periods}&group_by={bucket},{}&filter={}",
                 table_dim(),
                 filter()
             );
@@ -652,11 +669,11 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
         move || {
             let mut path = format!(
                 "/api/v1/costs?period={}&group_by={}&filter={}",
-                period.get(),
+                months_up_to(&period.get(), months.get()),
                 table_dim(),
                 filter()
             );
-            if compare.get() {
+            if compare.get() && months.get() == 1 {
                 path.push_str(&format!("&compare={}", month_before(&period.get())));
             }
             if resource.get().is_some() {
@@ -717,8 +734,17 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
                         {GROUPS.iter().map(|g| view! { <option value=*g>{move || l(lang.get(), g)}</option> }).collect_view()}
                     </select>
                 </label>
+                <label>{move || l(lang.get(), "span")}
+                    <select data-testid="months" prop:value=move || months.get().to_string()
+                        on:change=move |ev| go(&route.get_untracked().with("months", &event_target_value(&ev)).with("compare", ""))>
+                        <option value="1">{move || l(lang.get(), "per_day")}</option>
+                        <option value="3">{move || l(lang.get(), "months_3")}</option>
+                        <option value="6">{move || l(lang.get(), "months_6")}</option>
+                        <option value="12">{move || l(lang.get(), "months_12")}</option>
+                    </select>
+                </label>
                 <label class="check">
-                    <input type="checkbox" data-testid="compare" prop:checked=move || compare.get()
+                    <input type="checkbox" data-testid="compare" prop:disabled=move || months.get() != 1 prop:checked=move || compare.get()
                         on:change=move |ev| go(&route.get_untracked().with("compare", if event_target_checked(&ev) { "1" } else { "" })) />
                     {move || l(lang.get(), "compare")}
                 </label>
@@ -782,13 +808,7 @@ fn Pricing(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl
             .unwrap_or("sku")
             .to_string()
     });
-    let catalogs = LocalResource::new({
-        let t = token.clone();
-        move || {
-            let t = t.clone();
-            async move { json(&t, "/api/v1/catalogs").await }
-        }
-    });
+    let catalogs = api_resource(&token, "/api/v1/catalogs".to_string());
     // `id` (each version at its dates) and `id@version`, for every price list the server has.
     let choices = Memo::new(move |_| {
         let list = catalogs.get().and_then(Result::ok).unwrap_or(Value::Null);

@@ -43,6 +43,12 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("formula", "How", "Calcul"),
     ("back_to", "All groups", "Tous les groupes"),
     ("daily_chart", "Cost per day", "Coût par jour"),
+    ("monthly_chart", "Cost per month", "Coût par mois"),
+    ("span", "Over", "Sur"),
+    ("per_day", "the month, per day", "le mois, par jour"),
+    ("months_3", "3 months, per month", "3 mois, par mois"),
+    ("months_6", "6 months, per month", "6 mois, par mois"),
+    ("months_12", "12 months, per month", "12 mois, par mois"),
     (
         "no_cost",
         "No cost recorded this month.",

@@ -252,7 +252,21 @@ pub fn daily_chart(e: &Value, group_label: &str, lang: Lang) -> String {
     let plot_h = ht - bottom - 8;
     let n = days.len() as i64;
     let bar_w = (plot_w / n.max(1)).max(2);
-    let title = format!("{} ({}, {})", l(lang, "daily_chart"), group_label, cur);
+    // Days (`2026-03-01`) or months (`2026-03`), as the exploration's first dimension is.
+    let monthly = days.first().is_some_and(|d| d.len() == 7);
+    let title = format!(
+        "{} ({}, {})",
+        l(
+            lang,
+            if monthly {
+                "monthly_chart"
+            } else {
+                "daily_chart"
+            }
+        ),
+        group_label,
+        cur
+    );
     h.el("h3", &[("aria-hidden", "true")], &title);
     h.open(
         "svg",
@@ -345,7 +359,7 @@ pub fn daily_chart(e: &Value, group_label: &str, lang: Lang) -> String {
             );
             h.close("rect");
         }
-        if i == 0 || i + 1 == days.len() || (i + 1) % 7 == 0 {
+        if monthly || i == 0 || i + 1 == days.len() || (i + 1) % 7 == 0 {
             h.el(
                 "text",
                 &[
@@ -826,6 +840,15 @@ mod tests {
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"), "escaped");
         assert!(svg.contains("<li><span class=\"swatch c0\"></span>Compute</li>"));
         assert!(daily_chart(&json!({"groups": []}), "x", Lang::Fr).contains("Aucun coût"));
+        let months = json!({"currency": "EUR", "groups": [
+            {"values": ["2026-02", "Compute"], "amount": "10.00"},
+            {"values": ["2026-03", "Compute"], "amount": "12.00"}]});
+        let svg = daily_chart(&months, "Service", Lang::En);
+        assert!(svg.contains("Cost per month (Service, EUR)"));
+        assert!(
+            svg.contains(">2026-02</text>") && svg.contains(">2026-03</text>"),
+            "{svg}"
+        );
     }
 
     #[test]

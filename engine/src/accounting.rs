@@ -89,6 +89,16 @@ pub struct Posting {
     pub credit: Decimal,
 }
 
+impl Posting {
+    /// The auxiliary account's number and label, empty when there is none.
+    fn auxiliary(&self) -> (&str, &str) {
+        self.auxiliary
+            .as_ref()
+            .map(|a| (a.account.as_str(), a.label.as_str()))
+            .unwrap_or(("", ""))
+    }
+}
+
 /// One document's entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Entry {
@@ -267,11 +277,7 @@ pub fn fec(entries: &[Entry], map: &AccountMap) -> Result<String> {
         }
         let date = e.date.format("%Y%m%d").to_string();
         for p in &e.postings {
-            let (aux, aux_label) = p
-                .auxiliary
-                .as_ref()
-                .map(|a| (a.account.as_str(), a.label.as_str()))
-                .unwrap_or(("", ""));
+            let (aux, aux_label) = p.auxiliary();
             let cells = [
                 fec_text(&map.journal.account),
                 fec_text(&map.journal.label),
@@ -312,11 +318,7 @@ pub fn csv(entries: &[Entry]) -> String {
     );
     for e in entries {
         for p in &e.postings {
-            let (aux, aux_label) = p
-                .auxiliary
-                .as_ref()
-                .map(|a| (a.account.as_str(), a.label.as_str()))
-                .unwrap_or(("", ""));
+            let (aux, aux_label) = p.auxiliary();
             let mut debit = p.debit;
             debit.rescale(2);
             let mut credit = p.credit;

@@ -158,6 +158,27 @@ fn unit_code(u: &Unit) -> &'static str {
     }
 }
 
+/// Out of scope of EU VAT (category O): no VAT identifier of either party (BR-O-02) and no VAT
+/// rate (BR-O-05, BR-O-09), in either syntax.
+fn out_of_scope(doc: &Document) -> bool {
+    doc.vat
+        .iter()
+        .any(|v| v.category == VatCategory::OutOfScope)
+        || doc
+            .lines
+            .iter()
+            .any(|l| l.vat_category == VatCategory::OutOfScope)
+}
+
+/// A VAT rate's element (`cbc:Percent`, `ram:RateApplicablePercent`); none out of scope.
+fn rate_element(tag: &str, category: VatCategory, rate: Decimal) -> String {
+    if category == VatCategory::OutOfScope {
+        String::new()
+    } else {
+        format!("<{tag}>{rate}</{tag}>")
+    }
+}
+
 /// The document as a UBL 2.1 Invoice (or CreditNote) with the EN 16931 core fields.
 pub fn ubl(doc: &Document) -> Result<String> {
     let (root, type_tag, type_code, line_tag, qty_tag) = match doc.kind {
@@ -230,23 +251,9 @@ pub fn ubl(doc: &Document) -> Result<String> {
             r.issue_date
         );
     }
-    // Out of scope of EU VAT (category O): no VAT identifier of either party (BR-O-02) and no
-    // VAT rate (BR-O-05, BR-O-09).
-    let out_of_scope = doc
-        .vat
-        .iter()
-        .any(|v| v.category == VatCategory::OutOfScope)
-        || doc
-            .lines
-            .iter()
-            .any(|l| l.vat_category == VatCategory::OutOfScope);
-    let percent = |category: VatCategory, rate: Decimal| {
-        if category == VatCategory::OutOfScope {
-            String::new()
-        } else {
-            format!("<cbc:Percent>{rate}</cbc:Percent>")
-        }
-    };
+    let out_of_scope = out_of_scope(doc);
+    let percent =
+        |category: VatCategory, rate: Decimal| rate_element("cbc:Percent", category, rate);
     // Seller (BG-4).
     let s = &doc.seller;
     let _ = writeln!(x, "  <cac:AccountingSupplierParty><cac:Party>");
@@ -494,20 +501,9 @@ pub fn cii(doc: &Document) -> Result<String> {
         .as_deref()
         .ok_or_else(|| Error::Document("CII needs a numbered document".into()))?;
     let cur = escape_xml(&doc.currency);
-    let out_of_scope = doc
-        .vat
-        .iter()
-        .any(|v| v.category == VatCategory::OutOfScope)
-        || doc
-            .lines
-            .iter()
-            .any(|l| l.vat_category == VatCategory::OutOfScope);
+    let out_of_scope = out_of_scope(doc);
     let percent = |category: VatCategory, rate: Decimal| {
-        if category == VatCategory::OutOfScope {
-            String::new()
-        } else {
-            format!("<ram:RateApplicablePercent>{rate}</ram:RateApplicablePercent>")
-        }
+        rate_element("ram:RateApplicablePercent", category, rate)
     };
     let mut x = String::new();
     let _ = writeln!(x, r#"<?xml version="1.0" encoding="UTF-8"?>"#);

@@ -50,8 +50,9 @@ fn allowed(dist: &Path, url_path: &str) -> bool {
     true
 }
 
-/// `%2e` and friends, so that an encoded dot or slash is judged as the server will read it.
-fn percent_decode(s: &str) -> String {
+/// `%2e` and friends, so that an encoded dot or slash is judged as the server will read it (and
+/// an account in a path, as the router reads it).
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -117,6 +117,18 @@ await scenario('drill down: a project, its resources, a resource\'s lines and ev
   expect(!p.url().includes('resource='), 'back leaves the lines');
 });
 
+await scenario('over 3 months the chart is per month and the table sums the range, to the cent', async () => {
+  await p.goto(`${base}/console/#/costs?period=${month}&group=service&months=3`);
+  await p.waitForFunction(() => document.querySelector('#daily-chart-title')?.textContent.startsWith('Cost per month'));
+  const e = await api(`/api/v1/costs?period=2026-01..${month}&group_by=service&filter=account:acme`, acme);
+  const byMonth = await api(`/api/v1/costs?period=2026-01..${month}&group_by=month,service&filter=account:acme`, acme);
+  await p.waitForFunction((v) => document.querySelector('[data-testid=groups-total]')?.textContent.trim() === v, eur(e.total));
+  const bars = await p.locator('[data-testid=daily-chart] rect').count();
+  expect(bars === byMonth.groups.length, `a segment per month and service: ${bars} vs ${byMonth.groups.length}`);
+  expect(byMonth.total === e.total, 'the months add up to the range');
+  await p.screenshot({ path: path.join(out, 'console-months-1366.png'), fullPage: true });
+});
+
 await scenario('month over month shows the month before and the difference', async () => {
   await p.goto(`${base}/console/#/costs?period=${month}&group=tag:project&compare=1`);
   await p.waitForSelector('[data-testid=groups-total]');
@@ -181,9 +193,14 @@ await scenario('invoices: the list with links between documents, and a download'
   await p.screenshot({ path: path.join(out, 'console-invoices-1366.png'), fullPage: true });
 });
 
-await scenario('an account token cannot read another account', async () => {
+await scenario('an account token cannot read another account, nor write', async () => {
   const r = await fetch(`${base}/api/v1/accounts/beispiel/documents`, { headers: { Authorization: `Bearer ${acme}` } });
   expect(r.status === 403, `status ${r.status}`);
+  // Nor write: a budget of its own account, or its customer details.
+  const w = await fetch(`${base}/api/v1/budgets/acme-x`, { method: 'PUT', headers: { Authorization: `Bearer ${acme}` }, body: '{"id":"acme-x","account":"acme","amount":"1"}' });
+  expect(w.status === 403, `write status ${w.status}`);
+  const c = await fetch(`${base}/api/v1/accounts/acme/customer`, { method: 'PUT', headers: { Authorization: `Bearer ${acme}` }, body: '{}' });
+  expect(c.status === 403, `customer write status ${c.status}`);
 });
 
 await scenario('the admin picks an account; French formats numbers the French way', async () => {

@@ -141,22 +141,7 @@ pub fn build_web() -> Result<PathBuf, String> {
         .and_then(|(_, rest)| rest.split_once('"'))
         .map(|(p, _)| p.split_whitespace().map(String::from).collect::<Vec<_>>())
         .unwrap_or_default();
-    let mut c = Command::new("wasm-opt");
-    c.args([
-        "-Oz",
-        "--enable-bulk-memory",
-        "--enable-nontrapping-float-to-int",
-        "--enable-sign-ext",
-        "--enable-mutable-globals",
-        "--enable-reference-types",
-        "--enable-multivalue",
-    ])
-    .args(&opt_params)
-    .arg(&wasm)
-    .arg("-o")
-    .arg(&wasm);
-    with_tools_path(&mut c);
-    step("wasm-opt -Oz (binaryen 132)", c)?;
+    wasm_opt(&wasm, &opt_params, "wasm-opt -Oz (binaryen 132)")?;
     let page = page
         .replace(r#"<link data-trunk rel="css" href="web/style.css" />"#, r#"<link rel="stylesheet" href="style.css" />"#)
         .replace(
@@ -174,6 +159,26 @@ pub fn build_web() -> Result<PathBuf, String> {
         ));
     }
     Ok(dist)
+}
+
+/// Optimises a bound wasm file in place for size, with the page's extra parameters.
+fn wasm_opt(wasm: &Path, opt_params: &[String], name: &str) -> Result<(), String> {
+    let mut c = Command::new("wasm-opt");
+    c.args([
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ])
+    .args(opt_params)
+    .arg(wasm)
+    .arg("-o")
+    .arg(wasm);
+    with_tools_path(&mut c);
+    step(name, c)
 }
 
 /// The console (`dist/console/`): its own crate and wasm, built apart from the calculator (so
@@ -208,22 +213,7 @@ fn build_console(dist: &Path, opt_params: &[String]) -> Result<(), String> {
     with_tools_path(&mut c);
     step("wasm-bindgen (console)", c)?;
     let wasm = out.join("console_bg.wasm");
-    let mut c = Command::new("wasm-opt");
-    c.args([
-        "-Oz",
-        "--enable-bulk-memory",
-        "--enable-nontrapping-float-to-int",
-        "--enable-sign-ext",
-        "--enable-mutable-globals",
-        "--enable-reference-types",
-        "--enable-multivalue",
-    ])
-    .args(opt_params)
-    .arg(&wasm)
-    .arg("-o")
-    .arg(&wasm);
-    with_tools_path(&mut c);
-    step("wasm-opt -Oz (console)", c)?;
+    wasm_opt(&wasm, opt_params, "wasm-opt -Oz (console)")?;
     std::fs::copy(r.join("console/index.html"), out.join("index.html"))
         .map_err(|e| e.to_string())?;
     std::fs::copy(r.join("console/console.css"), out.join("console.css"))

@@ -181,7 +181,7 @@ fn owns(owner: Owner, account: &str, req: &Request) -> Result<(), ApiError> {
                 .map(|m| m.as_str().to_string())
                 .unwrap_or_default();
             let named = path_param(&template, req.uri().path(), "account");
-            if named.is_some_and(|n| percent_decoded(n) == account) {
+            if named.is_some_and(|n| crate::files::percent_decode(n) == account) {
                 Ok(())
             } else {
                 Err(forbidden(format!(
@@ -223,28 +223,6 @@ fn owns(owner: Owner, account: &str, req: &Request) -> Result<(), ApiError> {
             }
         }
     }
-}
-
-fn percent_decoded(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The route layer of a route with a scope other than public: the caller's token, checked
