@@ -924,6 +924,8 @@ fn Pricing(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl
 #[component]
 fn Allocation(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl IntoView {
     let (token, account) = (session.token.clone(), session.account.clone());
+    let admin = session.admin;
+    let saved = RwSignal::new(None::<Result<String, String>>);
     let period = period_of(route);
     let rules = RwSignal::new(String::new());
     let preview = RwSignal::new(None::<String>);
@@ -985,7 +987,29 @@ fn Allocation(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> i
             <div class="row">
                 <button data-testid="preview" on:click=move |_| preview.set(Some(rules.get_untracked()))>{move || l(lang.get(), "preview")}</button>
                 <button data-testid="reset" on:click=move |_| { preview.set(None); server_rules.refetch(); }>{move || l(lang.get(), "reset")}</button>
+                <Show when=move || admin>
+                    <button data-testid="save-rules" on:click={
+                        let t = token.clone();
+                        move |_| {
+                            let (t, body) = (t.clone(), rules.get_untracked());
+                            leptos::task::spawn_local(async move {
+                                match send(&t, "PUT", "/api/v1/costs/allocation/rules", Some(&body)).await {
+                                    Ok(_) => {
+                                        saved.set(Some(Ok(l(lang.get_untracked(), "rules_saved").to_string())));
+                                        preview.set(None);
+                                        server_rules.refetch();
+                                    }
+                                    Err(e) => saved.set(Some(Err(e))),
+                                }
+                            });
+                        }
+                    }>{move || l(lang.get(), "save_rules")}</button>
+                </Show>
             </div>
+            {move || saved.get().map(|m| match m {
+                Ok(t) => view! { <p class="notice" role="status" data-testid="rules-message">{t}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="rules-message">{e}</p> }.into_any(),
+            })}
         </section>
     }
 }

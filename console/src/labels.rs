@@ -166,8 +166,14 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("reset", "The server's rules", "Les règles du serveur"),
     (
         "rules_hint",
-        "Edit the rules (JSON: shared resources, fixed costs, spread evenly, in proportion or by weights) and preview the allocation; the server's rules stay as they are.",
-        "Modifiez les règles (JSON : ressources partagées, coûts fixes, répartis à parts égales, au prorata ou par poids) et prévisualisez ; les règles du serveur ne changent pas.",
+        "Edit the rules (JSON: shared resources, fixed costs, spread evenly, in proportion or by weights) and preview the allocation; the server's rules change only when saved (admin).",
+        "Modifiez les règles (JSON : ressources partagées, coûts fixes, répartis à parts égales, au prorata ou par poids) et prévisualisez ; les règles du serveur ne changent qu’à l’enregistrement (administrateur).",
+    ),
+    ("save_rules", "Save the rules", "Enregistrer les règles"),
+    (
+        "rules_saved",
+        "Saved: the allocation applies these rules from now on.",
+        "Enregistrées : la répartition applique ces règles désormais.",
     ),
     (
         "preview_of",
@@ -200,5 +206,23 @@ mod tests {
             assert!(LABELS[..i].iter().all(|(o, _, _)| o != k), "`{k}` twice");
         }
         assert_eq!(l(Lang::Fr, "now"), "Ce mois-ci");
+    }
+
+    /// Every key the views and renderers ask for by name is in the table (a missing one would
+    /// show as an empty text).
+    #[test]
+    fn every_key_asked_for_exists() {
+        for src in [include_str!("app.rs"), include_str!("render.rs")] {
+            for part in src.split("l(lang").skip(1) {
+                let rest = part
+                    .trim_start_matches(".get()")
+                    .trim_start_matches(".get_untracked()");
+                let Some(rest) = rest.strip_prefix(", \"") else {
+                    continue;
+                };
+                let key = &rest[..rest.find('"').unwrap()];
+                assert!(LABELS.iter().any(|(k, _, _)| *k == key), "no label `{key}`");
+            }
+        }
     }
 }

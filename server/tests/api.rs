@@ -1631,6 +1631,7 @@ fn every_route_answers_as_the_openapi_document_says() {
         ("get", "/api/v1/health", "/api/v1/health".into(), vec![]),
         ("get", "/api/v1/me", "/api/v1/me".into(), vec![]),
         ("get", "/api/v1/costs/allocation/rules", "/api/v1/costs/allocation/rules".into(), vec![]),
+        ("put", "/api/v1/costs/allocation/rules", "/api/v1/costs/allocation/rules".into(), rules.to_vec()),
         ("get", "/api/v1/catalogs", "/api/v1/catalogs".into(), vec![]),
         ("get", "/api/v1/catalogs/{id}", "/api/v1/catalogs/stratus".into(), vec![]),
         ("post", "/api/v1/estimates", "/api/v1/estimates".into(), estimate.to_vec()),
@@ -2175,4 +2176,90 @@ fn the_accounting_export_balances_and_matches_the_documents() {
         );
         assert_eq!(st, 400, "{bad}: {b}");
     }
+}
+
+/// Allocation rules saved: refused when an engine check fails, kept when not, applied by the
+/// allocation from then on, earlier versions kept and the saving audited; on both stores.
+#[test]
+fn allocation_rules_are_saved_checked_and_applied() {
+    let (ledger, raw) = fresh("rules");
+    ratecard_server::demo::seed(ledger.as_ref(), &book()).unwrap();
+    let addr = serve(Arc::new(state_of(ledger.clone(), Some(TOKEN))));
+    let get = |path: &str| {
+        let (st, b) = http(addr, "GET", path, Some(TOKEN), b"");
+        assert_eq!(st, 200, "{b}");
+        json_of(&b)
+    };
+    let shipped = get("/api/v1/costs/allocation/rules");
+    assert_eq!(shipped["id"], "demo");
+    let before = get("/api/v1/costs/allocation?period=2026-03");
+    // The support contract spread evenly instead of by weights.
+    let mut rules = shipped.clone();
+    rules["versions"][0]["fixed"][1]["spread"] = serde_json::json!({"method": "even"});
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/costs/allocation?period=2026-03",
+        Some(TOKEN),
+        rules.to_string().as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    let preview = json_of(&b);
+    assert_ne!(preview["targets"], before["targets"]);
+    // Broken rules are refused, and nothing is kept.
+    let mut broken = rules.clone();
+    broken["versions"][0]["fixed"][1]["spread"] =
+        serde_json::json!({"method": "weights", "weights": {"web": "0"}});
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/costs/allocation/rules",
+        Some(TOKEN),
+        broken.to_string().as_bytes(),
+    );
+    assert!(st == 422 || st == 400, "{st} {b}");
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/costs/allocation/rules",
+        Some(TOKEN),
+        b"{not json",
+    );
+    assert_eq!(st, 400, "{b}");
+    assert_eq!(get("/api/v1/costs/allocation/rules"), shipped);
+    // Saved: read back, and what the allocation applies (the preview's figures).
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/costs/allocation/rules",
+        Some(TOKEN),
+        rules.to_string().as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(get("/api/v1/costs/allocation/rules"), rules);
+    let after = get("/api/v1/costs/allocation?period=2026-03");
+    assert_eq!(after["targets"], preview["targets"]);
+    assert_eq!(
+        after["total"], before["total"],
+        "spread differently, the same total"
+    );
+    // Again with the shipped rules: both versions are kept, the last applies.
+    let (st, _) = http(
+        addr,
+        "PUT",
+        "/api/v1/costs/allocation/rules",
+        Some(TOKEN),
+        shipped.to_string().as_bytes(),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(
+        get("/api/v1/costs/allocation?period=2026-03")["targets"],
+        before["targets"]
+    );
+    assert_eq!(raw.count("SELECT count(*) FROM allocation_rules"), 2);
+    assert_eq!(
+        raw.count("SELECT count(*) FROM audit WHERE action = 'allocation_rules'"),
+        2
+    );
+    assert!(raw.exec("UPDATE allocation_rules SET body = '{}'").is_err());
 }

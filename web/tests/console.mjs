@@ -254,6 +254,25 @@ await scenario('the admin makes a budget: its bar, its alert, the webhook delive
   await q.close();
 });
 
+await scenario('the admin saves edited allocation rules after a preview: the server applies them', async () => {
+  const q = await page();
+  await signIn(q, admin, `#/allocation?period=${month}`);
+  await q.waitForSelector('[data-testid=allocation-total]');
+  await q.waitForFunction(() => document.querySelector('[data-testid=rules]').value.includes('versions'));
+  const rules = JSON.parse(await q.inputValue('[data-testid=rules]'));
+  rules.versions[0].fixed[0].amount = '45.00';
+  await q.fill('[data-testid=rules]', JSON.stringify(rules, null, 2));
+  await q.click('[data-testid=preview]');
+  await q.waitForSelector('[data-testid=previewing]');
+  await q.click('[data-testid=save-rules]');
+  await q.waitForFunction(() => document.querySelector('[data-testid=rules-message]')?.textContent.includes('Saved'));
+  const stored = await api('/api/v1/costs/allocation/rules');
+  expect(stored.versions[0].fixed[0].amount === '45.00', `saved: ${JSON.stringify(stored.versions[0].fixed[0])}`);
+  const a = await api(`/api/v1/costs/allocation?period=${month}&filter=account:acme`);
+  await q.waitForFunction((v) => document.querySelector('[data-testid=allocation-total]')?.textContent.trim() === v, eur(a.total));
+  await q.close();
+});
+
 await scenario('at 390 px nothing scrolls sideways; budgets and alerts read', async () => {
   const q = await page(390);
   await signIn(q, acme, '#/now');

@@ -420,18 +420,74 @@ pub(crate) async fn accounts(State(s): State<Shared>) -> ApiResult {
     json_response(StatusCode::OK, &out)
 }
 
-/// The server's allocation rules (the demo's), as `GET /costs/allocation` applies them.
-pub(crate) async fn allocation_rules() -> ApiResult {
-    let rules: ratecard::allocation::AllocationRules = crate::api::parse(
-        ratecard::samples::ALLOCATION_RULES.as_bytes(),
-        "allocation rules",
-    )?;
+/// The allocation rules the server applies: the last saved, else the shipped ones
+/// (`catalog/allocation/demo.json`).
+pub(crate) fn server_rules(
+    s: &AppState,
+) -> Result<ratecard::allocation::AllocationRules, ApiError> {
+    let text = match s.ledger.allocation_rules()? {
+        Some((_, body, _)) => body,
+        None => ratecard::samples::ALLOCATION_RULES.to_string(),
+    };
+    crate::api::parse(text.as_bytes(), "allocation rules")
+}
+
+/// `GET /costs/allocation/rules`: the rules `GET /costs/allocation` applies.
+pub(crate) async fn allocation_rules(State(s): State<Shared>) -> ApiResult {
+    let rules = blocking(&s, {
+        let s = s.clone();
+        move || server_rules(&s)
+    })
+    .await?;
+    json_response(StatusCode::OK, &rules)
+}
+
+/// `PUT /costs/allocation/rules`: keeps new rules, after checking that each version allocates
+/// (weights, targets and amounts the engine accepts); the versions saved before stay in the
+/// ledger, and the audit log records the new one's digest.
+pub(crate) async fn put_allocation_rules(
+    State(s): State<Shared>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let rules: ratecard::allocation::AllocationRules =
+        crate::api::parse(&body(b)?, "allocation rules")?;
+    if rules.versions.is_empty() {
+        return Err(ApiError::bad("allocation rules: at least one version"));
+    }
+    for v in &rules.versions {
+        let month = ratecard::Period::month_of(v.effective_from);
+        ratecard::allocation::allocate(
+            &[],
+            &month,
+            &rules,
+            s.book.currency(),
+            ratecard::RoundingMode::default(),
+        )
+        .map_err(ApiError::engine)?;
+    }
+    let text = ratecard::canonical::to_string(&rules)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    blocking(&s, {
+        let s = s.clone();
+        move || {
+            let now = ratecard::time::format_instant(&chrono::Utc::now());
+            let seq = s.ledger.save_allocation_rules(&text, &now)?;
+            s.ledger.audit(
+                "allocation_rules",
+                &seq.to_string(),
+                &ratecard::canonical::sha256_hex(&text),
+            )?;
+            Ok(())
+        }
+    })
+    .await?;
     json_response(StatusCode::OK, &rules)
 }
 
 /// Allocation of a month's cost: direct costs per target (the rules' tag), indirect ones (shared
 /// resources, fixed amounts) spread by the rules' version in force. `GET` uses the server's
-/// rules (the demo's); `POST` takes rules as the body (to preview a change before keeping it).
+/// rules (the last saved, else the shipped ones); `POST` takes rules as the body (to preview a
+/// change before saving it).
 pub(crate) async fn allocation(
     State(s): State<Shared>,
     Query(q): Query<AllocationQuery>,
@@ -447,17 +503,18 @@ pub(crate) async fn allocation(
         ));
     }
     let bytes = body(b)?;
-    let text = if bytes.is_empty() {
-        ratecard::samples::ALLOCATION_RULES.to_string()
+    let given: Option<ratecard::allocation::AllocationRules> = if bytes.is_empty() {
+        None
     } else {
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiError::bad("the allocation rules are not UTF-8"))?
+        Some(crate::api::parse(&bytes, "allocation rules")?)
     };
-    let rules: ratecard::allocation::AllocationRules =
-        crate::api::parse(text.as_bytes(), "allocation rules")?;
     let out = blocking(&s, {
         let s = s.clone();
         move || {
+            let rules = match given {
+                Some(r) => r,
+                None => server_rules(&s)?,
+            };
             let accounts = accounts_for(&s, &req, 1)?;
             let ratings = accounts
                 .iter()

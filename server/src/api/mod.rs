@@ -510,7 +510,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/v1/costs/allocation/rules",
-        summary: "The allocation rules the server applies (what GET /costs/allocation uses)",
+        summary: "The allocation rules the server applies (the last saved, else the shipped ones)",
         scope: Scope::Account(Owner::Any),
         query: None,
         body: &[],
@@ -520,6 +520,23 @@ pub static ROUTES: &[Route] = &[
             openapi::schema::<ratecard::allocation::AllocationRules>,
         )],
         handler: || get(costs::allocation_rules),
+    },
+    Route {
+        method: "put",
+        path: "/api/v1/costs/allocation/rules",
+        summary: "Save new allocation rules (each version checked by the engine; earlier ones kept)",
+        scope: Scope::Admin,
+        query: None,
+        body: &[(
+            "application/json",
+            openapi::schema::<ratecard::allocation::AllocationRules>,
+        )],
+        responses: &[(
+            200,
+            "application/json",
+            openapi::schema::<ratecard::allocation::AllocationRules>,
+        )],
+        handler: || put(costs::put_allocation_rules),
     },
     Route {
         method: "post",

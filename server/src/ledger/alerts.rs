@@ -84,6 +84,10 @@ pub trait Alerts {
     fn deliveries(&self, limit: i64) -> Result<Vec<Delivery>>;
     /// Makes a delivery due again now, whatever its status; false when there is none.
     fn redeliver(&self, id: i64, now: &str) -> Result<bool>;
+    /// Keeps a new version of the allocation rules (JSON), after the others: returns its number.
+    fn save_allocation_rules(&self, body: &str, now: &str) -> Result<i64>;
+    /// The allocation rules saved last, with their number and when they were saved.
+    fn allocation_rules(&self) -> Result<Option<(i64, String, String)>>;
 }
 
 fn delivery(mut r: Row) -> Result<Delivery> {
@@ -296,6 +300,30 @@ impl<B: Backend> Alerts for Ledger<B> {
                 "UPDATE webhook_deliveries SET status = 'pending', next_at = $1 WHERE id = $2",
                 &[now.into(), id.into()],
             )? == 1)
+        })
+    }
+
+    fn save_allocation_rules(&self, body: &str, now: &str) -> Result<i64> {
+        self.db.write_state(|tx| {
+            tx.exec(
+                "INSERT INTO allocation_rules (body, saved) VALUES ($1, $2)",
+                &[body.into(), now.into()],
+            )?;
+            let mut r = tx
+                .row("SELECT max(seq) FROM allocation_rules", &[])?
+                .ok_or_else(|| super::LedgerError::Db("no allocation rules saved".into()))?;
+            r.take().int()
+        })
+    }
+
+    fn allocation_rules(&self) -> Result<Option<(i64, String, String)>> {
+        self.db.read(|tx| {
+            tx.row(
+                "SELECT seq, body, saved FROM allocation_rules ORDER BY seq DESC LIMIT 1",
+                &[],
+            )?
+            .map(|mut r| Ok((r.take().int()?, r.take().text()?, r.take().text()?)))
+            .transpose()
         })
     }
 }

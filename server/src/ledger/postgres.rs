@@ -270,6 +270,15 @@ fn migrations() -> Vec<String> {
             revoked TEXT
         );"
         .to_string(),
+        // 7: the allocation rules, each version saved kept (the last one applies).
+        "CREATE TABLE allocation_rules (
+            seq BIGSERIAL PRIMARY KEY,
+            body TEXT NOT NULL,
+            saved TEXT NOT NULL
+        );
+        CREATE TRIGGER allocation_rules_kept BEFORE UPDATE ON allocation_rules
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('saved allocation rules are kept as they were');"
+        .to_string(),
     ]
 }
 

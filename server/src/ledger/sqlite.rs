@@ -225,6 +225,16 @@ const MIGRATIONS: &[&str] = &[
         revoked TEXT
     );
     "#,
+    // 9: the allocation rules, each version saved kept (the last one applies).
+    r#"
+    CREATE TABLE allocation_rules (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL,
+        saved TEXT NOT NULL
+    );
+    CREATE TRIGGER allocation_rules_kept BEFORE UPDATE ON allocation_rules
+        BEGIN SELECT RAISE(ABORT, 'saved allocation rules are kept as they were'); END;
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {
