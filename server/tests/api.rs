@@ -2226,6 +2226,18 @@ fn allocation_rules_are_saved_checked_and_applied() {
         b"{not json",
     );
     assert_eq!(st, 400, "{b}");
+    let mut many = rules.clone();
+    let v = many["versions"][0].clone();
+    many["versions"] = Value::Array(vec![v; 1_001]);
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/costs/allocation/rules",
+        Some(TOKEN),
+        many.to_string().as_bytes(),
+    );
+    assert_eq!(st, 400, "{b}");
+    assert!(b.contains("1 to 1000 versions, not 1001"), "{b}");
     assert_eq!(get("/api/v1/costs/allocation/rules"), shipped);
     // Saved: read back, and what the allocation applies (the preview's figures).
     let (st, b) = http(

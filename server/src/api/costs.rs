@@ -20,6 +20,8 @@ pub const MAX_MONTHS: usize = 12;
 pub const MAX_RATINGS: usize = 10_000;
 /// Most account-months one request may read cut in days (each month is 31 ratings once).
 pub const MAX_DAY_RATINGS: usize = 300;
+/// Most versions saved allocation rules may have.
+pub const MAX_RULE_VERSIONS: usize = 1_000;
 /// Most events the drill-down lists.
 pub const MAX_EVENTS: usize = 10_000;
 
@@ -451,8 +453,12 @@ pub(crate) async fn put_allocation_rules(
 ) -> ApiResult {
     let rules: ratecard::allocation::AllocationRules =
         crate::api::parse(&body(b)?, "allocation rules")?;
-    if rules.versions.is_empty() {
-        return Err(ApiError::bad("allocation rules: at least one version"));
+    // Each version is checked against the whole list: bounded, so that the check stays small.
+    if rules.versions.is_empty() || rules.versions.len() > MAX_RULE_VERSIONS {
+        return Err(ApiError::bad(format!(
+            "allocation rules: 1 to {MAX_RULE_VERSIONS} versions, not {}",
+            rules.versions.len()
+        )));
     }
     for v in &rules.versions {
         let month = ratecard::Period::month_of(v.effective_from);
