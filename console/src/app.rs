@@ -598,13 +598,7 @@ const GROUPS: &[&str] = &[
 fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl IntoView {
     let token = session.token.clone();
     let account = session.account.clone();
-    let period = Memo::new(move |_| {
-        route
-            .get()
-            .get("period")
-            .map(String::from)
-            .unwrap_or_else(current_month)
-    });
+    let period = period_of(route);
     let group = Memo::new(move |_| {
         route
             .get()
@@ -724,10 +718,7 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
         <section class="explorer" on:click=on_click>
             <h2>{move || format!("{} · {}", l(lang.get(), "costs"), account)}</h2>
             <div class="row">
-                <label>{move || l(lang.get(), "period")}
-                    <input type="month" data-testid="period" prop:value=move || period.get()
-                        on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
-                </label>
+                <MonthInput route period lang />
                 <label>{move || l(lang.get(), "group_by")}
                     <select data-testid="group" prop:value=move || group.get()
                         on:change=move |ev| go(&route.get_untracked().with("group", &event_target_value(&ev)).with("drill", "").with("resource", ""))>
@@ -792,6 +783,17 @@ fn period_of(route: RwSignal<Route>) -> Memo<String> {
             .map(String::from)
             .unwrap_or_else(current_month)
     })
+}
+
+/// The month a view shows, chosen in the URL.
+#[component]
+fn MonthInput(route: RwSignal<Route>, period: Memo<String>, lang: Signal<Lang>) -> impl IntoView {
+    view! {
+        <label>{move || l(lang.get(), "period")}
+            <input type="month" data-testid="period" prop:value=move || period.get()
+                on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
+        </label>
+    }
 }
 
 /// A pricing view: the month's quantities valued as billed and under another price list (a
@@ -880,10 +882,7 @@ fn Pricing(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl
             <h2>{move || format!("{} · {}", l(lang.get(), "pricing"), account)}</h2>
             <p class="hint">{move || l(lang.get(), "pricing_hint")}</p>
             <div class="row">
-                <label>{move || l(lang.get(), "period")}
-                    <input type="month" data-testid="period" prop:value=move || period.get()
-                        on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
-                </label>
+                <MonthInput route period lang />
                 <label>{move || l(lang.get(), "group_by")}
                     <select data-testid="group" prop:value=move || group.get()
                         on:change=move |ev| go(&route.get_untracked().with("group", &event_target_value(&ev)))>
@@ -967,10 +966,7 @@ fn Allocation(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> i
         <section class="explorer">
             <h2>{move || format!("{} · {}", l(lang.get(), "allocation"), account)}</h2>
             <div class="row">
-                <label>{move || l(lang.get(), "period")}
-                    <input type="month" data-testid="period" prop:value=move || period.get()
-                        on:change=move |ev| go(&route.get_untracked().with("period", &event_target_value(&ev))) />
-                </label>
+                <MonthInput route period lang />
             </div>
             <Show when=move || preview.get().is_some()>
                 <p class="notice" data-testid="previewing">{move || l(lang.get(), "preview_of")}</p>
