@@ -867,6 +867,7 @@ mod tests {
             country: "FR".into(),
             kind: crate::party::CustomerKind::Business,
             vat_number: None,
+            siren: None,
             address: None,
         };
         let mut r = DocumentRequest::new(DocumentKind::Quote, d, crate::samples::seller(), buyer);

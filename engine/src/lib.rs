@@ -59,6 +59,7 @@ pub use estimate::{Estimate, EstimateRequest, estimate};
 pub use event::{Reject, UsageEvent};
 pub use meter::{Metered, Quantity, meter};
 pub use money::RoundingMode;
+pub use num::grouped;
 pub use num::parse_exact as parse_decimal;
 pub use rate::{RatedLine, Rating, rate, reprice};
 pub use time::Period;

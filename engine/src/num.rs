@@ -30,6 +30,30 @@ pub fn within(value: Decimal, max: Decimal, what: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A number as people read it, grouped by thousands: `grouped(3000.5, "\u{202f}", ",")` is
+/// `3 000,5` (French), `grouped(3000.5, ",", ".")` is `3,000.5` (English). The digits are the
+/// decimal's own: an amount keeps its currency's minor digits.
+pub fn grouped(value: Decimal, thousands: &str, point: &str) -> String {
+    let text = value.to_string();
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |d| ("-", d));
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut out = String::from(sign);
+    let len = int.len();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && len.saturating_sub(i) % 3 == 0 {
+            out.push_str(thousands);
+        }
+        out.push(ch);
+    }
+    if !frac.is_empty() {
+        out.push_str(point);
+        out.push_str(frac);
+    }
+    out
+}
+
 /// Reads a decimal exactly: more significant digits than a decimal holds (28) is an error
 /// rather than a silent rounding.
 pub fn parse_exact(text: &str) -> Result<Decimal, String> {

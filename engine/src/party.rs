@@ -32,6 +32,10 @@ pub struct Seller {
     /// seller's own VAT instead of theirs.
     #[serde(default)]
     pub oss_below_threshold: bool,
+    /// The seller opted to pay VAT on debits (when invoiced) rather than on receipt: French
+    /// invoices must then say so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vat_on_debits: bool,
 }
 
 fn france() -> String {
@@ -56,6 +60,10 @@ pub struct Customer {
     pub kind: CustomerKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vat_number: Option<String>,
+    /// French company number (9 digits) of a business customer: a mention French invoices
+    /// carry since the e-invoicing reform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siren: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }

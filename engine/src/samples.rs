@@ -1,7 +1,7 @@
 //! The sample data the product ships, defined once for every edge: the price lists (embedded,
 //! no I/O) and the sample seller. The prices are samples, not contractual.
 
-use crate::party::Seller;
+use crate::party::{Address, Seller};
 
 /// The shipped price lists, by id, each with its versions' JSON in order.
 pub const CATALOGS: &[(&str, &[&str])] = &[
@@ -30,8 +30,13 @@ pub fn seller() -> Seller {
         country: "FR".into(),
         vat_number: Some("FR40303265045".into()),
         siren: Some("303265045".into()),
-        address: None,
+        address: Some(Address {
+            lines: vec!["12 rue de la Paix".into()],
+            postcode: Some("75002".into()),
+            city: Some("Paris".into()),
+        }),
         oss_below_threshold: false,
+        vat_on_debits: false,
     }
 }
 

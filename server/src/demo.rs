@@ -9,7 +9,7 @@ use crate::ledger::Store;
 pub const ACCOUNTS: &[(&str, &str)] = &[
     (
         "acme",
-        r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045","address":{"lines":["12 rue des Lilas"],"postcode":"69003","city":"Lyon"}}"#,
+        r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045","siren":"303265045","address":{"lines":["12 rue des Lilas"],"postcode":"69003","city":"Lyon"}}"#,
     ),
     (
         "beispiel",

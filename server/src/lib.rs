@@ -19,4 +19,5 @@ pub mod demo;
 pub mod error;
 pub mod files;
 pub mod ledger;
+pub mod pdf;
 pub mod serve;

@@ -298,24 +298,9 @@ pub fn money(amount: Decimal, currency: &str, lang: Lang) -> String {
 
 /// A number for the language, grouped by thousands: `3 000,5` or `3,000.5`.
 pub fn number(amount: Decimal, lang: Lang) -> String {
-    let text = amount.to_string();
-    let (sign, digits) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |d| ("-", d));
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let sep = if lang == Lang::Fr { "\u{202f}" } else { "," };
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push_str(sep);
-        }
-        grouped.push(ch);
-    }
-    let dot = if lang == Lang::Fr { "," } else { "." };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}{dot}{frac}")
+    match lang {
+        Lang::Fr => ratecard::grouped(amount, "\u{202f}", ","),
+        Lang::En => ratecard::grouped(amount, ",", "."),
     }
 }
 

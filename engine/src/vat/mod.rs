@@ -377,6 +377,7 @@ mod builtin_tests {
             country: c.into(),
             kind: CustomerKind::Consumer,
             vat_number: None,
+            siren: None,
             address: None,
         };
         let day = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();

@@ -40,24 +40,39 @@ pub(crate) async fn get_customer(
     json_response(StatusCode::OK, &customer)
 }
 
+
 #[derive(Deserialize, JsonSchema)]
-pub(crate) struct PeriodQuery {
+#[serde(deny_unknown_fields)]
+pub(crate) struct DraftQuery {
     /// `YYYY-MM`.
     period: String,
+    /// `json` (the default) or `pdf`.
+    format: Option<String>,
+    /// The language of a PDF: `fr` (the default) or `en`.
+    lang: Option<String>,
 }
 
 pub(crate) async fn draft(
     State(s): State<Shared>,
     Path(account): Path<String>,
-    Query(q): Query<PeriodQuery>,
+    Query(q): Query<DraftQuery>,
 ) -> ApiResult {
     let period = period_of(&q.period)?;
+    let pdf = match q.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "pdf" => true,
+        other => return Err(ApiError::bad(format!("format `{other}`: json or pdf"))),
+    };
     let doc = blocking(&s, {
         let s = s.clone();
         move || billing::draft(&s, &account, &period)
     })
     .await?;
-    json_response(StatusCode::OK, &doc)
+    if pdf {
+        crate::api::invoices::pdf_of(&s, doc, false, q.lang.as_deref()).await
+    } else {
+        json_response(StatusCode::OK, &doc)
+    }
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -19,9 +19,48 @@ use crate::error::{ApiError, ApiResult};
 
 #[derive(Deserialize, JsonSchema)]
 pub(crate) struct FormatQuery {
-    /// `json` (the default), `csv`, `ubl` (UBL 2.1 XML) or `cii` (UN/CEFACT CII D16B), both
-    /// EN 16931.
+    /// `json` (the default), `csv`, `ubl` (UBL 2.1 XML), `cii` (UN/CEFACT CII D16B), both
+    /// EN 16931, `pdf`, or `facturx` (PDF/A-3 with the CII embedded; final invoices and credit
+    /// notes).
     format: Option<String>,
+    /// The language of a PDF: `fr` (the default) or `en`.
+    lang: Option<String>,
+}
+
+/// A document as a PDF (or Factur-X) in `lang` (`fr` by default), made off the async threads.
+pub(crate) async fn pdf_of(
+    s: &Shared,
+    doc: Document,
+    facturx: bool,
+    lang: Option<&str>,
+) -> ApiResult {
+    let lang = crate::pdf::Lang::parse(lang.unwrap_or("fr")).map_err(ApiError::bad)?;
+    let name = crate::pdf::file_name(&doc, "pdf");
+    let bytes = blocking(s, move || {
+        if facturx {
+            crate::pdf::facturx(&doc, lang)
+        } else {
+            crate::pdf::pdf(&doc, lang)
+        }
+        .map_err(ApiError::bad)
+    })
+    .await?;
+    pdf_response(bytes, &name)
+}
+
+/// A PDF answer, named for download.
+fn pdf_response(bytes: Vec<u8>, name: &str) -> ApiResult {
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub(crate) async fn get_invoice(
@@ -55,8 +94,10 @@ pub(crate) async fn get_invoice(
             export::cii(&doc).map_err(ApiError::engine)?,
         )
             .into_response()),
+        "pdf" => pdf_of(&s, doc, false, q.lang.as_deref()).await,
+        "facturx" => pdf_of(&s, doc, true, q.lang.as_deref()).await,
         other => Err(ApiError::bad(format!(
-            "format `{other}`: json, csv, ubl or cii"
+            "format `{other}`: json, csv, ubl, cii, pdf or facturx"
         ))),
     }
 }

@@ -602,13 +602,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/v1/accounts/{account}/invoices/draft",
         summary: "Draft invoice of an account for ?period=YYYY-MM",
         scope: Scope::Account(Owner::Path),
-        query: Some(openapi::schema::<accounts::PeriodQuery>),
+        query: Some(openapi::schema::<accounts::DraftQuery>),
         body: &[],
-        responses: &[(
-            200,
-            "application/json",
-            openapi::schema::<ratecard::document::Document>,
-        )],
+        responses: &[
+            (
+                200,
+                "application/json",
+                openapi::schema::<ratecard::document::Document>,
+            ),
+            (200, "application/pdf", openapi::binary),
+        ],
         handler: || get(accounts::draft),
     },
     Route {
@@ -708,7 +711,7 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/v1/invoices/{number}",
-        summary: "A stored document (?format=json|csv|ubl|cii)",
+        summary: "A stored document (?format=json|csv|ubl|cii|pdf|facturx)",
         scope: Scope::Account(Owner::Lookup),
         query: Some(openapi::schema::<invoices::FormatQuery>),
         body: &[],
@@ -720,6 +723,7 @@ pub static ROUTES: &[Route] = &[
             ),
             (200, "text/csv", openapi::schema::<String>),
             (200, "application/xml", openapi::schema::<String>),
+            (200, "application/pdf", openapi::binary),
         ],
         handler: || get(invoices::get_invoice),
     },

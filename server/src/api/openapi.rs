@@ -19,6 +19,11 @@ pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
 }
 
+/// A file's bytes (a PDF).
+pub fn binary(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({"type": "string", "format": "binary"})
+}
+
 /// A document the route answers with: status, media type, schema.
 pub type Answer = (u16, &'static str, SchemaFn);
 

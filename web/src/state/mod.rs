@@ -621,6 +621,7 @@ impl Setup {
                 },
                 vat_number: (!c.vat_number.trim().is_empty())
                     .then(|| c.vat_number.trim().to_string()),
+                siren: None,
                 address: None,
             },
         );
