@@ -179,6 +179,23 @@ fn rate_element(tag: &str, category: VatCategory, rate: Decimal) -> String {
     }
 }
 
+/// A party's legal entity (BT-27/BT-30, BT-44/BT-47): its name and SIREN (scheme 0002).
+fn legal_entity(x: &mut String, name: &str, siren: Option<&str>) {
+    let _ = write!(
+        x,
+        "    <cac:PartyLegalEntity>{}",
+        el("cbc:RegistrationName", name)
+    );
+    if let Some(siren) = siren {
+        let _ = write!(
+            x,
+            "{}",
+            el_with("cbc:CompanyID", r#" schemeID="0002""#, siren)
+        );
+    }
+    let _ = writeln!(x, "</cac:PartyLegalEntity>");
+}
+
 /// The document as a UBL 2.1 Invoice (or CreditNote) with the EN 16931 core fields.
 pub fn ubl(doc: &Document) -> Result<String> {
     let (root, type_tag, type_code, line_tag, qty_tag) = match doc.kind {
@@ -270,19 +287,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
             el("cbc:CompanyID", v)
         );
     }
-    let _ = write!(
-        x,
-        "    <cac:PartyLegalEntity>{}",
-        el("cbc:RegistrationName", &s.name)
-    );
-    if let Some(siren) = &s.siren {
-        let _ = write!(
-            x,
-            "{}",
-            el_with("cbc:CompanyID", r#" schemeID="0002""#, siren)
-        );
-    }
-    let _ = writeln!(x, "</cac:PartyLegalEntity>");
+    legal_entity(&mut x, &s.name, s.siren.as_deref());
     let _ = writeln!(x, "  </cac:Party></cac:AccountingSupplierParty>");
     // Buyer (BG-7).
     let b = &doc.buyer;
@@ -300,11 +305,7 @@ pub fn ubl(doc: &Document) -> Result<String> {
             el("cbc:CompanyID", v)
         );
     }
-    let _ = writeln!(
-        x,
-        "    <cac:PartyLegalEntity>{}</cac:PartyLegalEntity>",
-        el("cbc:RegistrationName", &b.name)
-    );
+    legal_entity(&mut x, &b.name, b.siren.as_deref());
     let _ = writeln!(x, "  </cac:Party></cac:AccountingCustomerParty>");
     // VAT (BG-23), in the document currency, then in EUR (BT-111).
     let _ = writeln!(
@@ -592,7 +593,7 @@ pub fn cii(doc: &Document) -> Result<String> {
         &mut x,
         "BuyerTradeParty",
         &b.name,
-        None,
+        b.siren.as_deref(),
         b.address.as_ref(),
         &b.country,
         b.vat_number.as_deref().filter(|_| !out_of_scope),

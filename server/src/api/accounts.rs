@@ -40,7 +40,6 @@ pub(crate) async fn get_customer(
     json_response(StatusCode::OK, &customer)
 }
 
-
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DraftQuery {

@@ -68,11 +68,12 @@ fn with_facturx_xmp(pdf: &[u8]) -> Result<Vec<u8>, String> {
     let stream_at = find(pdf, b"stream\n", obj_at)
         .or_else(|| find(pdf, b"stream\r\n", obj_at))
         .ok_or_else(|| missing("metadata stream"))?;
-    let body_at = stream_at.saturating_add(if pdf.get(stream_at.saturating_add(6)) == Some(&b'\r') {
-        8
-    } else {
-        7
-    });
+    let body_at =
+        stream_at.saturating_add(if pdf.get(stream_at.saturating_add(6)) == Some(&b'\r') {
+            8
+        } else {
+            7
+        });
     let body_end = find(pdf, b"endstream", body_at).ok_or_else(|| missing("end of stream"))?;
     let packet = text(&pdf[body_at..body_end]);
     let close = packet

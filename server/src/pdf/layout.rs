@@ -101,36 +101,55 @@ impl Metrics<'_> {
             .sum()
     }
 
+    /// `text` as it can be printed: control characters dropped, a character the font lacks
+    /// shown as `?` (PDF/A refuses a missing glyph).
+    fn printable(&self, text: &str) -> String {
+        let map = self.regular.charmap();
+        text.chars()
+            .filter(|c| !c.is_control() || *c == '\n')
+            .map(|c| if map.map(c).is_some() { c } else { '?' })
+            .collect()
+    }
+
     /// `text` broken into lines no wider than `width`, at spaces (a word longer than the
-    /// width is cut where it must be).
+    /// width is cut where it must be). Linear in the text's length.
     fn wrap(&self, text: &str, size: f32, weight: Weight, width: f32) -> Vec<String> {
+        let font = match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        };
+        let map = font.charmap();
+        let m = font.glyph_metrics(Size::new(size), LocationRef::default());
+        let advance = |c: char| {
+            map.map(c)
+                .and_then(|g| m.advance_width(g))
+                .unwrap_or(size * 0.6)
+        };
+        let space = advance(' ');
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
             let mut line = String::new();
+            let mut line_w = 0.0;
             for word in paragraph.split(' ') {
-                let candidate = if line.is_empty() {
-                    word.to_string()
-                } else {
-                    format!("{line} {word}")
-                };
-                if self.width(&candidate, size, weight) <= width || line.is_empty() {
-                    line = candidate;
-                } else {
-                    lines.push(std::mem::take(&mut line));
-                    line = word.to_string();
+                let word_w: f32 = word.chars().map(advance).sum();
+                if !line.is_empty() && line_w + space + word_w <= width {
+                    line.push(' ');
+                    line.push_str(word);
+                    line_w += space + word_w;
+                    continue;
                 }
-                while self.width(&line, size, weight) > width && line.chars().count() > 1 {
-                    let mut cut = line.chars().count().saturating_sub(1);
-                    while cut > 1
-                        && self.width(&line.chars().take(cut).collect::<String>(), size, weight)
-                            > width
-                    {
-                        cut = cut.saturating_sub(1);
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    line_w = 0.0;
+                }
+                for c in word.chars() {
+                    let w = advance(c);
+                    if !line.is_empty() && line_w + w > width {
+                        lines.push(std::mem::take(&mut line));
+                        line_w = 0.0;
                     }
-                    let head: String = line.chars().take(cut).collect();
-                    let tail: String = line.chars().skip(cut).collect();
-                    lines.push(head);
-                    line = tail;
+                    line.push(c);
+                    line_w += w;
                 }
             }
             lines.push(line);
@@ -174,9 +193,9 @@ impl<'a> Layout<'a> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn text(&mut self, x: f32, size: f32, weight: Weight, grey: bool, align: Align, t: &str) {
         let y = self.y;
+        let t = self.m.printable(t);
         self.ops().push(Op::Text {
             x,
             y,
@@ -184,7 +203,7 @@ impl<'a> Layout<'a> {
             weight,
             grey,
             align,
-            text: t.to_string(),
+            text: t,
         });
     }
 
@@ -196,7 +215,8 @@ impl<'a> Layout<'a> {
     /// A paragraph at `x`, wrapped to `width`, advancing the cursor.
     fn paragraph(&mut self, x: f32, width: f32, size: f32, weight: Weight, grey: bool, t: &str) {
         let lead = size * 1.35;
-        for line in self.m.wrap(t, size, weight, width) {
+        let t = self.m.printable(t);
+        for line in self.m.wrap(&t, size, weight, width) {
             self.need(lead);
             self.y += lead;
             self.text(x, size, weight, grey, Align::Left, &line);
@@ -227,14 +247,23 @@ fn party_lines(
             out.push((Weight::Regular, city));
         }
     }
-    out.push((Weight::Regular, format!("{} {country}", lang.pick("Pays :", "Country:"))));
+    out.push((
+        Weight::Regular,
+        format!("{} {country}", lang.pick("Pays :", "Country:")),
+    ));
     if let Some(s) = siren {
-        out.push((Weight::Regular, format!("SIREN : {s}").replace(" : ", lang.pick(" : ", ": "))));
+        out.push((
+            Weight::Regular,
+            format!("SIREN : {s}").replace(" : ", lang.pick(" : ", ": ")),
+        ));
     }
     if let Some(v) = vat_number {
         out.push((
             Weight::Regular,
-            format!("{} {v}", lang.pick("N° TVA intracommunautaire :", "VAT number:")),
+            format!(
+                "{} {v}",
+                lang.pick("N° TVA intracommunautaire :", "VAT number:")
+            ),
         ));
     }
     out
@@ -349,6 +378,7 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
     );
     let mid = LEFT + (RIGHT - LEFT) / 2.0 + 10.0;
     let block_top = l.y;
+    let mut block_end = block_top;
     for (x, label, lines) in [
         (LEFT, lang.pick("VENDEUR", "SELLER"), &seller),
         (mid, lang.pick("CLIENT", "CUSTOMER"), &buyer),
@@ -356,12 +386,22 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
         l.y = block_top;
         l.text(x, 7.5, Weight::Bold, true, Align::Left, label);
         for (w, t) in lines.iter() {
-            l.y += 12.0;
-            l.text(x, 9.0, *w, false, Align::Left, t);
+            for piece in m.wrap(&m.printable(t), 9.0, *w, mid - LEFT - 20.0) {
+                l.y += 12.0;
+                l.text(x, 9.0, *w, false, Align::Left, &piece);
+            }
         }
+        block_end = block_end.max(l.y);
     }
-    l.y = block_top + 12.0 * (seller.len().max(buyer.len()) as f32) + 14.0;
-    l.paragraph(LEFT, RIGHT - LEFT, 8.0, Weight::Regular, true, text::nature(lang));
+    l.y = block_end + 14.0;
+    l.paragraph(
+        LEFT,
+        RIGHT - LEFT,
+        8.0,
+        Weight::Regular,
+        true,
+        text::nature(lang),
+    );
     if doc.seller.vat_on_debits {
         l.paragraph(
             LEFT,
@@ -403,7 +443,14 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
             Align::Right,
             lang.pick("Prix unitaire HT", "Unit price excl. VAT"),
         );
-        l.text(COL_VAT, 8.0, Weight::Bold, false, Align::Right, lang.pick("TVA", "VAT"));
+        l.text(
+            COL_VAT,
+            8.0,
+            Weight::Bold,
+            false,
+            Align::Right,
+            lang.pick("TVA", "VAT"),
+        );
         l.text(
             RIGHT - 4.0,
             8.0,
@@ -416,7 +463,12 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
     };
     header(&mut l);
     for line in &doc.lines {
-        let desc = m.wrap(&line.description, 8.5, Weight::Regular, COL_DESC_WIDTH);
+        let desc = m.wrap(
+            &m.printable(&line.description),
+            8.5,
+            Weight::Regular,
+            COL_DESC_WIDTH,
+        );
         let mut detail = format!("{} · {}", line.sku, line.region);
         if let Some(r) = &line.resource {
             detail.push_str(&format!(" · {r}"));
@@ -429,7 +481,7 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
             lang.date(line.segment.start.date_naive()),
             lang.date(ratecard::document::supply_date(&line.segment))
         ));
-        let detail = m.wrap(&detail, 7.0, Weight::Regular, COL_DESC_WIDTH);
+        let detail = m.wrap(&m.printable(&detail), 7.0, Weight::Regular, COL_DESC_WIDTH);
         let h = 11.0 * (desc.len() as f32) + 9.0 * (detail.len() as f32) + 6.0;
         if l.need(h) {
             header(&mut l);
@@ -633,8 +685,7 @@ fn draw(
         format!("{} · {who}", doc.seller.name)
     };
     for (i, ops) in pages.into_iter().enumerate() {
-        let settings =
-            PageSettings::from_wh(WIDTH, HEIGHT).ok_or("the A4 page size is refused")?;
+        let settings = PageSettings::from_wh(WIDTH, HEIGHT).ok_or("the A4 page size is refused")?;
         let mut page = pdf.start_page_with(settings);
         let mut s = page.surface();
         let fill = |c: rgb::Color| {
@@ -645,13 +696,13 @@ fn draw(
             })
         };
         let put = |s: &mut krilla::surface::Surface,
-                       x: f32,
-                       y: f32,
-                       size: f32,
-                       weight: Weight,
-                       g: bool,
-                       align: Align,
-                       t: &str| {
+                   x: f32,
+                   y: f32,
+                   size: f32,
+                   weight: Weight,
+                   g: bool,
+                   align: Align,
+                   t: &str| {
             let font = if weight == Weight::Bold {
                 bold.clone()
             } else {
@@ -742,7 +793,8 @@ fn draw(
         pdf.embed_file(file)
             .ok_or("the file to embed was refused (a second file of the same name)")?;
     }
-    pdf.finish().map_err(|e| format!("the PDF cannot be written: {e:?}"))
+    pdf.finish()
+        .map_err(|e| format!("the PDF cannot be written: {e:?}"))
 }
 
 /// The issue date as krilla's date, for the embedded file.
