@@ -42,6 +42,55 @@ async fn post_json(token: &str, path: &str, body: &str) -> Result<Value, String>
 }
 
 async fn send(token: &str, method: &str, path: &str, body: Option<&str>) -> Result<String, String> {
+    let resp = respond(token, method, path, body).await?;
+    let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    if resp.ok() {
+        Ok(text)
+    } else {
+        Err(message_of(&text, resp.status()))
+    }
+}
+
+/// The error an API answer states, or its HTTP status.
+fn message_of(text: &str, status: u16) -> String {
+    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    v["message"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| format!("HTTP {status}"))
+}
+
+/// `GET path`, saved as the file `name` from its bytes (a PDF is not text).
+async fn save_file(token: &str, path: &str, name: &str) -> Result<(), String> {
+    let resp = respond(token, "GET", path, None).await?;
+    if !resp.ok() {
+        let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        return Err(message_of(&text, resp.status()));
+    }
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|_| "the file did not arrive".to_string())?
+        .dyn_into()
+        .map_err(|_| "not a file".to_string())?;
+    ratecard_web::keep::save_blob(name, &blob);
+    Ok(())
+}
+
+/// The response to a request with the session's token.
+async fn respond(
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<web_sys::Response, String> {
     let opts = web_sys::RequestInit::new();
     opts.set_method(method);
     if let Some(b) = body {
@@ -52,25 +101,11 @@ async fn send(token: &str, method: &str, path: &str, body: Option<&str>) -> Resu
         .set("Authorization", &format!("Bearer {token}"))
         .map_err(|e| format!("{e:?}"))?;
     let w = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = JsFuture::from(w.fetch_with_request(&req))
+    JsFuture::from(w.fetch_with_request(&req))
         .await
         .map_err(|_| "the server did not answer".to_string())?
         .dyn_into()
-        .map_err(|_| "not a response".to_string())?;
-    let text = JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?)
-        .await
-        .ok()
-        .and_then(|t| t.as_string())
-        .unwrap_or_default();
-    if resp.ok() {
-        Ok(text)
-    } else {
-        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Err(v["message"]
-            .as_str()
-            .map(String::from)
-            .unwrap_or_else(|| format!("HTTP {}", resp.status())))
-    }
+        .map_err(|_| "not a response".to_string())
 }
 
 async fn json(token: &str, path: &str) -> Result<Value, String> {
@@ -560,6 +595,21 @@ fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
         let (number, format) = (number.to_string(), format.to_string());
         let t = t.clone();
         leptos::task::spawn_local(async move {
+            if format == "pdf" {
+                let path = format!(
+                    "/api/v1/invoices/{number}?format=pdf&lang={}",
+                    if lang.get_untracked() == Lang::Fr {
+                        "fr"
+                    } else {
+                        "en"
+                    }
+                );
+                match save_file(&t, &path, &format!("{number}.pdf")).await {
+                    Ok(()) => error.set(None),
+                    Err(e) => error.set(Some(e)),
+                }
+                return;
+            }
             match fetch(&t, &format!("/api/v1/invoices/{number}?format={format}")).await {
                 Ok(text) => {
                     let (ext, mime) = match format.as_str() {

@@ -621,7 +621,7 @@ pub fn documents(v: &Value, lang: Lang) -> String {
             &money(&d["totals"]["gross"], cur, lang),
         );
         h.open("td", &[("data-label", l(lang, "download"))]);
-        for f in ["json", "csv", "ubl", "cii"] {
+        for f in ["pdf", "json", "csv", "ubl", "cii"] {
             h.open(
                 "button",
                 &[

@@ -214,6 +214,7 @@ pub fn verify(
     let mut documents: BTreeMap<String, String> = BTreeMap::new();
     let mut batches: BTreeMap<i64, String> = BTreeMap::new();
     let mut customers: BTreeMap<String, String> = BTreeMap::new();
+    let mut archives: BTreeMap<String, String> = BTreeMap::new();
     let mut anchored = expect.is_none();
     let rows = tx.rows(
         "SELECT seq, at, action, subject, detail, prev_hash, hash FROM audit ORDER BY seq",
@@ -256,6 +257,9 @@ pub fn verify(
                 "customer" => {
                     customers.insert(subject.clone(), d.to_string());
                 }
+                "archive" => {
+                    archives.insert(subject.clone(), d.to_string());
+                }
                 _ => {}
             }
         }
@@ -272,6 +276,7 @@ pub fn verify(
     check_documents(tx, &documents, &mut problems)?;
     check_events(tx, &batches, &mut problems)?;
     check_customers(tx, &customers, &mut problems)?;
+    check_archives(tx, &archives, &mut problems)?;
     problems.truncate(50);
     Ok(AuditReport {
         entries,
@@ -308,6 +313,32 @@ fn check_head(
                     last.map_or(0, |l| l.0)
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Every archived file is the one its entry covers: its bytes hash to the digest recorded when
+/// it was made.
+fn check_archives(
+    tx: &mut dyn Sql,
+    archives: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> LedgerResult<()> {
+    use base64::Engine;
+    for mut r in tx.rows("SELECT number, pdf, xml FROM archives ORDER BY number", &[])? {
+        let (number, pdf, xml) = (r.take().text()?, r.take().text()?, r.take().text()?);
+        let Ok(pdf) = base64::engine::general_purpose::STANDARD.decode(pdf) else {
+            problems.push(format!("the archived PDF of {number} is not base64"));
+            continue;
+        };
+        let detail = crate::ledger::Archive { pdf, xml }.audit_detail();
+        match archives.get(&number) {
+            None => problems.push(format!("the files of {number} have no audit entry")),
+            Some(d) if Some(d.as_str()) != recorded(&detail) => problems.push(format!(
+                "the files of {number} were changed after they were archived"
+            )),
+            Some(_) => {}
         }
     }
     Ok(())

@@ -82,7 +82,11 @@ pub fn rerate(
                 .chain(c.supplementary_invoice)
                 .collect())
         };
-    Ok(s.ledger.correct(number, year, key, &mut make)?)
+    let outcome = s.ledger.correct(number, year, key, &mut make)?;
+    if outcome.created {
+        archive_all(s, &outcome.documents);
+    }
+    Ok(outcome)
 }
 
 /// The account's rating for a period, from the ledger's events.
@@ -239,8 +243,64 @@ pub fn finalize_period(
         );
         document::build(&req, &rating, &s.book, &s.vat, Fx::Rates(&s.fx)).map_err(|e| e.to_string())
     };
-    Ok(s.ledger
-        .finalize_period(account, period, "INV", year, key, &mut make)?)
+    let outcome = s
+        .ledger
+        .finalize_period(account, period, "INV", year, key, &mut make)?;
+    if outcome.created {
+        archive_all(s, &outcome.documents);
+    }
+    Ok(outcome)
+}
+
+/// The files of a final invoice or credit note: those kept for it, or made now and kept. The
+/// first files kept stay (a second maker's are dropped), so once made a document's PDF and XML
+/// are the same bytes ever after, whatever template or font comes later.
+pub fn archived(s: &AppState, doc: &Document) -> Result<crate::ledger::Archive, ApiError> {
+    let number = doc.number.as_deref().ok_or_else(|| {
+        ApiError::bad(format!(
+            "a {} has no number: only final documents are archived",
+            doc.kind.name()
+        ))
+    })?;
+    if let Some(a) = s.ledger.archive(number)? {
+        return Ok(a);
+    }
+    let made = archive_files(doc)?;
+    s.ledger.put_archive(number, &made)?;
+    Ok(s.ledger.archive(number)?.unwrap_or(made))
+}
+
+/// The language of a document's archived PDF: French for a French seller, English otherwise.
+pub fn archive_lang(doc: &Document) -> crate::pdf::Lang {
+    if doc.seller.country == "FR" {
+        crate::pdf::Lang::Fr
+    } else {
+        crate::pdf::Lang::En
+    }
+}
+
+/// A final document's files: its Factur-X in the seller's language (French for a French
+/// seller) and the CII it embeds.
+fn archive_files(doc: &Document) -> Result<crate::ledger::Archive, ApiError> {
+    let pdf = crate::pdf::facturx(doc, archive_lang(doc))
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+    let xml = ratecard::export::cii(doc).map_err(ApiError::engine)?;
+    Ok(crate::ledger::Archive { pdf, xml })
+}
+
+/// Archives the final documents just stored. A failure is logged, not returned: the documents
+/// are final already, and the first reader of their files makes them then.
+fn archive_all(s: &AppState, docs: &[Document]) {
+    for d in docs.iter().filter(|d| {
+        matches!(
+            d.kind,
+            DocumentKind::FinalInvoice | DocumentKind::CreditNote
+        )
+    }) {
+        if let Err(e) = archived(s, d) {
+            tracing::warn!(number = ?d.number, error = %e.message(), "archiving");
+        }
+    }
 }
 
 pub(crate) fn stored_document(

@@ -1640,6 +1640,7 @@ fn every_route_answers_as_the_openapi_document_says() {
         ("get", "/api/v1/accounts/{account}/customer", "/api/v1/accounts/acme/customer".into(), vec![]),
         ("get", "/api/v1/accounts", "/api/v1/accounts".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/invoices/draft", "/api/v1/accounts/acme/invoices/draft?period=2026-01".into(), vec![]),
+        ("get", "/api/v1/accounts/{account}/invoices/draft", "/api/v1/accounts/acme/invoices/draft?period=2026-01&format=pdf&lang=en".into(), vec![]),
         ("post", "/api/v1/accounts/{account}/invoices", "/api/v1/accounts/acme/invoices".into(), br#"{"period":"2026-01"}"#.to_vec()),
         ("post", "/api/v1/accounts/{account}/invoices", "/api/v1/accounts/acme/invoices".into(), br#"{"period":"2026-01"}"#.to_vec()),
         ("post", "/api/v1/events", "/api/v1/events".into(), late.to_vec()),
@@ -1649,6 +1650,8 @@ fn every_route_answers_as_the_openapi_document_says() {
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=csv".into(), vec![]),
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=ubl".into(), vec![]),
         ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=cii".into(), vec![]),
+        ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=pdf".into(), vec![]),
+        ("get", "/api/v1/invoices/{number}", "/api/v1/invoices/INV-2026-000001?format=facturx&lang=en".into(), vec![]),
         ("get", "/api/v1/accounts/{account}/documents", "/api/v1/accounts/acme/documents".into(), vec![]),
         ("get", "/api/v1/focus", "/api/v1/focus?period=2026-01".into(), vec![]),
         ("get", "/api/v1/accounting", "/api/v1/accounting?year=2026&format=json".into(), vec![]),
@@ -1694,6 +1697,8 @@ fn every_route_answers_as_the_openapi_document_says() {
             "text/csv"
         } else if path.contains("format=ubl") || path.contains("format=cii") {
             "application/xml"
+        } else if path.contains("format=pdf") || path.contains("format=facturx") {
+            "application/pdf"
         } else {
             "application/json"
         };
@@ -2274,4 +2279,131 @@ fn allocation_rules_are_saved_checked_and_applied() {
         2
     );
     assert!(raw.exec("UPDATE allocation_rules SET body = '{}'").is_err());
+}
+
+/// A final document's files are made when it is issued: its Factur-X PDF and the CII inside it,
+/// kept with their SHA-256 in the audit chain and served as they were ever after. A second
+/// maker's files are dropped, the database refuses to rewrite or remove them, and verification
+/// finds a file changed underneath. A credit note is archived when it is issued too.
+#[test]
+fn final_documents_are_archived_once_and_served_as_they_were() {
+    let (addr, ledger, raw) = start_raw("archive", Some(TOKEN));
+    acme_with_a_running_b2_15(addr);
+    let (st, inv) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01"}"#,
+    );
+    assert_eq!(st, 201, "{inv}");
+    let number = inv["number"].as_str().unwrap().to_string();
+    let doc: ratecard::document::Document = serde_json::from_value(inv.clone()).unwrap();
+    let kept = ledger
+        .archive(&number)
+        .unwrap()
+        .expect("archived when finalized");
+    assert_eq!(kept.xml, ratecard::export::cii(&doc).unwrap());
+    assert!(kept.pdf.starts_with(b"%PDF-1.7"));
+    assert!(String::from_utf8_lossy(&kept.pdf).contains("/AFRelationship/Alternative"));
+    // One audit entry names both files' digests.
+    let detail = raw.text(&format!(
+        "SELECT detail FROM audit WHERE action = 'archive' AND subject = '{number}'"
+    ));
+    assert_eq!(detail, kept.audit_detail());
+    assert!(detail.contains(&format!("pdf_sha256={}", kept.pdf_sha256())));
+    // Served as kept: PDF, Factur-X and CII.
+    for f in ["pdf", "facturx", "pdf&lang=fr"] {
+        let (st, body) = http(
+            addr,
+            "GET",
+            &format!("/api/v1/invoices/{number}?format={f}"),
+            Some(TOKEN),
+            b"",
+        );
+        assert_eq!(st, 200);
+        assert_eq!(body, String::from_utf8_lossy(&kept.pdf), "{f}");
+    }
+    let (_, cii) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/invoices/{number}?format=cii"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(cii, kept.xml);
+    // English is a copy made now, not the archived file.
+    let (st, en) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/invoices/{number}?format=pdf&lang=en"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200);
+    assert!(en.starts_with("%PDF-1.7") && en != String::from_utf8_lossy(&kept.pdf));
+    let (st, b) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/invoices/{number}?format=pdf&lang=de"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 400, "{b}");
+    assert!(b.contains("language `de`: fr or en"), "{b}");
+    // The first files stay.
+    let other = ratecard_server::ledger::Archive {
+        pdf: b"%PDF-1.7 other".to_vec(),
+        xml: "<other/>".into(),
+    };
+    assert!(!ledger.put_archive(&number, &other).unwrap());
+    assert_eq!(ledger.archive(&number).unwrap().as_ref(), Some(&kept));
+    assert!(ledger.put_archive("INV-2099-000001", &other).is_err());
+    // The database refuses a rewrite and a removal.
+    for sql in [
+        format!("UPDATE archives SET xml = '<x/>' WHERE number = '{number}'"),
+        format!("DELETE FROM archives WHERE number = '{number}'"),
+    ] {
+        let e = raw.exec(&sql).unwrap_err();
+        assert!(e.contains("archived documents are"), "{sql}: {e}");
+    }
+    assert!(ledger.verify_audit().unwrap().ok);
+    // Changed underneath (the trigger dropped first): verification says which.
+    let drop = if raw.is_postgres() {
+        "DROP TRIGGER archives_immutable ON archives"
+    } else {
+        "DROP TRIGGER archives_immutable"
+    };
+    raw.exec(&format!(
+        "{drop}; UPDATE archives SET xml = '<x/>' WHERE number = '{number}'"
+    ))
+    .unwrap();
+    let report = ledger.verify_audit().unwrap();
+    assert!(!report.ok);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p == &format!("the files of {number} were changed after they were archived")),
+        "{:?}",
+        report.problems
+    );
+    // A credit note is archived as it is issued.
+    let late = br#"{"id":"g2","account":"acme","resource":"b2-15-a","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-10T00:00:00Z"}"#;
+    let (st, b) = http(addr, "POST", "/api/v1/events", Some(TOKEN), late);
+    assert_eq!(st, 200, "{b}");
+    let (st, r) = post(
+        addr,
+        &format!("/api/v1/invoices/{number}/rerate"),
+        None,
+        b"",
+    );
+    assert_eq!(st, 200, "{r}");
+    let cn = r["credit_note"]["number"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a credit note: {r}"));
+    let cn_files = ledger
+        .archive(cn)
+        .unwrap()
+        .expect("the credit note archived");
+    assert!(cn_files.xml.contains("<ram:TypeCode>381</ram:TypeCode>"));
 }

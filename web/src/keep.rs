@@ -137,7 +137,12 @@ pub fn download(name: &str, mime: &str, text: &str) {
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) else {
         return;
     };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+    save_blob(name, &blob);
+}
+
+/// Saves a file's bytes under `name`, as the browser saves a download.
+pub fn save_blob(name: &str, blob: &web_sys::Blob) {
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
         return;
     };
     let anchor = window()

@@ -27,6 +27,15 @@ pub(crate) struct FormatQuery {
     lang: Option<String>,
 }
 
+/// A final document's archived files, made now if they are not yet.
+async fn archived(s: &Shared, doc: Document) -> Result<crate::ledger::Archive, ApiError> {
+    blocking(s, {
+        let s = s.clone();
+        move || billing::archived(&s, &doc)
+    })
+    .await
+}
+
 /// A document as a PDF (or Factur-X) in `lang` (`fr` by default), made off the async threads.
 pub(crate) async fn pdf_of(
     s: &Shared,
@@ -77,6 +86,12 @@ pub(crate) async fn get_invoice(
     .await?;
     caller_in(caller).may_read(&stored.account)?;
     let doc = stored.document;
+    let lang = q
+        .lang
+        .as_deref()
+        .map(crate::pdf::Lang::parse)
+        .transpose()
+        .map_err(ApiError::bad)?;
     match q.format.as_deref().unwrap_or("json") {
         "json" => json_response(StatusCode::OK, &doc),
         "csv" => Ok((
@@ -91,9 +106,15 @@ pub(crate) async fn get_invoice(
             .into_response()),
         "cii" => Ok((
             [(header::CONTENT_TYPE, "application/xml")],
-            export::cii(&doc).map_err(ApiError::engine)?,
+            archived(&s, doc).await?.xml,
         )
             .into_response()),
+        // The file made when the document was issued, in the seller's language; another
+        // language is a copy made now from the same document.
+        "pdf" | "facturx" if lang.is_none_or(|l| l == billing::archive_lang(&doc)) => {
+            let name = crate::pdf::file_name(&doc, "pdf");
+            pdf_response(archived(&s, doc).await?.pdf, &name)
+        }
         "pdf" => pdf_of(&s, doc, false, q.lang.as_deref()).await,
         "facturx" => pdf_of(&s, doc, true, q.lang.as_deref()).await,
         other => Err(ApiError::bad(format!(
@@ -207,6 +228,8 @@ pub(crate) struct Links {
     csv: String,
     ubl: String,
     cii: String,
+    /// The Factur-X PDF made when the document was issued.
+    pdf: String,
 }
 
 /// An account's documents, in the order they were issued, each with its kind (`invoice`,
@@ -260,6 +283,7 @@ pub(crate) async fn account_documents(
                     csv: format!("/api/v1/invoices/{n}?format=csv"),
                     ubl: format!("/api/v1/invoices/{n}?format=ubl"),
                     cii: format!("/api/v1/invoices/{n}?format=cii"),
+                    pdf: format!("/api/v1/invoices/{n}?format=pdf"),
                 },
             }
         })

@@ -197,6 +197,11 @@ pub trait Store: Alerts + Tokens + Send + Sync {
     /// Every stored document numbered in `year` (its issue year), in the order they were
     /// stored, at most `limit`: a fiscal year's sales journal.
     fn documents_of_year(&self, year: i32, limit: i64) -> Result<Vec<Stored>>;
+    /// Keeps the files of the stored document `number`, with an audit entry naming their
+    /// SHA-256, unless it has files already: the first kept stay, and `false` says so.
+    fn put_archive(&self, number: &str, archive: &Archive) -> Result<bool>;
+    /// The files kept for a document, as they were kept.
+    fn archive(&self, number: &str) -> Result<Option<Archive>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
     /// The accounts a close of `period` still has to invoice in `series`: those with events
@@ -215,6 +220,35 @@ pub trait Store: Alerts + Tokens + Send + Sync {
     ) -> Result<bool>;
     /// Ends `worker`'s claim on an account, done or failed: another may take it at once.
     fn release(&self, period: &Period, account: &str, worker: &str) -> Result<()>;
+}
+
+/// The files of a final document, made once when it is issued: its Factur-X PDF and its CII
+/// XML (the one embedded in the PDF).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archive {
+    pub pdf: Vec<u8>,
+    pub xml: String,
+}
+
+impl Archive {
+    pub fn pdf_sha256(&self) -> String {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&self.pdf);
+        d.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn xml_sha256(&self) -> String {
+        audit::digest(&self.xml)
+    }
+
+    /// What the audit entry records: one digest over both files' digests, then each.
+    pub fn audit_detail(&self) -> String {
+        let (p, x) = (self.pdf_sha256(), self.xml_sha256());
+        format!(
+            "sha256={} pdf_sha256={p} xml_sha256={x}",
+            audit::digest(&format!("{p} {x}"))
+        )
+    }
 }
 
 /// A stored document, with what the ledger keeps beside it.
@@ -879,6 +913,58 @@ impl<B: Backend> Store for Ledger<B> {
             }
             out.reverse();
             Ok(out)
+        })
+    }
+
+    fn put_archive(&self, number: &str, archive: &Archive) -> Result<bool> {
+        use base64::Engine;
+        let pdf = base64::engine::general_purpose::STANDARD.encode(&archive.pdf);
+        let (pdf_sha, xml_sha) = (archive.pdf_sha256(), archive.xml_sha256());
+        let made = now();
+        self.db.write(|tx| {
+            if tx
+                .row("SELECT 1 FROM documents WHERE number = $1", &[number.into()])?
+                .is_none()
+            {
+                return Err(LedgerError::Db(format!(
+                    "no document {number} to archive files for"
+                )));
+            }
+            let n = tx.exec(
+                "INSERT INTO archives (number, pdf, pdf_sha256, xml, xml_sha256, made) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (number) DO NOTHING",
+                &[
+                    number.into(),
+                    pdf.as_str().into(),
+                    pdf_sha.as_str().into(),
+                    archive.xml.as_str().into(),
+                    xml_sha.as_str().into(),
+                    made.as_str().into(),
+                ],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            append_audit(tx, &self.key, "archive", number, &archive.audit_detail())?;
+            Ok(true)
+        })
+    }
+
+    fn archive(&self, number: &str) -> Result<Option<Archive>> {
+        use base64::Engine;
+        self.db.read(|tx| {
+            match tx.row(
+                "SELECT pdf, xml FROM archives WHERE number = $1",
+                &[number.into()],
+            )? {
+                Some(mut r) => {
+                    let (pdf, xml) = (r.take().text()?, r.take().text()?);
+                    let pdf = base64::engine::general_purpose::STANDARD
+                        .decode(pdf)
+                        .map_err(|e| LedgerError::Db(format!("archived PDF of {number}: {e}")))?;
+                    Ok(Some(Archive { pdf, xml }))
+                }
+                None => Ok(None),
+            }
         })
     }
 

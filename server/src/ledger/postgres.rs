@@ -279,6 +279,19 @@ fn migrations() -> Vec<String> {
         CREATE TRIGGER allocation_rules_kept BEFORE UPDATE ON allocation_rules
             FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('saved allocation rules are kept as they were');"
         .to_string(),
+        // 8: the files of each final document (its Factur-X PDF, base64, and its CII XML),
+        // made once and kept as they were.
+        "CREATE TABLE archives (
+            number TEXT PRIMARY KEY,
+            pdf TEXT NOT NULL,
+            pdf_sha256 TEXT NOT NULL,
+            xml TEXT NOT NULL,
+            xml_sha256 TEXT NOT NULL,
+            made TEXT NOT NULL
+        );
+        CREATE TRIGGER archives_immutable BEFORE UPDATE OR DELETE ON archives
+            FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('archived documents are immutable and kept');"
+        .to_string(),
     ]
 }
 

@@ -235,6 +235,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER allocation_rules_kept BEFORE UPDATE ON allocation_rules
         BEGIN SELECT RAISE(ABORT, 'saved allocation rules are kept as they were'); END;
     "#,
+    // 10: the files of each final document (its Factur-X PDF, base64, and its CII XML), made
+    // once and kept as they were.
+    r#"
+    CREATE TABLE archives (
+        number TEXT PRIMARY KEY,
+        pdf TEXT NOT NULL,
+        pdf_sha256 TEXT NOT NULL,
+        xml TEXT NOT NULL,
+        xml_sha256 TEXT NOT NULL,
+        made TEXT NOT NULL
+    );
+    CREATE TRIGGER archives_immutable BEFORE UPDATE ON archives
+        BEGIN SELECT RAISE(ABORT, 'archived documents are immutable'); END;
+    CREATE TRIGGER archives_kept BEFORE DELETE ON archives
+        BEGIN SELECT RAISE(ABORT, 'archived documents are kept'); END;
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {
