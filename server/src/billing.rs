@@ -255,19 +255,22 @@ pub fn finalize_period(
 /// The files of a final invoice or credit note: those kept for it, or made now and kept. The
 /// first files kept stay (a second maker's are dropped), so once made a document's PDF and XML
 /// are the same bytes ever after, whatever template or font comes later.
-pub fn archived(s: &AppState, doc: &Document) -> Result<crate::ledger::Archive, ApiError> {
+pub fn archived(
+    ledger: &dyn crate::ledger::Store,
+    doc: &Document,
+) -> Result<crate::ledger::Archive, ApiError> {
     let number = doc.number.as_deref().ok_or_else(|| {
         ApiError::bad(format!(
             "a {} has no number: only final documents are archived",
             doc.kind.name()
         ))
     })?;
-    if let Some(a) = s.ledger.archive(number)? {
+    if let Some(a) = ledger.archive(number)? {
         return Ok(a);
     }
     let made = archive_files(doc)?;
-    s.ledger.put_archive(number, &made)?;
-    Ok(s.ledger.archive(number)?.unwrap_or(made))
+    ledger.put_archive(number, &made)?;
+    Ok(ledger.archive(number)?.unwrap_or(made))
 }
 
 /// The language of a document's archived PDF: French for a French seller, English otherwise.
@@ -297,7 +300,7 @@ fn archive_all(s: &AppState, docs: &[Document]) {
             DocumentKind::FinalInvoice | DocumentKind::CreditNote
         )
     }) {
-        if let Err(e) = archived(s, d) {
+        if let Err(e) = archived(s.ledger.as_ref(), d) {
             tracing::warn!(number = ?d.number, error = %e.message(), "archiving");
         }
     }

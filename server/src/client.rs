@@ -28,12 +28,19 @@ pub fn request_with(
     let mut extra = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    // JSON unless a header says otherwise.
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        extra.push_str("Content-Type: application/json\r\n");
+    }
     for (k, v) in headers {
         extra.push_str(&format!("{k}: {v}\r\n"));
     }
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: ratecard\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: ratecard\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     )?;
     // The server may answer (413) before reading a large body: a failed write is not an error.

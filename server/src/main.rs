@@ -18,6 +18,7 @@
 //! Exit codes: 0 success; 1 an error (printed on stderr); 3 `invoice` made a draft but some
 //! events were rejected (each printed on stderr, and written to `--rejects`).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -83,9 +84,33 @@ enum Command {
         issue_date: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// The language of a PDF: fr or en.
+        #[arg(long, default_value = "fr")]
+        lang: String,
+        /// Write the output to this file instead of printing it (a PDF must go to a file).
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Write the rejected events here, one JSON object per line.
         #[arg(long)]
         rejects: Option<PathBuf>,
+    },
+    /// A stored document (an invoice, credit note or supplementary invoice) from the ledger:
+    /// JSON, CSV, UBL, CII, or its PDF. A final document's PDF and CII are the files archived
+    /// when it was issued (a Factur-X PDF in the seller's language); --lang other than that
+    /// language makes a copy now.
+    Document {
+        /// Its number (`INV-2026-000001`).
+        number: String,
+        #[arg(long, value_enum, default_value_t = DocumentFormat::Json)]
+        format: DocumentFormat,
+        /// The language of the PDF: fr or en; the archived file's when absent.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Write the output to this file (a PDF must go to a file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "ratecard.sqlite")]
+        db: String,
     },
     /// Catalog commands.
     Catalog {
@@ -241,6 +266,30 @@ enum Format {
     Json,
     Table,
     Csv,
+    /// The draft as a PDF (with --out).
+    Pdf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DocumentFormat {
+    Json,
+    Csv,
+    Ubl,
+    Cii,
+    /// The PDF (a Factur-X for a final document).
+    Pdf,
+}
+
+/// Output that is printed, or written to `out` (bytes such as a PDF must be written).
+fn emit(bytes: Vec<u8>, binary: bool, out: Option<&Path>) -> Result<String, String> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, &bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+            Ok(format!("wrote {} ({} bytes)", p.display(), bytes.len()))
+        }
+        None if binary => Err("a PDF is written to a file: give --out FILE".into()),
+        None => String::from_utf8(bytes).map_err(|e| e.to_string()),
+    }
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -310,8 +359,11 @@ fn invoice(
     currency: Option<String>,
     issue_date: Option<&str>,
     format: Format,
+    lang: &str,
+    out: Option<&Path>,
     rejects_to: Option<&Path>,
 ) -> Result<(String, usize), String> {
+    let lang = ratecard_server::pdf::Lang::parse(lang).map_err(|e| format!("--lang: {e}"))?;
     let book = book(catalogs)?;
     let period = Period::parse(period).map_err(|e| e.to_string())?;
     let rating = ratecard::rate_events(&book, period, &read(events)?).map_err(|e| e.to_string())?;
@@ -361,12 +413,19 @@ fn invoice(
         Fx::Rates(&rates),
     )
     .map_err(|e| e.to_string())?;
-    let text = match format {
-        Format::Json => canonical::to_string_pretty(&doc).map_err(|e| e.to_string())?,
-        Format::Csv => export::csv(&doc).map_err(|e| e.to_string())?,
-        Format::Table => table(&doc),
+    let (bytes, binary) = match format {
+        Format::Json => (
+            canonical::to_string_pretty(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            false,
+        ),
+        Format::Csv => (
+            export::csv(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            false,
+        ),
+        Format::Table => (table(&doc).into_bytes(), false),
+        Format::Pdf => (ratecard_server::pdf::pdf(&doc, lang)?, true),
     };
-    Ok((text, rating.rejects.len()))
+    Ok((emit(bytes, binary, out)?, rating.rejects.len()))
 }
 
 fn table(doc: &ratecard::document::Document) -> String {
@@ -557,6 +616,58 @@ fn focus(period: &str, db: &str) -> Result<(String, usize), String> {
     Ok((csv, 0))
 }
 
+/// A stored document from the ledger, in `format`.
+fn document_of(
+    number: &str,
+    format: DocumentFormat,
+    lang: Option<&str>,
+    out: Option<&Path>,
+    db: &str,
+) -> Result<String, String> {
+    let location = ledger::Location::parse(db);
+    if let ledger::Location::Sqlite(p) = &location
+        && !p.exists()
+    {
+        return Err(format!("{}: no ledger there", p.display()));
+    }
+    let ledger = location.open()?;
+    let doc = ledger
+        .document(number)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no document `{number}`"))?
+        .document;
+    let lang = lang
+        .map(ratecard_server::pdf::Lang::parse)
+        .transpose()
+        .map_err(|e| format!("--lang: {e}"))?;
+    let archived = || {
+        ratecard_server::billing::archived(ledger.as_ref(), &doc)
+            .map_err(|e| e.message().to_string())
+    };
+    let (bytes, binary) = match format {
+        DocumentFormat::Json => (
+            canonical::to_string_pretty(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            false,
+        ),
+        DocumentFormat::Csv => (
+            export::csv(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            false,
+        ),
+        DocumentFormat::Ubl => (
+            export::ubl(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            false,
+        ),
+        DocumentFormat::Cii => (archived()?.xml.into_bytes(), false),
+        DocumentFormat::Pdf => match lang {
+            Some(l) if l != ratecard_server::billing::archive_lang(&doc) => {
+                (ratecard_server::pdf::pdf(&doc, l)?, true)
+            }
+            _ => (archived()?.pdf, true),
+        },
+    };
+    emit(bytes, binary, out)
+}
+
 fn accounting(
     year: i32,
     format: AccountingFormat,
@@ -699,7 +810,7 @@ fn audit_verify(db: &str, expect: Option<&str>) -> Result<(String, usize), Strin
     if r.ok {
         Ok((
             format!(
-                "audit log intact: {} entries, keyed chain, head and covered documents, events and customers verified",
+                "audit log intact: {} entries, keyed chain, head and covered documents, archived files, events and customers verified",
                 r.entries
             ),
             0,
@@ -821,6 +932,8 @@ fn main() -> ExitCode {
             currency,
             issue_date,
             format,
+            lang,
+            out,
             rejects,
         } => invoice(
             catalogs,
@@ -832,8 +945,17 @@ fn main() -> ExitCode {
             currency.clone(),
             issue_date.as_deref(),
             *format,
+            lang,
+            out.as_deref(),
             rejects.as_deref(),
         ),
+        Command::Document {
+            number,
+            format,
+            lang,
+            out,
+            db,
+        } => document_of(number, *format, lang.as_deref(), out.as_deref(), db).map(|t| (t, 0)),
         Command::Catalog {
             command: CatalogCommand::Validate { files },
         } => validate(files).map(|t| (t, 0)),
@@ -876,7 +998,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok((text, rejected)) => {
-            println!("{}", text.trim_end());
+            // A reader that stops early (`| head`) is not an error worth a panic.
+            let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
             if rejected > 0 {
                 eprintln!("{rejected} event(s) rejected");
                 return ExitCode::from(3);

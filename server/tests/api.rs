@@ -1636,6 +1636,8 @@ fn every_route_answers_as_the_openapi_document_says() {
         ("get", "/api/v1/catalogs/{id}", "/api/v1/catalogs/stratus".into(), vec![]),
         ("post", "/api/v1/estimates", "/api/v1/estimates".into(), estimate.to_vec()),
         ("post", "/api/v1/estimates/options", "/api/v1/estimates/options?catalog=stratus".into(), estimate.to_vec()),
+        ("post", "/api/v1/quotes", "/api/v1/quotes".into(), QUOTE.to_vec()),
+        ("post", "/api/v1/quotes", "/api/v1/quotes?format=pdf&lang=en".into(), QUOTE.to_vec()),
         ("put", "/api/v1/accounts/{account}/customer", "/api/v1/accounts/acme/customer".into(), br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#.to_vec()),
         ("get", "/api/v1/accounts/{account}/customer", "/api/v1/accounts/acme/customer".into(), vec![]),
         ("get", "/api/v1/accounts", "/api/v1/accounts".into(), vec![]),
@@ -1957,6 +1959,7 @@ fn every_route_with_every_scope() {
             ("put", "/api/v1/budgets/{id}") => budget,
             ("post", "/api/v1/accounts/{account}/invoices") => br#"{"period":"2026-01"}"#,
             ("post", "/api/v1/estimates" | "/api/v1/estimates/options") => br#"{"month":"2026-01","region":"gra","items":[{"sku":"b2-15"}]}"#,
+            ("post", "/api/v1/quotes") => QUOTE,
             ("put", _) => br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
             _ => b"",
         };
@@ -2406,4 +2409,78 @@ fn final_documents_are_archived_once_and_served_as_they_were() {
         .unwrap()
         .expect("the credit note archived");
     assert!(cn_files.xml.contains("<ram:TypeCode>381</ram:TypeCode>"));
+}
+
+/// A quote as the calculator sends it: its estimate request and its document request (the
+/// seller it names is replaced by the service's).
+const QUOTE: &[u8] = br#"{"estimate":{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2},{"sku":"classic-volume","gb":"100"}]},"document":{"kind":"quote","number":"Q-2026-0042","issue_date":"2026-01-05","valid_until":"2026-02-05","seller":{"name":"Someone Else"},"buyer":{"name":"Prospect SA","country":"FR","kind":"business","vat_number":"FR40303265045"},"adjustments":{"discounts":[{"id":"overall","description":"Overall discount","scope":"document","value":{"percent":"10"}}]},"notes":"Prices held until the validity date."}}"#;
+
+/// The calculator's quote, priced again by the service with the same engine: the same figures
+/// as the engine gives for the same requests, the service's seller, a PDF (posted as JSON or
+/// as the calculator's form) that prints them; an invoice kind is refused.
+#[test]
+fn a_quote_is_priced_by_the_engine_and_printed() {
+    let (addr, _) = start("quote", Some(TOKEN));
+    let (st, b) = http(addr, "POST", "/api/v1/quotes", None, QUOTE);
+    assert_eq!(st, 200, "{b}");
+    let doc: ratecard::document::Document = serde_json::from_str(&b).unwrap();
+    let body: Value = serde_json::from_slice(QUOTE).unwrap();
+    let req: ratecard::EstimateRequest =
+        serde_json::from_value(body["estimate"].clone()).unwrap();
+    let mut dreq: ratecard::document::DocumentRequest =
+        serde_json::from_value(body["document"].clone()).unwrap();
+    let state = state_of(fresh("quote-engine").0, None);
+    dreq.seller = state.seller.clone();
+    let est = ratecard::estimate(&book(), &req).unwrap();
+    let expected = ratecard::document::build(
+        &dreq,
+        &est.rating(),
+        &book(),
+        &state.vat,
+        ratecard::document::Fx::Rates(&state.fx),
+    )
+    .unwrap();
+    assert_eq!(doc, expected);
+    assert_eq!(doc.seller.name, "Ratecard Cloud SAS");
+    assert_eq!(doc.number.as_deref(), Some("Q-2026-0042"));
+    assert!(doc.totals.gross > rust_decimal::Decimal::ZERO);
+    // The calculator's form: one field holding the JSON, answered with the PDF to download.
+    let form = format!(
+        "quote={}",
+        url_encode(std::str::from_utf8(QUOTE).unwrap())
+    );
+    let (st, pdf) = ratecard_server::client::request_with(
+        addr,
+        "POST",
+        "/api/v1/quotes?format=pdf&lang=fr",
+        None,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(st, 200, "{pdf}");
+    assert!(pdf.starts_with("%PDF-1.7"));
+    assert!(pdf.contains("/Title(Devis Q-2026-0042)"), "the PDF's title");
+    // Only quotes and estimates.
+    let invoice = String::from_utf8(QUOTE.to_vec())
+        .unwrap()
+        .replace(r#""kind":"quote""#, r#""kind":"final_invoice""#);
+    let (st, b) = http(addr, "POST", "/api/v1/quotes", None, invoice.as_bytes());
+    assert_eq!(st, 400, "{b}");
+    assert!(b.contains("quotes and estimates only"), "{b}");
+    let (st, b) = http(addr, "POST", "/api/v1/quotes?format=docx", None, QUOTE);
+    assert_eq!(st, 400, "{b}");
+    let (st, b) = http(addr, "POST", "/api/v1/quotes?catalog=nope", None, QUOTE);
+    assert_eq!(st, 404, "{b}");
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

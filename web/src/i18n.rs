@@ -133,6 +133,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("discount", "Discount (%)", "Remise (%)"),
     ("notes", "Notes", "Notes"),
     ("print", "Print", "Imprimer"),
+    ("quote_pdf", "PDF from the server", "PDF par le serveur"),
     ("keep", "Keep and share", "Garder et partager"),
     ("share", "Share link", "Lien de partage"),
     ("save", "Save", "Enregistrer"),

@@ -125,9 +125,30 @@ fn ensure_wasm_target() -> Result<(), String> {
     }
 }
 
+/// Installs with apt-get the Debian package of each program (`program`, `package`) missing.
+fn ensure_programs(programs: &[(&str, &str)]) -> Result<(), String> {
+    let missing: Vec<&str> = programs
+        .iter()
+        .filter(|(program, _)| Command::new(program).arg("--version").output().is_err())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        &format!("apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q {list}"),
+    ]);
+    step(&format!("install {list} with apt-get"), c)
+}
+
 fn test() -> Result<(), String> {
     let t = Instant::now();
     ensure_wasm_target()?;
+    // The PDF tests read every PDF back with poppler's pdftotext, pdfdetach and pdfinfo.
+    ensure_programs(&[("pdftotext", "poppler-utils")])?;
     let mut c = cargo();
     c.args(["fmt", "--all", "--check"]);
     step("format check", c)?;
@@ -259,21 +280,7 @@ fn readme_examples() -> Result<(usize, usize), String> {
         return Err("README: no example marked to run".into());
     }
     // The examples use curl and jq, as a reader would.
-    let missing: Vec<&str> = ["curl", "jq"]
-        .into_iter()
-        .filter(|t| Command::new(t).arg("--version").output().is_err())
-        .collect();
-    if !missing.is_empty() {
-        let mut c = Command::new("sh");
-        c.args([
-            "-c",
-            &format!(
-                "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q {}",
-                missing.join(" ")
-            ),
-        ]);
-        step("install curl and jq with apt-get", c)?;
-    }
+    ensure_programs(&[("curl", "curl"), ("jq", "jq")])?;
     let mut c = cargo();
     c.args(["build", "-q", "-p", "ratecard-server", "--bin", "ratecard"]);
     step("server build for the README examples", c)?;
@@ -375,14 +382,7 @@ fn readme_examples() -> Result<(usize, usize), String> {
 /// The hostile-client suite against a release build of the server: the sqlite3 shell (for the
 /// tampering tests) is installed with apt-get when missing.
 fn hostile() -> Result<(usize, usize), String> {
-    if Command::new("sqlite3").arg("--version").output().is_err() {
-        let mut c = Command::new("sh");
-        c.args([
-            "-c",
-            "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sqlite3",
-        ]);
-        step("install the sqlite3 shell with apt-get", c)?;
-    }
+    ensure_programs(&[("sqlite3", "sqlite3")])?;
     let mut c = cargo();
     c.args([
         "build",

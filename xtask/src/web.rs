@@ -19,9 +19,11 @@ const TYPESCRIPT: &str = "5";
 /// in-advance plans 3 KB, and spot runs with storage tiers 2.3 KB: 374,000. Serverless
 /// functions, storage per second with provisioned dimensions, prices fixed at order and cross
 /// rates for the VAT total in EUR cost 10.3 KB in the engine, and the function and dimension
-/// fields with their errors 11 KB (21.3 KB in all, 394,260 bytes), so it is 395,000 until the
-/// size work brings it down (the goal is 250,000).
-pub const BUDGET_GZIP_BYTES: u64 = 395_000;
+/// fields with their errors 11 KB (21.3 KB in all, 394,260 bytes): 395,000. The quote's PDF
+/// from the service (the form that posts the quote's requests, and the document request's
+/// writer it needs) cost 2.7 KB (397,653 bytes), so it is 397,700 until the size work brings it
+/// down (the goal is 250,000).
+pub const BUDGET_GZIP_BYTES: u64 = 397_700;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")

@@ -116,3 +116,99 @@ async fn priced(
     .await?;
     json_response(StatusCode::OK, &result)
 }
+
+/// A quote (or estimate) to price: the calculator's estimate request and its document request.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuoteBody {
+    estimate: EstimateRequest,
+    /// Of kind `quote` or `estimate`; its seller is replaced by the service's own.
+    document: ratecard::document::DocumentRequest,
+}
+
+/// The same, posted as a form (the calculator's "PDF" button): one field holding the JSON.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuoteForm {
+    /// A [`QuoteBody`] as JSON text.
+    quote: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuoteQuery {
+    /// A price list's id (`GET /api/v1/catalogs`); the ledger's by default.
+    catalog: Option<String>,
+    /// `json` (the default: the quote document) or `pdf`.
+    format: Option<String>,
+    /// The language of the PDF: `fr` (the default) or `en`.
+    lang: Option<String>,
+}
+
+/// Prices a quote as the calculator does (the estimate, then the document with VAT and
+/// currency) and answers the document, or its PDF. The figures are the engine's, made again
+/// here from the request: a PDF never prints figures a browser sent.
+pub(crate) async fn quote(
+    State(s): State<Shared>,
+    Query(q): Query<QuoteQuery>,
+    headers: axum::http::HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let bytes = body(b)?;
+    let is_form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let request: QuoteBody = if is_form {
+        let form: QuoteForm = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| ApiError::bad(format!("quote form: {e}")))?;
+        parse(form.quote.as_bytes(), "quote request")?
+    } else {
+        parse(&bytes, "quote request")?
+    };
+    let pdf = match q.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "pdf" => true,
+        other => return Err(ApiError::bad(format!("format `{other}`: json or pdf"))),
+    };
+    use ratecard::document::DocumentKind;
+    if !matches!(
+        request.document.kind,
+        DocumentKind::Quote | DocumentKind::Estimate
+    ) {
+        return Err(ApiError::bad(format!(
+            "a {} is not priced here: quotes and estimates only (invoices come from the ledger)",
+            request.document.kind.name()
+        )));
+    }
+    let id = q.catalog.unwrap_or_else(|| s.book.id().to_string());
+    let doc = blocking(&s, {
+        let s = s.clone();
+        move || {
+            let book = s.catalogs.get(&id).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("no catalog `{id}`"),
+                )
+            })?;
+            let est = ratecard::estimate(book, &request.estimate).map_err(ApiError::engine)?;
+            let mut req = request.document;
+            req.seller = s.seller.clone();
+            ratecard::document::build(
+                &req,
+                &est.rating(),
+                book,
+                &s.vat,
+                ratecard::document::Fx::Rates(&s.fx),
+            )
+            .map_err(ApiError::engine)
+        }
+    })
+    .await?;
+    if pdf {
+        crate::api::invoices::pdf_of(&s, doc, false, q.lang.as_deref()).await
+    } else {
+        json_response(StatusCode::OK, &doc)
+    }
+}

@@ -31,7 +31,7 @@ pub(crate) struct FormatQuery {
 async fn archived(s: &Shared, doc: Document) -> Result<crate::ledger::Archive, ApiError> {
     blocking(s, {
         let s = s.clone();
-        move || billing::archived(&s, &doc)
+        move || billing::archived(s.ledger.as_ref(), &doc)
     })
     .await
 }

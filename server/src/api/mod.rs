@@ -306,6 +306,29 @@ pub static ROUTES: &[Route] = &[
     },
     Route {
         method: "post",
+        path: "/api/v1/quotes",
+        summary: "Price a quote as the calculator does, as JSON or PDF (?format=pdf&lang=fr|en)",
+        scope: Scope::Public,
+        query: Some(openapi::schema::<catalogs::QuoteQuery>),
+        body: &[
+            ("application/json", openapi::schema::<catalogs::QuoteBody>),
+            (
+                "application/x-www-form-urlencoded",
+                openapi::schema::<catalogs::QuoteForm>,
+            ),
+        ],
+        responses: &[
+            (
+                200,
+                "application/json",
+                openapi::schema::<ratecard::document::Document>,
+            ),
+            (200, "application/pdf", openapi::binary),
+        ],
+        handler: || post(catalogs::quote),
+    },
+    Route {
+        method: "post",
         path: "/api/v1/estimates/options",
         summary: "Every way to pay for an estimate's usage: on demand, monthly plans, savings plans",
         scope: Scope::Public,

@@ -28,6 +28,7 @@ pub(super) fn Quote(
         }
     };
     let err = move |f: &'static str| view! { <FieldError outcome field=f /> };
+    let body = NodeRef::<leptos::html::Input>::new();
     view! {
         <section class="quote">
             <label class="controls">
@@ -67,7 +68,16 @@ pub(super) fn Quote(
                 {move || outcome.with(|o| o.document.as_ref().filter(|d| d.number.is_some()).map(|d| view! {
                     <p class="quote-head" data-testid="quote-head">{format!("{} {} - {} {}", t(lang.get(), "quote_title"), d.number.clone().unwrap_or_default(), t(lang.get(), "valid_until"), d.valid_until.map(|v| v.to_string()).unwrap_or_default())}</p>
                 }))}
-                <button class="controls" data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{label(lang, "print")}</button>
+                // The service prices the same requests again and answers the PDF; the body is
+                // written when the form is sent, not on every keystroke.
+                <form class="controls" method="post" target="_blank"
+                    action=move || format!("/api/v1/quotes?format=pdf&lang={}&catalog={}", if lang.get() == Lang::Fr { "fr" } else { "en" }, setup.with(|s| s.catalog.clone()))
+                    on:submit=move |_| if let Some(i) = body.get_untracked() { i.set_value(&outcome.with_untracked(|o| o.request.as_ref().map(|r| setup.with_untracked(|s| s.quote_body(r)))).unwrap_or_default()) }>
+                    <button type="button" data-testid="print" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{label(lang, "print")}</button>
+                    " "
+                    <input type="hidden" name="quote" node_ref=body />
+                    <button type="submit" data-testid="quote-pdf">{label(lang, "quote_pdf")}</button>
+                </form>
             </div>
         </section>
     }

@@ -565,6 +565,24 @@ impl Setup {
         request
     }
 
+    /// The body the service prices a quote from (`POST /api/v1/quotes`): the estimate request
+    /// the engine was given and the quote's document request. The service prices it again
+    /// with the same engine, so its PDF prints the figures on this page.
+    pub fn quote_body(&self, request: &EstimateRequest) -> String {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            estimate: &'a EstimateRequest,
+            document: DocumentRequest,
+        }
+        let document = self.document_request(&mut Vec::new());
+        // The engine's canonical writer, which the calculator carries already (exports).
+        ratecard::canonical::to_string(&Body {
+            estimate: request,
+            document,
+        })
+        .unwrap_or_default()
+    }
+
     fn document_request(&self, errors: &mut Vec<FieldError>) -> DocumentRequest {
         let q = &self.quote;
         // An estimate is dated the last day of its month, the date of supply (and of the rate).
