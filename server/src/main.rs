@@ -415,7 +415,9 @@ fn invoice(
     .map_err(|e| e.to_string())?;
     let (bytes, binary) = match format {
         Format::Json => (
-            canonical::to_string_pretty(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            canonical::to_string_pretty(&doc)
+                .map_err(|e| e.to_string())?
+                .into_bytes(),
             false,
         ),
         Format::Csv => (
@@ -646,7 +648,9 @@ fn document_of(
     };
     let (bytes, binary) = match format {
         DocumentFormat::Json => (
-            canonical::to_string_pretty(&doc).map_err(|e| e.to_string())?.into_bytes(),
+            canonical::to_string_pretty(&doc)
+                .map_err(|e| e.to_string())?
+                .into_bytes(),
             false,
         ),
         DocumentFormat::Csv => (

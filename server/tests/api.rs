@@ -2425,8 +2425,7 @@ fn a_quote_is_priced_by_the_engine_and_printed() {
     assert_eq!(st, 200, "{b}");
     let doc: ratecard::document::Document = serde_json::from_str(&b).unwrap();
     let body: Value = serde_json::from_slice(QUOTE).unwrap();
-    let req: ratecard::EstimateRequest =
-        serde_json::from_value(body["estimate"].clone()).unwrap();
+    let req: ratecard::EstimateRequest = serde_json::from_value(body["estimate"].clone()).unwrap();
     let mut dreq: ratecard::document::DocumentRequest =
         serde_json::from_value(body["document"].clone()).unwrap();
     let state = state_of(fresh("quote-engine").0, None);
@@ -2445,10 +2444,7 @@ fn a_quote_is_priced_by_the_engine_and_printed() {
     assert_eq!(doc.number.as_deref(), Some("Q-2026-0042"));
     assert!(doc.totals.gross > rust_decimal::Decimal::ZERO);
     // The calculator's form: one field holding the JSON, answered with the PDF to download.
-    let form = format!(
-        "quote={}",
-        url_encode(std::str::from_utf8(QUOTE).unwrap())
-    );
+    let form = format!("quote={}", url_encode(std::str::from_utf8(QUOTE).unwrap()));
     let (st, pdf) = ratecard_server::client::request_with(
         addr,
         "POST",

@@ -91,6 +91,21 @@ fn check_text(name: &str, doc: &Document, lang: Lang, text: &str) {
     has(&lang.money(doc.totals.gross, &doc.currency));
     for l in &doc.lines {
         has(&lang.number(l.amount));
+        // A line's discount is printed beside it, converted by the engine as the line is.
+        if let Some(off) = ratecard::document::convert(
+            l.reductions,
+            doc.fx.as_ref(),
+            &doc.currency,
+            doc.rounding.lines,
+        )
+        .filter(|o| !o.is_zero())
+        {
+            has(&format!(
+                "{} {}",
+                lang.pick("remise", "discount"),
+                lang.money(-off, &doc.currency)
+            ));
+        }
     }
     for v in &doc.vat {
         has(&lang.money(v.tax, &doc.currency));

@@ -190,7 +190,51 @@ await scenario('invoices: the list with links between documents, and a download'
   const file = path.join(out, `${n}.csv`);
   await download.saveAs(file);
   expect(fs.readFileSync(file, 'utf8').length > 50, 'the CSV came with the token');
+  // The PDF comes as bytes, the same the API gives for the page's language.
+  const [pdf] = await Promise.all([p.waitForEvent('download'), p.click(`[data-testid="download-${n}-pdf"]`)]);
+  const pdfFile = path.join(out, `${n}.pdf`);
+  await pdf.saveAs(pdfFile);
+  const got = fs.readFileSync(pdfFile);
+  const lang = await p.evaluate(() => document.querySelector('main').getAttribute('lang'));
+  const want = Buffer.from(await (await fetch(`${base}/api/v1/invoices/${n}?format=pdf&lang=${lang}`, { headers: { Authorization: `Bearer ${acme}` } })).arrayBuffer());
+  expect(got.subarray(0, 8).toString() === '%PDF-1.7', 'a PDF');
+  expect(got.equals(want), `the downloaded PDF is the API's (${got.length} and ${want.length} bytes)`);
   await p.screenshot({ path: path.join(out, 'console-invoices-1366.png'), fullPage: true });
+});
+
+await scenario('the calculator\'s quote, priced again and printed by the server as a PDF', async () => {
+  const c = await page();
+  let posted = null;
+  let answer = null;
+  await c.context().route('**/api/v1/quotes*', async (route) => {
+    posted = route.request();
+    const r = await route.fetch();
+    answer = { status: r.status(), type: r.headers()['content-type'], body: await r.body() };
+    await route.fulfill({ response: r, body: answer.body });
+  });
+  await c.goto(`${base}/`);
+  await c.waitForSelector('[data-testid=quote-mode]');
+  await c.check('[data-testid=quote-mode]');
+  await c.fill('[data-testid=customer-name]', 'Prospect SA');
+  await c.fill('[data-testid=quote-number]', 'Q-2026-0077');
+  await c.fill('[data-testid=quote-date]', '2026-01-05');
+  await c.fill('[data-testid=quote-valid]', '2026-02-05');
+  await c.click('[data-testid=quote-pdf]');
+  for (let i = 0; !answer && i < 100; i++) await c.waitForTimeout(100);
+  expect(answer, 'the form was posted');
+  expect(answer.status === 200 && answer.type === 'application/pdf', `${answer.status} ${answer.type}`);
+  expect(answer.body.subarray(0, 8).toString() === '%PDF-1.7', 'a PDF');
+  expect(answer.body.toString('latin1').includes('/Title(Quote Q-2026-0077)'), 'the quote\'s number in the PDF\'s title');
+  const form = new URLSearchParams(posted.postData());
+  const body = JSON.parse(form.get('quote'));
+  expect(body.document.kind === 'quote' && body.document.buyer.name === 'Prospect SA', JSON.stringify(body.document));
+  expect(body.estimate.items.length > 0, 'the estimate request is sent');
+  // The server's figures are the page's: the same request priced by the API as JSON.
+  const priced = await (await fetch(`${base}/api/v1/quotes?catalog=${posted.url().match(/catalog=([a-z]+)/)[1]}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: form.get('quote') })).json();
+  const shown = await text(c, 'total-gross');
+  expect(shown.includes(Number(priced.totals.gross).toLocaleString('en-US', { minimumFractionDigits: 2 })), `page ${shown}, server ${priced.totals.gross}`);
+  await c.screenshot({ path: path.join(out, 'calculator-quote-pdf-1366.png') });
+  await c.close();
 });
 
 await scenario('an account token cannot read another account, nor write', async () => {

@@ -139,7 +139,9 @@ fn ensure_programs(programs: &[(&str, &str)]) -> Result<(), String> {
     let mut c = Command::new("sh");
     c.args([
         "-c",
-        &format!("apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q {list}"),
+        &format!(
+            "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q {list}"
+        ),
     ]);
     step(&format!("install {list} with apt-get"), c)
 }

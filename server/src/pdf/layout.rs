@@ -476,6 +476,22 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
         if let Some(s) = &line.slice {
             detail.push_str(&format!(" · {s}"));
         }
+        // What discounts, commitments and credits took off the line, converted as the line is
+        // (by the engine), so that quantity times unit price less this is the amount.
+        if !line.reductions.is_zero()
+            && let Some(off) = ratecard::document::convert(
+                line.reductions,
+                doc.fx.as_ref(),
+                cur,
+                doc.rounding.lines,
+            )
+        {
+            detail.push_str(&format!(
+                " · {} {}",
+                lang.pick("remise", "discount"),
+                lang.money(-off, cur)
+            ));
+        }
         detail.push_str(&format!(
             " · {} – {}",
             lang.date(line.segment.start.date_naive()),
