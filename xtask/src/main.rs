@@ -282,7 +282,11 @@ fn readme_examples() -> Result<(usize, usize), String> {
         return Err("README: no example marked to run".into());
     }
     // The examples use curl, jq and poppler's PDF tools, as a reader would.
-    ensure_programs(&[("curl", "curl"), ("jq", "jq"), ("pdftotext", "poppler-utils")])?;
+    ensure_programs(&[
+        ("curl", "curl"),
+        ("jq", "jq"),
+        ("pdftotext", "poppler-utils"),
+    ])?;
     let mut c = cargo();
     c.args(["build", "-q", "-p", "ratecard-server", "--bin", "ratecard"]);
     step("server build for the README examples", c)?;

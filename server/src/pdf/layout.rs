@@ -30,10 +30,10 @@ const TOP: f32 = 48.0;
 const BOTTOM: f32 = HEIGHT - 56.0;
 
 /// Columns of the lines table: the description's left edge, then each right edge.
-const COL_QTY: f32 = 350.0;
-const COL_PRICE: f32 = 440.0;
-const COL_VAT: f32 = 482.0;
-const COL_DESC_WIDTH: f32 = 225.0;
+const COL_QTY: f32 = 335.0;
+const COL_PRICE: f32 = 432.0;
+const COL_VAT: f32 = 462.0;
+const COL_DESC_WIDTH: f32 = 210.0;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Weight {
@@ -576,8 +576,9 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
             false,
             Align::Left,
             &format!(
-                "{}{rate} : {} {} → {} {}",
+                "{}{rate}{} {} {} → {} {}",
                 text::vat_category(v.category, lang),
+                lang.pick(" :", ":"),
                 lang.pick("base", "base"),
                 lang.money(v.taxable, cur),
                 lang.pick("TVA", "VAT"),
