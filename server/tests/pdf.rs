@@ -366,3 +366,23 @@ fn long_documents_flow_onto_numbered_pages() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The VAT-on-debits option is printed when the seller chose it, and only then.
+#[test]
+fn the_vat_on_debits_option_is_printed_when_chosen() {
+    let docs = case_documents();
+    let (_, doc) = docs
+        .iter()
+        .find(|(_, d)| d.kind == DocumentKind::FinalInvoice)
+        .unwrap();
+    let dir = dir("debits");
+    let mention = "Option pour le paiement de la taxe d'après les débits";
+    for chosen in [false, true] {
+        let mut d = doc.clone();
+        d.seller.vat_on_debits = chosen;
+        let file = dir.join(format!("{chosen}.pdf"));
+        std::fs::write(&file, pdf::pdf(&d, Lang::Fr).unwrap()).unwrap();
+        assert_eq!(text_of(&file).contains(mention), chosen);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

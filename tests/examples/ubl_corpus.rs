@@ -87,7 +87,8 @@ fn main() -> Result<(), String> {
     for (tag, buyer) in [
         (
             "domestic",
-            r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+            // With its SIREN (BT-47, scheme 0002) and address, as French invoices carry them.
+            r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045","siren":"303265045","address":{"lines":["12 rue des Lilas"],"postcode":"69003","city":"Lyon"}}"#,
         ),
         (
             "reverse-charge",
