@@ -9,7 +9,7 @@ use krilla::metadata::{DateTime, Metadata};
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke};
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::{Document as Pdf, SerializeSettings};
 use ratecard::document::{Document, DocumentKind};
 use skrifa::MetadataProvider;
@@ -99,6 +99,38 @@ impl Metrics<'_> {
                     .unwrap_or(size * 0.6)
             })
             .sum()
+    }
+
+    /// The glyphs of `text`, one per character (Latin text needs no shaping), each with its
+    /// advance in em and the bytes of the text it stands for (what a reader extracts). Shaping
+    /// each text with rustybuzz parsed the font again every time: 40 ms for a 14-page invoice.
+    fn glyphs(&self, text: &str, weight: Weight) -> Vec<KrillaGlyph> {
+        let font = match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        };
+        let map = font.charmap();
+        let m = font.glyph_metrics(Size::unscaled(), LocationRef::default());
+        let upem = f32::from(
+            skrifa::raw::TableProvider::head(font)
+                .map(|h| h.units_per_em())
+                .unwrap_or(2048),
+        );
+        text.char_indices()
+            .map(|(i, c)| {
+                let g = map.map(c).unwrap_or_default();
+                let advance = m.advance_width(g).unwrap_or(0.0) / upem;
+                KrillaGlyph::new(
+                    GlyphId::new(g.to_u32()),
+                    advance,
+                    0.0,
+                    0.0,
+                    0.0,
+                    i..i.saturating_add(c.len_utf8()),
+                    None,
+                )
+            })
+            .collect()
     }
 
     /// `text` as it can be printed: control characters dropped, a character the font lacks
@@ -730,14 +762,8 @@ fn draw(
                 Align::Left => x,
             };
             s.set_fill(fill(if g { grey } else { black }));
-            s.draw_text(
-                Point::from_xy(x, y),
-                font,
-                size,
-                t,
-                false,
-                TextDirection::Auto,
-            );
+            let glyphs = metrics.glyphs(t, weight);
+            s.draw_glyphs(Point::from_xy(x, y), &glyphs, font, t, size, false);
         };
         for op in &ops {
             match op {
