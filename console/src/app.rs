@@ -596,14 +596,8 @@ fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
         let t = t.clone();
         leptos::task::spawn_local(async move {
             if format == "pdf" {
-                let path = format!(
-                    "/api/v1/invoices/{number}?format=pdf&lang={}",
-                    if lang.get_untracked() == Lang::Fr {
-                        "fr"
-                    } else {
-                        "en"
-                    }
-                );
+                // The file archived when the document was issued, in the seller's language.
+                let path = format!("/api/v1/invoices/{number}?format=pdf");
                 match save_file(&t, &path, &format!("{number}.pdf")).await {
                     Ok(()) => error.set(None),
                     Err(e) => error.set(Some(e)),

@@ -258,7 +258,11 @@ pub fn verify(
                     customers.insert(subject.clone(), d.to_string());
                 }
                 "archive" => {
-                    archives.insert(subject.clone(), d.to_string());
+                    // Files are made once: a second entry means the first files were removed.
+                    let again = archives.insert(subject.clone(), d.to_string()).is_some();
+                    if again {
+                        problems.push(format!("the files of {subject} were archived twice"));
+                    }
                 }
                 _ => {}
             }
@@ -326,8 +330,23 @@ fn check_archives(
     problems: &mut Vec<String>,
 ) -> LedgerResult<()> {
     use base64::Engine;
-    for mut r in tx.rows("SELECT number, pdf, xml FROM archives ORDER BY number", &[])? {
-        let (number, pdf, xml) = (r.take().text()?, r.take().text()?, r.take().text()?);
+    let mut seen = std::collections::BTreeSet::new();
+    // One file at a time: a ledger's PDFs together may not fit in memory.
+    let numbers: Vec<String> = tx
+        .rows("SELECT number FROM archives ORDER BY number", &[])?
+        .into_iter()
+        .map(|mut r| r.take().text())
+        .collect::<LedgerResult<_>>()?;
+    for number in numbers {
+        let Some(mut r) = tx.row(
+            "SELECT pdf, xml FROM archives WHERE number = $1",
+            &[number.as_str().into()],
+        )?
+        else {
+            continue;
+        };
+        let (pdf, xml) = (r.take().text()?, r.take().text()?);
+        seen.insert(number.clone());
         let Ok(pdf) = base64::engine::general_purpose::STANDARD.decode(pdf) else {
             problems.push(format!("the archived PDF of {number} is not base64"));
             continue;
@@ -340,6 +359,9 @@ fn check_archives(
             )),
             Some(_) => {}
         }
+    }
+    for number in archives.keys().filter(|n| !seen.contains(*n)) {
+        problems.push(format!("the archived files of {number} are gone"));
     }
     Ok(())
 }

@@ -291,6 +291,30 @@ fn archive_files(doc: &Document) -> Result<crate::ledger::Archive, ApiError> {
     Ok(crate::ledger::Archive { pdf, xml })
 }
 
+/// Archives every final document that has no files yet, in batches of 100: what a process
+/// stopped between storing a document and archiving it left. `serve` runs it when it starts,
+/// a close when it ends. The number archived.
+pub fn archive_missing(ledger: &dyn crate::ledger::Store) -> Result<usize, ApiError> {
+    let mut done = 0usize;
+    loop {
+        let numbers = ledger.unarchived(100)?;
+        if numbers.is_empty() {
+            return Ok(done);
+        }
+        let mut progressed = false;
+        for n in &numbers {
+            if let Some(stored) = ledger.document(n)? {
+                archived(ledger, &stored.document)?;
+                done = done.saturating_add(1);
+                progressed = true;
+            }
+        }
+        if !progressed {
+            return Ok(done);
+        }
+    }
+}
+
 /// Archives the final documents just stored. A failure is logged, not returned: the documents
 /// are final already, and the first reader of their files makes them then.
 fn archive_all(s: &AppState, docs: &[Document]) {

@@ -140,6 +140,8 @@ pub fn close(
         Ok(())
     });
     result?;
+    // The files of any invoice a stopped run stored without archiving.
+    billing::archive_missing(s.ledger.as_ref()).map_err(|e| e.message().to_string())?;
     let shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut last = shared.progress;
     last.elapsed = start.elapsed();

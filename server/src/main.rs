@@ -553,6 +553,12 @@ fn serve(
             .map_err(|e| e.to_string())?;
         demo_invoice = doc.documents.first().and_then(|d| d.number.clone());
     }
+    // The files of documents a stopped process stored without archiving, made before serving.
+    match ratecard_server::billing::archive_missing(state.ledger.as_ref()) {
+        Ok(0) => {}
+        Ok(n) => println!("archived the files of {n} document(s) left without them"),
+        Err(e) => eprintln!("archiving: {}", e.message()),
+    }
     let has_token = state.token.is_some();
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {

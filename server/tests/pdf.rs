@@ -147,12 +147,21 @@ fn check_text(name: &str, doc: &Document, lang: Lang, text: &str) {
         doc.kind,
         DocumentKind::FinalInvoice | DocumentKind::DraftInvoice
     ) {
-        has(lang.pick("Pénalités de retard", "Late payment penalties"));
-        has(lang.pick(
-            "Indemnité forfaitaire pour frais de recouvrement",
-            "Fixed indemnity for recovery costs",
-        ));
-        has(lang.pick("40 EUR", "EUR 40"));
+        has(lang.pick("Conditions de paiement", "Payment terms"));
+        // Penalties and the recovery indemnity are terms between businesses.
+        let business = doc.buyer.kind == ratecard::party::CustomerKind::Business;
+        for t in [
+            lang.pick("Pénalités de retard", "Late payment penalties"),
+            lang.pick(
+                "Indemnité forfaitaire pour frais de recouvrement",
+                "Fixed indemnity for recovery costs",
+            ),
+        ] {
+            assert_eq!(text.contains(t), business, "{name} ({lang:?}): `{t}`");
+        }
+        if business {
+            has(lang.pick("40 EUR", "EUR 40"));
+        }
     }
     if let Some(r) = &doc.references {
         has(&format!(
@@ -241,6 +250,11 @@ fn every_document_of_the_cases_prints_and_every_facturx_reads_back() {
         );
         // PDF/A-3 B and the Factur-X profile, in the metadata a reader uses.
         let meta = flat(&tool("pdfinfo", &["-meta", file.to_str().unwrap()]));
+        assert_eq!(
+            meta.matches("<pdfaExtension:schemas>").count(),
+            1,
+            "{name}: one list of extension schemas"
+        );
         for expected in [
             "<pdfaid:part>3</pdfaid:part>",
             "<pdfaid:conformance>B</pdfaid:conformance>",
@@ -321,7 +335,7 @@ fn long_documents_flow_onto_numbered_pages() {
         })
         .collect();
     long.notes = Some("x".repeat(10_000));
-    long.buyer.name = format!("{}\u{7}<&>\"", "Ω".repeat(300));
+    long.buyer.name = format!("{}\u{7}<&>\"", "Ω".repeat(60));
     let bytes = pdf::pdf(&long, Lang::En).unwrap();
     let dir = dir("long");
     let file = dir.join("long.pdf");
@@ -385,4 +399,22 @@ fn the_vat_on_debits_option_is_printed_when_chosen() {
         assert_eq!(text_of(&file).contains(mention), chosen);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A document of more than `MAX_PAGES` pages is refused before it is drawn.
+#[test]
+fn a_document_too_long_to_print_is_refused() {
+    let docs = case_documents();
+    let (_, doc) = docs
+        .iter()
+        .find(|(_, d)| d.kind == DocumentKind::FinalInvoice && !d.lines.is_empty())
+        .unwrap();
+    let mut long = doc.clone();
+    let line = long.lines[0].clone();
+    long.lines = vec![line; 40_000];
+    let e = pdf::pdf(&long, Lang::En).unwrap_err();
+    assert!(
+        e.starts_with("the document would take ") && e.ends_with("pages: at most 1000 are printed"),
+        "{e}"
+    );
 }

@@ -300,7 +300,8 @@ for (const width of [1366, 390]) await scenario(`the keyboard focus follows add,
   await p.waitForFunction(() => document.activeElement?.dataset.testid === 'item-0-sku');
   await p.click('[data-testid=item-0-remove]');
   await p.waitForFunction(() => document.activeElement?.dataset.testid === 'add-instance');
-  const unlabelled = await p.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+  // A hidden input (the quote's body, posted for its PDF) is no control.
+  const unlabelled = await p.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
     .filter((e) => !e.closest('label') && !e.getAttribute('aria-label')).map((e) => e.dataset.testid || e.outerHTML.slice(0, 60)));
   expect(unlabelled.length === 0, `unlabelled controls: ${unlabelled}`);
   await p.close();

@@ -117,6 +117,9 @@ async fn priced(
     json_response(StatusCode::OK, &result)
 }
 
+/// The longest notes a quote may carry (characters).
+pub const MAX_QUOTE_NOTES: usize = 10_000;
+
 /// A quote (or estimate) to price: the calculator's estimate request and its document request.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -172,6 +175,20 @@ pub(crate) async fn quote(
         other => return Err(ApiError::bad(format!("format `{other}`: json or pdf"))),
     };
     use ratecard::document::DocumentKind;
+    // A public route that prints: the notes are a few paragraphs, not a book.
+    if let Some(n) = &request.document.notes
+        && n.chars().count() > MAX_QUOTE_NOTES
+    {
+        return Err(ApiError::bad(format!(
+            "document.notes: at most {MAX_QUOTE_NOTES} characters (got {})",
+            n.chars().count()
+        )));
+    }
+    if request.document.references.is_some() {
+        return Err(ApiError::bad(
+            "document.references: a quote corrects no invoice".to_string(),
+        ));
+    }
     if !matches!(
         request.document.kind,
         DocumentKind::Quote | DocumentKind::Estimate

@@ -104,11 +104,22 @@ pub(crate) async fn get_invoice(
             export::ubl(&doc).map_err(ApiError::engine)?,
         )
             .into_response()),
-        "cii" => Ok((
-            [(header::CONTENT_TYPE, "application/xml")],
-            archived(&s, doc).await?.xml,
-        )
-            .into_response()),
+        // The XML archived with the PDF, or the export when the files are not made yet (it is
+        // the same text: the archive keeps what `export::cii` wrote), so a PDF that cannot be
+        // made never stops the XML.
+        "cii" => {
+            let kept = blocking(&s, {
+                let s = s.clone();
+                let number = number.clone();
+                move || Ok(s.ledger.archive(&number)?)
+            })
+            .await?;
+            let xml = match kept {
+                Some(a) => a.xml,
+                None => export::cii(&doc).map_err(ApiError::engine)?,
+            };
+            Ok(([(header::CONTENT_TYPE, "application/xml")], xml).into_response())
+        }
         // The file made when the document was issued, in the seller's language; another
         // language is a copy made now from the same document.
         "pdf" | "facturx" if lang.is_none_or(|l| l == billing::archive_lang(&doc)) => {

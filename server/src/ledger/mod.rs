@@ -202,6 +202,9 @@ pub trait Store: Alerts + Tokens + Send + Sync {
     fn put_archive(&self, number: &str, archive: &Archive) -> Result<bool>;
     /// The files kept for a document, as they were kept.
     fn archive(&self, number: &str) -> Result<Option<Archive>>;
+    /// Final invoices and credit notes that have no files yet (a process stopped between
+    /// storing one and archiving it), by number, at most `limit`.
+    fn unarchived(&self, limit: i64) -> Result<Vec<String>>;
     fn audit(&self, action: &str, subject: &str, detail: &str) -> Result<()>;
     fn verify_audit(&self) -> Result<AuditReport>;
     /// The accounts a close of `period` still has to invoice in `series`: those with events
@@ -965,6 +968,18 @@ impl<B: Backend> Store for Ledger<B> {
                 }
                 None => Ok(None),
             }
+        })
+    }
+
+    fn unarchived(&self, limit: i64) -> Result<Vec<String>> {
+        self.db.read(|tx| {
+            tx.rows(
+                "SELECT d.number FROM documents d LEFT JOIN archives a ON a.number = d.number WHERE a.number IS NULL AND d.kind IN ('final_invoice', 'credit_note') ORDER BY d.number LIMIT $1",
+                &[limit.into()],
+            )?
+            .into_iter()
+            .map(|mut r| r.take().text())
+            .collect()
         })
     }
 

@@ -11,9 +11,22 @@ use super::text::Lang;
 /// The name Factur-X gives the embedded XML.
 pub const XML_NAME: &str = "factur-x.xml";
 
-/// The XMP description Factur-X 1.0 asks for: its extension schema, then the document's type,
-/// file name, version and profile.
-const FX_XMP: &str = r#"<rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"><fx:DocumentType>INVOICE</fx:DocumentType><fx:DocumentFileName>factur-x.xml</fx:DocumentFileName><fx:Version>1.0</fx:Version><fx:ConformanceLevel>EN 16931</fx:ConformanceLevel></rdf:Description><rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#"><pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource"><pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema><pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI><pdfaSchema:prefix>fx</pdfaSchema:prefix><pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The name of the embedded XML document</pdfaProperty:description></rdf:li><rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The type of the hybrid document in capital letters, e.g. INVOICE or ORDER</pdfaProperty:description></rdf:li><rdf:li rdf:parseType="Resource"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the standard applying to the embedded XML document</pdfaProperty:description></rdf:li><rdf:li rdf:parseType="Resource"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded XML document</pdfaProperty:description></rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"#;
+/// The Factur-X properties of the document, in its XMP.
+const FX_PROPERTIES: &str = r#"<rdf:Description rdf:about="" xmlns:fx="urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"><fx:DocumentType>INVOICE</fx:DocumentType><fx:DocumentFileName>factur-x.xml</fx:DocumentFileName><fx:Version>1.0</fx:Version><fx:ConformanceLevel>EN 16931</fx:ConformanceLevel></rdf:Description>"#;
+
+/// The PDF/A extension schema that declares them (PDF/A accepts only declared properties).
+const FX_SCHEMA: &str = r#"<rdf:li rdf:parseType="Resource"><pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema><pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI><pdfaSchema:prefix>fx</pdfaSchema:prefix><pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The name of the embedded XML document</pdfaProperty:description></rdf:li><rdf:li rdf:parseType="Resource"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The type of the hybrid document in capital letters, e.g. INVOICE or ORDER</pdfaProperty:description></rdf:li><rdf:li rdf:parseType="Resource"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the standard applying to the embedded XML document</pdfaProperty:description></rdf:li><rdf:li rdf:parseType="Resource"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded XML document</pdfaProperty:description></rdf:li></rdf:Seq></pdfaSchema:property></rdf:li>"#;
+
+/// The end of the extension schemas krilla writes for PDF/A: the Factur-X schema joins them
+/// (one `pdfaExtension:schemas` property, as XMP allows).
+const SCHEMAS_END: &str = "</rdf:Bag></pdfaExtension:schemas>";
+
+/// The same schemas, when the packet has none of its own.
+fn extension(schema: &str) -> String {
+    format!(
+        r#"<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#"><pdfaExtension:schemas><rdf:Bag>{schema}</rdf:Bag></pdfaExtension:schemas></rdf:Description>"#
+    )
+}
 
 /// The Factur-X file of a final invoice or credit note (EN 16931 profile). Other kinds are
 /// refused, as CII refuses them.
@@ -49,8 +62,23 @@ fn with_facturx_xmp(pdf: &[u8]) -> Result<Vec<u8>, String> {
         hay.windows(needle.len()).rposition(|w| w == needle)
     };
     let missing = |what: &str| format!("the PDF has no {what}: Factur-X metadata cannot be added");
-    // The catalog's /Metadata reference.
-    let at = find(pdf, b"/Metadata ", 0).ok_or_else(|| missing("/Metadata"))?;
+    // The trailer of the file as written: its size, root, info and ids.
+    let trailer_at = rfind(pdf, b"trailer").ok_or_else(|| missing("trailer"))?;
+    let startxref_at = rfind(pdf, b"startxref").ok_or_else(|| missing("startxref"))?;
+    let trailer = text(&pdf[trailer_at.saturating_add(7)..startxref_at]);
+    // The catalog (the trailer's /Root), and its /Metadata reference: read inside the catalog
+    // only, so no text elsewhere (a name in the document information) can stand for it.
+    let root: u32 = trailer
+        .split("/Root")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| missing("/Root in its trailer"))?;
+    let root_head = format!("\n{root} 0 obj");
+    let root_at = find(pdf, root_head.as_bytes(), 0).ok_or_else(|| missing("catalog"))?;
+    let root_end = find(pdf, b"endobj", root_at).ok_or_else(|| missing("end of the catalog"))?;
+    let at = find(&pdf[..root_end], b"/Metadata ", root_at)
+        .ok_or_else(|| missing("/Metadata in its catalog"))?;
     let after = &pdf[at.saturating_add(10)..];
     let end = after
         .iter()
@@ -76,15 +104,20 @@ fn with_facturx_xmp(pdf: &[u8]) -> Result<Vec<u8>, String> {
         });
     let body_end = find(pdf, b"endstream", body_at).ok_or_else(|| missing("end of stream"))?;
     let packet = text(&pdf[body_at..body_end]);
-    let close = packet
+    let mut xmp = packet.trim_end().to_string();
+    match xmp.find(SCHEMAS_END) {
+        Some(end) => xmp.insert_str(end, FX_SCHEMA),
+        None => {
+            let close = xmp
+                .rfind("</rdf:RDF>")
+                .ok_or_else(|| missing("RDF element in its XMP"))?;
+            xmp.insert_str(close, &extension(FX_SCHEMA));
+        }
+    }
+    let close = xmp
         .rfind("</rdf:RDF>")
         .ok_or_else(|| missing("RDF element in its XMP"))?;
-    let mut xmp = packet.trim_end().to_string();
-    xmp.insert_str(close, FX_XMP);
-    // The trailer of the file as written: its size, root, info and ids.
-    let trailer_at = rfind(pdf, b"trailer").ok_or_else(|| missing("trailer"))?;
-    let startxref_at = rfind(pdf, b"startxref").ok_or_else(|| missing("startxref"))?;
-    let trailer = text(&pdf[trailer_at.saturating_add(7)..startxref_at]);
+    xmp.insert_str(close, FX_PROPERTIES);
     let prev: usize = text(&pdf[startxref_at.saturating_add(9)..])
         .split_whitespace()
         .next()

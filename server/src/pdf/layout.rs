@@ -29,6 +29,13 @@ const TOP: f32 = 48.0;
 /// Where the body stops; the footer is below.
 const BOTTOM: f32 = HEIGHT - 56.0;
 
+/// The most pages a document may take: drawing is the costly part, so a document laid out on
+/// more is refused before it is drawn (an invoice of 250 lines takes 14).
+pub const MAX_PAGES: usize = 1_000;
+
+/// The longest text one field prints (characters): a name, a line's description, the notes.
+const MAX_TEXT: usize = 20_000;
+
 /// Columns of the lines table: the description's left edge, then each right edge.
 const COL_QTY: f32 = 335.0;
 const COL_PRICE: f32 = 432.0;
@@ -135,12 +142,23 @@ impl Metrics<'_> {
 
     /// `text` as it can be printed: control characters dropped, a character the font lacks
     /// shown as `?` (PDF/A refuses a missing glyph).
-    fn printable(&self, text: &str) -> String {
-        let map = self.regular.charmap();
-        text.chars()
+    /// The text is cut at `MAX_TEXT` characters (with `…`): no field prints a book.
+    fn printable(&self, text: &str, weight: Weight) -> String {
+        let font = match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        };
+        let map = font.charmap();
+        let mut out: String = text
+            .chars()
             .filter(|c| !c.is_control() || *c == '\n')
+            .take(MAX_TEXT)
             .map(|c| if map.map(c).is_some() { c } else { '?' })
-            .collect()
+            .collect();
+        if text.chars().nth(MAX_TEXT).is_some() {
+            out.push('…');
+        }
+        out
     }
 
     /// `text` broken into lines no wider than `width`, at spaces (a word longer than the
@@ -227,7 +245,7 @@ impl<'a> Layout<'a> {
 
     fn text(&mut self, x: f32, size: f32, weight: Weight, grey: bool, align: Align, t: &str) {
         let y = self.y;
-        let t = self.m.printable(t);
+        let t = self.m.printable(t, weight);
         self.ops().push(Op::Text {
             x,
             y,
@@ -247,7 +265,7 @@ impl<'a> Layout<'a> {
     /// A paragraph at `x`, wrapped to `width`, advancing the cursor.
     fn paragraph(&mut self, x: f32, width: f32, size: f32, weight: Weight, grey: bool, t: &str) {
         let lead = size * 1.35;
-        let t = self.m.printable(t);
+        let t = self.m.printable(t, weight);
         for line in self.m.wrap(&t, size, weight, width) {
             self.need(lead);
             self.y += lead;
@@ -309,6 +327,12 @@ pub(super) fn render(
 ) -> Result<Vec<u8>, String> {
     let metrics = Metrics::new()?;
     let pages = lay_out(doc, lang, &metrics);
+    if pages.len() > MAX_PAGES {
+        return Err(format!(
+            "the document would take {} pages: at most {MAX_PAGES} are printed",
+            pages.len()
+        ));
+    }
     draw(doc, lang, &metrics, pages, embed)
 }
 
@@ -418,7 +442,12 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
         l.y = block_top;
         l.text(x, 7.5, Weight::Bold, true, Align::Left, label);
         for (w, t) in lines.iter() {
-            for piece in m.wrap(&m.printable(t), 9.0, *w, mid - LEFT - 20.0) {
+            // A party's line is cut at a few lines: the block is not paginated.
+            for piece in m
+                .wrap(&m.printable(t, *w), 9.0, *w, mid - LEFT - 20.0)
+                .into_iter()
+                .take(4)
+            {
                 l.y += 12.0;
                 l.text(x, 9.0, *w, false, Align::Left, &piece);
             }
@@ -496,7 +525,7 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
     header(&mut l);
     for line in &doc.lines {
         let desc = m.wrap(
-            &m.printable(&line.description),
+            &m.printable(&line.description, Weight::Regular),
             8.5,
             Weight::Regular,
             COL_DESC_WIDTH,
@@ -529,7 +558,12 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
             lang.date(line.segment.start.date_naive()),
             lang.date(ratecard::document::supply_date(&line.segment))
         ));
-        let detail = m.wrap(&m.printable(&detail), 7.0, Weight::Regular, COL_DESC_WIDTH);
+        let detail = m.wrap(
+            &m.printable(&detail, Weight::Regular),
+            7.0,
+            Weight::Regular,
+            COL_DESC_WIDTH,
+        );
         let h = 11.0 * (desc.len() as f32) + 9.0 * (detail.len() as f32) + 6.0;
         if l.need(h) {
             header(&mut l);
@@ -680,7 +714,17 @@ fn lay_out(doc: &Document, lang: Lang, m: &Metrics) -> Vec<Vec<Op>> {
         DocumentKind::FinalInvoice | DocumentKind::DraftInvoice
     ) {
         l.y += 4.0;
-        for t in text::payment_terms(lang) {
+        // Penalties and the recovery indemnity are terms between businesses (L441-10, D441-5).
+        let [terms, penalties, indemnity] = text::payment_terms(lang);
+        let business = doc.buyer.kind == ratecard::party::CustomerKind::Business;
+        for t in [
+            Some(terms),
+            business.then_some(penalties),
+            business.then_some(indemnity),
+        ]
+        .into_iter()
+        .flatten()
+        {
             l.paragraph(LEFT, RIGHT - LEFT, 7.5, Weight::Regular, true, t);
         }
     }
@@ -731,7 +775,17 @@ fn draw(
     let band = rgb::Color::new(232, 236, 242);
     let footer = {
         let who = doc.number.clone().unwrap_or_else(|| doc.buyer.name.clone());
-        format!("{} · {who}", doc.seller.name)
+        let line = format!("{} · {who}", doc.seller.name);
+        metrics
+            .wrap(
+                &metrics.printable(&line, Weight::Regular),
+                7.0,
+                Weight::Regular,
+                380.0,
+            )
+            .into_iter()
+            .next()
+            .unwrap_or_default()
     };
     for (i, ops) in pages.into_iter().enumerate() {
         let settings = PageSettings::from_wh(WIDTH, HEIGHT).ok_or("the A4 page size is refused")?;
