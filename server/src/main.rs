@@ -280,6 +280,19 @@ enum DocumentFormat {
     Pdf,
 }
 
+/// A document as canonical JSON, or as CSV.
+fn json_or_csv(doc: &ratecard::document::Document, csv: bool) -> Result<Vec<u8>, String> {
+    if csv {
+        export::csv(doc)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string())
+    } else {
+        canonical::to_string_pretty(doc)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Output that is printed, or written to `out` (bytes such as a PDF must be written).
 fn emit(bytes: Vec<u8>, binary: bool, out: Option<&Path>) -> Result<String, String> {
     match out {
@@ -414,16 +427,8 @@ fn invoice(
     )
     .map_err(|e| e.to_string())?;
     let (bytes, binary) = match format {
-        Format::Json => (
-            canonical::to_string_pretty(&doc)
-                .map_err(|e| e.to_string())?
-                .into_bytes(),
-            false,
-        ),
-        Format::Csv => (
-            export::csv(&doc).map_err(|e| e.to_string())?.into_bytes(),
-            false,
-        ),
+        Format::Json => (json_or_csv(&doc, false)?, false),
+        Format::Csv => (json_or_csv(&doc, true)?, false),
         Format::Table => (table(&doc).into_bytes(), false),
         Format::Pdf => (ratecard_server::pdf::pdf(&doc, lang)?, true),
     };
@@ -653,16 +658,8 @@ fn document_of(
             .map_err(|e| e.message().to_string())
     };
     let (bytes, binary) = match format {
-        DocumentFormat::Json => (
-            canonical::to_string_pretty(&doc)
-                .map_err(|e| e.to_string())?
-                .into_bytes(),
-            false,
-        ),
-        DocumentFormat::Csv => (
-            export::csv(&doc).map_err(|e| e.to_string())?.into_bytes(),
-            false,
-        ),
+        DocumentFormat::Json => (json_or_csv(&doc, false)?, false),
+        DocumentFormat::Csv => (json_or_csv(&doc, true)?, false),
         DocumentFormat::Ubl => (
             export::ubl(&doc).map_err(|e| e.to_string())?.into_bytes(),
             false,

@@ -11,18 +11,6 @@ use ratecard::document::{Document, DocumentKind};
 use ratecard_server::pdf::{self, Lang};
 use serde_json::Value;
 
-fn documents(v: &Value, out: &mut Vec<Document>) {
-    if let Ok(d) = serde_json::from_value::<Document>(v.clone()) {
-        out.push(d);
-        return;
-    }
-    match v {
-        Value::Object(m) => m.values().for_each(|x| documents(x, out)),
-        Value::Array(a) => a.iter().for_each(|x| documents(x, out)),
-        _ => {}
-    }
-}
-
 /// Every document of every case that produces some, named after its case.
 fn case_documents() -> Vec<(String, Document)> {
     let mut all = Vec::new();
@@ -35,12 +23,21 @@ fn case_documents() -> Vec<(String, Document)> {
             continue;
         };
         let mut docs = Vec::new();
-        documents(&out, &mut docs);
+        ratecard_conformance::documents(&out, &mut docs);
         for (i, d) in docs.into_iter().enumerate() {
             all.push((format!("{name}#{i}"), d));
         }
     }
     all
+}
+
+/// The first final invoice of the cases (with lines, when asked).
+fn a_final_invoice(with_lines: bool) -> Document {
+    case_documents()
+        .into_iter()
+        .map(|(_, d)| d)
+        .find(|d| d.kind == DocumentKind::FinalInvoice && (!with_lines || !d.lines.is_empty()))
+        .expect("a final invoice among the cases")
 }
 
 /// A directory of the test's own (the tests of this file run at once).
@@ -296,11 +293,7 @@ fn every_document_of_the_cases_prints_and_every_facturx_reads_back() {
 /// The same document gives the same bytes: what is archived can be made again and compared.
 #[test]
 fn a_pdf_is_the_same_bytes_every_time() {
-    let docs = case_documents();
-    let (_, doc) = docs
-        .iter()
-        .find(|(_, d)| d.kind == DocumentKind::FinalInvoice)
-        .unwrap();
+    let doc = &a_final_invoice(false);
     assert_eq!(
         pdf::pdf(doc, Lang::Fr).unwrap(),
         pdf::pdf(doc, Lang::Fr).unwrap()
@@ -319,11 +312,7 @@ fn a_pdf_is_the_same_bytes_every_time() {
 /// or note of ten thousand characters without a space wraps instead of running off the page.
 #[test]
 fn long_documents_flow_onto_numbered_pages() {
-    let docs = case_documents();
-    let (_, doc) = docs
-        .iter()
-        .find(|(_, d)| d.kind == DocumentKind::FinalInvoice && !d.lines.is_empty())
-        .unwrap();
+    let doc = &a_final_invoice(true);
     let mut long = doc.clone();
     let line = long.lines[0].clone();
     long.lines = (1..=150)
@@ -384,11 +373,7 @@ fn long_documents_flow_onto_numbered_pages() {
 /// The VAT-on-debits option is printed when the seller chose it, and only then.
 #[test]
 fn the_vat_on_debits_option_is_printed_when_chosen() {
-    let docs = case_documents();
-    let (_, doc) = docs
-        .iter()
-        .find(|(_, d)| d.kind == DocumentKind::FinalInvoice)
-        .unwrap();
+    let doc = &a_final_invoice(false);
     let dir = dir("debits");
     let mention = "Option pour le paiement de la taxe d'après les débits";
     for chosen in [false, true] {
@@ -404,11 +389,7 @@ fn the_vat_on_debits_option_is_printed_when_chosen() {
 /// A document of more than `MAX_PAGES` pages is refused before it is drawn.
 #[test]
 fn a_document_too_long_to_print_is_refused() {
-    let docs = case_documents();
-    let (_, doc) = docs
-        .iter()
-        .find(|(_, d)| d.kind == DocumentKind::FinalInvoice && !d.lines.is_empty())
-        .unwrap();
+    let doc = &a_final_invoice(true);
     let mut long = doc.clone();
     let line = long.lines[0].clone();
     long.lines = vec![line; 40_000];

@@ -13,19 +13,6 @@ use ratecard::document::{Document, DocumentKind};
 use ratecard::export;
 use serde_json::Value;
 
-/// Every document inside a case's output, at any depth.
-fn documents(v: &Value, out: &mut Vec<Document>) {
-    if let Ok(d) = serde_json::from_value::<Document>(v.clone()) {
-        out.push(d);
-        return;
-    }
-    match v {
-        Value::Object(m) => m.values().for_each(|x| documents(x, out)),
-        Value::Array(a) => a.iter().for_each(|x| documents(x, out)),
-        _ => {}
-    }
-}
-
 fn as_final(mut d: Document) -> Option<Document> {
     match d.kind {
         DocumentKind::FinalInvoice | DocumentKind::CreditNote => Some(d),
@@ -76,7 +63,7 @@ fn main() -> Result<(), String> {
             continue;
         };
         let mut docs = Vec::new();
-        documents(&out, &mut docs);
+        ratecard_conformance::documents(&out, &mut docs);
         for (i, d) in docs.into_iter().filter_map(as_final).enumerate() {
             write(&format!("{}-{i}.xml", name.replace('/', "--")), &d)?;
             written += 1;

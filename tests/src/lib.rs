@@ -53,6 +53,20 @@ impl std::fmt::Display for Failure {
 }
 
 /// What a case produced: its output (or error) as canonical JSON.
+/// Every document inside a case's output, at any depth (what the UBL, CII and PDF checks
+/// read).
+pub fn documents(v: &Value, out: &mut Vec<ratecard::document::Document>) {
+    if let Ok(d) = serde_json::from_value::<ratecard::document::Document>(v.clone()) {
+        out.push(d);
+        return;
+    }
+    match v {
+        Value::Object(m) => m.values().for_each(|x| documents(x, out)),
+        Value::Array(a) => a.iter().for_each(|x| documents(x, out)),
+        _ => {}
+    }
+}
+
 pub fn produce(case: &Value) -> Result<Value, String> {
     let field = |k: &str| case.get(k).ok_or_else(|| format!("the case has no `{k}`"));
     let run = field("run")?.as_str().ok_or("`run` must be a string")?;

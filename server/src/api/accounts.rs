@@ -57,11 +57,7 @@ pub(crate) async fn draft(
     Query(q): Query<DraftQuery>,
 ) -> ApiResult {
     let period = period_of(&q.period)?;
-    let pdf = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "pdf" => true,
-        other => return Err(ApiError::bad(format!("format `{other}`: json or pdf"))),
-    };
+    let pdf = crate::api::invoices::wants_pdf(q.format.as_deref())?;
     let doc = blocking(&s, {
         let s = s.clone();
         move || billing::draft(&s, &account, &period)

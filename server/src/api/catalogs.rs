@@ -169,11 +169,7 @@ pub(crate) async fn quote(
     } else {
         parse(&bytes, "quote request")?
     };
-    let pdf = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "pdf" => true,
-        other => return Err(ApiError::bad(format!("format `{other}`: json or pdf"))),
-    };
+    let pdf = crate::api::invoices::wants_pdf(q.format.as_deref())?;
     use ratecard::document::DocumentKind;
     // A public route that prints: the notes are a few paragraphs, not a book.
     if let Some(n) = &request.document.notes

@@ -36,6 +36,15 @@ async fn archived(s: &Shared, doc: Document) -> Result<crate::ledger::Archive, A
     .await
 }
 
+/// Whether `?format=` asks for a PDF: `json` (the default) or `pdf`, anything else refused.
+pub(crate) fn wants_pdf(format: Option<&str>) -> Result<bool, ApiError> {
+    match format.unwrap_or("json") {
+        "json" => Ok(false),
+        "pdf" => Ok(true),
+        other => Err(ApiError::bad(format!("format `{other}`: json or pdf"))),
+    }
+}
+
 /// A document as a PDF (or Factur-X) in `lang` (`fr` by default), made off the async threads.
 pub(crate) async fn pdf_of(
     s: &Shared,
