@@ -47,7 +47,8 @@ mod stream {
     //! A serde serializer that writes canonical JSON directly: members of every object sorted
     //! by key (byte order, the last of equal keys kept, as a `Value` map does), no white space,
     //! strings escaped by serde_json.
-    use std::collections::BTreeMap;
+    use std::borrow::Cow;
+    use std::ops::Range;
 
     use serde::ser::{self, Serialize};
     use serde_json::Error;
@@ -58,13 +59,6 @@ mod stream {
 
     fn text(out: &mut Vec<u8>, s: &str) -> Result<(), Error> {
         serde_json::to_writer(out, s)
-    }
-
-    /// Serializes into a buffer of its own (a member's value).
-    fn alone<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, Error> {
-        let mut b = Vec::new();
-        v.serialize(Canon { out: &mut b })?;
-        Ok(b)
     }
 
     /// Writes `{"key":value}` for an enum variant's payload.
@@ -102,25 +96,117 @@ mod stream {
 
     pub struct Obj<'a> {
         out: &'a mut Vec<u8>,
-        members: BTreeMap<String, Vec<u8>>,
+        /// Where the first member starts in `out`, just after the `{`.
+        start: usize,
+        /// Each member's key, and where its `"key":value` lies in `out` (from `start`).
+        members: Vec<(Cow<'static, str>, Range<usize>)>,
         key: Option<String>,
         /// A struct variant closes its `{"variant":{` with one more `}`.
         close: &'static [u8],
     }
 
-    impl Obj<'_> {
-        fn finish(self) -> Result<(), Error> {
-            self.out.push(b'{');
-            for (i, (k, v)) in self.members.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(b',');
-                }
-                text(self.out, k)?;
-                self.out.push(b':');
-                self.out.extend_from_slice(v);
+    impl<'a> Obj<'a> {
+        /// Opens an object after whatever `out` holds (`{"variant":` for a struct variant).
+        fn open(out: &'a mut Vec<u8>, close: &'static [u8]) -> Self {
+            out.push(b'{');
+            let start = out.len();
+            Obj {
+                out,
+                start,
+                members: Vec::new(),
+                key: None,
+                close,
+            }
+        }
+
+        /// Writes `"key":value` where it stands; `finish` puts the members in order.
+        fn member<T: Serialize + ?Sized>(
+            &mut self,
+            key: Cow<'static, str>,
+            v: &T,
+        ) -> Result<(), Error> {
+            if !self.members.is_empty() {
+                self.out.push(b',');
+            }
+            let at = self.out.len().saturating_sub(self.start);
+            text(self.out, &key)?;
+            self.out.push(b':');
+            v.serialize(Canon {
+                out: &mut *self.out,
+            })?;
+            let end = self.out.len().saturating_sub(self.start);
+            self.members.push((key, at..end));
+            Ok(())
+        }
+
+        /// Members written in key order (most maps) stay where they are. Otherwise the
+        /// largest one is moved once within `out` to its sorted place (a rating's lines,
+        /// a hundred megabytes for a big account, are not copied out and back), and the others
+        /// are copied out and written around it; of equal keys the last written is kept (as a
+        /// map keeps it).
+        fn finish(mut self) -> Result<(), Error> {
+            let in_order = self.members.windows(2).all(|w| w[0].0 < w[1].0);
+            if !in_order {
+                self.reorder()?;
             }
             self.out.push(b'}');
             self.out.extend_from_slice(self.close);
+            Ok(())
+        }
+
+        fn reorder(&mut self) -> Result<(), Error> {
+            let bad = || <Error as ser::Error>::custom("a member outside its object");
+            let mut order: Vec<&(Cow<'static, str>, Range<usize>)> = self.members.iter().collect();
+            // Stable: of equal keys, the last written comes last.
+            order.sort_by(|a, b| a.0.cmp(&b.0));
+            let kept: Vec<Range<usize>> = order
+                .iter()
+                .enumerate()
+                .filter(|(i, m)| order.get(i.saturating_add(1)).is_none_or(|n| n.0 != m.0))
+                .map(|(_, m)| m.1.clone())
+                .collect();
+            let largest = (0..kept.len())
+                .max_by_key(|&i| kept.get(i).map_or(0, ExactSizeIterator::len))
+                .unwrap_or(0);
+            let region = self.out.get(self.start..).ok_or_else(bad)?;
+            // The others, copied out in their sorted order.
+            let mut others = Vec::new();
+            for (i, r) in kept.iter().enumerate() {
+                if i != largest {
+                    others.extend_from_slice(region.get(r.clone()).ok_or_else(bad)?);
+                }
+            }
+            // Where each kept member goes: in sorted order, a comma between two.
+            let mut at = self.start;
+            let mut places = Vec::with_capacity(kept.len());
+            for r in &kept {
+                places.push(at);
+                at = at.saturating_add(r.len()).saturating_add(1);
+            }
+            let end = at.saturating_sub(1).max(self.start);
+            if let (Some(big), Some(&to)) = (kept.get(largest), places.get(largest)) {
+                let from = big.start.saturating_add(self.start)..big.end.saturating_add(self.start);
+                self.out.copy_within(from, to);
+            }
+            let mut taken = 0usize;
+            for (i, (r, &to)) in kept.iter().zip(&places).enumerate() {
+                if i != largest {
+                    let next = taken.saturating_add(r.len());
+                    let bytes = others.get(taken..next).ok_or_else(bad)?;
+                    self.out
+                        .get_mut(to..to.saturating_add(r.len()))
+                        .ok_or_else(bad)?
+                        .copy_from_slice(bytes);
+                    taken = next;
+                }
+                if i.saturating_add(1) < kept.len() {
+                    *self
+                        .out
+                        .get_mut(to.saturating_add(r.len()))
+                        .ok_or_else(bad)? = b',';
+                }
+            }
+            self.out.truncate(end);
             Ok(())
         }
     }
@@ -365,12 +451,7 @@ mod stream {
             })
         }
         fn serialize_map(self, _: Option<usize>) -> Result<Obj<'a>, Error> {
-            Ok(Obj {
-                out: self.out,
-                members: BTreeMap::new(),
-                key: None,
-                close: b"",
-            })
+            Ok(Obj::open(self.out, b""))
         }
         fn serialize_struct(self, _: &'static str, _: usize) -> Result<Obj<'a>, Error> {
             self.serialize_map(None)
@@ -385,12 +466,7 @@ mod stream {
             self.out.push(b'{');
             text(self.out, variant)?;
             self.out.push(b':');
-            Ok(Obj {
-                out: self.out,
-                members: BTreeMap::new(),
-                key: None,
-                close: b"}",
-            })
+            Ok(Obj::open(self.out, b"}"))
         }
     }
 
@@ -428,8 +504,7 @@ mod stream {
                 .key
                 .take()
                 .ok_or_else(|| <Error as ser::Error>::custom("a map value without its key"))?;
-            self.members.insert(key, alone(v)?);
-            Ok(())
+            self.member(Cow::Owned(key), v)
         }
         fn end(self) -> Result<(), Error> {
             self.finish()
@@ -446,8 +521,7 @@ mod stream {
                     key: &'static str,
                     v: &T,
                 ) -> Result<(), Error> {
-                    self.members.insert(key.to_string(), alone(v)?);
-                    Ok(())
+                    self.member(Cow::Borrowed(key), v)
                 }
                 fn end(self) -> Result<(), Error> {
                     self.finish()
@@ -518,6 +592,57 @@ mod tests {
             super::to_string(&s).unwrap(),
             super::tree_string(&s).unwrap()
         );
+    }
+
+    /// Members out of order are put in order wherever the largest one stands, and of equal
+    /// keys the last is kept, as the tree does.
+    #[test]
+    fn members_move_around_the_largest() {
+        use serde::ser::{Serialize, SerializeMap, Serializer};
+        struct M(Vec<(&'static str, serde_json::Value)>);
+        impl Serialize for M {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(None)?;
+                for (k, v) in &self.0 {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+        let big = serde_json::Value::String("x".repeat(1000));
+        let orders: [&[&str]; 6] = [
+            &["c", "b", "a"],
+            &["b", "c", "a"],
+            &["a", "c", "b"],
+            &["c", "a", "b", "a"],
+            &["b", "a", "b"],
+            &["z", "y", "x", "w", "v"],
+        ];
+        for keys in orders {
+            for big_at in 0..keys.len() {
+                let m = M(keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        let v = if i == big_at {
+                            big.clone()
+                        } else {
+                            serde_json::json!({"n": i, "m": [i, {"b": 1, "a": 2}]})
+                        };
+                        (*k, v)
+                    })
+                    .collect());
+                let nested = serde_json::json!({"outer": [1], "inner": &m});
+                assert_eq!(
+                    super::to_string(&m).unwrap(),
+                    super::tree_string(&m).unwrap()
+                );
+                assert_eq!(
+                    super::to_string(&nested).unwrap(),
+                    super::tree_string(&nested).unwrap()
+                );
+            }
+        }
     }
 
     #[test]

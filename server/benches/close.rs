@@ -147,12 +147,37 @@ fn postgres(base: &str, name: &str) -> Arc<dyn Store> {
     Arc::new(ledger::PgLedger::connect(&url, key).expect("ledger"))
 }
 
+/// The allocator the `ratecard` binary runs with, so that the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
     let mut out = Vec::new();
     let pg = std::env::var("RATECARD_BENCH_POSTGRES").ok();
+    // `cargo bench --bench close -- draft`: only the 1,000,000-event draft, for profiling.
+    if std::env::args().any(|a| a == "draft") {
+        println!(
+            "{{\"sqlite_draft_1m_s\":{:.2}}}",
+            big_draft(sqlite("draft"))
+        );
+        if let Some(base) = &pg {
+            println!(
+                "{{\"pg_draft_1m_s\":{:.2}}}",
+                big_draft(postgres(base, "draft"))
+            );
+        }
+        return;
+    }
+    // `cargo bench --bench close -- close`: only SQLite's close with 1 worker, for profiling.
+    if std::env::args().any(|a| a == "close") {
+        let l = sqlite("w1");
+        fill(l.as_ref());
+        println!("{{\"sqlite_w1_s\":{:.2}}}", run(l, 1));
+        return;
+    }
     for workers in [1, 2] {
         let l = sqlite(&format!("w{workers}"));
         fill(l.as_ref());

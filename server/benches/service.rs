@@ -87,6 +87,10 @@ fn batch(account: &str, from: usize, n: usize) -> String {
     s
 }
 
+/// The allocator the `ratecard` binary runs with, so that the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;

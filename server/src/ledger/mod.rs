@@ -513,19 +513,24 @@ fn account_version(tx: &mut dyn Sql, account: &str) -> Result<i64> {
 }
 
 /// The account's events up to the end of `period` (earlier ones give the state at its start).
-fn events_in(tx: &mut dyn Sql, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
+fn events_in<B: Backend>(
+    tx: &mut dyn Sql,
+    account: &str,
+    period: &Period,
+) -> Result<Vec<UsageEvent>> {
     let bound = at_bound(&period.end);
-    let rows = tx.rows(
-        "SELECT body FROM events WHERE account = $1 AND at < $2",
+    let mut out = Vec::new();
+    tx.each_text(
+        B::EVENTS_BEFORE,
         &[account.into(), bound.as_str().into()],
+        &mut |body| {
+            let e: UsageEvent = read_body(body, "event")?;
+            if e.at < period.end {
+                out.push(e);
+            }
+            Ok(())
+        },
     )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for mut r in rows {
-        let e: UsageEvent = read_body(&r.take().text()?, "event")?;
-        if e.at < period.end {
-            out.push(e);
-        }
-    }
     Ok(out)
 }
 
@@ -663,7 +668,7 @@ impl<B: Backend> Store for Ledger<B> {
     }
 
     fn events(&self, account: &str, period: &Period) -> Result<Vec<UsageEvent>> {
-        self.db.read(|tx| events_in(tx, account, period))
+        self.db.read(|tx| events_in::<B>(tx, account, period))
     }
 
     fn event_count(&self) -> Result<u64> {
@@ -696,7 +701,7 @@ impl<B: Backend> Store for Ledger<B> {
 
     fn events_versioned(&self, account: &str, period: &Period) -> Result<(Vec<UsageEvent>, i64)> {
         self.db.read(|tx| {
-            let events = events_in(tx, account, period)?;
+            let events = events_in::<B>(tx, account, period)?;
             Ok((events, account_version(tx, account)?))
         })
     }
@@ -780,7 +785,7 @@ impl<B: Backend> Store for Ledger<B> {
                 },
                 None => {
                     let number = next_number(tx, series, year)?;
-                    let events = events_in(tx, account, period)?;
+                    let events = events_in::<B>(tx, account, period)?;
                     let doc = make(number, &events).map_err(unprocessable)?;
                     store_document(tx, &self.key, account, None, &doc)?;
                     Outcome {
@@ -823,7 +828,7 @@ impl<B: Backend> Store for Ledger<B> {
             let (cn, inv) = (next_number(tx, "CN", year)?, next_number(tx, "INV", year)?);
             let period =
                 Period::parse(&original.period).map_err(|e| LedgerError::Db(e.to_string()))?;
-            let events = events_in(tx, &original.account, &period)?;
+            let events = events_in::<B>(tx, &original.account, &period)?;
             let docs = make(&original, &earlier, &events, &cn, &inv).map_err(unprocessable)?;
             for d in &docs {
                 store_document(tx, &self.key, &original.account, Some(number), d)?;

@@ -432,6 +432,21 @@ impl Sql for Tx<'_, '_> {
         }
         Ok(out)
     }
+
+    fn each_text(
+        &mut self,
+        sql: &str,
+        values: &[V],
+        f: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        use fallible_iterator::FallibleIterator;
+        let p = params(values);
+        let mut rows = self.0.query_raw(sql, p.iter().map(|b| b.as_ref()))?;
+        while let Some(r) = rows.next()? {
+            f(r.try_get::<_, &str>(0)?)?;
+        }
+        Ok(())
+    }
 }
 
 impl Postgres {

@@ -104,6 +104,15 @@ pub trait Sql {
     fn row(&mut self, sql: &str, params: &[V]) -> Result<Option<Row>> {
         Ok(self.rows(sql, params)?.into_iter().next())
     }
+
+    /// Runs a query of one text column and hands each row's text to `f` as it is read, with
+    /// no copy of the rows: an account's million stored events are parsed as they come.
+    fn each_text(
+        &mut self,
+        sql: &str,
+        params: &[V],
+        f: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()>;
 }
 
 /// An event as stored: account, id, time (RFC 3339, UTC) and canonical body.
@@ -116,6 +125,10 @@ pub struct EventRow<'a> {
 
 /// A database the ledger runs on: transactions in which its rules are applied once, for both.
 pub trait Backend: Send + Sync {
+    /// The query of an account's events before a time (`$1` the account, `$2` the bound):
+    /// the bodies, in no order (metering sorts them).
+    const EVENTS_BEFORE: &'static str = "SELECT body FROM events WHERE account = $1 AND at < $2";
+
     /// Stores the rows not stored yet under `batch`, the first of two with one key winning;
     /// returns, for each row, whether this call stored it. One statement per row by default.
     fn insert_events(tx: &mut dyn Sql, batch: i64, rows: &[EventRow]) -> Result<Vec<bool>> {

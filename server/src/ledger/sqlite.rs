@@ -292,6 +292,13 @@ impl Sqlite {
 }
 
 impl Backend for Sqlite {
+    /// Through the primary key `(account, id)`, the time checked on each row (`+at` keeps the
+    /// `(account, at)` index out): the account's rows lie together, read in order, where the
+    /// index would look each one up in the table (a million lookups for a big account's draft,
+    /// most of its reading time). The events after the bound are read and skipped; an account
+    /// is drafted and closed for its last months, so they are few.
+    const EVENTS_BEFORE: &'static str = "SELECT body FROM events WHERE account = $1 AND +at < $2";
+
     const STORED_ORDER: &'static str = "rowid";
 
     fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
@@ -355,6 +362,25 @@ impl Sql for Conn<'_> {
             out.push(Row::new(cells));
         }
         Ok(out)
+    }
+
+    fn each_text(
+        &mut self,
+        sql: &str,
+        params: &[V],
+        f: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        let mut q = self.0.prepare_cached(sql)?;
+        bind(&mut q, params)?;
+        let mut rows = q.raw_query();
+        while let Some(r) = rows.next()? {
+            let text = r
+                .get_ref(0)?
+                .as_str()
+                .map_err(|e| super::LedgerError::Db(e.to_string()))?;
+            f(text)?;
+        }
+        Ok(())
     }
 }
 

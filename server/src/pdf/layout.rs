@@ -75,61 +75,100 @@ enum Op {
     },
 }
 
+/// The characters whose glyph and advance each face keeps at hand: Latin, with its
+/// supplements and extensions (what invoices print); others are looked up in the font.
+const KEPT: u32 = 0x250;
+
+/// One font: its glyph and advance (in font units) for each kept character, looked up once
+/// per document instead of once per character drawn.
+struct Face<'a> {
+    font: skrifa::FontRef<'a>,
+    units_per_em: f32,
+    kept: Vec<Option<(skrifa::GlyphId, f32)>>,
+}
+
+impl<'a> Face<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self, String> {
+        let font =
+            skrifa::FontRef::new(bytes).map_err(|e| format!("the PDF font cannot be read: {e}"))?;
+        let units_per_em = f32::from(
+            skrifa::raw::TableProvider::head(&font)
+                .map(|h| h.units_per_em())
+                .unwrap_or(2048),
+        );
+        let map = font.charmap();
+        let m = font.glyph_metrics(Size::unscaled(), LocationRef::default());
+        let kept = (0..KEPT)
+            .map(|u| {
+                let g = char::from_u32(u).and_then(|c| map.map(c))?;
+                Some((g, m.advance_width(g).unwrap_or(0.0)))
+            })
+            .collect();
+        Ok(Face {
+            font,
+            units_per_em,
+            kept,
+        })
+    }
+
+    /// The glyph of `c` and its advance in font units; `None` when the font lacks it.
+    fn glyph(&self, c: char) -> Option<(skrifa::GlyphId, f32)> {
+        match self.kept.get(c as usize) {
+            Some(kept) => *kept,
+            None => {
+                let g = self.font.charmap().map(c)?;
+                let m = self
+                    .font
+                    .glyph_metrics(Size::unscaled(), LocationRef::default());
+                Some((g, m.advance_width(g).unwrap_or(0.0)))
+            }
+        }
+    }
+
+    /// The advance of `c` at `size` points (a missing glyph counts as 0.6 em).
+    fn advance(&self, c: char, size: f32) -> f32 {
+        self.glyph(c)
+            .map_or(size * 0.6, |(_, a)| a * size / self.units_per_em)
+    }
+}
+
 /// Glyph advances of the two fonts, to measure text.
 struct Metrics<'a> {
-    regular: skrifa::FontRef<'a>,
-    bold: skrifa::FontRef<'a>,
+    regular: Face<'a>,
+    bold: Face<'a>,
 }
 
 impl Metrics<'_> {
     fn new() -> Result<Self, String> {
-        let read = |b: &'static [u8]| {
-            skrifa::FontRef::new(b).map_err(|e| format!("the PDF font cannot be read: {e}"))
-        };
         Ok(Metrics {
-            regular: read(REGULAR)?,
-            bold: read(BOLD)?,
+            regular: Face::new(REGULAR)?,
+            bold: Face::new(BOLD)?,
         })
     }
 
-    fn width(&self, text: &str, size: f32, weight: Weight) -> f32 {
-        let font = match weight {
+    fn face(&self, weight: Weight) -> &Face<'_> {
+        match weight {
             Weight::Regular => &self.regular,
             Weight::Bold => &self.bold,
-        };
-        let map = font.charmap();
-        let m = font.glyph_metrics(Size::new(size), LocationRef::default());
-        text.chars()
-            .map(|c| {
-                map.map(c)
-                    .and_then(|g| m.advance_width(g))
-                    .unwrap_or(size * 0.6)
-            })
-            .sum()
+        }
+    }
+
+    fn width(&self, text: &str, size: f32, weight: Weight) -> f32 {
+        let face = self.face(weight);
+        text.chars().map(|c| face.advance(c, size)).sum()
     }
 
     /// The glyphs of `text`, one per character (Latin text needs no shaping), each with its
     /// advance in em and the bytes of the text it stands for (what a reader extracts). Shaping
     /// each text with rustybuzz parsed the font again every time: 40 ms for a 14-page invoice.
     fn glyphs(&self, text: &str, weight: Weight) -> Vec<KrillaGlyph> {
-        let font = match weight {
-            Weight::Regular => &self.regular,
-            Weight::Bold => &self.bold,
-        };
-        let map = font.charmap();
-        let m = font.glyph_metrics(Size::unscaled(), LocationRef::default());
-        let upem = f32::from(
-            skrifa::raw::TableProvider::head(font)
-                .map(|h| h.units_per_em())
-                .unwrap_or(2048),
-        );
+        let face = self.face(weight);
         text.char_indices()
             .map(|(i, c)| {
-                let g = map.map(c).unwrap_or_default();
-                let advance = m.advance_width(g).unwrap_or(0.0) / upem;
+                let (g, advance) = face.glyph(c).unwrap_or_default();
                 KrillaGlyph::new(
                     GlyphId::new(g.to_u32()),
-                    advance,
+                    advance / face.units_per_em,
                     0.0,
                     0.0,
                     0.0,
@@ -144,16 +183,12 @@ impl Metrics<'_> {
     /// shown as `?` (PDF/A refuses a missing glyph).
     /// The text is cut at `MAX_TEXT` characters (with `…`): no field prints a book.
     fn printable(&self, text: &str, weight: Weight) -> String {
-        let font = match weight {
-            Weight::Regular => &self.regular,
-            Weight::Bold => &self.bold,
-        };
-        let map = font.charmap();
+        let face = self.face(weight);
         let mut out: String = text
             .chars()
             .filter(|c| !c.is_control() || *c == '\n')
             .take(MAX_TEXT)
-            .map(|c| if map.map(c).is_some() { c } else { '?' })
+            .map(|c| if face.glyph(c).is_some() { c } else { '?' })
             .collect();
         if text.chars().nth(MAX_TEXT).is_some() {
             out.push('…');
@@ -164,17 +199,8 @@ impl Metrics<'_> {
     /// `text` broken into lines no wider than `width`, at spaces (a word longer than the
     /// width is cut where it must be). Linear in the text's length.
     fn wrap(&self, text: &str, size: f32, weight: Weight, width: f32) -> Vec<String> {
-        let font = match weight {
-            Weight::Regular => &self.regular,
-            Weight::Bold => &self.bold,
-        };
-        let map = font.charmap();
-        let m = font.glyph_metrics(Size::new(size), LocationRef::default());
-        let advance = |c: char| {
-            map.map(c)
-                .and_then(|g| m.advance_width(g))
-                .unwrap_or(size * 0.6)
-        };
+        let face = self.face(weight);
+        let advance = |c: char| face.advance(c, size);
         let space = advance(' ');
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
