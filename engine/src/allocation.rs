@@ -36,7 +36,7 @@ pub enum Spread {
 }
 
 impl Spread {
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Spread::Even => "even",
             Spread::Proportional => "proportional",
@@ -288,7 +288,7 @@ pub fn allocate(
 /// Spreads one indirect cost: each target's exact share in minor units is floored, and the
 /// units left are given one each to the largest remainders (ties by target name), so that the
 /// shares add up to the cost.
-fn spread_cost(
+pub(crate) fn spread_cost(
     cost: &IndirectCost,
     spread: &Spread,
     direct: &BTreeMap<String, Decimal>,

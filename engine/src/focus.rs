@@ -3,14 +3,22 @@
 //! invoice's, are corrections (`ChargeClass = Correction`), a credit note's amounts negative.
 //! Invariant (tested): per `InvoiceId`, the `BilledCost`s add up to the document's payable
 //! amount (its gross total; minus it for a credit note).
+//!
+//! With allocation rules ([`csv_allocated`]), the export has FOCUS 1.3's `Allocated*` columns:
+//! each usage row of a shared resource is split over the targets as the rules spread shared
+//! costs, one row per target, its costs shared out to the cent (largest remainder) and its
+//! quantities by the same ratio; the sums per `InvoiceId` do not move.
 
 use rust_decimal::Decimal;
 
+use std::collections::BTreeMap;
+
+use crate::allocation::{AllocationRules, IndirectCost};
 use crate::document::{Document, DocumentKind};
 use crate::error::{Error, Result};
 use crate::export::csv_record;
 use crate::money::{self, RoundingMode};
-use crate::num::Arith;
+use crate::num::{Arith, OrOverflow};
 use crate::time::format_instant;
 
 /// The columns written, in order: FOCUS 1.2's mandatory ones, then the recommended and
@@ -54,6 +62,31 @@ pub const COLUMNS: [&str; 36] = [
     "x_DocumentKind",
 ];
 
+/// FOCUS 1.3's split cost allocation columns, before the others (the columns are in
+/// alphabetical order) when an export is asked with allocation rules.
+pub const ALLOCATED: [&str; 5] = [
+    "AllocatedMethodDetails",
+    "AllocatedMethodId",
+    "AllocatedResourceId",
+    "AllocatedResourceName",
+    "AllocatedTags",
+];
+
+/// Where the columns [`rows`] fills and allocation splits are.
+mod col {
+    pub const BILLED: usize = 0;
+    pub const CURRENCY: usize = 3;
+    pub const CATEGORY: usize = 6;
+    pub const CONSUMED_QUANTITY: usize = 12;
+    pub const CONSUMED_UNIT: usize = 13;
+    pub const CONTRACTED: usize = 14;
+    pub const EFFECTIVE: usize = 16;
+    pub const LIST: usize = 19;
+    pub const PRICING_QUANTITY: usize = 22;
+    pub const RESOURCE: usize = 28;
+    pub const TAGS: usize = 34;
+}
+
 /// FOCUS's service category of one of the price lists' services.
 fn service_category(service: &str) -> &'static str {
     let s = service.to_ascii_lowercase();
@@ -82,6 +115,180 @@ pub fn csv(docs: &[&Document], tags: &dyn Fn(&str, Option<&str>) -> String) -> R
         }
     }
     Ok(out)
+}
+
+/// [`csv`] with FOCUS 1.3's `Allocated*` columns: the usage rows of shared resources (without
+/// the rules' target tag, or with one of their shared values) split over the targets by the
+/// rules' version in force at `period`'s start, as [`crate::allocation::allocate`] spreads
+/// shared costs (evenly, in proportion to the targets' direct costs, here their billed usage in
+/// these documents, or by weights). Amounts entered by hand in the rules are not billed, so
+/// they are not in a cost and usage dataset.
+pub fn csv_allocated(
+    docs: &[&Document],
+    tags: &dyn Fn(&str, Option<&str>) -> String,
+    rules: &AllocationRules,
+    period: &crate::time::Period,
+) -> Result<String> {
+    let version = rules.at(period.start)?;
+    let mut all = Vec::new();
+    for d in docs {
+        all.extend(rows(d, tags)?);
+    }
+    let target_of = |row: &[String]| -> Option<String> {
+        if row.get(col::CATEGORY).map(String::as_str) != Some("Usage") {
+            return None;
+        }
+        let tags: BTreeMap<String, String> = row
+            .get(col::TAGS)
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        tags.get(&rules.target_tag).cloned()
+    };
+    let shared_values: Vec<&str> = version.shared_values.iter().map(String::as_str).collect();
+    let is_shared = |t: &Option<String>| t.as_deref().is_none_or(|t| shared_values.contains(&t));
+    // The targets' direct costs: their billed usage.
+    let mut direct: BTreeMap<String, Decimal> = version
+        .targets
+        .iter()
+        .map(|t| (t.clone(), Decimal::ZERO))
+        .collect();
+    let mut targets = Vec::with_capacity(all.len());
+    for row in &all {
+        let t = target_of(row);
+        if !is_shared(&t)
+            && let Some(t) = &t
+        {
+            let d = direct.entry(t.clone()).or_insert(Decimal::ZERO);
+            *d = d
+                .plus(cell_decimal(row, col::BILLED)?)
+                .or_overflow(|| "summing the targets' direct costs".to_string())?;
+        }
+        targets.push(t);
+    }
+    // A correction's negative usage weighs nothing.
+    for d in direct.values_mut() {
+        *d = (*d).max(Decimal::ZERO);
+    }
+    let method_id = format!("{}@{}:{}", rules.id, version.version, version.shared.name());
+    let mut out = String::new();
+    let header: Vec<&str> = ALLOCATED.iter().chain(COLUMNS.iter()).copied().collect();
+    csv_record(&mut out, &header);
+    let mut write = |allocated: [String; 5], row: &[String]| {
+        let cells: Vec<&str> = allocated
+            .iter()
+            .chain(row.iter())
+            .map(String::as_str)
+            .collect();
+        csv_record(&mut out, &cells);
+    };
+    for (row, target) in all.iter().zip(&targets) {
+        let usage = row.get(col::CATEGORY).map(String::as_str) == Some("Usage");
+        if !usage || !is_shared(target) {
+            write(Default::default(), row);
+            continue;
+        }
+        let currency = row.get(col::CURRENCY).map_or("", String::as_str);
+        let source = format!(
+            "shared usage {}",
+            row.get(col::RESOURCE).map_or("", String::as_str)
+        );
+        let spread = |c: usize| -> Result<Vec<crate::allocation::Share>> {
+            crate::allocation::spread_cost(
+                &IndirectCost {
+                    source: source.clone(),
+                    method: String::new(),
+                    amount: cell_decimal(row, c)?,
+                },
+                &version.shared,
+                &direct,
+                currency,
+            )
+        };
+        let billed = spread(col::BILLED)?;
+        if billed.is_empty() {
+            // Nothing billed to share out: the row stays whole.
+            write(Default::default(), row);
+            continue;
+        }
+        let list = spread(col::LIST)?;
+        for (i, share) in billed.iter().enumerate() {
+            if share.weight.is_zero() {
+                continue;
+            }
+            let ratio = share
+                .weight
+                .over(share.of_total_weight)
+                .or_overflow(|| format!("the share of {}", share.target))?
+                .round_dp(10)
+                .normalize();
+            let mut split = row.clone();
+            let amount = share.amount.to_string();
+            for c in [col::BILLED, col::CONTRACTED, col::EFFECTIVE] {
+                set(&mut split, c, amount.clone());
+            }
+            let listed = list.get(i).map_or(Decimal::ZERO, |l| l.amount);
+            set(&mut split, col::LIST, listed.to_string());
+            let mut usage_quantity = String::new();
+            for c in [col::CONSUMED_QUANTITY, col::PRICING_QUANTITY] {
+                let q = cell_decimal(row, c)?
+                    .times(ratio)
+                    .or_overflow(|| format!("the quantity of {}", share.target))?
+                    .round_dp(10)
+                    .normalize()
+                    .to_string();
+                if c == col::CONSUMED_QUANTITY {
+                    usage_quantity = q.clone();
+                }
+                set(&mut split, c, q);
+            }
+            let unit = row.get(col::CONSUMED_UNIT).map_or("", String::as_str);
+            // Written by hand: the ratio and the quantity are JSON numbers, from decimals.
+            let details = format!(
+                r#"{{"Elements":[{{"AllocatedRatio":{ratio},"UsageQuantity":{usage_quantity},"UsageUnit":{}}}],"x_Method":{},"x_TotalWeight":"{}","x_Weight":"{}"}}"#,
+                json_text(unit),
+                json_text(&share.method),
+                share.of_total_weight,
+                share.weight,
+            );
+            let target_tags = format!(
+                "{{{}:{}}}",
+                json_text(&rules.target_tag),
+                json_text(&share.target)
+            );
+            write(
+                [
+                    details,
+                    method_id.clone(),
+                    share.target.clone(),
+                    share.target.clone(),
+                    target_tags,
+                ],
+                &split,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A cell of a row [`rows`] made, as a decimal (empty: zero).
+fn cell_decimal(row: &[String], c: usize) -> Result<Decimal> {
+    match row.get(c).map(String::as_str) {
+        None | Some("") => Ok(Decimal::ZERO),
+        Some(text) => text
+            .parse()
+            .map_err(|_| Error::Document(format!("FOCUS column {c}: `{text}` is not a decimal"))),
+    }
+}
+
+/// A text as a JSON string.
+fn json_text(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn set(row: &mut [String], c: usize, value: String) {
+    if let Some(cell) = row.get_mut(c) {
+        *cell = value;
+    }
 }
 
 /// The payable amount of a document as FOCUS counts it: its gross total, negative for a credit
@@ -214,4 +421,29 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
         ]);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indices an allocation split writes name the columns they mean.
+    #[test]
+    fn split_columns_are_where_the_rows_have_them() {
+        for (i, name) in [
+            (col::BILLED, "BilledCost"),
+            (col::CURRENCY, "BillingCurrency"),
+            (col::CATEGORY, "ChargeCategory"),
+            (col::CONSUMED_QUANTITY, "ConsumedQuantity"),
+            (col::CONSUMED_UNIT, "ConsumedUnit"),
+            (col::CONTRACTED, "ContractedCost"),
+            (col::EFFECTIVE, "EffectiveCost"),
+            (col::LIST, "ListCost"),
+            (col::PRICING_QUANTITY, "PricingQuantity"),
+            (col::RESOURCE, "ResourceId"),
+            (col::TAGS, "Tags"),
+        ] {
+            assert_eq!(COLUMNS[i], name);
+        }
+    }
 }

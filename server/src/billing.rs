@@ -346,9 +346,27 @@ pub(crate) fn stored_document(
 /// Most documents one FOCUS export holds.
 pub const MAX_FOCUS_DOCUMENTS: i64 = 100_000;
 
+/// The allocation rules the ledger applies: the last saved, else the shipped ones
+/// (`catalog/allocation/demo.json`).
+pub fn allocation_rules(
+    ledger: &dyn crate::ledger::Store,
+) -> Result<ratecard::allocation::AllocationRules, ApiError> {
+    let text = match ledger.allocation_rules()? {
+        Some((_, body, _)) => body,
+        None => ratecard::samples::ALLOCATION_RULES.to_string(),
+    };
+    crate::api::parse(text.as_bytes(), "allocation rules")
+}
+
 /// The FOCUS 1.2 dataset of a period's final documents (invoices, credit notes, supplementary
-/// invoices), as CSV. Each line's tags are its resource's, from the events of the period.
-pub fn focus(ledger: &dyn crate::ledger::Store, period: &Period) -> Result<String, ApiError> {
+/// invoices), as CSV. Each line's tags are its resource's, from the events of the period. With
+/// allocation rules, FOCUS 1.3's `Allocated*` columns too: shared usage split over the targets
+/// ([`ratecard::focus::csv_allocated`]).
+pub fn focus(
+    ledger: &dyn crate::ledger::Store,
+    period: &Period,
+    rules: Option<&ratecard::allocation::AllocationRules>,
+) -> Result<String, ApiError> {
     let docs = ledger.documents_in(&period.label(), MAX_FOCUS_DOCUMENTS)?;
     let mut tags: std::collections::BTreeMap<(String, String), String> = Default::default();
     let accounts: std::collections::BTreeSet<&str> =
@@ -368,7 +386,11 @@ pub fn focus(ledger: &dyn crate::ledger::Store, period: &Period) -> Result<Strin
             .cloned()
             .unwrap_or_else(|| "{}".into())
     };
-    ratecard::focus::csv(&list, &lookup).map_err(ApiError::engine)
+    match rules {
+        Some(r) => ratecard::focus::csv_allocated(&list, &lookup, r, period),
+        None => ratecard::focus::csv(&list, &lookup),
+    }
+    .map_err(ApiError::engine)
 }
 
 /// Most documents a year's journal posts.

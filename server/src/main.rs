@@ -162,6 +162,10 @@ enum Command {
         /// The period, YYYY-MM.
         #[arg(long)]
         period: String,
+        /// With FOCUS 1.3's Allocated* columns: the usage of shared resources split over the
+        /// targets by the ledger's allocation rules (the shipped ones when none were saved).
+        #[arg(long)]
+        allocate: bool,
         /// The ledger, as `serve --db` takes it.
         #[arg(long, default_value = "ratecard.sqlite")]
         db: String,
@@ -614,7 +618,7 @@ fn serve(
     Ok((String::new(), 0))
 }
 
-fn focus(period: &str, db: &str) -> Result<(String, usize), String> {
+fn focus(period: &str, allocate: bool, db: &str) -> Result<(String, usize), String> {
     let period =
         ratecard_server::billing::period_of(period).map_err(|e| e.message().to_string())?;
     let location = ledger::Location::parse(db);
@@ -624,7 +628,14 @@ fn focus(period: &str, db: &str) -> Result<(String, usize), String> {
         return Err(format!("{}: no ledger there", p.display()));
     }
     let ledger = location.open()?;
-    let csv = ratecard_server::billing::focus(ledger.as_ref(), &period)
+    let rules = match allocate {
+        true => Some(
+            ratecard_server::billing::allocation_rules(ledger.as_ref())
+                .map_err(|e| e.message().to_string())?,
+        ),
+        false => None,
+    };
+    let csv = ratecard_server::billing::focus(ledger.as_ref(), &period, rules.as_ref())
         .map_err(|e| e.message().to_string())?;
     Ok((csv, 0))
 }
@@ -986,7 +997,11 @@ fn main() -> ExitCode {
             issue_date.as_deref(),
             catalogs,
         ),
-        Command::Focus { period, db } => focus(period, db),
+        Command::Focus {
+            period,
+            allocate,
+            db,
+        } => focus(period, *allocate, db),
         Command::Accounting {
             year,
             format,

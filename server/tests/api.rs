@@ -991,6 +991,194 @@ fn a_late_event_gives_a_credit_note_and_the_invoice_stays_byte_identical() {
     assert!(ledger.verify_audit().unwrap().ok);
 }
 
+/// FOCUS 1.3's split cost allocation: a shared resource's usage row is split over the targets
+/// in proportion to their direct costs, to the cent, and the sums per invoice do not move.
+#[test]
+fn focus_splits_shared_usage_over_the_targets() {
+    let (addr, _) = start("focus-allocated", Some(TOKEN));
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    // b2-15 at 0.111 an hour: web 10 h (1.11), data 30 h (3.33), a shared machine 7 h (0.777,
+    // billed 0.78), and an untagged one 1 h (0.111, billed 0.11).
+    let vm = |id: &str, tags: &str, hours: u32| {
+        format!(
+            r#"{{"id":"{id}-1","account":"acme","resource":"{id}","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-05T00:00:00Z"{tags}}}
+{{"id":"{id}-2","account":"acme","resource":"{id}","sku":"b2-15","region":"gra","kind":"delete","at":"2026-01-05T{hours:02}:00:00Z"{tags}}}
+"#
+        )
+    };
+    let events = [
+        vm("web-1", r#","tags":{"project":"web"}"#, 10),
+        vm("data-1", r#","tags":{"project":"data"}"#, 23),
+        vm("data-2", r#","tags":{"project":"data"}"#, 7),
+        vm("ops-1", r#","tags":{"project":"shared"}"#, 7),
+        vm("misc-1", "", 1),
+    ]
+    .concat();
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        events.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/accounts/acme/invoices",
+        Some(TOKEN),
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(st, 201, "{b}");
+    let invoice = json_of(&b);
+    let number = invoice["number"].as_str().unwrap().to_string();
+    assert_eq!(invoice["totals"]["net"], "5.33", "{b}");
+    let (st, csv) = http(
+        addr,
+        "GET",
+        "/api/v1/focus?period=2026-01&allocate=true",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{csv}");
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        head[..6],
+        [
+            "AllocatedMethodDetails",
+            "AllocatedMethodId",
+            "AllocatedResourceId",
+            "AllocatedResourceName",
+            "AllocatedTags",
+            "BilledCost"
+        ]
+    );
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let mut billed = rust_decimal::Decimal::ZERO;
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        assert_eq!(&rec[col("InvoiceId")], number.as_str());
+        billed += rec[col("BilledCost")]
+            .parse::<rust_decimal::Decimal>()
+            .unwrap();
+        rows.push((
+            rec[col("ResourceId")].to_string(),
+            rec[col("AllocatedResourceId")].to_string(),
+            rec[col("BilledCost")].to_string(),
+            rec[col("ListCost")].to_string(),
+            rec[col("AllocatedMethodId")].to_string(),
+            rec[col("AllocatedTags")].to_string(),
+            rec[col("AllocatedMethodDetails")].to_string(),
+        ));
+    }
+    // The sum per invoice is the payable amount, as without allocation.
+    assert_eq!(
+        billed.to_string(),
+        invoice["totals"]["gross"].as_str().unwrap()
+    );
+    let split = |resource: &str| -> Vec<(String, String, String, String, String)> {
+        rows.iter()
+            .filter(|r| r.0 == resource)
+            .map(|r| {
+                (
+                    r.1.clone(),
+                    r.2.clone(),
+                    r.3.clone(),
+                    r.4.clone(),
+                    r.5.clone(),
+                )
+            })
+            .collect()
+    };
+    let m = "demo@2026-01:proportional".to_string();
+    // Direct costs: web 1.11, data 3.33 (1 to 3); batch has none and gets no row. 0.78 is
+    // 19.5 and 58.5 cents: the cent left goes to the first name of equal remainders.
+    assert_eq!(
+        split("ops-1"),
+        [
+            (
+                "data".into(),
+                "0.59".into(),
+                "0.59".into(),
+                m.clone(),
+                r#"{"project":"data"}"#.into()
+            ),
+            (
+                "web".into(),
+                "0.19".into(),
+                "0.19".into(),
+                m.clone(),
+                r#"{"project":"web"}"#.into()
+            ),
+        ]
+    );
+    assert_eq!(
+        split("misc-1"),
+        [
+            (
+                "data".into(),
+                "0.08".into(),
+                "0.08".into(),
+                m.clone(),
+                r#"{"project":"data"}"#.into()
+            ),
+            (
+                "web".into(),
+                "0.03".into(),
+                "0.03".into(),
+                m,
+                r#"{"project":"web"}"#.into()
+            ),
+        ]
+    );
+    let details: Value = serde_json::from_str(
+        &rows
+            .iter()
+            .find(|r| r.0 == "ops-1" && r.1 == "web")
+            .unwrap()
+            .6,
+    )
+    .unwrap();
+    assert_eq!(
+        details["Elements"][0]["AllocatedRatio"],
+        serde_json::json!(0.25)
+    );
+    assert_eq!(
+        details["Elements"][0]["UsageQuantity"],
+        serde_json::json!(1.75)
+    );
+    assert_eq!(details["Elements"][0]["UsageUnit"], "hour");
+    // Direct usage and tax rows are not allocated.
+    assert_eq!(
+        split("web-1"),
+        [(
+            String::new(),
+            "1.11".into(),
+            "1.11".into(),
+            String::new(),
+            String::new()
+        )]
+    );
+    // Without `allocate`, FOCUS 1.2's columns only.
+    let (_, plain) = http(
+        addr,
+        "GET",
+        "/api/v1/focus?period=2026-01",
+        Some(TOKEN),
+        b"",
+    );
+    assert!(plain.starts_with("BilledCost,"), "{plain}");
+}
+
 #[test]
 fn projection_with_budget_alerts() {
     let (addr, _) = start("projection", Some(TOKEN));

@@ -354,6 +354,42 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
             "{csv}"
         );
     }
+    // With the allocation columns: the accounts' untagged usage is shared, split over the
+    // shipped rules' targets (none has a direct cost: evenly), and each invoice adds up still.
+    let out = run(&[
+        "focus",
+        "--period",
+        "2026-01",
+        "--allocate",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let allocated = text(&out.stdout);
+    assert!(
+        allocated.starts_with("AllocatedMethodDetails,AllocatedMethodId,"),
+        "{allocated}"
+    );
+    assert!(
+        allocated.contains(",demo@2026-01:proportional,")
+            && allocated.contains(r#""x_Method"":""proportional (no direct cost: even)""#),
+        "{allocated}"
+    );
+    let sums = |text: &str, first: usize| {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let mut by: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+        let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let at = |n: &str| head.iter().position(|h| h == n).unwrap();
+        assert_eq!(at("BilledCost"), first);
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            *by.entry(rec[at("InvoiceId")].to_string()).or_default() += rec[at("BilledCost")]
+                .parse::<rust_decimal::Decimal>()
+                .unwrap();
+        }
+        by
+    };
+    assert_eq!(sums(&allocated, 5), sums(&csv, 0));
     let out = run(&[
         "focus",
         "--period",

@@ -427,11 +427,7 @@ pub(crate) async fn accounts(State(s): State<Shared>) -> ApiResult {
 pub(crate) fn server_rules(
     s: &AppState,
 ) -> Result<ratecard::allocation::AllocationRules, ApiError> {
-    let text = match s.ledger.allocation_rules()? {
-        Some((_, body, _)) => body,
-        None => ratecard::samples::ALLOCATION_RULES.to_string(),
-    };
-    crate::api::parse(text.as_bytes(), "allocation rules")
+    billing::allocation_rules(s.ledger.as_ref())
 }
 
 /// `GET /costs/allocation/rules`: the rules `GET /costs/allocation` applies.

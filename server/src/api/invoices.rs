@@ -319,17 +319,29 @@ const MAX_DOCUMENTS: i64 = 10_000;
 pub(crate) struct FocusQuery {
     /// `YYYY-MM`.
     period: String,
+    /// With FOCUS 1.3's `Allocated*` columns: the usage of shared resources split over the
+    /// targets by the allocation rules in force (`GET /api/v1/costs/allocation/rules`).
+    #[serde(default)]
+    allocate: bool,
 }
 
-/// `GET /api/v1/focus?period=YYYY-MM`: the period's FOCUS 1.2 cost and usage rows, as CSV.
+/// `GET /api/v1/focus?period=YYYY-MM[&allocate=true]`: the period's FOCUS cost and usage rows,
+/// as CSV.
 pub(crate) async fn focus(
     State(s): State<Shared>,
     Query(q): Query<FocusQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let period = billing::period_of(&q.period)?;
+    let allocate = q.allocate;
     let csv = blocking(&s, {
         let s = s.clone();
-        move || billing::focus(s.ledger.as_ref(), &period)
+        move || {
+            let rules = match allocate {
+                true => Some(billing::allocation_rules(s.ledger.as_ref())?),
+                false => None,
+            };
+            billing::focus(s.ledger.as_ref(), &period, rules.as_ref())
+        }
     })
     .await?;
     Ok((
