@@ -106,15 +106,69 @@ fn service_category(service: &str) -> &'static str {
 /// The rows of final documents (final invoices and credit notes; others are refused), as CSV
 /// with a header row. `tags` gives a line's tags, as JSON text, by account and resource.
 pub fn csv(docs: &[&Document], tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<String> {
-    let mut out = String::new();
-    csv_record(&mut out, &COLUMNS);
-    for d in docs {
-        for row in rows(d, tags)? {
+    Ok(table(docs, tags)?.to_csv())
+}
+
+/// The rows of an export, before they are written as CSV (or, by the service, as Parquet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// [`COLUMNS`], after [`ALLOCATED`] when the export is allocated.
+    pub columns: Vec<&'static str>,
+    /// One cell per column, each as the CSV writes it (empty: no value).
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// The CSV text, with a header row.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        csv_record(&mut out, &self.columns);
+        for row in &self.rows {
             let cells: Vec<&str> = row.iter().map(String::as_str).collect();
             csv_record(&mut out, &cells);
         }
+        out
     }
-    Ok(out)
+}
+
+/// What a column holds, for a typed format: a decimal, a UTC time, JSON text or text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Decimal,
+    DateTime,
+    Json,
+    Text,
+}
+
+/// The kind of a column of [`COLUMNS`] or [`ALLOCATED`], as FOCUS types it.
+pub fn kind(column: &str) -> Kind {
+    match column {
+        "BilledCost"
+        | "ConsumedQuantity"
+        | "ContractedCost"
+        | "ContractedUnitPrice"
+        | "EffectiveCost"
+        | "ListCost"
+        | "ListUnitPrice"
+        | "PricingQuantity" => Kind::Decimal,
+        "BillingPeriodEnd" | "BillingPeriodStart" | "ChargePeriodEnd" | "ChargePeriodStart" => {
+            Kind::DateTime
+        }
+        "Tags" | "AllocatedMethodDetails" | "AllocatedTags" => Kind::Json,
+        _ => Kind::Text,
+    }
+}
+
+/// The rows of final documents ([`csv`]'s), as a [`Table`].
+pub fn table(docs: &[&Document], tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Table> {
+    let mut rows_out = Vec::new();
+    for d in docs {
+        rows_out.extend(rows(d, tags)?);
+    }
+    Ok(Table {
+        columns: COLUMNS.to_vec(),
+        rows: rows_out,
+    })
 }
 
 /// [`csv`] with FOCUS 1.3's `Allocated*` columns: the usage rows of shared resources (without
@@ -129,6 +183,16 @@ pub fn csv_allocated(
     rules: &AllocationRules,
     period: &crate::time::Period,
 ) -> Result<String> {
+    Ok(table_allocated(docs, tags, rules, period)?.to_csv())
+}
+
+/// The rows of [`csv_allocated`], as a [`Table`].
+pub fn table_allocated(
+    docs: &[&Document],
+    tags: &dyn Fn(&str, Option<&str>) -> String,
+    rules: &AllocationRules,
+    period: &crate::time::Period,
+) -> Result<Table> {
     let version = rules.at(period.start)?;
     let mut all = Vec::new();
     for d in docs {
@@ -170,16 +234,9 @@ pub fn csv_allocated(
         *d = (*d).max(Decimal::ZERO);
     }
     let method_id = format!("{}@{}:{}", rules.id, version.version, version.shared.name());
-    let mut out = String::new();
-    let header: Vec<&str> = ALLOCATED.iter().chain(COLUMNS.iter()).copied().collect();
-    csv_record(&mut out, &header);
+    let mut out = Vec::with_capacity(all.len());
     let mut write = |allocated: [String; 5], row: &[String]| {
-        let cells: Vec<&str> = allocated
-            .iter()
-            .chain(row.iter())
-            .map(String::as_str)
-            .collect();
-        csv_record(&mut out, &cells);
+        out.push(allocated.into_iter().chain(row.iter().cloned()).collect());
     };
     for (row, target) in all.iter().zip(&targets) {
         let usage = row.get(col::CATEGORY).map(String::as_str) == Some("Usage");
@@ -267,7 +324,10 @@ pub fn csv_allocated(
             );
         }
     }
-    Ok(out)
+    Ok(Table {
+        columns: ALLOCATED.iter().chain(COLUMNS.iter()).copied().collect(),
+        rows: out,
+    })
 }
 
 /// A cell of a row [`rows`] made, as a decimal (empty: zero).

@@ -359,14 +359,14 @@ pub fn allocation_rules(
 }
 
 /// The FOCUS 1.2 dataset of a period's final documents (invoices, credit notes, supplementary
-/// invoices), as CSV. Each line's tags are its resource's, from the events of the period. With
+/// invoices), to be written as CSV or Parquet. Each line's tags are its resource's, from the events of the period. With
 /// allocation rules, FOCUS 1.3's `Allocated*` columns too: shared usage split over the targets
 /// ([`ratecard::focus::csv_allocated`]).
 pub fn focus(
     ledger: &dyn crate::ledger::Store,
     period: &Period,
     rules: Option<&ratecard::allocation::AllocationRules>,
-) -> Result<String, ApiError> {
+) -> Result<ratecard::focus::Table, ApiError> {
     let docs = ledger.documents_in(&period.label(), MAX_FOCUS_DOCUMENTS)?;
     let mut tags: std::collections::BTreeMap<(String, String), String> = Default::default();
     let accounts: std::collections::BTreeSet<&str> =
@@ -387,8 +387,8 @@ pub fn focus(
             .unwrap_or_else(|| "{}".into())
     };
     match rules {
-        Some(r) => ratecard::focus::csv_allocated(&list, &lookup, r, period),
-        None => ratecard::focus::csv(&list, &lookup),
+        Some(r) => ratecard::focus::table_allocated(&list, &lookup, r, period),
+        None => ratecard::focus::table(&list, &lookup),
     }
     .map_err(ApiError::engine)
 }

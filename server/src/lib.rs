@@ -18,6 +18,7 @@ pub mod close;
 pub mod demo;
 pub mod error;
 pub mod files;
+pub mod focus_file;
 pub mod ledger;
 pub mod pdf;
 pub mod serve;

@@ -166,6 +166,12 @@ enum Command {
         /// targets by the ledger's allocation rules (the shipped ones when none were saved).
         #[arg(long)]
         allocate: bool,
+        /// csv (printed), or parquet (typed columns; written with --out).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FocusFormat,
+        /// Writes the export to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// The ledger, as `serve --db` takes it.
         #[arg(long, default_value = "ratecard.sqlite")]
         db: String,
@@ -274,6 +280,12 @@ enum Format {
     Pdf,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FocusFormat {
+    Csv,
+    Parquet,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum DocumentFormat {
     Json,
@@ -304,7 +316,9 @@ fn emit(bytes: Vec<u8>, binary: bool, out: Option<&Path>) -> Result<String, Stri
             std::fs::write(p, &bytes).map_err(|e| format!("{}: {e}", p.display()))?;
             Ok(format!("wrote {} ({} bytes)", p.display(), bytes.len()))
         }
-        None if binary => Err("a PDF is written to a file: give --out FILE".into()),
+        None if binary => {
+            Err("a PDF or a Parquet file is written to a file: give --out FILE".into())
+        }
         None => String::from_utf8(bytes).map_err(|e| e.to_string()),
     }
 }
@@ -618,7 +632,13 @@ fn serve(
     Ok((String::new(), 0))
 }
 
-fn focus(period: &str, allocate: bool, db: &str) -> Result<(String, usize), String> {
+fn focus(
+    period: &str,
+    allocate: bool,
+    format: FocusFormat,
+    out: Option<&Path>,
+    db: &str,
+) -> Result<String, String> {
     let period =
         ratecard_server::billing::period_of(period).map_err(|e| e.message().to_string())?;
     let location = ledger::Location::parse(db);
@@ -635,9 +655,12 @@ fn focus(period: &str, allocate: bool, db: &str) -> Result<(String, usize), Stri
         ),
         false => None,
     };
-    let csv = ratecard_server::billing::focus(ledger.as_ref(), &period, rules.as_ref())
+    let table = ratecard_server::billing::focus(ledger.as_ref(), &period, rules.as_ref())
         .map_err(|e| e.message().to_string())?;
-    Ok((csv, 0))
+    match format {
+        FocusFormat::Csv => emit(table.to_csv().into_bytes(), false, out),
+        FocusFormat::Parquet => emit(ratecard_server::focus_file::parquet(&table)?, true, out),
+    }
 }
 
 /// A stored document from the ledger, in `format`.
@@ -1000,8 +1023,10 @@ fn main() -> ExitCode {
         Command::Focus {
             period,
             allocate,
+            format,
+            out,
             db,
-        } => focus(period, *allocate, db),
+        } => focus(period, *allocate, *format, out.as_deref(), db).map(|t| (t, 0)),
         Command::Accounting {
             year,
             format,

@@ -995,7 +995,7 @@ fn a_late_event_gives_a_credit_note_and_the_invoice_stays_byte_identical() {
 /// in proportion to their direct costs, to the cent, and the sums per invoice do not move.
 #[test]
 fn focus_splits_shared_usage_over_the_targets() {
-    let (addr, _) = start("focus-allocated", Some(TOKEN));
+    let (addr, ledger) = start("focus-allocated", Some(TOKEN));
     let (st, b) = http(
         addr,
         "PUT",
@@ -1177,6 +1177,87 @@ fn focus_splits_shared_usage_over_the_targets() {
         b"",
     );
     assert!(plain.starts_with("BilledCost,"), "{plain}");
+    // As Parquet: the same rows, every cell typed and equal to the CSV's.
+    let (st, body) = http(
+        addr,
+        "GET",
+        "/api/v1/focus?period=2026-01&allocate=true&format=parquet",
+        Some(TOKEN),
+        b"",
+    );
+    assert!(st == 200 && body.starts_with("PAR1"), "{st}");
+    let (st, body) = http(
+        addr,
+        "GET",
+        "/api/v1/focus?period=2026-01&format=xlsx",
+        Some(TOKEN),
+        b"",
+    );
+    assert!(st == 400 && body.contains("csv or parquet"), "{body}");
+    let period = ratecard::Period::parse("2026-01").unwrap();
+    let rules = ratecard_server::billing::allocation_rules(ledger.as_ref()).unwrap();
+    let table = ratecard_server::billing::focus(ledger.as_ref(), &period, Some(&rules)).unwrap();
+    assert_eq!(table.to_csv(), csv);
+    let file = temp_db("focus.parquet");
+    std::fs::write(&file, ratecard_server::focus_file::parquet(&table).unwrap()).unwrap();
+    assert_parquet_holds(&file, &table);
+}
+
+/// The Parquet file at `path` holds `table`: its columns in order, a row per row, each cell the
+/// same value typed (decimals exact, times in UTC milliseconds, an empty cell null).
+fn assert_parquet_holds(path: &std::path::Path, table: &ratecard::focus::Table) {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let names: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(names, table.columns);
+    let rows: Vec<_> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), table.rows.len());
+    for (row, cells) in rows.iter().zip(&table.rows) {
+        for ((name, field), cell) in row.get_column_iter().zip(cells) {
+            let kind = ratecard::focus::kind(name);
+            match field {
+                Field::Null => assert_eq!(cell, "", "{name}"),
+                Field::Decimal(d) => {
+                    assert_eq!(kind, ratecard::focus::Kind::Decimal, "{name}");
+                    let v = i128::from_be_bytes(d.data().try_into().unwrap());
+                    let got = rust_decimal::Decimal::from_i128_with_scale(v, d.scale() as u32);
+                    assert_eq!(
+                        got.normalize(),
+                        cell.parse::<rust_decimal::Decimal>().unwrap().normalize(),
+                        "{name}"
+                    );
+                }
+                Field::TimestampMillis(ms) => {
+                    assert_eq!(kind, ratecard::focus::Kind::DateTime, "{name}");
+                    let t = chrono::DateTime::parse_from_rfc3339(cell).unwrap();
+                    assert_eq!(*ms, t.timestamp_millis(), "{name}");
+                }
+                Field::Str(s) => {
+                    assert!(
+                        matches!(
+                            kind,
+                            ratecard::focus::Kind::Text | ratecard::focus::Kind::Json
+                        ),
+                        "{name}"
+                    );
+                    assert_eq!(s, cell, "{name}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
 }
 
 #[test]

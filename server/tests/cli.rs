@@ -390,6 +390,37 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
         by
     };
     assert_eq!(sums(&allocated, 5), sums(&csv, 0));
+    // As Parquet: written to a file, never printed.
+    let file = db.with_extension("parquet");
+    let out = run(&[
+        "focus",
+        "--period",
+        "2026-01",
+        "--format",
+        "parquet",
+        "--out",
+        file.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    let out = run(&[
+        "focus",
+        "--period",
+        "2026-01",
+        "--format",
+        "parquet",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("give --out FILE"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run(&[
         "focus",
         "--period",

@@ -323,17 +323,24 @@ pub(crate) struct FocusQuery {
     /// targets by the allocation rules in force (`GET /api/v1/costs/allocation/rules`).
     #[serde(default)]
     allocate: bool,
+    /// `csv` (the default) or `parquet` (typed columns: decimals, UTC times, JSON, text).
+    format: Option<String>,
 }
 
-/// `GET /api/v1/focus?period=YYYY-MM[&allocate=true]`: the period's FOCUS cost and usage rows,
-/// as CSV.
+/// `GET /api/v1/focus?period=YYYY-MM[&allocate=true][&format=csv|parquet]`: the period's FOCUS
+/// cost and usage rows, as CSV or Parquet.
 pub(crate) async fn focus(
     State(s): State<Shared>,
     Query(q): Query<FocusQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let period = billing::period_of(&q.period)?;
     let allocate = q.allocate;
-    let csv = blocking(&s, {
+    let parquet = match q.format.as_deref().unwrap_or("csv") {
+        "csv" => false,
+        "parquet" => true,
+        other => return Err(ApiError::bad(format!("format `{other}`: csv or parquet"))),
+    };
+    let table = blocking(&s, {
         let s = s.clone();
         move || {
             let rules = match allocate {
@@ -344,16 +351,27 @@ pub(crate) async fn focus(
         }
     })
     .await?;
+    let (body, media, extension) = if parquet {
+        let bytes = crate::focus_file::parquet(&table)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e))?;
+        (bytes, "application/vnd.apache.parquet", "parquet")
+    } else {
+        (
+            table.to_csv().into_bytes(),
+            "text/csv; charset=utf-8",
+            "csv",
+        )
+    };
     Ok((
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, media.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"focus-{}.csv\"", q.period),
+                format!("attachment; filename=\"focus-{}.{extension}\"", q.period),
             ),
         ],
-        csv,
+        body,
     )
         .into_response())
 }

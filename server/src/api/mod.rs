@@ -664,11 +664,14 @@ pub static ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/api/v1/focus",
-        summary: "The FinOps Foundation's FOCUS 1.2 cost and usage rows of a period's final documents, as CSV (?period=YYYY-MM)",
+        summary: "The FinOps Foundation's FOCUS 1.2 cost and usage rows of a period's final documents, as CSV or Parquet, with FOCUS 1.3's allocation columns when asked (?period=YYYY-MM, allocate=true, format=csv|parquet)",
         scope: Scope::Admin,
         query: Some(openapi::schema::<invoices::FocusQuery>),
         body: &[],
-        responses: &[(200, "text/csv", openapi::schema::<String>)],
+        responses: &[
+            (200, "text/csv", openapi::schema::<String>),
+            (200, "application/vnd.apache.parquet", openapi::binary),
+        ],
         handler: || get(invoices::focus),
     },
     Route {
