@@ -439,13 +439,22 @@ impl Sql for Tx<'_, '_> {
         values: &[V],
         f: &mut dyn FnMut(&str) -> Result<()>,
     ) -> Result<()> {
-        use fallible_iterator::FallibleIterator;
+        // Fetched through a portal, 10,000 rows a round trip: memory stays bounded, and the
+        // client's runtime is entered once per batch rather than once per row (a row iterator
+        // did that, and took a second for a million events).
+        const BATCH: i32 = 10_000;
         let p = params(values);
-        let mut rows = self.0.query_raw(sql, p.iter().map(|b| b.as_ref()))?;
-        while let Some(r) = rows.next()? {
-            f(r.try_get::<_, &str>(0)?)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|b| b.as_ref()).collect();
+        let portal = self.0.bind(sql, &refs)?;
+        loop {
+            let rows = self.0.query_portal(&portal, BATCH)?;
+            for r in &rows {
+                f(r.try_get::<_, &str>(0)?)?;
+            }
+            if rows.len() < BATCH as usize {
+                return Ok(());
+            }
         }
-        Ok(())
     }
 }
 
