@@ -48,6 +48,7 @@ mod stream {
     //! by key (byte order, the last of equal keys kept, as a `Value` map does), no white space,
     //! strings escaped by serde_json.
     use std::borrow::Cow;
+    use std::collections::BTreeMap;
     use std::ops::Range;
 
     use serde::ser::{self, Serialize};
@@ -139,11 +140,9 @@ mod stream {
             Ok(())
         }
 
-        /// Members written in key order (most maps) stay where they are. Otherwise the
-        /// largest one is moved once within `out` to its sorted place (a rating's lines,
-        /// a hundred megabytes for a big account, are not copied out and back), and the others
-        /// are copied out and written around it; of equal keys the last written is kept (as a
-        /// map keeps it).
+        /// Members written in key order (most maps) stay where they are; otherwise they are
+        /// copied out and written back in order, the last of equal keys kept (as a map keeps
+        /// it).
         fn finish(mut self) -> Result<(), Error> {
             let in_order = self.members.windows(2).all(|w| w[0].0 < w[1].0);
             if !in_order {
@@ -155,58 +154,22 @@ mod stream {
         }
 
         fn reorder(&mut self) -> Result<(), Error> {
-            let bad = || <Error as ser::Error>::custom("a member outside its object");
-            let mut order: Vec<&(Cow<'static, str>, Range<usize>)> = self.members.iter().collect();
-            // Stable: of equal keys, the last written comes last.
-            order.sort_by(|a, b| a.0.cmp(&b.0));
-            let kept: Vec<Range<usize>> = order
-                .iter()
-                .enumerate()
-                .filter(|(i, m)| order.get(i.saturating_add(1)).is_none_or(|n| n.0 != m.0))
-                .map(|(_, m)| m.1.clone())
-                .collect();
-            let largest = (0..kept.len())
-                .max_by_key(|&i| kept.get(i).map_or(0, ExactSizeIterator::len))
-                .unwrap_or(0);
-            let region = self.out.get(self.start..).ok_or_else(bad)?;
-            // The others, copied out in their sorted order.
-            let mut others = Vec::new();
-            for (i, r) in kept.iter().enumerate() {
-                if i != largest {
-                    others.extend_from_slice(region.get(r.clone()).ok_or_else(bad)?);
+            let body = self.out.split_off(self.start);
+            // In key order; a later member of an equal key replaces the earlier.
+            // Inserted one by one: collecting would sort with a second (stable) sort routine.
+            let mut order: BTreeMap<&str, &Range<usize>> = BTreeMap::new();
+            for (k, r) in &self.members {
+                order.insert(k.as_ref(), r);
+            }
+            for (i, range) in order.into_values().enumerate() {
+                if i > 0 {
+                    self.out.push(b',');
                 }
+                let bytes = body
+                    .get(range.clone())
+                    .ok_or_else(|| <Error as ser::Error>::custom("a member outside its object"))?;
+                self.out.extend_from_slice(bytes);
             }
-            // Where each kept member goes: in sorted order, a comma between two.
-            let mut at = self.start;
-            let mut places = Vec::with_capacity(kept.len());
-            for r in &kept {
-                places.push(at);
-                at = at.saturating_add(r.len()).saturating_add(1);
-            }
-            let end = at.saturating_sub(1).max(self.start);
-            if let (Some(big), Some(&to)) = (kept.get(largest), places.get(largest)) {
-                let from = big.start.saturating_add(self.start)..big.end.saturating_add(self.start);
-                self.out.copy_within(from, to);
-            }
-            let mut taken = 0usize;
-            for (i, (r, &to)) in kept.iter().zip(&places).enumerate() {
-                if i != largest {
-                    let next = taken.saturating_add(r.len());
-                    let bytes = others.get(taken..next).ok_or_else(bad)?;
-                    self.out
-                        .get_mut(to..to.saturating_add(r.len()))
-                        .ok_or_else(bad)?
-                        .copy_from_slice(bytes);
-                    taken = next;
-                }
-                if i.saturating_add(1) < kept.len() {
-                    *self
-                        .out
-                        .get_mut(to.saturating_add(r.len()))
-                        .ok_or_else(bad)? = b',';
-                }
-            }
-            self.out.truncate(end);
             Ok(())
         }
     }
@@ -597,7 +560,7 @@ mod tests {
     /// Members out of order are put in order wherever the largest one stands, and of equal
     /// keys the last is kept, as the tree does.
     #[test]
-    fn members_move_around_the_largest() {
+    fn members_are_put_in_order_wherever_they_stand() {
         use serde::ser::{Serialize, SerializeMap, Serializer};
         struct M(Vec<(&'static str, serde_json::Value)>);
         impl Serialize for M {

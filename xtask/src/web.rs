@@ -21,9 +21,11 @@ const TYPESCRIPT: &str = "5";
 /// rates for the VAT total in EUR cost 10.3 KB in the engine, and the function and dimension
 /// fields with their errors 11 KB (21.3 KB in all, 394,260 bytes): 395,000. The quote's PDF
 /// from the service (the form that posts the quote's requests, and the document request's
-/// writer it needs) cost 2.7 KB (397,653 bytes), so it is 397,700 until the size work brings it
-/// down (the goal is 250,000).
-pub const BUDGET_GZIP_BYTES: u64 = 397_700;
+/// writer it needs) cost 2.7 KB (397,653 bytes): 397,700. The canonical writer that writes an
+/// object's members in place (a million-event draft's inputs digest 0.76 s -> 0.3 s) cost
+/// 0.7 KB (398,347 bytes), so it is 398,400 until the size work brings it down (the goal is
+/// 250,000).
+pub const BUDGET_GZIP_BYTES: u64 = 398_400;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")
