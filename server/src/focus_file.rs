@@ -133,3 +133,41 @@ fn millis(column: &str, cell: &str) -> Result<i64, String> {
         .map(|t| t.timestamp_millis())
         .map_err(|_| format!("{column}: `{cell}` is not an RFC 3339 time"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(cell: &str) -> Result<i128, String> {
+        decimal("BilledCost", cell).map(|b| i128::from_be_bytes(b.data().try_into().unwrap()))
+    }
+
+    /// A figure is written exactly, or refused: never rounded to fit.
+    #[test]
+    fn decimals_are_exact_or_refused() {
+        assert_eq!(value("71.93"), Ok(71_930_000_000_000_000_000));
+        assert_eq!(value("-0.000000000000000001"), Ok(-1));
+        assert_eq!(value("1000000000000000000"), Ok(10i128.pow(36)));
+        for cell in ["0.0000000000000000001", "100000000000000000000"] {
+            assert!(
+                value(cell).unwrap_err().contains("without rounding"),
+                "{cell}"
+            );
+        }
+        assert!(value("12,5").unwrap_err().contains("is not a decimal"));
+        assert!(value("").unwrap_err().contains("is not a decimal"));
+    }
+
+    #[test]
+    fn times_are_utc_milliseconds() {
+        assert_eq!(
+            millis("ChargePeriodStart", "2026-01-01T00:00:00Z"),
+            Ok(1_767_225_600_000)
+        );
+        assert_eq!(
+            millis("ChargePeriodStart", "2026-01-01T01:00:00+01:00"),
+            Ok(1_767_225_600_000)
+        );
+        assert!(millis("ChargePeriodStart", "2026-01").is_err());
+    }
+}
