@@ -1342,6 +1342,28 @@ mod tests {
         }
     }
 
+    /// A stored event that no longer parses, read among megabytes of others (more than the
+    /// parsing thread's queue holds), is an error that names it: the reader stops when the
+    /// parser does, and nothing waits forever.
+    #[test]
+    fn an_unreadable_stored_event_is_an_error_not_a_hang() {
+        for c in stores("unreadable") {
+            let l = &c.ledger;
+            let events: Vec<UsageEvent> = (0..40_000)
+                .map(|i| ev(&format!("e{i:05}"), "2026-01-01T00:00:00Z"))
+                .collect();
+            for batch in events.chunks(10_000) {
+                l.ingest(batch).unwrap();
+            }
+            let jan = Period::parse("2026-01").unwrap();
+            assert_eq!(l.events("a", &jan).unwrap().len(), 40_000, "{}", c.name);
+            (c.unguard)();
+            (c.intruder)("UPDATE events SET body = '{\"id\":' WHERE id = 'e00000'").unwrap();
+            let err = l.events("a", &jan).unwrap_err().to_string();
+            assert!(err.contains("stored event"), "{}: {err}", c.name);
+        }
+    }
+
     fn ev(id: &str, at: &str) -> UsageEvent {
         serde_json::from_str(&format!(r#"{{"id":"{id}","account":"a","resource":"r","sku":"b2-15","region":"gra","kind":"start","at":"{at}"}}"#)).unwrap()
     }
