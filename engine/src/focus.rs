@@ -4,7 +4,7 @@
 //! Invariant (tested): per `InvoiceId`, the `BilledCost`s add up to the document's payable
 //! amount (its gross total; minus it for a credit note).
 //!
-//! With allocation rules ([`csv_allocated`]), the export has FOCUS 1.3's `Allocated*` columns:
+//! With allocation rules ([`table_allocated`]), the export has FOCUS 1.3's `Allocated*` columns:
 //! each usage row of a shared resource is split over the targets as the rules spread shared
 //! costs, one row per target, its costs shared out to the cent (largest remainder) and its
 //! quantities by the same ratio; the sums per `InvoiceId` do not move.
@@ -103,12 +103,6 @@ fn service_category(service: &str) -> &'static str {
     }
 }
 
-/// The rows of final documents (final invoices and credit notes; others are refused), as CSV
-/// with a header row. `tags` gives a line's tags, as JSON text, by account and resource.
-pub fn csv(docs: &[&Document], tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<String> {
-    Ok(table(docs, tags)?.to_csv())
-}
-
 /// The rows of an export, before they are written as CSV (or, by the service, as Parquet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -159,7 +153,8 @@ pub fn kind(column: &str) -> Kind {
     }
 }
 
-/// The rows of final documents ([`csv`]'s), as a [`Table`].
+/// The rows of final documents (final invoices and credit notes; others are refused).
+/// `tags` gives a line's tags, as JSON text, by account and resource.
 pub fn table(docs: &[&Document], tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Table> {
     let mut rows_out = Vec::new();
     for d in docs {
@@ -171,22 +166,12 @@ pub fn table(docs: &[&Document], tags: &dyn Fn(&str, Option<&str>) -> String) ->
     })
 }
 
-/// [`csv`] with FOCUS 1.3's `Allocated*` columns: the usage rows of shared resources (without
-/// the rules' target tag, or with one of their shared values) split over the targets by the
-/// rules' version in force at `period`'s start, as [`crate::allocation::allocate`] spreads
+/// [`table`] with FOCUS 1.3's `Allocated*` columns: the usage rows of shared resources
+/// (without the rules' target tag, or with one of their shared values) split over the targets by
+/// the rules' version in force at `period`'s start, as [`crate::allocation::allocate`] spreads
 /// shared costs (evenly, in proportion to the targets' direct costs, here their billed usage in
 /// these documents, or by weights). Amounts entered by hand in the rules are not billed, so
 /// they are not in a cost and usage dataset.
-pub fn csv_allocated(
-    docs: &[&Document],
-    tags: &dyn Fn(&str, Option<&str>) -> String,
-    rules: &AllocationRules,
-    period: &crate::time::Period,
-) -> Result<String> {
-    Ok(table_allocated(docs, tags, rules, period)?.to_csv())
-}
-
-/// The rows of [`csv_allocated`], as a [`Table`].
 pub fn table_allocated(
     docs: &[&Document],
     tags: &dyn Fn(&str, Option<&str>) -> String,

@@ -361,7 +361,7 @@ pub fn allocation_rules(
 /// The FOCUS 1.2 dataset of a period's final documents (invoices, credit notes, supplementary
 /// invoices), to be written as CSV or Parquet. Each line's tags are its resource's, from the events of the period. With
 /// allocation rules, FOCUS 1.3's `Allocated*` columns too: shared usage split over the targets
-/// ([`ratecard::focus::csv_allocated`]).
+/// ([`ratecard::focus::table_allocated`]).
 pub fn focus(
     ledger: &dyn crate::ledger::Store,
     period: &Period,
