@@ -272,7 +272,9 @@ pub fn allocate(
             shares: mine,
         });
     }
-    targets.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.target.cmp(&b.target)));
+    crate::sort::sort_by(&mut targets, |a, b| {
+        b.total.cmp(&a.total).then_with(|| a.target.cmp(&b.target))
+    });
     Ok(Allocation {
         rules: format!("{}@{}", rules.id, v.version),
         target_tag: rules.target_tag.clone(),
@@ -356,7 +358,7 @@ pub(crate) fn spread_cost(
     // Units left over (0 to the number of targets, short of a rounding of the division).
     let left = units.minus(given).or_overflow(|| "spreading".into())?;
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|&a, &b| {
+    crate::sort::sort_by(&mut order, |&a, &b| {
         parts[b]
             .3
             .cmp(&parts[a].3)

@@ -10,9 +10,9 @@ pub fn sort_keys(v: Value) -> Value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> =
                 map.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
-            // Keys are unique, so an unstable sort gives the one order. Inserted one by one:
-            // collecting would sort again, with a second (stable) sort routine.
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // Inserted one by one: collecting into the map would sort again, with another copy
+            // of a sort routine.
+            crate::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
             let mut sorted = serde_json::Map::new();
             for (k, v) in entries {
                 sorted.insert(k, v);

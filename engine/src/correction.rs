@@ -255,7 +255,7 @@ fn differences(
         }
     }
     let mut keys: Vec<&Key> = old.keys().chain(new.keys()).collect();
-    keys.sort_unstable();
+    crate::sort::sort(&mut keys);
     keys.dedup();
     let (mut down, mut up) = (Vec::new(), Vec::new());
     for k in keys {

@@ -490,7 +490,7 @@ pub fn build(
     let digest = inputs_digest(request, rating, &treatment, stamp.as_ref())?;
     let catalog = {
         let mut refs: Vec<String> = rating.lines.iter().map(|l| l.catalog.clone()).collect();
-        refs.sort_unstable();
+        crate::sort::sort(&mut refs);
         refs.dedup();
         if refs.is_empty() {
             refs.push(rating.catalog.clone());

@@ -361,7 +361,7 @@ impl Parsed {
         if bad.is_empty() {
             return;
         }
-        bad.sort_unstable();
+        crate::sort::sort(&mut bad);
         let line_of = |i: usize| self.lines.get(i).copied();
         let mut rejects = Vec::new();
         for &i in &bad {
@@ -397,7 +397,7 @@ impl Parsed {
         self.events = events;
         self.lines = lines;
         self.rejects.extend(rejects);
-        self.rejects.sort_unstable();
+        crate::sort::sort(&mut self.rejects);
     }
 }
 

@@ -379,7 +379,7 @@ pub fn explore(
             })
         })
         .collect::<Result<_>>()?;
-    out.sort_by(|a, b| {
+    crate::sort::sort_by(&mut out, |a, b| {
         b.amount
             .cmp(&a.amount)
             .then_with(|| a.values.cmp(&b.values))

@@ -50,6 +50,7 @@ pub mod projection;
 mod quantity;
 pub mod rate;
 pub mod samples;
+pub mod sort;
 pub mod time;
 pub mod vat;
 
@@ -69,6 +70,6 @@ pub fn rate_events(book: &PriceBook, period: Period, events_text: &str) -> Resul
     let parsed = event::parse(events_text);
     let mut metered = meter(book, period, &parsed.events)?;
     metered.rejects.extend(parsed.rejects);
-    metered.rejects.sort_unstable();
+    crate::sort::sort(&mut metered.rejects);
     rate(book, &metered)
 }

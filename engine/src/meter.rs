@@ -51,7 +51,7 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
     let (keep, duplicates, mut rejects) = dedupe(events);
     let (mut groups, accepted) = group(book, events, &keep, &mut rejects);
     let mut keys: Vec<GroupKey> = groups.keys().copied().collect();
-    keys.sort_unstable();
+    crate::sort::sort(&mut keys);
 
     // 4. Meter each group with its charge model.
     let ctx = Ctx {
@@ -72,12 +72,12 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         }
     }
     plan_accounts.dedup();
-    eligible.sort_unstable();
+    crate::sort::sort(&mut eligible);
     eligible.dedup();
     let mut hourly = Vec::new();
     for key in keys {
         let mut evs = groups.remove(&key).unwrap_or_default();
-        evs.sort_unstable_by(|a, b| {
+        crate::sort::sort_by(&mut evs, |a, b| {
             (a.at, a.kind.rank(), &a.id).cmp(&(b.at, b.kind.rank(), &b.id))
         });
         let group = Group {
@@ -136,10 +136,8 @@ pub fn meter(book: &PriceBook, period: Period, events: &[UsageEvent]) -> Result<
         }
     }
 
-    // Unstable sorts wherever equal elements are identical (a derived Ord over every field): the
-    // same order as a stable sort, and one sort algorithm less in the calculator's WebAssembly.
-    rejects.sort_unstable();
-    diagnostics.sort_unstable();
+    crate::sort::sort(&mut rejects);
+    crate::sort::sort(&mut diagnostics);
     Ok(Metered {
         period,
         catalog: book.id().to_string(),
@@ -207,7 +205,7 @@ fn dedupe(events: &[UsageEvent]) -> (Vec<bool>, usize, Vec<Reject>) {
         // Each list holds the first copy and at least one other.
         keep[list[0]] = false;
         let mut texts: Vec<String> = list.iter().map(|&k| events[k].canonical()).collect();
-        texts.sort_unstable();
+        crate::sort::sort(&mut texts);
         let message = Error::ConflictingDuplicate {
             id: id.to_string(),
             first: texts[0].clone(),

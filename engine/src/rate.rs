@@ -134,17 +134,10 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
     }
     lines.append(&mut shares);
     // Stable: within one resource and segment, the model's order stands (allowance, then tiers).
-    // The positions are sorted, ties broken by position, so an unstable sort (the one the
-    // calculator's WebAssembly already carries) gives the stable order and moves no line.
     fn key(l: &RatedLine) -> impl Ord + '_ {
         (&l.account, &l.sku, &l.region, &l.resource, l.segment)
     }
-    let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_unstable_by(|&i, &j| key(&lines[i]).cmp(&key(&lines[j])).then(i.cmp(&j)));
-    let mut slots: Vec<Option<RatedLine>> = lines.into_iter().map(Some).collect();
-    // Each position comes once, so every slot is taken exactly once.
-    let mut lines: Vec<RatedLine> = order.iter().filter_map(|&i| slots[i].take()).collect();
-    debug_assert_eq!(lines.len(), order.len());
+    crate::sort::sort_by(&mut lines, |a, b| key(a).cmp(&key(b)));
     if book.fixes_prices_at_order() {
         explain_kept_prices(book, &mut lines);
     }

@@ -30,7 +30,9 @@ pub(super) fn item_of(resource: &str) -> Option<usize> {
 
 /// The tags every event of an item carries: its index (`item`) and its group, if any.
 fn item_tags(r: &Resolved) -> BTreeMap<String, String> {
-    let mut tags = BTreeMap::from([("item".to_string(), r.index.to_string())]);
+    // Inserted: `BTreeMap::from` sorts its array with a second sort routine.
+    let mut tags = BTreeMap::new();
+    tags.insert("item".to_string(), r.index.to_string());
     if let Some(g) = r.item.group.as_deref().filter(|g| !g.is_empty()) {
         tags.insert("group".to_string(), g.to_string());
     }

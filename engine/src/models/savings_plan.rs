@@ -217,9 +217,8 @@ pub(crate) fn apply(
             continue;
         };
         let mut qs = qs.clone();
-        // Unstable sorts on keys no two share (the segment tells a plan's quantities apart):
-        // the order a stable sort gives, without a second sort algorithm in the calculator.
-        qs.sort_unstable_by(|a, b| {
+        // The segment tells a plan's quantities apart: no two share a key.
+        crate::sort::sort_by(&mut qs, |a, b| {
             (&a.account, &a.resource, a.segment.start).cmp(&(
                 &b.account,
                 &b.resource,
@@ -251,7 +250,7 @@ pub(crate) fn apply(
     fn key<'p>(p: &'p Plan) -> (&'p str, DateTime<Utc>, &'p str, &'p str) {
         (p.account(), p.c.term.start, p.id(), p.product.sku.as_str())
     }
-    all.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+    crate::sort::sort_by(&mut all, |a, b| key(a).cmp(&key(b)));
     // Rating lists the usage lines by account (then sku and region): each account's are found
     // by halving.
     debug_assert!(lines.windows(2).all(|w| w[0].account <= w[1].account));
@@ -425,7 +424,7 @@ impl<'a> Usage<'a> {
             h = h.saturating_add(HOUR_NS);
         }
         cuts.retain(|t| period.start <= *t && *t <= period.end);
-        cuts.sort_unstable();
+        crate::sort::sort(&mut cuts);
         cuts.dedup();
         let windows: Vec<u32> = cuts
             .windows(2)
@@ -445,7 +444,7 @@ impl<'a> Usage<'a> {
         };
         let mut groups: Vec<(&str, &str, Decimal, Decimal)> =
             mine.iter().map(|&(line, _)| key(line)).collect();
-        groups.sort_unstable();
+        crate::sort::sort(&mut groups);
         groups.dedup();
         let mut units = vec![0i64; groups.len().saturating_mul(intervals.saturating_add(1))];
         let mut pieces = Vec::new();
@@ -533,7 +532,7 @@ impl<'a> Usage<'a> {
             }
         }
         // Sku and region break ties: the groups are in that order already.
-        order.sort_unstable();
+        crate::sort::sort(&mut order);
         let term = Period {
             start: plan.c.term.start.max(period.start),
             end: plan.c.term.end.min(period.end),

@@ -482,7 +482,9 @@ pub(crate) fn rate(
     out: &mut Vec<RatedLine>,
 ) -> Result<()> {
     let mut qs: Vec<&Quantity> = qs.to_vec();
-    qs.sort_unstable_by(|a, b| (a.segment.start, &a.resource).cmp(&(b.segment.start, &b.resource)));
+    crate::sort::sort_by(&mut qs, |a, b| {
+        (a.segment.start, &a.resource).cmp(&(b.segment.start, &b.resource))
+    });
     // The account's GB-hours of the month so far, for tiered prices.
     let mut used = Decimal::ZERO;
     let mut month = None;

@@ -341,7 +341,7 @@ fn hourly_entries(
             }
         }
     }
-    entries.sort_unstable();
+    crate::sort::sort(&mut entries);
     let mut merged: Vec<(i128, i128, i128, i128)> = Vec::with_capacity(entries.len());
     for e in entries {
         match merged.last_mut() {
@@ -517,7 +517,9 @@ fn sustained(
 ) -> Result<()> {
     let mut qs: Vec<&Quantity> = qs.to_vec();
     // By resource, then time: a resource's month is walked in order.
-    qs.sort_unstable_by(|a, b| (&a.resource, a.segment.start).cmp(&(&b.resource, b.segment.start)));
+    crate::sort::sort_by(&mut qs, |a, b| {
+        (&a.resource, a.segment.start).cmp(&(&b.resource, b.segment.start))
+    });
     let n = Decimal::from(percents.len());
     let mut used = Decimal::ZERO;
     let mut current: Option<(&Option<String>, DateTime<Utc>)> = None;
@@ -596,7 +598,7 @@ fn apply_monthly_cap(
         .iter()
         .map(|q| (&q.resource, month(q.segment.start)))
         .collect();
-    keys.sort_unstable();
+    crate::sort::sort(&mut keys);
     keys.dedup();
     let mut capped = Vec::with_capacity(lines.len());
     for (resource, start) in keys {

@@ -66,7 +66,7 @@ pub(super) fn Compose(
                 .map(|x| x.family.clone())
                 .collect()
         });
-        f.sort_unstable();
+        ratecard::sort::sort(&mut f);
         f.dedup();
         f
     };

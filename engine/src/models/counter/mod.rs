@@ -28,7 +28,7 @@ pub(crate) fn meter(
         return Ok(());
     };
     let mut resources: Vec<&str> = group.events.iter().map(|e| e.resource.as_str()).collect();
-    resources.sort_unstable();
+    crate::sort::sort(&mut resources);
     resources.dedup();
     for seg in ctx.segments {
         let mut total = Decimal::ZERO;
@@ -176,7 +176,9 @@ pub(crate) fn rate_with(
     // are added up, so that a segment has one line per slice, as a correction matches them.
     let mut merged: Vec<Quantity> = Vec::with_capacity(qs.len());
     let mut sorted = qs.to_vec();
-    sorted.sort_unstable_by(|a, b| (a.segment.start, &a.detail).cmp(&(b.segment.start, &b.detail)));
+    crate::sort::sort_by(&mut sorted, |a, b| {
+        (a.segment.start, &a.detail).cmp(&(b.segment.start, &b.detail))
+    });
     for q in sorted {
         match merged.last_mut() {
             Some(last) if last.segment == q.segment => {
