@@ -145,6 +145,8 @@ pub(crate) struct Target<'a> {
     pub tags: &'a std::collections::BTreeMap<String, String>,
     /// What the line still has; reduced in place.
     pub amount: Decimal,
+    /// What credits took from the line (a part of what it lost).
+    pub credited: Decimal,
 }
 
 fn in_scope(scope: &Scope, index: usize, t: &Target) -> bool {
@@ -289,7 +291,22 @@ fn spend(lines: &mut [Target], c: &Credit, issue_date: NaiveDate) -> Result<Cred
             status: "expired".into(),
         });
     }
-    let used = take(lines, c.balance, |_, _| true);
+    // Like `take`, keeping what each line gave, for the line's own record of it.
+    let mut left = c.balance;
+    for t in lines.iter_mut() {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        // `cut` is at most each of the two; `credited` stays at most the line's rated amount.
+        let cut = left.min(t.amount);
+        t.amount = t.amount.less(cut);
+        t.credited = t
+            .credited
+            .plus(cut)
+            .or_overflow(|| format!("credit `{}`", c.id))?;
+        left = left.less(cut);
+    }
+    let used = c.balance.less(left);
     // `used` is at most the balance.
     let remaining = c.balance.less(used);
     let status = if remaining.is_zero() {
@@ -319,6 +336,7 @@ mod tests {
     fn lines() -> Vec<Target<'static>> {
         vec![
             Target {
+                credited: Decimal::ZERO,
                 sku: "a",
                 family: Some("F"),
                 service: "Instances",
@@ -326,6 +344,7 @@ mod tests {
                 amount: d("100"),
             },
             Target {
+                credited: Decimal::ZERO,
                 sku: "b",
                 family: None,
                 service: "Storage",

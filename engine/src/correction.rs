@@ -443,6 +443,8 @@ fn difference_line(
         rated: after.rated.minus(before.rated)?.abs(),
         reductions: Decimal::ZERO,
         amount,
+        // The difference is of amounts after credits; no credit is used again here.
+        credited: Decimal::ZERO,
         formula: format!(
             "{} -> {}",
             old.map_or("nothing billed", due_formula),

@@ -183,6 +183,16 @@ pub struct DocumentLine {
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
     pub amount: Decimal,
+    /// What prepaid or promotional credits took off the line, in the document's currency,
+    /// rounded: the line's amount before credits less `amount`. Zero (and left out) when no
+    /// credit was used on it.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str",
+        skip_serializing_if = "Decimal::is_zero"
+    )]
+    #[schemars(with = "String")]
+    pub credited: Decimal,
     pub vat_category: VatCategory,
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
@@ -423,10 +433,11 @@ pub fn build(
             service: &l.service,
             tags: &l.tags,
             amount: l.amount,
+            credited: Decimal::ZERO,
         })
         .collect();
     let (applied, credits) = adjust::apply(&mut targets, &request.adjustments, request.issue_date)?;
-    let after: Vec<Decimal> = targets.iter().map(|t| t.amount).collect();
+    let after: Vec<(Decimal, Decimal)> = targets.iter().map(|t| (t.amount, t.credited)).collect();
 
     // 3. Conversion and rounding, line by line.
     let currency = request
@@ -440,7 +451,7 @@ pub fn build(
         .iter()
         .zip(after)
         .enumerate()
-        .map(|(i, (l, after))| {
+        .map(|(i, (l, (after, credited)))| {
             let overflow = || {
                 format!(
                     "converting line {} (`{}`{}) into {currency}",
@@ -451,6 +462,8 @@ pub fn build(
                         .map_or(String::new(), |r| format!(", resource `{r}`"))
                 )
             };
+            let amount = convert(after, stamp.as_ref(), &currency, request.rounding)
+                .or_overflow(overflow)?;
             Ok(DocumentLine {
                 id: i.saturating_add(1),
                 description: l.description.clone(),
@@ -469,8 +482,20 @@ pub fn build(
                 rated: l.amount,
                 // `after` is what adjustments left of the amount: between zero and the amount.
                 reductions: l.amount.less(after).normalize(),
-                amount: convert(after, stamp.as_ref(), &currency, request.rounding)
-                    .or_overflow(overflow)?,
+                amount,
+                credited: if credited.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    // Before credits the line had `after + credited` (at most its amount).
+                    let before = convert(
+                        after.plus(credited).or_overflow(overflow)?,
+                        stamp.as_ref(),
+                        &currency,
+                        request.rounding,
+                    )
+                    .or_overflow(overflow)?;
+                    before.less(amount)
+                },
                 vat_category: treatment.category,
                 vat_rate: treatment.rate,
                 formula: l.formula.clone(),

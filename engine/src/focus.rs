@@ -1,5 +1,6 @@
 //! The FinOps Foundation's FOCUS 1.2 cost and usage dataset, from final documents: a usage row
-//! per invoice line and a tax row per VAT rate. A credit note's rows, and a supplementary
+//! per invoice line, a credit row for each line a prepaid or promotional credit was used on
+//! (the usage row bills the line before credits), and a tax row per VAT rate. A credit note's rows, and a supplementary
 //! invoice's, are corrections (`ChargeClass = Correction`), a credit note's amounts negative.
 //! Invariant (tested): per `InvoiceId`, the `BilledCost`s add up to the document's payable
 //! amount (its gross total; minus it for a credit note).
@@ -77,12 +78,17 @@ mod col {
     pub const BILLED: usize = 0;
     pub const CURRENCY: usize = 3;
     pub const CATEGORY: usize = 6;
+    pub const DESCRIPTION: usize = 8;
     pub const CONSUMED_QUANTITY: usize = 12;
     pub const CONSUMED_UNIT: usize = 13;
     pub const CONTRACTED: usize = 14;
+    pub const CONTRACTED_UNIT_PRICE: usize = 15;
     pub const EFFECTIVE: usize = 16;
     pub const LIST: usize = 19;
+    pub const LIST_UNIT_PRICE: usize = 20;
+    pub const PRICING_CATEGORY: usize = 21;
     pub const PRICING_QUANTITY: usize = 22;
+    pub const PRICING_UNIT: usize = 23;
     pub const RESOURCE: usize = 28;
     pub const TAGS: usize = 34;
 }
@@ -370,11 +376,23 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
         format_instant(&d.supply_period.end),
     );
     let seller = d.seller.name.as_str();
+    let credit_names: Vec<&str> = d
+        .applied
+        .iter()
+        .filter(|a| a.kind == "credit")
+        .map(|a| a.description.as_str())
+        .collect();
     let mut out = Vec::with_capacity(d.lines.len().saturating_add(d.vat.len()));
     for l in &d.lines {
         let list = money::round(l.rated.sat_times(rate), &d.currency, RoundingMode::HalfUp);
         let pricing_quantity = l.quantity.over(l.divisor).unwrap_or(l.quantity).normalize();
-        let billed = sign(l.amount);
+        // The usage row bills the line before credits; a credit row takes them off, so the
+        // rows of a line still add up to its amount.
+        let billed = sign(
+            l.amount
+                .plus(l.credited)
+                .or_overflow(|| format!("adding back the credits of line {} of {number}", l.id))?,
+        );
         out.push(vec![
             billed.to_string(),
             l.account.clone(),
@@ -413,6 +431,33 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
             tags(&l.account, l.resource.as_deref()),
             d.kind.code().into(),
         ]);
+        if !l.credited.is_zero()
+            && let Some(usage) = out.last()
+        {
+            let mut row = usage.clone();
+            let credited = sign(negated_if(true, l.credited)).to_string();
+            for c in [col::BILLED, col::CONTRACTED, col::EFFECTIVE, col::LIST] {
+                row[c] = credited.clone();
+            }
+            row[col::CATEGORY] = "Credit".into();
+            let names = match credit_names.is_empty() {
+                true => "Credit".to_string(),
+                false => credit_names.join(", "),
+            };
+            row[col::DESCRIPTION] = format!("{names}: {}", l.description);
+            for c in [
+                col::CONSUMED_QUANTITY,
+                col::CONSUMED_UNIT,
+                col::CONTRACTED_UNIT_PRICE,
+                col::LIST_UNIT_PRICE,
+                col::PRICING_CATEGORY,
+                col::PRICING_QUANTITY,
+                col::PRICING_UNIT,
+            ] {
+                row[c] = String::new();
+            }
+            out.push(row);
+        }
     }
     for v in &d.vat {
         let tax = sign(v.tax);
@@ -482,13 +527,82 @@ mod tests {
             (col::CONSUMED_QUANTITY, "ConsumedQuantity"),
             (col::CONSUMED_UNIT, "ConsumedUnit"),
             (col::CONTRACTED, "ContractedCost"),
+            (col::CONTRACTED_UNIT_PRICE, "ContractedUnitPrice"),
+            (col::DESCRIPTION, "ChargeDescription"),
             (col::EFFECTIVE, "EffectiveCost"),
             (col::LIST, "ListCost"),
+            (col::LIST_UNIT_PRICE, "ListUnitPrice"),
+            (col::PRICING_CATEGORY, "PricingCategory"),
             (col::PRICING_QUANTITY, "PricingQuantity"),
+            (col::PRICING_UNIT, "PricingUnit"),
             (col::RESOURCE, "ResourceId"),
             (col::TAGS, "Tags"),
         ] {
             assert_eq!(COLUMNS[i], name);
         }
+    }
+
+    /// A document of a conformance case, as a final invoice.
+    fn final_invoice(case: &str) -> Document {
+        let case: serde_json::Value = serde_json::from_str(case).unwrap();
+        let mut d: Document = serde_json::from_value(case["expected"].clone()).unwrap();
+        d.kind = DocumentKind::FinalInvoice;
+        d.number = Some("INV-2026-000001".into());
+        d
+    }
+
+    fn cells<'t>(t: &'t Table, category: &str, column: usize) -> Vec<&'t str> {
+        t.rows
+            .iter()
+            .filter(|r| r[col::CATEGORY] == category)
+            .map(|r| r[column].as_str())
+            .collect()
+    }
+
+    fn billed_sum(t: &Table) -> Decimal {
+        t.rows
+            .iter()
+            .map(|r| r[col::BILLED].parse::<Decimal>().unwrap())
+            .sum()
+    }
+
+    /// A credit used on lines is a Credit row per line (negative), and the usage rows bill the
+    /// lines before it: the rows still add up to the payable amount.
+    #[test]
+    fn credits_are_credit_rows_that_keep_the_invoice_total() {
+        let no_tags = |_: &str, _: Option<&str>| "{}".to_string();
+        // A 100.00 credit covers both lines whole (22.20 and 1.43): the invoice pays 0.00.
+        let d = final_invoice(include_str!(
+            "../../tests/cases/document/credit-remaining-balance.json"
+        ));
+        let t = table(&[&d], &no_tags).unwrap();
+        assert_eq!(cells(&t, "Usage", col::BILLED), ["22.20", "1.43"]);
+        assert_eq!(cells(&t, "Credit", col::BILLED), ["-22.20", "-1.43"]);
+        assert_eq!(cells(&t, "Credit", col::EFFECTIVE), ["-22.20", "-1.43"]);
+        assert_eq!(cells(&t, "Credit", col::CONSUMED_QUANTITY), ["", ""]);
+        assert!(
+            cells(&t, "Credit", col::DESCRIPTION)[0].ends_with(": General purpose instance, 4 vCPU, 15 GB, every started clock hour, create to delete"),
+            "{:?}",
+            cells(&t, "Credit", col::DESCRIPTION)
+        );
+        assert_eq!(billed_sum(&t), d.totals.gross);
+        assert_eq!(d.totals.gross.to_string(), "0.00");
+
+        // A plan, a 10 % discount, then a 100.00 credit on the first line: the usage row is the
+        // line after the discount (627.75), the credit row -100.00, VAT on what is left.
+        let d = final_invoice(include_str!(
+            "../../tests/cases/commitment/plan-then-discount-then-credit.json"
+        ));
+        let t = table(&[&d], &no_tags).unwrap();
+        assert_eq!(cells(&t, "Credit", col::BILLED), ["-100.00"]);
+        assert_eq!(cells(&t, "Usage", col::BILLED)[0], "627.75");
+        assert_eq!(billed_sum(&t).to_string(), "13338.96");
+
+        // A credit note of the same document: every sign flips, the credit row's too.
+        let mut note = d.clone();
+        note.kind = DocumentKind::CreditNote;
+        let t = table(&[&note], &no_tags).unwrap();
+        assert_eq!(cells(&t, "Credit", col::BILLED), ["100.00"]);
+        assert_eq!(billed_sum(&t).to_string(), "-13338.96");
     }
 }
