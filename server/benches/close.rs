@@ -2,7 +2,8 @@
 //! 1,000 accounts with 1,000 events each (1,000,000 events), closed with 1 worker and then,
 //! on a fresh copy, with 2; and the draft invoice of one account holding 1,000,000 events
 //! (median of 3). On SQLite, and on PostgreSQL when `RATECARD_BENCH_POSTGRES` names a server.
-//! Prints one JSON line.
+//! Prints one JSON line. `-- scale` runs the close and the explorer at the issue's scale
+//! instead: 10,000 accounts, 10,000,000 events (`cargo xtask bench close-10m`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,7 +11,11 @@ use std::time::Instant;
 use ratecard_server::ledger::{self, Store};
 use ratecard_server::{api, close};
 
+/// Accounts in a period, unless `-- scale`.
 const ACCOUNTS: usize = 1_000;
+/// Accounts in a period with `-- scale`.
+const ACCOUNTS_AT_SCALE: usize = 10_000;
+/// Events per account.
 const EVENTS: usize = 1_000;
 
 /// An account's events: 250 instances started and stopped twice through January.
@@ -31,18 +36,26 @@ fn events(account: &str) -> Vec<ratecard::UsageEvent> {
     parsed.events
 }
 
-fn fill(l: &dyn Store) {
+fn fill(l: &dyn Store, accounts: usize) {
+    let t = Instant::now();
     let customer: ratecard::party::Customer = serde_json::from_str(
         r#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
     )
     .expect("customer");
-    for a in 0..ACCOUNTS {
-        let account = format!("acct-{a:04}");
+    for a in 0..accounts {
+        let account = format!("acct-{a:05}");
         l.put_customer(&account, &customer).expect("customer");
         assert_eq!(
             l.ingest(&events(&account)).expect("ingest").accepted,
             EVENTS
         );
+        if (a + 1) % 1_000 == 0 {
+            eprintln!(
+                "filled {} accounts in {:.0} s",
+                a + 1,
+                t.elapsed().as_secs_f64()
+            );
+        }
     }
 }
 
@@ -117,27 +130,37 @@ fn explorer(ledger: Arc<dyn Store>) -> (f64, f64) {
     (cold, warm[1])
 }
 
-/// Seconds to close the period with `workers`.
-fn run(ledger: Arc<dyn Store>, workers: usize) -> f64 {
+/// Seconds to close the period of `accounts` with `workers`.
+fn run(ledger: Arc<dyn Store>, accounts: usize, workers: usize) -> f64 {
     let s = state(ledger);
     let period = ratecard::Period::parse("2026-01").expect("period");
     let issue = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).expect("date");
     let t = Instant::now();
     let r = close::close(&s, &period, issue, workers, &|_| {}).expect("close");
     let secs = t.elapsed().as_secs_f64();
-    assert_eq!((r.made.len(), r.failed.len()), (ACCOUNTS, 0));
+    assert_eq!((r.made.len(), r.failed.len()), (accounts, 0));
+    eprintln!("closed {accounts} accounts with {workers} worker(s) in {secs:.1} s");
     secs
 }
 
-fn sqlite(name: &str) -> Arc<dyn Store> {
-    let db = std::env::temp_dir().join(format!(
+fn sqlite_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
         "ratecard-close-{}-{name}.sqlite",
         std::process::id()
-    ));
+    ))
+}
+
+/// Removes a SQLite ledger's files (10 GB at the issue's scale).
+fn remove_sqlite(name: &str) {
+    let db = sqlite_path(name);
     for ext in ["", "-wal", "-shm", ".audit-key"] {
         let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
     }
-    Arc::new(ledger::SqliteLedger::open(&db).expect("ledger"))
+}
+
+fn sqlite(name: &str) -> Arc<dyn Store> {
+    remove_sqlite(name);
+    Arc::new(ledger::SqliteLedger::open(&sqlite_path(name)).expect("ledger"))
 }
 
 fn postgres(base: &str, name: &str) -> Arc<dyn Store> {
@@ -163,6 +186,7 @@ fn main() {
             "{{\"sqlite_draft_1m_s\":{:.2}}}",
             big_draft(sqlite("draft"))
         );
+        remove_sqlite("draft");
         if let Some(base) = &pg {
             println!(
                 "{{\"pg_draft_1m_s\":{:.2}}}",
@@ -174,41 +198,56 @@ fn main() {
     // `cargo bench --bench close -- close`: only SQLite's close with 1 worker, for profiling.
     if std::env::args().any(|a| a == "close") {
         let l = sqlite("w1");
-        fill(l.as_ref());
-        println!("{{\"sqlite_w1_s\":{:.2}}}", run(l, 1));
+        fill(l.as_ref(), ACCOUNTS);
+        println!("{{\"sqlite_w1_s\":{:.2}}}", run(l, ACCOUNTS, 1));
+        remove_sqlite("w1");
         return;
     }
+    let scale = std::env::args().any(|a| a == "scale");
+    let accounts = if scale { ACCOUNTS_AT_SCALE } else { ACCOUNTS };
     for workers in [1, 2] {
         let l = sqlite(&format!("w{workers}"));
-        fill(l.as_ref());
+        fill(l.as_ref(), accounts);
         if workers == 1 {
             let (cold, warm) = explorer(l.clone());
             out.push(format!(
                 "\"sqlite_explore_cold_s\":{cold:.3},\"sqlite_explore_warm_s\":{warm:.3}"
             ));
         }
-        out.push(format!("\"sqlite_w{workers}_s\":{:.2}", run(l, workers)));
+        out.push(format!(
+            "\"sqlite_w{workers}_s\":{:.2}",
+            run(l, accounts, workers)
+        ));
+        remove_sqlite(&format!("w{workers}"));
         if let Some(base) = &pg {
             let l = postgres(base, &format!("w{workers}"));
-            fill(l.as_ref());
+            fill(l.as_ref(), accounts);
             if workers == 1 {
                 let (cold, warm) = explorer(l.clone());
                 out.push(format!(
                     "\"pg_explore_cold_s\":{cold:.3},\"pg_explore_warm_s\":{warm:.3}"
                 ));
             }
-            out.push(format!("\"pg_w{workers}_s\":{:.2}", run(l, workers)));
+            out.push(format!(
+                "\"pg_w{workers}_s\":{:.2}",
+                run(l, accounts, workers)
+            ));
         }
+    }
+    if scale {
+        println!("{{\"events\":{},{}}}", accounts * EVENTS, out.join(","));
+        return;
     }
     out.push(format!(
         "\"sqlite_draft_1m_s\":{:.2}",
         big_draft(sqlite("draft"))
     ));
+    remove_sqlite("draft");
     if let Some(base) = &pg {
         out.push(format!(
             "\"pg_draft_1m_s\":{:.2}",
             big_draft(postgres(base, "draft"))
         ));
     }
-    println!("{{\"events\":{},{}}}", ACCOUNTS * EVENTS, out.join(","));
+    println!("{{\"events\":{},{}}}", accounts * EVENTS, out.join(","));
 }

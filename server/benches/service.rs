@@ -95,6 +95,20 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // `cargo bench --bench service -- ingest`: only ingestion and the draft, on PostgreSQL when
+    // `RATECARD_BENCH_POSTGRES` names a server (else SQLite), for comparing and profiling.
+    if std::env::args().any(|a| a == "ingest") {
+        let addr = match std::env::var("RATECARD_BENCH_POSTGRES") {
+            Ok(base) => start(postgres(&base)),
+            Err(_) => start(sqlite()),
+        };
+        let (ingest_s, draft_ms) = ingest_and_draft(addr);
+        println!(
+            "{{\"ingest_events_per_s\":{:.0},\"draft_100k_median_ms\":{draft_ms:.1}}}",
+            100_000.0 / ingest_s
+        );
+        return;
+    }
     let addr = start(sqlite());
     let worst = worst_case(addr);
     let (ingest_s, draft_ms) = ingest_and_draft(addr);
@@ -137,10 +151,24 @@ fn ingest_and_draft(addr: SocketAddr) -> (f64, f64) {
 
     // Ingestion: 100 batches of 1,000 (one account, so that the draft below has 100,000 events).
     let batches: Vec<String> = (0..100).map(|b| batch("big", b * 1000, 1000)).collect();
+    let clients: usize = std::env::var("RATECARD_BENCH_CLIENTS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
     let t = Instant::now();
-    for b in &batches {
-        ok(request(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes()).expect("ingest"));
-    }
+    std::thread::scope(|s| {
+        for c in 0..clients {
+            let batches = &batches;
+            s.spawn(move || {
+                for b in batches.iter().skip(c).step_by(clients) {
+                    ok(
+                        request(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes())
+                            .expect("ingest"),
+                    );
+                }
+            });
+        }
+    });
     let ingest_s = t.elapsed().as_secs_f64();
 
     // The draft of an account with 100,000 events.

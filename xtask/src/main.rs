@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme|test-postgres>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
             eprintln!(
-                "  bench [pipeline|calculator|service|close]  benchmarks; figures written to BENCHMARKS.md"
+                "  bench [pipeline|calculator|service|close|close-10m]  benchmarks; figures written to BENCHMARKS.md"
             );
             eprintln!(
                 "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
@@ -541,8 +541,9 @@ fn bench(only: Option<&str>) -> Result<(), String> {
         Some("calculator") => web::bench(),
         Some("service") => service_bench(),
         Some("close") => close_bench(),
+        Some("close-10m") => close_at_scale_bench(),
         Some(other) => Err(format!(
-            "no benchmark `{other}`: pipeline, calculator, service or close"
+            "no benchmark `{other}`: pipeline, calculator, service, close or close-10m"
         )),
     }
 }
@@ -550,14 +551,15 @@ fn bench(only: Option<&str>) -> Result<(), String> {
 /// Runs one of the server's benchmarks (`benches/NAME.rs`) with a throwaway PostgreSQL beside
 /// SQLite, fsync on (writes are measured durable, as in production), and reads the JSON line
 /// it prints last.
-fn server_bench(name: &str, what: &str) -> Result<serde_json::Value, String> {
+fn server_bench(name: &str, what: &str, args: &[&str]) -> Result<serde_json::Value, String> {
     let pg = pg::Throwaway::start_with(name, true)?;
     println!(
         "==> {name} benchmark ({what}; SQLite, and PostgreSQL in {})",
         pg.dir().display()
     );
     let out = cargo()
-        .args(["bench", "-p", "ratecard-server", "--bench", name])
+        .args(["bench", "-p", "ratecard-server", "--bench", name, "--"])
+        .args(args)
         .env("RATECARD_BENCH_POSTGRES", pg.base())
         .output()
         .map_err(|e| e.to_string())?;
@@ -578,7 +580,7 @@ fn server_bench(name: &str, what: &str) -> Result<serde_json::Value, String> {
 
 /// The service on loopback: ingestion, a 100,000-event draft, estimate latency under load.
 fn service_bench() -> Result<(), String> {
-    let v = server_bench("service", "loopback")?;
+    let v = server_bench("service", "loopback", &[])?;
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let table = format!(
         "| figure | measured | goal |\n|---|---|---|\n\
@@ -612,7 +614,7 @@ fn service_bench() -> Result<(), String> {
 /// The monthly close of 1,000,000 events (1,000 accounts), with 1 and 2 workers, on SQLite and
 /// on a throwaway PostgreSQL with fsync on.
 fn close_bench() -> Result<(), String> {
-    let v = server_bench("close", "1,000 accounts x 1,000 events")?;
+    let v = server_bench("close", "1,000 accounts x 1,000 events", &[])?;
     let events = v["events"].as_f64().unwrap_or(0.0);
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let rate = |k: &str| if f(k) > 0.0 { events / f(k) } else { 0.0 };
@@ -646,6 +648,45 @@ fn close_bench() -> Result<(), String> {
     );
     println!("\n{table}");
     write_section("close", &table)
+}
+
+/// The close and the cost explorer at the issue's scale: 10,000 accounts, 10,000,000 events
+/// (about 25 minutes on 2 cores; not part of `cargo xtask bench`).
+fn close_at_scale_bench() -> Result<(), String> {
+    let v = server_bench(
+        "close",
+        "10,000 accounts x 1,000 events, with `-- scale`",
+        &["scale"],
+    )?;
+    let events = v["events"].as_f64().unwrap_or(0.0);
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let rate = |k: &str| if f(k) > 0.0 { events / f(k) } else { 0.0 };
+    let table = format!(
+        "| store | 1 worker | 2 workers | 2 workers / 1 worker |\n|---|---|---|---|\n\
+         | SQLite | {:.1} s ({:.0} events/s) | {:.1} s ({:.0} events/s) | {:.2} |\n\
+         | PostgreSQL (local, Unix socket, fsync on) | {:.1} s ({:.0} events/s) | {:.1} s ({:.0} events/s) | {:.2} |\n\n\
+         The cost explorer over the period's 10,000,000 events (every account, by service; goal: \
+         under 0.5 s): SQLite {:.2} s the first time (each account-month rated and kept), {:.3} s \
+         after (median of 3); PostgreSQL {:.2} s and {:.3} s.\n\n\
+         Machine: {}.\n",
+        f("sqlite_w1_s"),
+        rate("sqlite_w1_s"),
+        f("sqlite_w2_s"),
+        rate("sqlite_w2_s"),
+        rate("sqlite_w2_s") / rate("sqlite_w1_s").max(1.0),
+        f("pg_w1_s"),
+        rate("pg_w1_s"),
+        f("pg_w2_s"),
+        rate("pg_w2_s"),
+        rate("pg_w2_s") / rate("pg_w1_s").max(1.0),
+        f("sqlite_explore_cold_s"),
+        f("sqlite_explore_warm_s"),
+        f("pg_explore_cold_s"),
+        f("pg_explore_warm_s"),
+        machine()
+    );
+    println!("\n{table}");
+    write_section("close-10m", &table)
 }
 
 /// The median of a criterion benchmark, in nanoseconds.
