@@ -535,13 +535,13 @@ fn bench(only: Option<&str>) -> Result<(), String> {
             pipeline_bench()?;
             web::bench()?;
             service_bench()?;
-            close_bench()
+            close_bench(false)
         }
         Some("pipeline") => pipeline_bench(),
         Some("calculator") => web::bench(),
         Some("service") => service_bench(),
-        Some("close") => close_bench(),
-        Some("close-10m") => close_at_scale_bench(),
+        Some("close") => close_bench(false),
+        Some("close-10m") => close_bench(true),
         Some(other) => Err(format!(
             "no benchmark `{other}`: pipeline, calculator, service, close or close-10m"
         )),
@@ -612,34 +612,53 @@ fn service_bench() -> Result<(), String> {
 }
 
 /// The monthly close of 1,000,000 events (1,000 accounts), with 1 and 2 workers, on SQLite and
-/// on a throwaway PostgreSQL with fsync on.
-fn close_bench() -> Result<(), String> {
-    let v = server_bench("close", "1,000 accounts x 1,000 events", &[])?;
+/// on a throwaway PostgreSQL with fsync on; `at_scale`: 10,000 accounts, 10,000,000 events
+/// (`close-10m`, about 25 minutes on 2 cores; not part of `cargo xtask bench`), without the
+/// 1,000,000-event draft.
+fn close_bench(at_scale: bool) -> Result<(), String> {
+    let v = if at_scale {
+        server_bench(
+            "close",
+            "10,000 accounts x 1,000 events, with `-- scale`",
+            &["scale"],
+        )?
+    } else {
+        server_bench("close", "1,000 accounts x 1,000 events", &[])?
+    };
     let events = v["events"].as_f64().unwrap_or(0.0);
     let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let rate = |k: &str| if f(k) > 0.0 { events / f(k) } else { 0.0 };
+    let store = |name: &str, key: &str| {
+        let (w1, w2) = (format!("{key}_w1_s"), format!("{key}_w2_s"));
+        format!(
+            "| {name} | {:.2} s ({:.0} events/s) | {:.2} s ({:.0} events/s) | {:.2} |\n",
+            f(&w1),
+            rate(&w1),
+            f(&w2),
+            rate(&w2),
+            rate(&w2) / rate(&w1).max(1.0),
+        )
+    };
+    let draft = if at_scale {
+        String::new()
+    } else {
+        format!(
+            "The draft invoice of one account holding 1,000,000 events (median of 3; goal: \
+             under 2 s): SQLite {:.2} s, PostgreSQL {:.2} s.\n\n",
+            f("sqlite_draft_1m_s"),
+            f("pg_draft_1m_s"),
+        )
+    };
     let table = format!(
-        "| store | 1 worker | 2 workers | 2 workers / 1 worker |\n|---|---|---|---|\n\
-         | SQLite | {:.2} s ({:.0} events/s) | {:.2} s ({:.0} events/s) | {:.2} |\n\
-         | PostgreSQL (local, Unix socket, fsync on) | {:.2} s ({:.0} events/s) | {:.2} s ({:.0} events/s) | {:.2} |\n\n\
-         The draft invoice of one account holding 1,000,000 events (median of 3; goal: under 2 s): \
-         SQLite {:.2} s, PostgreSQL {:.2} s.\n\n\
-         The cost explorer over the same period (every account, by service; goal: under 0.5 s for \
-         10,000,000 events): SQLite {:.3} s the first time (each account-month rated and kept), \
-         {:.3} s after (the kept ratings read back, median of 3); PostgreSQL {:.3} s and {:.3} s.\n\n\
+        "| store | 1 worker | 2 workers | 2 workers / 1 worker |\n|---|---|---|---|\n{}{}\n{draft}\
+         The cost explorer over the period's {:.0} events (every account, by service; goal: under \
+         0.5 s for 10,000,000 events): SQLite {:.3} s the first time (each account-month rated \
+         and kept), {:.3} s after (the kept ratings read back, median of 3); PostgreSQL {:.3} s \
+         and {:.3} s.\n\n\
          Machine: {}.\n",
-        f("sqlite_w1_s"),
-        rate("sqlite_w1_s"),
-        f("sqlite_w2_s"),
-        rate("sqlite_w2_s"),
-        rate("sqlite_w2_s") / rate("sqlite_w1_s").max(1.0),
-        f("pg_w1_s"),
-        rate("pg_w1_s"),
-        f("pg_w2_s"),
-        rate("pg_w2_s"),
-        rate("pg_w2_s") / rate("pg_w1_s").max(1.0),
-        f("sqlite_draft_1m_s"),
-        f("pg_draft_1m_s"),
+        store("SQLite", "sqlite"),
+        store("PostgreSQL (local, Unix socket, fsync on)", "pg"),
+        events,
         f("sqlite_explore_cold_s"),
         f("sqlite_explore_warm_s"),
         f("pg_explore_cold_s"),
@@ -647,46 +666,7 @@ fn close_bench() -> Result<(), String> {
         machine()
     );
     println!("\n{table}");
-    write_section("close", &table)
-}
-
-/// The close and the cost explorer at the issue's scale: 10,000 accounts, 10,000,000 events
-/// (about 25 minutes on 2 cores; not part of `cargo xtask bench`).
-fn close_at_scale_bench() -> Result<(), String> {
-    let v = server_bench(
-        "close",
-        "10,000 accounts x 1,000 events, with `-- scale`",
-        &["scale"],
-    )?;
-    let events = v["events"].as_f64().unwrap_or(0.0);
-    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
-    let rate = |k: &str| if f(k) > 0.0 { events / f(k) } else { 0.0 };
-    let table = format!(
-        "| store | 1 worker | 2 workers | 2 workers / 1 worker |\n|---|---|---|---|\n\
-         | SQLite | {:.1} s ({:.0} events/s) | {:.1} s ({:.0} events/s) | {:.2} |\n\
-         | PostgreSQL (local, Unix socket, fsync on) | {:.1} s ({:.0} events/s) | {:.1} s ({:.0} events/s) | {:.2} |\n\n\
-         The cost explorer over the period's 10,000,000 events (every account, by service; goal: \
-         under 0.5 s): SQLite {:.2} s the first time (each account-month rated and kept), {:.3} s \
-         after (median of 3); PostgreSQL {:.2} s and {:.3} s.\n\n\
-         Machine: {}.\n",
-        f("sqlite_w1_s"),
-        rate("sqlite_w1_s"),
-        f("sqlite_w2_s"),
-        rate("sqlite_w2_s"),
-        rate("sqlite_w2_s") / rate("sqlite_w1_s").max(1.0),
-        f("pg_w1_s"),
-        rate("pg_w1_s"),
-        f("pg_w2_s"),
-        rate("pg_w2_s"),
-        rate("pg_w2_s") / rate("pg_w1_s").max(1.0),
-        f("sqlite_explore_cold_s"),
-        f("sqlite_explore_warm_s"),
-        f("pg_explore_cold_s"),
-        f("pg_explore_warm_s"),
-        machine()
-    );
-    println!("\n{table}");
-    write_section("close-10m", &table)
+    write_section(if at_scale { "close-10m" } else { "close" }, &table)
 }
 
 /// The median of a criterion benchmark, in nanoseconds.
