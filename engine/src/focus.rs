@@ -379,7 +379,7 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
     let credit_names: Vec<&str> = d
         .applied
         .iter()
-        .filter(|a| a.kind == "credit")
+        .filter(|a| a.kind == "credit" && !a.amount.is_zero())
         .map(|a| a.description.as_str())
         .collect();
     let mut out = Vec::with_capacity(d.lines.len().saturating_add(d.vat.len()));
@@ -436,10 +436,14 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
         {
             let mut row = usage.clone();
             let credited = sign(negated_if(true, l.credited)).to_string();
-            for c in [col::BILLED, col::CONTRACTED, col::EFFECTIVE, col::LIST] {
+            for c in [col::BILLED, col::CONTRACTED, col::EFFECTIVE] {
                 row[c] = credited.clone();
             }
+            // A credit has no list price.
+            row[col::LIST] =
+                money::round(Decimal::ZERO, &d.currency, RoundingMode::HalfUp).to_string();
             row[col::CATEGORY] = "Credit".into();
+            // The credits the document used (a line does not record which of them it gave to).
             let names = match credit_names.is_empty() {
                 true => "Credit".to_string(),
                 false => credit_names.join(", "),
@@ -579,6 +583,7 @@ mod tests {
         assert_eq!(cells(&t, "Usage", col::BILLED), ["22.20", "1.43"]);
         assert_eq!(cells(&t, "Credit", col::BILLED), ["-22.20", "-1.43"]);
         assert_eq!(cells(&t, "Credit", col::EFFECTIVE), ["-22.20", "-1.43"]);
+        assert_eq!(cells(&t, "Credit", col::LIST), ["0.00", "0.00"]);
         assert_eq!(cells(&t, "Credit", col::CONSUMED_QUANTITY), ["", ""]);
         assert!(
             cells(&t, "Credit", col::DESCRIPTION)[0].ends_with(": General purpose instance, 4 vCPU, 15 GB, every started clock hour, create to delete"),

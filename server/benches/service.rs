@@ -154,7 +154,8 @@ fn ingest_and_draft(addr: SocketAddr) -> (f64, f64) {
     let clients: usize = std::env::var("RATECARD_BENCH_CLIENTS")
         .ok()
         .and_then(|c| c.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(1)
+        .max(1);
     let t = Instant::now();
     std::thread::scope(|s| {
         for c in 0..clients {
