@@ -13,28 +13,18 @@ use std::cmp::Ordering;
 
 /// Sorts `v` by `cmp`, keeping elements that compare equal in their order (a stable sort).
 pub fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let order = positions(v.len(), &mut |i, j| match (v.get(i), v.get(j)) {
-            (Some(a), Some(b)) => cmp(a, b),
-            _ => Ordering::Equal,
-        });
-        permute(v, order);
-    }
     #[cfg(not(target_arch = "wasm32"))]
-    {
-        // A large element (a rated line) costs more to move than its position: the positions
-        // are sorted and each element then moved at most once, as in WebAssembly.
-        if std::mem::size_of::<T>() > LARGE {
-            let order = positions(v.len(), &mut |i, j| match (v.get(i), v.get(j)) {
-                (Some(a), Some(b)) => cmp(a, b),
-                _ => Ordering::Equal,
-            });
-            permute(v, order);
-        } else {
-            v.sort_by(|a, b| cmp(a, b));
-        }
+    if std::mem::size_of::<T>() <= LARGE {
+        v.sort_by(|a, b| cmp(a, b));
+        return;
     }
+    // In WebAssembly always (one shared copy of the sort); natively for a large element (a
+    // rated line), which costs more to move than its position.
+    let order = positions(v.len(), &mut |i, j| match (v.get(i), v.get(j)) {
+        (Some(a), Some(b)) => cmp(a, b),
+        _ => Ordering::Equal,
+    });
+    permute(v, order);
 }
 
 /// The size in bytes above which the native sort orders positions instead of elements.
