@@ -213,22 +213,72 @@ impl When {
     }
 }
 
-/// A line's value for a dimension.
-fn value_of<'a>(d: &Dimension, l: &'a RatedLine, when: &'a When, book: &'a PriceBook) -> &'a str {
+/// The dimensions of one thing the explorer sums: a rated line, or a rollup's row (which has
+/// no resource and no tags).
+struct Keys<'a> {
+    account: &'a str,
+    service: &'a str,
+    sku: &'a str,
+    region: &'a str,
+    resource: Option<&'a str>,
+    tags: Option<&'a BTreeMap<String, String>>,
+}
+
+impl<'a> Keys<'a> {
+    fn of_line(l: &'a RatedLine) -> Keys<'a> {
+        Keys {
+            account: &l.account,
+            service: &l.service,
+            sku: &l.sku,
+            region: &l.region,
+            resource: l.resource.as_deref(),
+            tags: Some(&l.tags),
+        }
+    }
+
+    fn of_row(r: &'a RollupRow) -> Keys<'a> {
+        Keys {
+            account: &r.account,
+            service: &r.service,
+            sku: &r.sku,
+            region: &r.region,
+            resource: None,
+            tags: None,
+        }
+    }
+}
+
+/// A line's (or a row's) value for a dimension.
+fn value_of<'a>(d: &Dimension, k: &Keys<'a>, when: &'a When, book: &'a PriceBook) -> &'a str {
     match d {
-        Dimension::Account => &l.account,
-        Dimension::Service => &l.service,
+        Dimension::Account => k.account,
+        Dimension::Service => k.service,
         Dimension::Family => book
-            .product(&l.sku)
+            .product(k.sku)
             .and_then(|p| p.family.as_deref())
             .unwrap_or(NONE),
-        Dimension::Sku => &l.sku,
-        Dimension::Region => &l.region,
-        Dimension::Resource => l.resource.as_deref().unwrap_or(NONE),
+        Dimension::Sku => k.sku,
+        Dimension::Region => k.region,
+        Dimension::Resource => k.resource.unwrap_or(NONE),
         Dimension::Month => &when.month,
         Dimension::Day => &when.day,
-        Dimension::Tag(k) => l.tags.get(k).map(String::as_str).unwrap_or(NONE),
+        Dimension::Tag(t) => k
+            .tags
+            .and_then(|tags| tags.get(t))
+            .map(String::as_str)
+            .unwrap_or(NONE),
     }
+}
+
+fn keeps_keys(
+    filters: &BTreeMap<Dimension, BTreeSet<String>>,
+    k: &Keys<'_>,
+    when: &When,
+    book: &PriceBook,
+) -> bool {
+    filters
+        .iter()
+        .all(|(d, values)| values.contains(value_of(d, k, when, book)))
 }
 
 /// Whether a line passes the filters: for each dimension, its value is one of those listed.
@@ -238,9 +288,99 @@ pub(crate) fn keeps(
     when: &When,
     book: &PriceBook,
 ) -> bool {
-    filters
-        .iter()
-        .all(|(d, values)| values.contains(value_of(d, l, when, book)))
+    keeps_keys(filters, &Keys::of_line(l), when, book)
+}
+
+/// A rating summed at the explorer's coarse grain: one row per account, service, sku, region
+/// and unit, holding the sum of its rounded lines, their quantity and their count. It answers
+/// every request that neither groups nor filters by resource, tag or day and does not list the
+/// lines ([`Rollup::answers`]) with the rating's own figures, to the cent: a group's amount is
+/// the sum of its rounded lines, whichever way they are added up. Made from the rating
+/// ([`Rollup::of`]), never from a formula of its own; small enough to be read back for every
+/// account of a period at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rollup {
+    pub period: crate::time::Period,
+    pub currency: String,
+    /// How each line was rounded before it was summed.
+    pub rounding: RoundingMode,
+    /// In the order of their keys.
+    pub rows: Vec<RollupRow>,
+}
+
+/// The lines of one account, service, sku, region and unit in a [`Rollup`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollupRow {
+    pub account: String,
+    pub service: String,
+    pub sku: String,
+    pub region: String,
+    pub unit: String,
+    /// The sum of the lines' amounts, each rounded to the currency's minor unit.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub amount: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub quantity: Decimal,
+    pub lines: usize,
+}
+
+impl Rollup {
+    /// The rating's lines summed per account, service, sku, region and unit, each line rounded
+    /// with `rounding` first, as the explorer and the invoice round them.
+    pub fn of(r: &Rating, rounding: RoundingMode) -> Result<Rollup> {
+        let mut rows: BTreeMap<[&str; 5], (Decimal, Decimal, usize)> = BTreeMap::new();
+        let what = || format!("summing the cost of {}", When::of(&r.period).month);
+        for l in &r.lines {
+            let key = [
+                l.account.as_str(),
+                &l.service,
+                &l.sku,
+                &l.region,
+                l.unit.name(),
+            ];
+            let row = rows.entry(key).or_default();
+            row.0 = row
+                .0
+                .plus(money::round(l.amount, &r.currency, rounding))
+                .or_overflow(what)?;
+            row.1 = row.1.plus(l.quantity).or_overflow(what)?;
+            row.2 = row.2.saturating_add(1);
+        }
+        Ok(Rollup {
+            period: r.period,
+            currency: r.currency.clone(),
+            rounding,
+            rows: rows
+                .into_iter()
+                .map(
+                    |([account, service, sku, region, unit], (amount, quantity, lines))| {
+                        RollupRow {
+                            account: account.to_string(),
+                            service: service.to_string(),
+                            sku: sku.to_string(),
+                            region: region.to_string(),
+                            unit: unit.to_string(),
+                            amount,
+                            quantity: quantity.normalize(),
+                            lines,
+                        }
+                    },
+                )
+                .collect(),
+        })
+    }
+
+    /// Whether rollups answer `req` as the ratings would: no resource, tag or day among its
+    /// groups and filters, and no lines listed.
+    pub fn answers(req: &ExploreRequest) -> bool {
+        let coarse =
+            |d: &Dimension| !matches!(d, Dimension::Resource | Dimension::Day | Dimension::Tag(_));
+        !req.lines && req.group_by.iter().all(coarse) && req.filters.keys().all(coarse)
+    }
 }
 
 #[derive(Default)]
@@ -251,12 +391,131 @@ struct Sums {
     lines: usize,
 }
 
+/// What the explorer reads for one period: a rating's lines, or a rollup's rows.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    Lines(&'a Rating),
+    Rows(&'a Rollup),
+}
+
+impl Part<'_> {
+    fn period(&self) -> &crate::time::Period {
+        match self {
+            Part::Lines(r) => &r.period,
+            Part::Rows(u) => &u.period,
+        }
+    }
+
+    fn currency(&self) -> &str {
+        match self {
+            Part::Lines(r) => &r.currency,
+            Part::Rows(u) => &u.currency,
+        }
+    }
+}
+
 /// Groups the lines of `ratings` (the periods explored) and of `compared` (the periods set
 /// against them, when any) as `req` asks. Every rating must be in one currency.
 pub fn explore(
     book: &PriceBook,
     ratings: &[Rating],
     compared: Option<&[Rating]>,
+    req: &ExploreRequest,
+) -> Result<Exploration> {
+    let parts: Vec<Part<'_>> = ratings.iter().map(Part::Lines).collect();
+    let before: Option<Vec<Part<'_>>> = compared.map(|c| c.iter().map(Part::Lines).collect());
+    explore_parts(book, &parts, before.as_deref(), req)
+}
+
+/// [`explore`] over rollups: the same answer as over the ratings they were made from, for
+/// every request a rollup answers ([`Rollup::answers`]); any other request, or a rollup
+/// rounded otherwise than `req` asks, is refused.
+pub fn explore_rollups(
+    book: &PriceBook,
+    rollups: &[Rollup],
+    compared: Option<&[Rollup]>,
+    req: &ExploreRequest,
+) -> Result<Exploration> {
+    if !Rollup::answers(req) {
+        return Err(Error::Explore(
+            "rollups hold no resource, tag, day or line: explore the ratings".into(),
+        ));
+    }
+    if let Some(u) = rollups
+        .iter()
+        .chain(compared.unwrap_or_default())
+        .find(|u| u.rounding != req.rounding)
+    {
+        return Err(Error::Explore(format!(
+            "the rollup of {} is rounded {:?}, the request asks {:?}",
+            When::of(&u.period).month,
+            u.rounding,
+            req.rounding
+        )));
+    }
+    let parts: Vec<Part<'_>> = rollups.iter().map(Part::Rows).collect();
+    let before: Option<Vec<Part<'_>>> = compared.map(|c| c.iter().map(Part::Rows).collect());
+    explore_parts(book, &parts, before.as_deref(), req)
+}
+
+/// The sums of one request, as the parts' lines or rows are added.
+struct Tally<'a> {
+    book: &'a PriceBook,
+    req: &'a ExploreRequest,
+    groups: BTreeMap<Vec<&'a str>, Sums>,
+    total: Decimal,
+    compared_total: Decimal,
+    kept: Vec<RatedLine>,
+}
+
+impl<'a> Tally<'a> {
+    /// Adds one line or row, `net` its rounded amount, when it passes the filters.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        keys: &Keys<'a>,
+        when: &'a When,
+        net: Decimal,
+        unit: &str,
+        quantity: Decimal,
+        lines: usize,
+        line: Option<&RatedLine>,
+        is_compared: bool,
+    ) -> Result<()> {
+        if !keeps_keys(&self.req.filters, keys, when, self.book) {
+            return Ok(());
+        }
+        let what = || format!("summing the cost of {}", when.month);
+        let key: Vec<&'a str> = self
+            .req
+            .group_by
+            .iter()
+            .map(|d| value_of(d, keys, when, self.book))
+            .collect();
+        let g = self.groups.entry(key).or_default();
+        if is_compared {
+            g.compared = g.compared.plus(net).or_overflow(what)?;
+            self.compared_total = self.compared_total.plus(net).or_overflow(what)?;
+        } else {
+            g.amount = g.amount.plus(net).or_overflow(what)?;
+            self.total = self.total.plus(net).or_overflow(what)?;
+            g.lines = g.lines.saturating_add(lines);
+            let q = g.quantities.entry(unit.to_string()).or_default();
+            *q = q.plus(quantity).or_overflow(what)?;
+            if let Some(l) = line
+                && self.req.lines
+            {
+                self.kept.push(l.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn explore_parts(
+    book: &PriceBook,
+    parts: &[Part<'_>],
+    compared: Option<&[Part<'_>]>,
     req: &ExploreRequest,
 ) -> Result<Exploration> {
     if req.group_by.len() > MAX_GROUP_BY {
@@ -273,25 +532,21 @@ pub fn explore(
             )));
         }
     }
-    let currency = ratings
+    let currency = parts
         .iter()
         .chain(compared.unwrap_or_default())
-        .map(|r| r.currency.as_str())
+        .map(Part::currency)
         .next()
         .unwrap_or_else(|| book.currency())
         .to_string();
     let zero = money::round(Decimal::ZERO, &currency, req.rounding);
-    let mut groups: BTreeMap<Vec<&str>, Sums> = BTreeMap::new();
-    let mut total = zero;
-    let mut compared_total = zero;
-    let mut kept = Vec::new();
     let by_day =
         req.group_by.contains(&Dimension::Day) || req.filters.contains_key(&Dimension::Day);
-    let labels: Vec<When> = ratings.iter().map(|r| When::of(&r.period)).collect();
+    let labels: Vec<When> = parts.iter().map(|p| When::of(p.period())).collect();
     let compared_labels: Vec<When> = compared
         .unwrap_or_default()
         .iter()
-        .map(|r| When::of(&r.period))
+        .map(|p| When::of(p.period()))
         .collect();
     if by_day
         && let Some(w) = labels
@@ -304,46 +559,66 @@ pub fn explore(
             w.month
         )));
     }
-    let sides = [(ratings, &labels, false)]
+    let mut tally = Tally {
+        book,
+        req,
+        groups: BTreeMap::new(),
+        total: zero,
+        compared_total: zero,
+        kept: Vec::new(),
+    };
+    let sides = [(parts, &labels, false)]
         .into_iter()
         .chain(compared.map(|c| (c, &compared_labels, true)));
     for (side, months, is_compared) in sides {
-        for (r, when) in side.iter().zip(months) {
-            let month = &when.month;
-            if r.currency != currency {
+        for (part, when) in side.iter().zip(months) {
+            if part.currency() != currency {
                 return Err(Error::Explore(format!(
-                    "{month} is rated in {}, the others in {currency}: one currency at a time",
-                    r.currency
+                    "{} is rated in {}, the others in {currency}: one currency at a time",
+                    when.month,
+                    part.currency()
                 )));
             }
-            let what = || format!("summing the cost of {month}");
-            for l in &r.lines {
-                if !keeps(&req.filters, l, when, book) {
-                    continue;
+            match part {
+                Part::Lines(r) => {
+                    for l in &r.lines {
+                        let net = money::round(l.amount, &currency, req.rounding);
+                        tally.add(
+                            &Keys::of_line(l),
+                            when,
+                            net,
+                            l.unit.name(),
+                            l.quantity,
+                            1,
+                            Some(l),
+                            is_compared,
+                        )?;
+                    }
                 }
-                let net = money::round(l.amount, &currency, req.rounding);
-                let key: Vec<&str> = req
-                    .group_by
-                    .iter()
-                    .map(|d| value_of(d, l, when, book))
-                    .collect();
-                let g = groups.entry(key).or_default();
-                if is_compared {
-                    g.compared = g.compared.plus(net).or_overflow(what)?;
-                    compared_total = compared_total.plus(net).or_overflow(what)?;
-                } else {
-                    g.amount = g.amount.plus(net).or_overflow(what)?;
-                    total = total.plus(net).or_overflow(what)?;
-                    g.lines = g.lines.saturating_add(1);
-                    let q = g.quantities.entry(l.unit.name().to_string()).or_default();
-                    *q = q.plus(l.quantity).or_overflow(what)?;
-                    if req.lines {
-                        kept.push(l.clone());
+                Part::Rows(u) => {
+                    for row in &u.rows {
+                        tally.add(
+                            &Keys::of_row(row),
+                            when,
+                            row.amount,
+                            &row.unit,
+                            row.quantity,
+                            row.lines,
+                            None,
+                            is_compared,
+                        )?;
                     }
                 }
             }
         }
     }
+    let Tally {
+        groups,
+        total,
+        compared_total,
+        kept,
+        ..
+    } = tally;
     let is_compared = compared.is_some();
     let mut out: Vec<CostGroup> = groups
         .into_iter()
