@@ -107,22 +107,135 @@ pub(crate) fn kept_rating(
     account: &str,
     period: &Period,
 ) -> Result<ratecard::Rating, ApiError> {
-    let label = period.label();
-    let catalog = s.rating_key();
-    if let Some(text) = s.ledger.kept_rating(account, &label, catalog)?
+    let (r, version, made) = kept_rating_versioned(s, account, period)?;
+    if let Some(text) = made {
+        s.ledger
+            .keep_rating(account, &period.label(), s.rating_key(), version, &text)?;
+    }
+    Ok(r)
+}
+
+/// The account's kept rating, with the version of the account's events it was made from (0
+/// when the account has none), and its text when it was made now and is to be kept.
+fn kept_rating_versioned(
+    s: &AppState,
+    account: &str,
+    period: &Period,
+) -> Result<(ratecard::Rating, i64, Option<String>), ApiError> {
+    if let Some((text, version)) = s
+        .ledger
+        .kept_rating(account, &period.label(), s.rating_key())?
         && let Ok(r) = serde_json::from_str::<ratecard::Rating>(&text)
     {
-        return Ok(r);
+        return Ok((r, version, None));
     }
     let (events, version) = s.ledger.events_versioned(account, period)?;
     let r = rate_of(s, period, &events)?;
-    if version > 0
-        && let Ok(text) = serde_json::to_string(&r)
-    {
+    let made = if version > 0 {
+        serde_json::to_string(&r).ok()
+    } else {
+        None
+    };
+    Ok((r, version, made))
+}
+
+/// The most text of ratings made by the explorer held before it is kept.
+const KEEP_BATCH_BYTES: usize = 64 << 20;
+
+/// A rating's rollup at the default rounding, as kept text.
+fn rating_rollup(rating: &ratecard::Rating) -> Option<String> {
+    ratecard::explore::Rollup::of(rating, ratecard::RoundingMode::default())
+        .ok()
+        .and_then(|r| serde_json::to_string(&r).ok())
+}
+
+/// The label a period's rollups are kept under: `YYYY-MM/rollup/half_up`.
+fn rollup_label(period: &Period, rounding: ratecard::RoundingMode) -> String {
+    let how = match rounding {
+        ratecard::RoundingMode::HalfUp => "half_up",
+        ratecard::RoundingMode::HalfEven => "half_even",
+    };
+    format!("{}/rollup/{how}", period.label())
+}
+
+/// The rollups of `accounts` for the period ([`ratecard::explore::Rollup`]): each made from
+/// the account's [`kept_rating`] and kept at the version of the events that rating was made
+/// from, so a late event retires both. `every` says `accounts` are all the ledger's: their
+/// rollups are then read in one query; otherwise one account at a time. Those missing are made
+/// and kept in one transaction.
+pub(crate) fn kept_rollups(
+    s: &AppState,
+    accounts: &[String],
+    every: bool,
+    period: &Period,
+    rounding: ratecard::RoundingMode,
+) -> Result<Vec<ratecard::explore::Rollup>, ApiError> {
+    use ratecard::explore::Rollup;
+    let label = rollup_label(period, rounding);
+    let catalog = s.rating_key();
+    let mut kept: std::collections::HashMap<String, Rollup> = if every {
         s.ledger
-            .keep_rating(account, &label, catalog, version, &text)?;
+            .kept_ratings(&label, catalog)?
+            .into_iter()
+            .filter_map(|k| Some((k.account, serde_json::from_str(&k.rating).ok()?)))
+            .collect()
+    } else {
+        let mut found = std::collections::HashMap::new();
+        for a in accounts {
+            if let Some((text, _)) = s.ledger.kept_rating(a, &label, catalog)?
+                && let Ok(r) = serde_json::from_str(&text)
+            {
+                found.insert(a.clone(), r);
+            }
+        }
+        found
+    };
+    let mut out = Vec::with_capacity(accounts.len());
+    // What was made here, kept a batch at a time: the ratings and the rollups, each batch in
+    // one transaction, flushed past `KEEP_BATCH_BYTES` of text.
+    let (mut ratings, mut rollups) = (Vec::new(), Vec::new());
+    let mut pending = 0usize;
+    let flush = |ratings: &mut Vec<crate::ledger::Kept>,
+                 rollups: &mut Vec<crate::ledger::Kept>|
+     -> Result<(), ApiError> {
+        s.ledger.keep_ratings(&period.label(), catalog, ratings)?;
+        s.ledger.keep_ratings(&label, catalog, rollups)?;
+        ratings.clear();
+        rollups.clear();
+        Ok(())
+    };
+    for a in accounts {
+        if let Some(r) = kept.remove(a) {
+            out.push(r);
+            continue;
+        }
+        let (rating, version, made) = kept_rating_versioned(s, a, period)?;
+        let r = Rollup::of(&rating, rounding).map_err(ApiError::engine)?;
+        if let Some(text) = made {
+            pending = pending.saturating_add(text.len());
+            ratings.push(crate::ledger::Kept {
+                account: a.clone(),
+                version,
+                rating: text,
+            });
+        }
+        if version > 0
+            && let Ok(text) = serde_json::to_string(&r)
+        {
+            rollups.push(crate::ledger::Kept {
+                account: a.clone(),
+                version,
+                rating: text,
+            });
+        }
+        out.push(r);
+        if pending > KEEP_BATCH_BYTES {
+            flush(&mut ratings, &mut rollups)?;
+            pending = 0;
+        }
     }
-    Ok(r)
+    flush(&mut ratings, &mut rollups)?;
+    Ok(out)
 }
 
 /// The account's period cut in days ([`ratecard::daily::days`]): each day's cost, kept as
@@ -135,7 +248,7 @@ pub(crate) fn kept_days(
 ) -> Result<Vec<ratecard::Rating>, ApiError> {
     let label = format!("{}/days", period.label());
     let catalog = s.rating_key();
-    if let Some(text) = s.ledger.kept_rating(account, &label, catalog)?
+    if let Some((text, _)) = s.ledger.kept_rating(account, &label, catalog)?
         && let Ok(r) = serde_json::from_str::<Vec<ratecard::Rating>>(&text)
     {
         return Ok(r);
@@ -232,8 +345,12 @@ pub fn finalize_period(
     let year = chrono::Datelike::year(&issue_date);
     // Rated from the events the storing transaction reads, so none acknowledged before it is
     // left out; and only when the period has no invoice yet (a retry rates nothing).
-    let mut make = |number: String, events: &[UsageEvent]| {
+    // The rating's rollup is kept for the explorer once the invoice is stored, at the version
+    // its events were read at: a closed month's overview then reads no event.
+    let mut rollup = None;
+    let mut make = |number: String, events: &[UsageEvent], version: i64| {
         let rating = rate_of(s, period, events).map_err(|e| e.message().to_string())?;
+        rollup = Some((rating_rollup(&rating), version));
         let req = request_for(
             s,
             DocumentKind::FinalInvoice,
@@ -248,6 +365,19 @@ pub fn finalize_period(
         .finalize_period(account, period, "INV", year, key, &mut make)?;
     if outcome.created {
         archive_all(s, &outcome.documents);
+        // Best effort: a rollup not kept is made by the explorer's first reader.
+        if let Some((Some(text), version)) = rollup
+            && version > 0
+            && let Err(e) = s.ledger.keep_rating(
+                account,
+                &rollup_label(period, ratecard::RoundingMode::default()),
+                s.rating_key(),
+                version,
+                &text,
+            )
+        {
+            tracing::warn!(account, error = %e, "keeping the explorer's rollup");
+        }
     }
     Ok(outcome)
 }

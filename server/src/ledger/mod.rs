@@ -137,6 +137,14 @@ impl Location {
     }
 }
 
+/// A rating kept for an account, with the version of the account's events it was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub account: String,
+    pub version: i64,
+    pub rating: String,
+}
+
 /// The ledger's interface: what the service asks of either store (budgets and alerts in
 /// [`Alerts`], API tokens in [`Tokens`]).
 pub trait Store: Alerts + Tokens + Send + Sync {
@@ -147,10 +155,22 @@ pub trait Store: Alerts + Tokens + Send + Sync {
     /// [`Store::events`], and the account's version (raised by every ingestion that stores one
     /// of its events), read in one snapshot.
     fn events_versioned(&self, account: &str, period: &Period) -> Result<(Vec<UsageEvent>, i64)>;
-    /// The rating kept for the account's period (`YYYY-MM`) with `catalog`, when it was made
-    /// at the account's current version: the same as a fresh rating of its events.
-    fn kept_rating(&self, account: &str, period: &str, catalog: &str) -> Result<Option<String>>;
-    /// Keeps a rating made from the events of `version` (one kept from a later version stays).
+    /// The rating kept for the account's period (`YYYY-MM`, or a label under it) with
+    /// `catalog`, when it was made at the account's current version: the same as a fresh
+    /// rating of its events. With that version.
+    fn kept_rating(
+        &self,
+        account: &str,
+        period: &str,
+        catalog: &str,
+    ) -> Result<Option<(String, i64)>>;
+    /// [`Store::kept_rating`] for every account at once: those kept at their account's current
+    /// version, by account, with that version. One read, for the explorer's rollups.
+    fn kept_ratings(&self, period: &str, catalog: &str) -> Result<Vec<Kept>>;
+    /// Keeps ratings, each made from the events of its version (one kept from a later version
+    /// stays), in one transaction.
+    fn keep_ratings(&self, period: &str, catalog: &str, kept: &[Kept]) -> Result<()>;
+    /// Keeps one rating made from the events of `version`.
     fn keep_rating(
         &self,
         account: &str,
@@ -158,10 +178,22 @@ pub trait Store: Alerts + Tokens + Send + Sync {
         catalog: &str,
         version: i64,
         rating: &str,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.keep_ratings(
+            period,
+            catalog,
+            &[Kept {
+                account: account.to_string(),
+                version,
+                rating: rating.to_string(),
+            }],
+        )
+    }
     fn put_customer(&self, account: &str, customer: &Customer) -> Result<()>;
     fn customer(&self, account: &str) -> Result<Option<Customer>>;
-    /// Every account the ledger knows, by name: those with customer details or events.
+    /// Every account the ledger knows, by name: those with customer details or events (read
+    /// from the accounts' versions, which every ingestion that stores an event raises in its
+    /// transaction, not from the events).
     fn accounts(&self) -> Result<Vec<String>>;
     /// Finalizes an account's period in one transaction: when the period already has an
     /// original final invoice in `series`, that invoice is returned as it is (`created` false);
@@ -276,9 +308,10 @@ pub type MakeCorrections<'a> = dyn FnMut(
     + 'a;
 
 /// Builds a period's final invoice from its number and the account's events, read in the
-/// transaction that stores it (so no event acknowledged before it is missed).
+/// transaction that stores it (so no event acknowledged before it is missed), and the
+/// account's version read in it before them (what a rating of these events may be kept at).
 pub type MakeInvoice<'a> =
-    dyn FnMut(String, &[UsageEvent]) -> std::result::Result<Document, String> + 'a;
+    dyn FnMut(String, &[UsageEvent], i64) -> std::result::Result<Document, String> + 'a;
 
 /// An idempotency key and a digest of the request it came with.
 #[derive(Debug, Clone)]
@@ -747,31 +780,58 @@ impl<B: Backend> Store for Ledger<B> {
         })
     }
 
-    fn kept_rating(&self, account: &str, period: &str, catalog: &str) -> Result<Option<String>> {
+    fn kept_rating(
+        &self,
+        account: &str,
+        period: &str,
+        catalog: &str,
+    ) -> Result<Option<(String, i64)>> {
         self.db.read(|tx| {
             match tx.row(
-                "SELECT r.rating FROM rated_months r JOIN account_versions v ON v.account = r.account AND v.version = r.version WHERE r.account = $1 AND r.period = $2 AND r.catalog = $3",
+                "SELECT r.rating, r.version FROM rated_months r JOIN account_versions v ON v.account = r.account AND v.version = r.version WHERE r.account = $1 AND r.period = $2 AND r.catalog = $3",
                 &[account.into(), period.into(), catalog.into()],
             )? {
-                Some(mut r) => Ok(Some(r.take().text()?)),
+                Some(mut r) => Ok(Some((r.take().text()?, r.take().int()?))),
                 None => Ok(None),
             }
         })
     }
 
-    fn keep_rating(
-        &self,
-        account: &str,
-        period: &str,
-        catalog: &str,
-        version: i64,
-        rating: &str,
-    ) -> Result<()> {
+    fn kept_ratings(&self, period: &str, catalog: &str) -> Result<Vec<Kept>> {
+        self.db.read(|tx| {
+            tx.rows(
+                "SELECT r.account, r.version, r.rating FROM rated_months r JOIN account_versions v ON v.account = r.account AND v.version = r.version WHERE r.period = $1 AND r.catalog = $2 ORDER BY r.account",
+                &[period.into(), catalog.into()],
+            )?
+            .into_iter()
+            .map(|mut r| {
+                Ok(Kept {
+                    account: r.take().text()?,
+                    version: r.take().int()?,
+                    rating: r.take().text()?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn keep_ratings(&self, period: &str, catalog: &str, kept: &[Kept]) -> Result<()> {
+        if kept.is_empty() {
+            return Ok(());
+        }
         self.db.write_state(|tx| {
-            tx.exec(
-                "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version < excluded.version",
-                &[account.into(), period.into(), catalog.into(), version.into(), rating.into()],
-            )?;
+            for k in kept {
+                tx.exec(
+                    "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version < excluded.version",
+                    &[
+                        k.account.as_str().into(),
+                        period.into(),
+                        catalog.into(),
+                        k.version.into(),
+                        k.rating.as_str().into(),
+                    ],
+                )?;
+            }
             Ok(())
         })
     }
@@ -779,7 +839,7 @@ impl<B: Backend> Store for Ledger<B> {
     fn accounts(&self) -> Result<Vec<String>> {
         self.db.read(|tx| {
             tx.rows(
-                "SELECT account FROM customers UNION SELECT account FROM events ORDER BY account",
+                "SELECT account FROM customers UNION SELECT account FROM account_versions ORDER BY account",
                 &[],
             )?
             .into_iter()
@@ -826,8 +886,9 @@ impl<B: Backend> Store for Ledger<B> {
                 },
                 None => {
                     let number = next_number(tx, series, year)?;
+                    let version = account_version(tx, account)?;
                     let events = events_in::<B>(tx, account, period)?;
-                    let doc = make(number, &events).map_err(unprocessable)?;
+                    let doc = make(number, &events, version).map_err(unprocessable)?;
                     store_document(tx, &self.key, account, None, &doc)?;
                     Outcome {
                         documents: vec![doc],
@@ -1443,7 +1504,10 @@ mod tests {
             assert_eq!((events.len(), v), (1, 1), "{}", c.name);
             l.keep_rating("a", "2026-01", "k", v, "R1").unwrap();
             assert_eq!(
-                l.kept_rating("a", "2026-01", "k").unwrap().as_deref(),
+                l.kept_rating("a", "2026-01", "k")
+                    .unwrap()
+                    .map(|k| k.0)
+                    .as_deref(),
                 Some("R1"),
                 "{}",
                 c.name
@@ -1458,7 +1522,10 @@ mod tests {
             l.ingest(&[other]).unwrap();
             l.ingest(&[ev("1", "2026-01-01T00:00:00Z")]).unwrap();
             assert_eq!(
-                l.kept_rating("a", "2026-01", "k").unwrap().as_deref(),
+                l.kept_rating("a", "2026-01", "k")
+                    .unwrap()
+                    .map(|k| k.0)
+                    .as_deref(),
                 Some("R1"),
                 "{}",
                 c.name
@@ -1483,8 +1550,41 @@ mod tests {
             assert_eq!(v2, 2);
             l.keep_rating("a", "2026-01", "k", v2, "R2").unwrap();
             assert_eq!(
-                l.kept_rating("a", "2026-01", "k").unwrap().as_deref(),
+                l.kept_rating("a", "2026-01", "k")
+                    .unwrap()
+                    .map(|k| k.0)
+                    .as_deref(),
                 Some("R2"),
+                "{}",
+                c.name
+            );
+            // Every account's at once: in one transaction, a stale one ignored, and read back
+            // only at each account's current version.
+            let (_, vb) = l.events_versioned("b", &jan).unwrap();
+            let kept = |account: &str, version: i64, rating: &str| Kept {
+                account: account.into(),
+                version,
+                rating: rating.into(),
+            };
+            l.keep_ratings(
+                "2026-01",
+                "k",
+                &[kept("a", v, "stale again"), kept("b", vb, "B1")],
+            )
+            .unwrap();
+            assert_eq!(
+                l.kept_ratings("2026-01", "k").unwrap(),
+                vec![kept("a", v2, "R2"), kept("b", vb, "B1")],
+                "{}",
+                c.name
+            );
+            assert_eq!(l.kept_ratings("2026-02", "k").unwrap(), vec![]);
+            let mut late = ev("8", "2026-01-03T00:00:00Z");
+            late.account = "b".into();
+            l.ingest(&[late]).unwrap();
+            assert_eq!(
+                l.kept_ratings("2026-01", "k").unwrap(),
+                vec![kept("a", v2, "R2")],
                 "{}",
                 c.name
             );

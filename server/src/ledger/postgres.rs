@@ -292,6 +292,8 @@ fn migrations() -> Vec<String> {
         CREATE TRIGGER archives_immutable BEFORE UPDATE OR DELETE ON archives
             FOR EACH ROW EXECUTE FUNCTION ratecard_refuse('archived documents are immutable and kept');"
         .to_string(),
+        // 9: the kept ratings of a period, every account's at once (the explorer's rollups).
+        "CREATE INDEX rated_months_period ON rated_months (period, catalog);".to_string(),
     ]
 }
 

@@ -251,6 +251,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER archives_kept BEFORE DELETE ON archives
         BEGIN SELECT RAISE(ABORT, 'archived documents are kept'); END;
     "#,
+    // 11: the kept ratings of a period, every account's at once (the explorer's rollups).
+    r#"
+    CREATE INDEX rated_months_period ON rated_months (period, catalog);
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {
