@@ -345,12 +345,15 @@ pub fn finalize_period(
     let year = chrono::Datelike::year(&issue_date);
     // Rated from the events the storing transaction reads, so none acknowledged before it is
     // left out; and only when the period has no invoice yet (a retry rates nothing).
-    // The rating's rollup is kept for the explorer once the invoice is stored, at the version
-    // its events were read at: a closed month's overview then reads no event.
-    let mut rollup = None;
-    let mut make = |number: String, events: &[UsageEvent], version: i64| {
+    // The rating's rollup is kept for the explorer with the invoice, in its transaction: a
+    // closed month's overview then reads no event.
+    let mut make = |number: String, events: &[UsageEvent]| {
         let rating = rate_of(s, period, events).map_err(|e| e.message().to_string())?;
-        rollup = Some((rating_rollup(&rating), version));
+        let keep = rating_rollup(&rating).map(|text| crate::ledger::KeepAlong {
+            period: rollup_label(period, ratecard::RoundingMode::default()),
+            catalog: s.rating_key().to_string(),
+            rating: text,
+        });
         let req = request_for(
             s,
             DocumentKind::FinalInvoice,
@@ -358,26 +361,15 @@ pub fn finalize_period(
             issue_date,
             buyer.clone(),
         );
-        document::build(&req, &rating, &s.book, &s.vat, Fx::Rates(&s.fx)).map_err(|e| e.to_string())
+        let document = document::build(&req, &rating, &s.book, &s.vat, Fx::Rates(&s.fx))
+            .map_err(|e| e.to_string())?;
+        Ok(crate::ledger::Invoiced { document, keep })
     };
     let outcome = s
         .ledger
         .finalize_period(account, period, "INV", year, key, &mut make)?;
     if outcome.created {
         archive_all(s, &outcome.documents);
-        // Best effort: a rollup not kept is made by the explorer's first reader.
-        if let Some((Some(text), version)) = rollup
-            && version > 0
-            && let Err(e) = s.ledger.keep_rating(
-                account,
-                &rollup_label(period, ratecard::RoundingMode::default()),
-                s.rating_key(),
-                version,
-                &text,
-            )
-        {
-            tracing::warn!(account, error = %e, "keeping the explorer's rollup");
-        }
     }
     Ok(outcome)
 }

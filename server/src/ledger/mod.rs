@@ -308,10 +308,24 @@ pub type MakeCorrections<'a> = dyn FnMut(
     + 'a;
 
 /// Builds a period's final invoice from its number and the account's events, read in the
-/// transaction that stores it (so no event acknowledged before it is missed), and the
-/// account's version read in it before them (what a rating of these events may be kept at).
+/// transaction that stores it (so no event acknowledged before it is missed).
 pub type MakeInvoice<'a> =
-    dyn FnMut(String, &[UsageEvent], i64) -> std::result::Result<Document, String> + 'a;
+    dyn FnMut(String, &[UsageEvent]) -> std::result::Result<Invoiced, String> + 'a;
+
+/// What a [`MakeInvoice`] makes: the invoice, and a rating of the same events to keep (under
+/// `period`, a label, with `catalog`), stored in the invoice's transaction at the version of
+/// the account's events read before them.
+pub struct Invoiced {
+    pub document: Document,
+    pub keep: Option<KeepAlong>,
+}
+
+/// A rating kept along with an invoice ([`Invoiced`]).
+pub struct KeepAlong {
+    pub period: String,
+    pub catalog: String,
+    pub rating: String,
+}
 
 /// An idempotency key and a digest of the request it came with.
 #[derive(Debug, Clone)]
@@ -535,6 +549,21 @@ fn at_bound(end: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// The account's version: how many ingestions stored one of its events (0 for none).
+/// Keeps a rating made from the events of its version, unless one from a later version is kept.
+fn keep_in(tx: &mut dyn Sql, period: &str, catalog: &str, k: &Kept) -> Result<()> {
+    tx.exec(
+        "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version < excluded.version",
+        &[
+            k.account.as_str().into(),
+            period.into(),
+            catalog.into(),
+            k.version.into(),
+            k.rating.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
 fn account_version(tx: &mut dyn Sql, account: &str) -> Result<i64> {
     match tx.row(
         "SELECT version FROM account_versions WHERE account = $1",
@@ -821,16 +850,7 @@ impl<B: Backend> Store for Ledger<B> {
         }
         self.db.write_state(|tx| {
             for k in kept {
-                tx.exec(
-                    "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version < excluded.version",
-                    &[
-                        k.account.as_str().into(),
-                        period.into(),
-                        catalog.into(),
-                        k.version.into(),
-                        k.rating.as_str().into(),
-                    ],
-                )?;
+                keep_in(tx, period, catalog, k)?;
             }
             Ok(())
         })
@@ -888,8 +908,23 @@ impl<B: Backend> Store for Ledger<B> {
                     let number = next_number(tx, series, year)?;
                     let version = account_version(tx, account)?;
                     let events = events_in::<B>(tx, account, period)?;
-                    let doc = make(number, &events, version).map_err(unprocessable)?;
+                    let made = make(number, &events).map_err(unprocessable)?;
+                    let doc = made.document;
                     store_document(tx, &self.key, account, None, &doc)?;
+                    if let Some(k) = made.keep
+                        && version > 0
+                    {
+                        keep_in(
+                            tx,
+                            &k.period,
+                            &k.catalog,
+                            &Kept {
+                                account: account.to_string(),
+                                version,
+                                rating: k.rating,
+                            },
+                        )?;
+                    }
                     Outcome {
                         documents: vec![doc],
                         created: true,
