@@ -24,7 +24,7 @@ use crate::time::format_instant;
 
 /// The columns written, in order: FOCUS 1.2's mandatory ones, then the recommended and
 /// conditional ones the ledger can fill.
-pub const COLUMNS: [&str; 36] = [
+pub const COLUMNS: [&str; 37] = [
     "BilledCost",
     "BillingAccountId",
     "BillingAccountName",
@@ -57,6 +57,7 @@ pub const COLUMNS: [&str; 36] = [
     "ResourceName",
     "ServiceCategory",
     "ServiceName",
+    "ServiceSubcategory",
     "SkuId",
     "SkuPriceId",
     "Tags",
@@ -90,15 +91,19 @@ mod col {
     pub const PRICING_QUANTITY: usize = 22;
     pub const PRICING_UNIT: usize = 23;
     pub const RESOURCE: usize = 28;
-    pub const TAGS: usize = 34;
+    pub const TAGS: usize = 35;
 }
 
 /// FOCUS's service category of one of the price lists' services.
 fn service_category(service: &str) -> &'static str {
     let s = service.to_ascii_lowercase();
-    if s.contains("instance") || s.contains("function") || s.contains("compute") {
+    if s.contains("instance")
+        || s.contains("function")
+        || s.contains("serverless")
+        || s.contains("compute")
+    {
         "Compute"
-    } else if s.contains("storage") || s.contains("volume") {
+    } else if s.contains("storage") || s.contains("volume") || s.contains("archive") {
         "Storage"
     } else if s.contains("network") || s.contains("ip") || s.contains("traffic") {
         "Networking"
@@ -106,6 +111,49 @@ fn service_category(service: &str) -> &'static str {
         "Management and Governance"
     } else {
         "Other"
+    }
+}
+
+/// FOCUS's service subcategory of one of the price lists' services, under its
+/// [`service_category`].
+fn service_subcategory(service: &str) -> &'static str {
+    let s = service.to_ascii_lowercase();
+    match service_category(service) {
+        "Compute" if s.contains("function") || s.contains("serverless") => "Serverless Compute",
+        "Compute" => "Virtual Machines",
+        "Storage" if s.contains("block") || s.contains("volume") => "Block Storage",
+        "Storage" if s.contains("object") => "Object Storage",
+        "Storage" => "Other (Storage)",
+        "Networking" => "Network Infrastructure",
+        "Management and Governance" => "Support",
+        _ => "Other (Other)",
+    }
+}
+
+/// A unit as FOCUS's unit format writes it: a time unit capitalised and plural (`Hours`), and
+/// after a dash too (`GB-Months`, `GB-Seconds` for `GB-s`); any other unit as it is (`GB`,
+/// `request`).
+fn focus_unit(unit: &str) -> String {
+    let time = |t: &str| match t {
+        "s" | "second" | "seconds" => Some("Seconds"),
+        "minute" | "minutes" => Some("Minutes"),
+        "hour" | "hours" => Some("Hours"),
+        "day" | "days" => Some("Days"),
+        "month" | "months" => Some("Months"),
+        "year" | "years" => Some("Years"),
+        _ => None,
+    };
+    if unit != "s"
+        && let Some(t) = time(unit)
+    {
+        return t.to_string();
+    }
+    match unit.rsplit_once('-') {
+        Some((what, per)) if !what.is_empty() => match time(per) {
+            Some(t) => format!("{what}-{t}"),
+            None => unit.to_string(),
+        },
+        _ => unit.to_string(),
     }
 }
 
@@ -407,7 +455,7 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
             format_instant(&l.segment.end),
             format_instant(&l.segment.start),
             l.quantity.normalize().to_string(),
-            l.unit.name().to_string(),
+            focus_unit(l.unit.name()),
             billed.to_string(),
             l.unit_price.normalize().to_string(),
             billed.to_string(),
@@ -417,7 +465,7 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
             l.unit_price.normalize().to_string(),
             "Standard".into(),
             pricing_quantity.to_string(),
-            l.price_unit.clone(),
+            focus_unit(&l.price_unit),
             seller.into(),
             seller.into(),
             l.region.clone(),
@@ -426,6 +474,7 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
             l.resource.clone().unwrap_or_default(),
             service_category(&l.service).into(),
             l.service.clone(),
+            service_subcategory(&l.service).into(),
             l.sku.clone(),
             format!("{}:{}", l.sku, l.region),
             tags(&l.account, l.resource.as_deref()),
@@ -508,6 +557,7 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
             String::new(),
             "Other".into(),
             "Tax".into(),
+            "Other (Other)".into(),
             String::new(),
             String::new(),
             "{}".into(),
@@ -520,6 +570,47 @@ fn rows(d: &Document, tags: &dyn Fn(&str, Option<&str>) -> String) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Units in FOCUS's unit format: time units plural and capitalised, alone or after a dash.
+    #[test]
+    fn units_follow_the_focus_unit_format() {
+        for (ours, focus) in [
+            ("hour", "Hours"),
+            ("month", "Months"),
+            ("second", "Seconds"),
+            ("GB-hour", "GB-Hours"),
+            ("GB-month", "GB-Months"),
+            ("IOPS-month", "IOPS-Months"),
+            ("GB-s", "GB-Seconds"),
+            ("GB", "GB"),
+            ("request", "request"),
+            ("EUR spent", "EUR spent"),
+            ("s", "s"),
+            ("-month", "-month"),
+        ] {
+            assert_eq!(focus_unit(ours), focus, "{ours}");
+        }
+    }
+
+    /// Every service of the shipped price lists has a subcategory FOCUS allows under its
+    /// category.
+    #[test]
+    fn subcategories_sit_under_their_categories() {
+        for (service, category, sub) in [
+            ("Instances", "Compute", "Virtual Machines"),
+            ("Serverless", "Compute", "Serverless Compute"),
+            ("Functions", "Compute", "Serverless Compute"),
+            ("Block storage", "Storage", "Block Storage"),
+            ("Object storage", "Storage", "Object Storage"),
+            ("Archive", "Storage", "Other (Storage)"),
+            ("Network", "Networking", "Network Infrastructure"),
+            ("Support", "Management and Governance", "Support"),
+            ("Savings plans", "Other", "Other (Other)"),
+        ] {
+            assert_eq!(service_category(service), category, "{service}");
+            assert_eq!(service_subcategory(service), sub, "{service}");
+        }
+    }
 
     /// The indices an allocation split writes name the columns they mean.
     #[test]

@@ -1156,7 +1156,7 @@ fn focus_splits_shared_usage_over_the_targets() {
         details["Elements"][0]["UsageQuantity"],
         serde_json::json!(1.75)
     );
-    assert_eq!(details["Elements"][0]["UsageUnit"], "hour");
+    assert_eq!(details["Elements"][0]["UsageUnit"], "Hours");
     // Direct usage and tax rows are not allocated.
     assert_eq!(
         split("web-1"),
