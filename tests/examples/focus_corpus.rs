@@ -7,41 +7,21 @@
 //! Each case's documents are numbered apart (`C012-INV-2026-000001`), so that two cases'
 //! invoices never share an InvoiceId.
 
-use ratecard::document::{Document, DocumentKind};
-use serde_json::Value;
-
 fn main() -> Result<(), String> {
     let out = std::env::args()
         .nth(1)
         .ok_or("usage: focus_corpus OUT.csv")?;
-    let mut docs: Vec<Document> = Vec::new();
-    for (i, (name, text)) in ratecard_conformance::CASES.iter().enumerate() {
-        let case: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-        if case.get("expected_error").is_some() {
-            continue;
-        }
-        let Ok(produced) = ratecard_conformance::produce(&case) else {
-            continue;
-        };
-        let mut found = Vec::new();
-        ratecard_conformance::documents(&produced, &mut found);
-        for mut d in found {
-            match d.kind {
-                DocumentKind::FinalInvoice | DocumentKind::CreditNote => {}
-                DocumentKind::DraftInvoice => {
-                    d.kind = DocumentKind::FinalInvoice;
-                    d.number = Some(format!(
-                        "INV-{}-000001",
-                        chrono::Datelike::year(&d.issue_date)
-                    ));
-                }
-                DocumentKind::Estimate | DocumentKind::Quote => continue,
-            }
+    let mut docs = Vec::new();
+    for (i, (_, finals)) in ratecard_conformance::final_documents()?
+        .into_iter()
+        .enumerate()
+    {
+        for mut d in finals {
             d.number = d.number.map(|n| format!("C{i:03}-{n}"));
             docs.push(d);
         }
     }
-    let refs: Vec<&Document> = docs.iter().collect();
+    let refs: Vec<&ratecard::document::Document> = docs.iter().collect();
     let table =
         ratecard::focus::table(&refs, &|_, _| "{}".to_string()).map_err(|e| e.to_string())?;
     std::fs::write(&out, table.to_csv()).map_err(|e| format!("{out}: {e}"))?;

@@ -9,25 +9,9 @@
 //! A draft invoice of a case is exported as the final invoice it would become (same lines, a
 //! number of its issue year), so that every VAT treatment the cases cover is validated.
 
-use ratecard::document::{Document, DocumentKind};
+use ratecard::document::Document;
 use ratecard::export;
 use serde_json::Value;
-
-fn as_final(mut d: Document) -> Option<Document> {
-    match d.kind {
-        DocumentKind::FinalInvoice | DocumentKind::CreditNote => Some(d),
-        DocumentKind::DraftInvoice => {
-            d.kind = DocumentKind::FinalInvoice;
-            d.number = Some(format!(
-                "INV-{}-000001",
-                chrono::Datelike::year(&d.issue_date)
-            ));
-            d.series = Some("INV".into());
-            Some(d)
-        }
-        DocumentKind::Estimate | DocumentKind::Quote => None,
-    }
-}
 
 fn main() -> Result<(), String> {
     let dir = std::env::args().nth(1).ok_or("usage: ubl_corpus OUT_DIR")?;
@@ -54,18 +38,9 @@ fn main() -> Result<(), String> {
         Ok(())
     };
     let mut written = 0;
-    for (name, text) in ratecard_conformance::CASES {
-        let case: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-        if case.get("expected_error").is_some() {
-            continue;
-        }
-        let Ok(out) = ratecard_conformance::produce(&case) else {
-            continue;
-        };
-        let mut docs = Vec::new();
-        ratecard_conformance::documents(&out, &mut docs);
-        for (i, d) in docs.into_iter().filter_map(as_final).enumerate() {
-            write(&format!("{}-{i}.xml", name.replace('/', "--")), &d)?;
+    for (name, finals) in ratecard_conformance::final_documents()? {
+        for (i, d) in finals.iter().enumerate() {
+            write(&format!("{}-{i}.xml", name.replace('/', "--")), d)?;
             written += 1;
         }
     }

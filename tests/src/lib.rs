@@ -67,6 +67,44 @@ pub fn documents(v: &Value, out: &mut Vec<ratecard::document::Document>) {
     }
 }
 
+/// The final invoices and credit notes each case produces, by case, in the cases' order; a
+/// draft invoice as the final invoice it would become (same lines, numbered
+/// `INV-<year>-000001`), so that the validators see every VAT treatment and charge the cases
+/// cover. Cases that expect an error, or fail, give none.
+pub fn final_documents() -> Result<Vec<(&'static str, Vec<ratecard::document::Document>)>, String> {
+    use ratecard::document::DocumentKind;
+    let mut out = Vec::new();
+    for (name, text) in CASES {
+        let case: Value = serde_json::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        if case.get("expected_error").is_some() {
+            continue;
+        }
+        let Ok(produced) = produce(&case) else {
+            continue;
+        };
+        let mut found = Vec::new();
+        documents(&produced, &mut found);
+        let finals = found
+            .into_iter()
+            .filter_map(|mut d| match d.kind {
+                DocumentKind::FinalInvoice | DocumentKind::CreditNote => Some(d),
+                DocumentKind::DraftInvoice => {
+                    d.kind = DocumentKind::FinalInvoice;
+                    d.number = Some(format!(
+                        "INV-{}-000001",
+                        chrono::Datelike::year(&d.issue_date)
+                    ));
+                    d.series = Some("INV".into());
+                    Some(d)
+                }
+                DocumentKind::Estimate | DocumentKind::Quote => None,
+            })
+            .collect();
+        out.push((*name, finals));
+    }
+    Ok(out)
+}
+
 pub fn produce(case: &Value) -> Result<Value, String> {
     let field = |k: &str| case.get(k).ok_or_else(|| format!("the case has no `{k}`"));
     let run = field("run")?.as_str().ok_or("`run` must be a string")?;
