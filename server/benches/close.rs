@@ -2,8 +2,9 @@
 //! 1,000 accounts with 1,000 events each (1,000,000 events), closed with 1 worker and then,
 //! on a fresh copy, with 2; and the draft invoice of one account holding 1,000,000 events
 //! (median of 3). On SQLite, and on PostgreSQL when `RATECARD_BENCH_POSTGRES` names a server.
-//! Prints one JSON line. `-- scale` runs the close and the explorer at the scale
-//! instead: 10,000 accounts, 10,000,000 events (`cargo xtask bench close-10m`).
+//! Prints one JSON line. `-- scale` runs the close at the scale instead: 10,000
+//! accounts, 10,000,000 events (`cargo xtask bench close-10m`). `-- explore` runs only the cost
+//! explorer over such a period (`cargo xtask bench explore`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,25 +110,64 @@ fn big_draft(ledger: Arc<dyn Store>) -> f64 {
     times[1]
 }
 
-/// The cost explorer over the whole period (every account, by service): seconds the first
-/// time (each account-month rated and kept) and the median of 3 after (read back).
-fn explorer(ledger: Arc<dyn Store>) -> (f64, f64) {
+/// The cost explorer over the whole period (every account, by service, then by resource):
+/// seconds the first time (each account-month rated, its rating and rollup kept) and the
+/// median of 3 after (the rollups read back), then by resource once (the kept ratings read
+/// back, every line grouped).
+fn explorer(ledger: Arc<dyn Store>) -> (f64, f64, f64) {
+    use ratecard::explore::{Dimension, ExploreRequest};
+    let s = state(ledger);
+    let period = [ratecard::Period::parse("2026-01").expect("period")];
+    let by = |d: Dimension| ExploreRequest {
+        group_by: vec![d],
+        ..Default::default()
+    };
+    let once = |req: &ExploreRequest, groups: usize| {
+        let t = Instant::now();
+        let e = api::costs::explore(&s, &period, None, req).expect("explore");
+        assert_eq!(e.groups.len(), groups);
+        t.elapsed().as_secs_f64()
+    };
+    let service = by(Dimension::Service);
+    let cold = once(&service, 1);
+    let mut warm: Vec<f64> = (0..3).map(|_| once(&service, 1)).collect();
+    warm.sort_by(f64::total_cmp);
+    // Every account has the same 250 resources.
+    let resources = once(&by(Dimension::Resource), 250);
+    (cold, warm[1], resources)
+}
+
+/// Seconds the explorer takes the first time over a closed period (every account, by
+/// service): the close kept each account's rollup, so no event is read.
+fn explore_closed(ledger: Arc<dyn Store>) -> f64 {
     let s = state(ledger);
     let period = [ratecard::Period::parse("2026-01").expect("period")];
     let req = ratecard::explore::ExploreRequest {
         group_by: vec![ratecard::explore::Dimension::Service],
         ..Default::default()
     };
-    let once = || {
-        let t = Instant::now();
-        let e = api::costs::explore(&s, &period, None, &req).expect("explore");
-        assert_eq!(e.groups.len(), 1);
-        t.elapsed().as_secs_f64()
+    let t = Instant::now();
+    let e = api::costs::explore(&s, &period, None, &req).expect("explore");
+    assert_eq!(e.groups.len(), 1);
+    t.elapsed().as_secs_f64()
+}
+
+/// `-- explore`: the explorer over 10,000 accounts and 10,000,000 events, on each store.
+fn explore_at_scale(pg: Option<&str>) {
+    let mut out = vec![format!("\"events\":{}", ACCOUNTS_AT_SCALE * EVENTS)];
+    let mut one = |key: &str, l: Arc<dyn Store>| {
+        fill(l.as_ref(), ACCOUNTS_AT_SCALE);
+        let (cold, warm, resources) = explorer(l);
+        out.push(format!(
+            "\"{key}_explore_cold_s\":{cold:.3},\"{key}_explore_warm_s\":{warm:.3},\"{key}_explore_resource_s\":{resources:.3}"
+        ));
     };
-    let cold = once();
-    let mut warm: Vec<f64> = (0..3).map(|_| once()).collect();
-    warm.sort_by(f64::total_cmp);
-    (cold, warm[1])
+    one("sqlite", sqlite("explore"));
+    remove_sqlite("explore");
+    if let Some(base) = pg {
+        one("pg", postgres(base, "explore"));
+    }
+    println!("{{{}}}", out.join(","));
 }
 
 /// Seconds to close the period of `accounts` with `workers`.
@@ -203,35 +243,39 @@ fn main() {
         remove_sqlite("w1");
         return;
     }
+    if std::env::args().any(|a| a == "explore") {
+        explore_at_scale(pg.as_deref());
+        return;
+    }
     let scale = std::env::args().any(|a| a == "scale");
     let accounts = if scale { ACCOUNTS_AT_SCALE } else { ACCOUNTS };
     for workers in [1, 2] {
         let l = sqlite(&format!("w{workers}"));
         fill(l.as_ref(), accounts);
-        if workers == 1 {
-            let (cold, warm) = explorer(l.clone());
-            out.push(format!(
-                "\"sqlite_explore_cold_s\":{cold:.3},\"sqlite_explore_warm_s\":{warm:.3}"
-            ));
-        }
         out.push(format!(
             "\"sqlite_w{workers}_s\":{:.2}",
-            run(l, accounts, workers)
+            run(l.clone(), accounts, workers)
         ));
+        if workers == 1 {
+            out.push(format!(
+                "\"sqlite_explore_after_close_s\":{:.3}",
+                explore_closed(l)
+            ));
+        }
         remove_sqlite(&format!("w{workers}"));
         if let Some(base) = &pg {
             let l = postgres(base, &format!("w{workers}"));
             fill(l.as_ref(), accounts);
-            if workers == 1 {
-                let (cold, warm) = explorer(l.clone());
-                out.push(format!(
-                    "\"pg_explore_cold_s\":{cold:.3},\"pg_explore_warm_s\":{warm:.3}"
-                ));
-            }
             out.push(format!(
                 "\"pg_w{workers}_s\":{:.2}",
-                run(l, accounts, workers)
+                run(l.clone(), accounts, workers)
             ));
+            if workers == 1 {
+                out.push(format!(
+                    "\"pg_explore_after_close_s\":{:.3}",
+                    explore_closed(l)
+                ));
+            }
         }
     }
     if scale {
