@@ -294,6 +294,21 @@ fn migrations() -> Vec<String> {
         .to_string(),
         // 9: the kept ratings of a period, every account's at once (the explorer's rollups).
         "CREATE INDEX rated_months_period ON rated_months (period, catalog);".to_string(),
+        // 10: versions per account and month instead of per account: the ingestion that last
+        // stored an event of the account in that month (its audit sequence, which only
+        // grows). A kept month is current while no month up to it has changed. Those kept
+        // under account versions are dropped.
+        "CREATE TABLE account_months (
+            account TEXT NOT NULL,
+            month TEXT NOT NULL,
+            stamp BIGINT NOT NULL,
+            PRIMARY KEY (account, month)
+        );
+        INSERT INTO account_months (account, month, stamp)
+            SELECT account, month, COALESCE(MAX(batch), 1) FROM events GROUP BY account, month;
+        DELETE FROM rated_months;
+        DROP TABLE account_versions;"
+            .to_string(),
     ]
 }
 

@@ -255,6 +255,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX rated_months_period ON rated_months (period, catalog);
     "#,
+    // 12: versions per account and month instead of per account: the ingestion that last
+    // stored an event of the account in that month (its audit sequence, which only grows). A
+    // kept month is current while no month up to it has changed, so the next month's events
+    // no longer retire a closed month's ratings. Those kept under account versions are dropped.
+    r#"
+    CREATE TABLE account_months (
+        account TEXT NOT NULL,
+        month TEXT NOT NULL,
+        stamp INTEGER NOT NULL,
+        PRIMARY KEY (account, month)
+    ) WITHOUT ROWID;
+    INSERT INTO account_months (account, month, stamp)
+        SELECT account, substr(at, 1, 7), COALESCE(MAX(batch), 1) FROM events
+        GROUP BY account, substr(at, 1, 7);
+    DELETE FROM rated_months;
+    DROP TABLE account_versions;
+    "#,
 ];
 
 impl rusqlite::ToSql for V<'_> {
