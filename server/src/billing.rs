@@ -139,7 +139,7 @@ fn kept_rating_versioned(
     Ok((r, version, made))
 }
 
-/// The most text of ratings made by the explorer held before it is kept.
+/// The most text of ratings and rollups made by the explorer held before it is kept.
 const KEEP_BATCH_BYTES: usize = 64 << 20;
 
 /// A rating's rollup at the default rounding, as kept text.
@@ -209,8 +209,18 @@ pub(crate) fn kept_rollups(
             out.push(r);
             continue;
         }
-        let (rating, version, made) = kept_rating_versioned(s, a, period)?;
-        let r = Rollup::of(&rating, rounding).map_err(ApiError::engine)?;
+        let made = kept_rating_versioned(s, a, period).and_then(|(rating, version, made)| {
+            let r = Rollup::of(&rating, rounding).map_err(ApiError::engine)?;
+            Ok((r, version, made))
+        });
+        let (r, version, made) = match made {
+            Ok(m) => m,
+            Err(e) => {
+                // What was made before this account is kept all the same.
+                flush(&mut ratings, &mut rollups)?;
+                return Err(e);
+            }
+        };
         if let Some(text) = made {
             pending = pending.saturating_add(text.len());
             ratings.push(crate::ledger::Kept {
@@ -222,6 +232,7 @@ pub(crate) fn kept_rollups(
         if version > 0
             && let Ok(text) = serde_json::to_string(&r)
         {
+            pending = pending.saturating_add(text.len());
             rollups.push(crate::ledger::Kept {
                 account: a.clone(),
                 version,

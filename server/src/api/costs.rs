@@ -196,8 +196,9 @@ pub(crate) async fn costs(State(s): State<Shared>, Query(q): Query<CostsQuery>) 
     json_response(StatusCode::OK, &out)
 }
 
-/// The explorer over the ledger: the accounts' kept ratings of `periods` (and of `compared`),
-/// or their kept days when the request is by day, grouped by the engine.
+/// The explorer over the ledger: the accounts' kept rollups of `periods` (and of `compared`)
+/// when they answer the request, else their kept ratings, or their kept days when the request
+/// is by day, grouped by the engine.
 pub fn explore(
     s: &AppState,
     periods: &[Period],
