@@ -103,8 +103,9 @@ fn main() {
             Err(_) => start(sqlite()),
         };
         let (ingest_s, draft_ms) = ingest_and_draft(addr);
+        let side = ingest_side_by_side(addr);
         println!(
-            "{{\"ingest_events_per_s\":{:.0},\"draft_100k_median_ms\":{draft_ms:.1}}}",
+            "{{\"ingest_events_per_s\":{:.0},\"ingest_side_by_side_events_per_s\":{side:.0},\"draft_100k_median_ms\":{draft_ms:.1}}}",
             100_000.0 / ingest_s
         );
         return;
@@ -112,13 +113,17 @@ fn main() {
     let addr = start(sqlite());
     let worst = worst_case(addr);
     let (ingest_s, draft_ms) = ingest_and_draft(addr);
-    let pg = std::env::var("RATECARD_BENCH_POSTGRES")
-        .ok()
-        .map(|base| ingest_and_draft(start(postgres(&base))));
-    let (pg_ingest, pg_draft) = pg.map_or((0.0, 0.0), |(s, d)| (100_000.0 / s, d));
+    let side = ingest_side_by_side(addr);
+    let pg = std::env::var("RATECARD_BENCH_POSTGRES").ok().map(|base| {
+        let addr = start(postgres(&base));
+        let (s, d) = ingest_and_draft(addr);
+        (s, d, ingest_side_by_side(addr))
+    });
+    let (pg_ingest, pg_draft, pg_side) =
+        pg.map_or((0.0, 0.0, 0.0), |(s, d, side)| (100_000.0 / s, d, side));
     let (p50, p99, requests, per_s) = estimates_under_load(addr);
     println!(
-        "{{\"worst_estimate\":\"{}\",\"worst_estimate_ms\":{:.1},\"worst_estimate_peak_mib\":{:.1},\"worst_estimate_response_bytes\":{},\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"draft_100k_median_ms\":{:.1},\"pg_ingest_events_per_s\":{pg_ingest:.0},\"pg_draft_100k_median_ms\":{pg_draft:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
+        "{{\"worst_estimate\":\"{}\",\"worst_estimate_ms\":{:.1},\"worst_estimate_peak_mib\":{:.1},\"worst_estimate_response_bytes\":{},\"ingest_events_per_s\":{:.0},\"ingest_s\":{ingest_s:.3},\"ingest_side_by_side_events_per_s\":{side:.0},\"draft_100k_median_ms\":{:.1},\"pg_ingest_events_per_s\":{pg_ingest:.0},\"pg_ingest_side_by_side_events_per_s\":{pg_side:.0},\"pg_draft_100k_median_ms\":{pg_draft:.1},\"estimate_p50_ms\":{:.2},\"estimate_p99_ms\":{:.2},\"estimate_requests\":{},\"estimate_per_s\":{:.0}}}",
         worst.0,
         worst.1,
         worst.2,
@@ -149,28 +154,10 @@ fn ingest_and_draft(addr: SocketAddr) -> (f64, f64) {
     )
     .expect("put"));
 
-    // Ingestion: 100 batches of 1,000 (one account, so that the draft below has 100,000 events).
+    // Ingestion: 100 batches of 1,000 by one client (one account, so that the draft below has
+    // 100,000 events).
     let batches: Vec<String> = (0..100).map(|b| batch("big", b * 1000, 1000)).collect();
-    let clients: usize = std::env::var("RATECARD_BENCH_CLIENTS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let t = Instant::now();
-    std::thread::scope(|s| {
-        for c in 0..clients {
-            let batches = &batches;
-            s.spawn(move || {
-                for b in batches.iter().skip(c).step_by(clients) {
-                    ok(
-                        request(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes())
-                            .expect("ingest"),
-                    );
-                }
-            });
-        }
-    });
-    let ingest_s = t.elapsed().as_secs_f64();
+    let ingest_s = post_batches(addr, &batches, 1);
 
     // The draft of an account with 100,000 events.
     let mut drafts = Vec::new();
@@ -189,6 +176,39 @@ fn ingest_and_draft(addr: SocketAddr) -> (f64, f64) {
     }
     drafts.sort_by(f64::total_cmp);
     (ingest_s, drafts[2])
+}
+
+/// Posts the batches with `clients` clients side by side, each its share in turn: seconds.
+fn post_batches(addr: SocketAddr, batches: &[String], clients: usize) -> f64 {
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for c in 0..clients {
+            s.spawn(move || {
+                for b in batches.iter().skip(c).step_by(clients) {
+                    ok(
+                        request(addr, "POST", "/api/v1/events", Some(TOKEN), b.as_bytes())
+                            .expect("ingest"),
+                    );
+                }
+            });
+        }
+    });
+    t.elapsed().as_secs_f64()
+}
+
+/// Ingestion by several producers at once, as a provider's meters send: 200 batches of 1,000
+/// events of 4 accounts, posted by `RATECARD_BENCH_CLIENTS` clients side by side (4 unless
+/// told): events per second.
+fn ingest_side_by_side(addr: SocketAddr) -> f64 {
+    let clients: usize = std::env::var("RATECARD_BENCH_CLIENTS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(4)
+        .clamp(1, 64);
+    let batches: Vec<String> = (0..200)
+        .map(|b| batch(&format!("wide-{}", b % 4), (b / 4) * 1000, 1000))
+        .collect();
+    200_000.0 / post_batches(addr, &batches, clients)
 }
 
 /// The estimate endpoint under 100 concurrent clients, 40 requests each: p50 and p99 in ms,

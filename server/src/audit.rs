@@ -10,7 +10,8 @@
 //!   (a daily e-mail, a ticket, a write-once bucket) and passing it to `audit verify --expect`.
 //! - **What the entries cover.** A stored document's entry holds the SHA-256 of its canonical
 //!   bytes; an accepted event batch's entry, the SHA-256 of its events (each stored event names
-//!   its batch); a customer change's, the SHA-256 of the stored details. [`verify`] recomputes
+//!   its batch: the entry's number, or the `batch=N` the entry names where the store numbers
+//!   batches itself, as PostgreSQL does to store them beside each other); a customer change's, the SHA-256 of the stored details. [`verify`] recomputes
 //!   them all from the tables, so an edited document, event or customer is found too.
 //!
 //! The key comes from `RATECARD_AUDIT_KEY` (the key itself) or `RATECARD_AUDIT_KEY_FILE` (a file
@@ -178,6 +179,14 @@ pub fn batch_digest<'a>(bodies: impl IntoIterator<Item = (&'a str, &'a str)>) ->
 }
 
 /// Reads `sha256=...` from an entry's detail.
+/// The batch an ingestion entry names (`batch=N`), if it names one.
+fn named_batch(detail: &str) -> Option<i64> {
+    detail
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("batch="))
+        .and_then(|n| n.parse().ok())
+}
+
 fn recorded(detail: &str) -> Option<&str> {
     detail
         .split_whitespace()
@@ -252,7 +261,12 @@ pub fn verify(
                     documents.insert(subject.clone(), d.to_string());
                 }
                 "ingest" => {
-                    batches.insert(seq, d.to_string());
+                    // The batch the entry names (a store that numbers batches itself), or
+                    // the entry's own number.
+                    let batch = named_batch(&detail).unwrap_or(seq);
+                    if batches.insert(batch, d.to_string()).is_some() {
+                        problems.push(format!("batch {batch} is covered by two audit entries"));
+                    }
                 }
                 "customer" => {
                     customers.insert(subject.clone(), d.to_string());

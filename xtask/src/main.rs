@@ -786,7 +786,9 @@ fn service_bench() -> Result<(), String> {
          | the most expensive estimate the limits allow ({}; answer of {} bytes), median of 5 | {:.1} ms | under 250 ms |\n\
          | the memory that estimate takes (the server's peak resident size, before and after, client included) | {:.1} MiB | under 64 MiB |\n\
          | ingestion, 100 batches of 1,000 events (NDJSON over HTTP into SQLite, one client) | {:.0} events/s | at least 50,000 |\n\
-         | the same into PostgreSQL (a local server, Unix socket, fsync on) | {:.0} events/s | at least 100,000 |\n\
+         | the same into PostgreSQL (a local server, Unix socket, fsync on) | {:.0} events/s | |\n\
+         | ingestion side by side: 200 batches of 1,000 events of 4 accounts, 4 clients at once, SQLite | {:.0} events/s | |\n\
+         | the same into PostgreSQL | {:.0} events/s | at least 100,000 |\n\
          | draft invoice of an account with 100,000 events (median of 5), SQLite | {:.1} ms | under 200 ms |\n\
          | the same, PostgreSQL | {:.1} ms | |\n\
          | estimate endpoint, 100 concurrent clients x 40 requests: p50 | {:.2} ms | |\n\
@@ -799,6 +801,8 @@ fn service_bench() -> Result<(), String> {
         f("worst_estimate_peak_mib"),
         f("ingest_events_per_s"),
         f("pg_ingest_events_per_s"),
+        f("ingest_side_by_side_events_per_s"),
+        f("pg_ingest_side_by_side_events_per_s"),
         f("draft_100k_median_ms"),
         f("pg_draft_100k_median_ms"),
         f("estimate_p50_ms"),

@@ -708,24 +708,32 @@ fn remember(tx: &mut dyn Sql, key: Option<&Idempotency>, outcome: &Outcome) -> R
 
 impl<B: Backend> Store for Ledger<B> {
     fn ingest(&self, events: &[UsageEvent]) -> Result<Ingested> {
-        self.db.write(|tx| {
+        let bodies: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.canonical(), ratecard::time::format_instant(&e.at)))
+            .collect();
+        let rows: Vec<sql::EventRow> = events
+            .iter()
+            .zip(&bodies)
+            .map(|(e, (body, at))| sql::EventRow {
+                account: e.account.as_str(),
+                id: e.id.as_str(),
+                at,
+                body,
+            })
+            .collect();
+        self.db.prepare_events(&rows)?;
+        // The events are stored first, beside other batches where the store allows it; the
+        // write lock is taken for what must follow one batch at a time: the months' stamps
+        // and the audit entry.
+        self.db.write_late(|tx| {
             let mut out = Ingested::default();
-            // The batch is the audit entry that will cover it.
-            let batch = next_audit_seq(tx)?;
-            let bodies: Vec<(String, String)> = events
-                .iter()
-                .map(|e| (e.canonical(), ratecard::time::format_instant(&e.at)))
-                .collect();
-            let rows: Vec<sql::EventRow> = events
-                .iter()
-                .zip(&bodies)
-                .map(|(e, (body, at))| sql::EventRow {
-                    account: e.account.as_str(),
-                    id: e.id.as_str(),
-                    at,
-                    body,
-                })
-                .collect();
+            // The batch's number: the store's, or the audit entry that will cover it.
+            let drawn = B::batch_id(tx)?;
+            let batch = match drawn {
+                Some(b) => b,
+                None => next_audit_seq(tx)?,
+            };
             let stored = B::insert_events(tx, batch, &rows)?;
             // Those not stored now were stored before (or earlier in this batch): the same
             // content is a duplicate, other content a conflict.
@@ -754,8 +762,12 @@ impl<B: Backend> Store for Ledger<B> {
                     out.conflicting.push(r.id.to_string())
                 }
             }
+            B::lock_ledger(tx)?;
             // A kept rating of these accounts' months, and of the months after, no longer
-            // matches their events: each month stored in is stamped with this batch.
+            // matches their events: each month stored in is stamped with this batch's audit
+            // entry. Numbered under the lock, the stamps grow in the order batches commit,
+            // so a snapshot that sees a stamp sees every batch stamped before it.
+            let stamp = next_audit_seq(tx)?;
             let mut touched: Vec<(&str, &str)> = rows
                 .iter()
                 .zip(&stored)
@@ -767,7 +779,7 @@ impl<B: Backend> Store for Ledger<B> {
             for (a, month) in touched {
                 tx.exec(
                     "INSERT INTO account_months (account, month, stamp) VALUES ($1, $2, $3) ON CONFLICT (account, month) DO UPDATE SET stamp = excluded.stamp",
-                    &[a.into(), month.into(), batch.into()],
+                    &[a.into(), month.into(), stamp.into()],
                 )?;
             }
             let mut detail = format!(
@@ -777,6 +789,9 @@ impl<B: Backend> Store for Ledger<B> {
                 out.conflicting.len()
             );
             if !accepted.is_empty() {
+                if drawn.is_some() {
+                    detail.push_str(&format!(" batch={batch}"));
+                }
                 let d = audit::batch_digest(accepted.iter().copied());
                 detail.push_str(&format!(" sha256={d}"));
             }
@@ -1480,6 +1495,108 @@ mod tests {
 
     fn ev(id: &str, at: &str) -> UsageEvent {
         serde_json::from_str(&format!(r#"{{"id":"{id}","account":"a","resource":"r","sku":"b2-15","region":"gra","kind":"start","at":"{at}"}}"#)).unwrap()
+    }
+
+    /// Two clients sending the same 2,000 events at once, in opposite orders, ten times over:
+    /// on PostgreSQL their batches are stored side by side, so keys claimed in the order sent
+    /// would make each wait for the other (one then fails, "deadlock detected"). Every batch
+    /// succeeds, each event is stored once, and the audit log covers every batch.
+    #[test]
+    fn batches_sharing_events_in_opposite_orders_are_stored_side_by_side() {
+        for c in stores("opposite") {
+            let l = &c.ledger;
+            let mut stored = 0;
+            for round in 0..10 {
+                let forward: Vec<UsageEvent> = (0..2000)
+                    .map(|i| ev(&format!("{round}-{i:04}"), "2026-01-01T00:00:00Z"))
+                    .collect();
+                let backward: Vec<UsageEvent> = forward.iter().rev().cloned().collect();
+                let (a, b) = std::thread::scope(|s| {
+                    let a = s.spawn(|| l.ingest(&forward));
+                    let b = s.spawn(|| l.ingest(&backward));
+                    (a.join().unwrap(), b.join().unwrap())
+                });
+                let (a, b) = (a.unwrap(), b.unwrap());
+                assert_eq!(a.accepted + b.accepted, 2000, "{} round {round}", c.name);
+                assert_eq!(a.duplicate + b.duplicate, 2000, "{} round {round}", c.name);
+                assert!(a.conflicting.is_empty() && b.conflicting.is_empty());
+                stored += 2000;
+                assert_eq!(l.event_count().unwrap(), stored, "{}", c.name);
+            }
+            let r = l.verify_audit().unwrap();
+            assert!(r.ok, "{}: {r:?}", c.name);
+        }
+    }
+
+    /// On PostgreSQL a batch stores its events before it takes the ledger's write lock, so
+    /// batches do not wait for each other's inserts: with the lock held elsewhere, an ingestion
+    /// is found waiting for it with its events' keys already claimed. Released, it completes,
+    /// and its audit entry names the batch its events carry.
+    #[test]
+    fn a_batch_is_stored_before_it_waits_for_the_ledger_lock() {
+        let Ok(base) = std::env::var("RATECARD_TEST_POSTGRES") else {
+            return;
+        };
+        let url = postgres::fresh_database(&base, "ledger_late_lock").unwrap();
+        let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
+        let l = PgLedger::connect(&url, key).unwrap();
+        // A first batch adds January's partitions, which takes the lock.
+        l.ingest(&[ev("0", "2026-01-01T00:00:00Z")]).unwrap();
+        let mut holder = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        holder
+            .execute("SELECT pg_advisory_lock($1)", &[&0x7261_7465_6361_7264_i64])
+            .unwrap();
+        let mut watcher = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        std::thread::scope(|s| {
+            let ingest = s.spawn(|| {
+                l.ingest(&[
+                    ev("1", "2026-01-02T00:00:00Z"),
+                    ev("2", "2026-01-03T00:00:00Z"),
+                ])
+            });
+            // The backend waiting for the advisory lock holds a row lock on event_keys: its
+            // keys are claimed.
+            let mut seen = false;
+            for _ in 0..500 {
+                let n: i64 = watcher
+                    .query_one(
+                        "SELECT COUNT(*) FROM pg_locks w JOIN pg_locks k ON k.pid = w.pid
+                         WHERE w.locktype = 'advisory' AND NOT w.granted
+                           AND k.locktype = 'relation' AND k.granted AND k.mode = 'RowExclusiveLock'
+                           AND k.relation::regclass::text LIKE 'event_keys%'",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                if n > 0 {
+                    seen = true;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            holder
+                .execute(
+                    "SELECT pg_advisory_unlock($1)",
+                    &[&0x7261_7465_6361_7264_i64],
+                )
+                .unwrap();
+            let r = ingest.join().unwrap().unwrap();
+            assert!(
+                seen,
+                "the ingestion waited for the lock before storing its events"
+            );
+            assert_eq!(r.accepted, 2);
+        });
+        let batch: i64 = watcher
+            .query_one("SELECT batch FROM events WHERE id = '1'", &[])
+            .unwrap()
+            .get(0);
+        let detail: String = watcher
+            .query_one("SELECT detail FROM audit ORDER BY seq DESC LIMIT 1", &[])
+            .unwrap()
+            .get(0);
+        assert!(detail.contains(&format!(" batch={batch} ")), "{detail}");
+        assert!(l.verify_audit().unwrap().ok);
     }
 
     #[test]

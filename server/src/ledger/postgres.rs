@@ -29,6 +29,10 @@ pub struct Postgres {
     size: usize,
     pool: Mutex<Pool>,
     freed: Condvar,
+    /// The months whose partitions this process has seen: a batch of those asks nothing.
+    /// (Partitions are only added; one detached by hand is refused by the insert, with
+    /// PostgreSQL's message naming it, until the process restarts.)
+    months: Mutex<std::collections::HashSet<String>>,
 }
 
 struct Pool {
@@ -309,6 +313,13 @@ fn migrations() -> Vec<String> {
         DELETE FROM rated_months;
         DROP TABLE account_versions;"
             .to_string(),
+        // 11: event batches numbered by a sequence, so that a batch's events are stored before
+        // the write lock, beside other batches; its audit entry names the number
+        // (`batch=N`). The numbers start past every audit entry's, which numbered the batches
+        // stored before.
+        "CREATE SEQUENCE event_batches;
+        SELECT setval('event_batches', (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit), false);"
+            .to_string(),
     ]
 }
 
@@ -485,6 +496,7 @@ impl Postgres {
                 open: 1,
             }),
             freed: Condvar::new(),
+            months: Mutex::new(Default::default()),
         }
     }
 
@@ -545,20 +557,19 @@ impl Backend for Postgres {
 
     /// One statement for the whole batch: its columns as arrays, unnested in order. A key is
     /// claimed in `event_keys` (unique across months); the first row of each new key is stored
-    /// in its month's partition, which is added first when it is the month's first event.
+    /// in its month's partition ([`Backend::prepare_events`] added it). This runs before the
+    /// ledger's write lock, beside other batches: keys are claimed in key order, so two batches
+    /// sharing keys wait for each other in one direction only (the later one, on the first key
+    /// they share, until the other commits), never in a cycle.
     fn insert_events(tx: &mut dyn Sql, batch: i64, rows: &[EventRow]) -> Result<Vec<bool>> {
         let accounts: Vec<&str> = rows.iter().map(|r| r.account).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
         let ats: Vec<&str> = rows.iter().map(|r| r.at).collect();
         let bodies: Vec<&str> = rows.iter().map(|r| r.body).collect();
-        let months: std::collections::BTreeSet<&str> = ats.iter().map(|at| month_of(at)).collect();
-        for m in months {
-            tx.exec("SELECT ratecard_event_month($1)", &[m.into()])?;
-        }
         let stored = tx.rows(
             &format!(
                 "WITH u AS (SELECT account, id, at, body, n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(account, id, at, body, n)),
-                k AS (INSERT INTO event_keys (account, id, month) SELECT account, id, {MONTH_OF_AT} FROM u ORDER BY n ON CONFLICT (account, id) DO NOTHING RETURNING account, id),
+                k AS (INSERT INTO event_keys (account, id, month) SELECT account, id, {MONTH_OF_AT} FROM u ORDER BY account, id, n ON CONFLICT (account, id) DO NOTHING RETURNING account, id),
                 f AS (SELECT DISTINCT ON (u.account, u.id) u.account, u.id, u.at, u.body, u.n FROM u JOIN k ON u.account = k.account AND u.id = k.id ORDER BY u.account, u.id, u.n)
                 INSERT INTO events (account, id, month, at, body, batch) SELECT account, id, {MONTH_OF_AT}, at, body, $5 FROM f ORDER BY n RETURNING account, id"
             ),
@@ -594,6 +605,60 @@ impl Backend for Postgres {
         rows.into_iter()
             .map(|mut r| Ok(((r.take().text()?, r.take().text()?), r.take().text()?)))
             .collect()
+    }
+
+    fn write_late<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction()?;
+        let out = f(&mut Tx(&mut tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn lock_ledger(tx: &mut dyn Sql) -> Result<()> {
+        tx.exec("SELECT pg_advisory_xact_lock($1)", &[WRITE_LOCK.into()])?;
+        Ok(())
+    }
+
+    fn batch_id(tx: &mut dyn Sql) -> Result<Option<i64>> {
+        match tx.row("SELECT nextval('event_batches')", &[])? {
+            Some(mut r) => Ok(Some(r.take().int()?)),
+            None => Err(LedgerError::Db("no batch number drawn".into())),
+        }
+    }
+
+    /// A month's partitions are added once, under the write lock, by the first batch that
+    /// needs them; the months seen are remembered, so a batch of those asks nothing.
+    fn prepare_events(&self, rows: &[EventRow]) -> Result<()> {
+        let months: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| month_of(r.at)).collect();
+        let months: Vec<&str> = {
+            let seen = self.months.lock().unwrap_or_else(|p| p.into_inner());
+            months.into_iter().filter(|m| !seen.contains(*m)).collect()
+        };
+        if months.is_empty() {
+            return Ok(());
+        }
+        let missing = self.read(|tx| {
+            tx.rows(
+                &format!(
+                    "SELECT m FROM unnest($1::text[]) AS m WHERE to_regclass('events_p{}_' || replace(m, '-', '_')) IS NULL",
+                    EVENT_PARTITIONS - 1
+                ),
+                &[V::Texts(&months)],
+            )
+        })?;
+        if !missing.is_empty() {
+            self.write(|tx| {
+                for m in &months {
+                    tx.exec("SELECT ratecard_event_month($1)", &[(*m).into()])?;
+                }
+                Ok(())
+            })?;
+        }
+        let mut seen = self.months.lock().unwrap_or_else(|p| p.into_inner());
+        seen.extend(months.iter().map(|m| m.to_string()));
+        Ok(())
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {

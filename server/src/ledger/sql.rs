@@ -169,6 +169,28 @@ pub trait Backend: Send + Sync {
     fn write_state<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         self.write(f)
     }
+    /// Runs `f` in a write transaction whose statements run beside other writers until `f`
+    /// calls [`Backend::lock_ledger`], and alone after it: for ingestion, whose inserts settle
+    /// conflicts by key and whose audit entry needs the lock. With one writer at a time
+    /// (SQLite), the whole transaction is locked.
+    fn write_late<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.write(f)
+    }
+    /// Takes the ledger's write lock in a [`Backend::write_late`] transaction, until its end.
+    fn lock_ledger(_tx: &mut dyn Sql) -> Result<()> {
+        Ok(())
+    }
+    /// The number of an event batch stored before the write lock, drawn by the store (a
+    /// sequence, never reused), or `None` when the batch is numbered by its audit entry, which
+    /// a store with one writer at a time knows from the start.
+    fn batch_id(_tx: &mut dyn Sql) -> Result<Option<i64>> {
+        Ok(None)
+    }
+    /// Makes ready, in a transaction of its own, what storing these rows needs (PostgreSQL: the
+    /// partitions of a month's first events), so the storing transaction adds no table.
+    fn prepare_events(&self, _rows: &[EventRow]) -> Result<()> {
+        Ok(())
+    }
     /// Runs `f` on one consistent snapshot, reading only.
     fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
     /// The column that orders a table's rows as they were stored.
