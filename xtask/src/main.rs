@@ -787,7 +787,7 @@ fn service_bench() -> Result<(), String> {
          | the memory that estimate takes (the server's peak resident size, before and after, client included) | {:.1} MiB | under 64 MiB |\n\
          | ingestion, 100 batches of 1,000 events (NDJSON over HTTP into SQLite, one client) | {:.0} events/s | at least 50,000 |\n\
          | the same into PostgreSQL (a local server, Unix socket, fsync on) | {:.0} events/s | |\n\
-         | ingestion side by side: 200 batches of 1,000 events of 4 accounts, 4 clients at once, SQLite | {:.0} events/s | |\n\
+         | ingestion side by side: 200 batches of 1,000 events of 4 accounts, 4 clients at once (median of 3), SQLite | {:.0} events/s | |\n\
          | the same into PostgreSQL | {:.0} events/s | at least 100,000 |\n\
          | draft invoice of an account with 100,000 events (median of 5), SQLite | {:.1} ms | under 200 ms |\n\
          | the same, PostgreSQL | {:.1} ms | |\n\
