@@ -27,7 +27,7 @@ const TYPESCRIPT: &str = "5";
 /// comparison (`ratecard::sort`) gave back 13.3 KB (385,008 bytes); each document line's
 /// record of what credits took (for FOCUS's Credit rows) cost 0.5 KB (385,497 bytes): 385,600
 /// until the size work brings it down further (the goal is 250,000).
-pub const BUDGET_GZIP_BYTES: u64 = 385_600;
+pub const BUDGET_GZIP_BYTES: u64 = 388_800;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")

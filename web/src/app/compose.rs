@@ -16,16 +16,17 @@ pub(super) fn Compose(
     setup: RwSignal<Setup>,
     outcome: Memo<Shared>,
     lang: Signal<Lang>,
+    catalog: ReadSignal<String>,
     regions: Memo<Vec<(String, String)>>,
 ) -> impl IntoView {
     let family = RwSignal::new(String::new());
     let min_vcpu = RwSignal::new(0u32);
     let min_ram = RwSignal::new(Decimal::ZERO);
-    let all = Memo::new(move |_| offers(&setup.with(|s| s.catalog.clone())));
-    // The lines' ids in order, and quote mode: what rows read of the whole setup, so that the
-    // setup itself has few readers.
-    let ids = Memo::new(move |_| setup.with(|s| s.items.iter().map(|i| i.id).collect::<Vec<_>>()));
-    let quote = Memo::new(move |_| setup.with(|s| s.quote.enabled));
+    let all = Memo::new(move |_| catalog.with(|c| offers(c)));
+    // The lines' ids in order, and quote mode: what rows read of the whole setup, followed so
+    // that a keystroke wakes none of their readers.
+    let ids = follow(move || setup.with(|s| s.items.iter().map(|i| i.id).collect::<Vec<_>>()));
+    let quote = follow(move || setup.with(|s| s.quote.enabled));
     // The first product of a kind that the filters let through (instances only are filtered).
     let first = move |kind: &str| {
         all.with(|o| {
@@ -120,8 +121,8 @@ pub(super) fn ItemRow(
     outcome: Memo<Shared>,
     lang: Signal<Lang>,
     id: u32,
-    ids: Memo<Vec<u32>>,
-    quote: Memo<bool>,
+    ids: ReadSignal<Vec<u32>>,
+    quote: ReadSignal<bool>,
     all: Memo<Vec<Offer>>,
     family: RwSignal<String>,
     min_vcpu: RwSignal<u32>,
@@ -129,7 +130,7 @@ pub(super) fn ItemRow(
     regions: Memo<Vec<(String, String)>>,
 ) -> impl IntoView {
     // This row's own slice of the setup: it changes only when this line does.
-    let item = Memo::new(move |_| setup.with(|s| s.item(id).cloned().unwrap_or_default()));
+    let item = follow(move || setup.with(|s| s.item(id).cloned().unwrap_or_default()));
     let pos = Memo::new(move |_| ids.with(|v| v.iter().position(|x| *x == id).unwrap_or_default()));
     let sku = move || item.with(|it| it.sku.clone());
     let offer = Memo::new(move |_| {
@@ -149,7 +150,7 @@ pub(super) fn ItemRow(
     };
     let tid = move |f: &'static str| move || format!("item-{}-{f}", pos.get());
     // This row's part of the outcome: the outcome's one reader for this row.
-    let out = Memo::new(move |_| outcome.with(|o| o.row(id, pos.get())));
+    let out = follow(move || outcome.with(|o| o.row(id, pos.get())));
     let invalid =
         move |f: &'static str| move || out.with(|r| r.error(f).is_some()).then_some("true");
     let described = move |f: &'static str| {
@@ -345,7 +346,7 @@ pub(super) fn ItemRow(
 /// A line's field error, from the row's own part of the outcome.
 #[component]
 fn RowError(
-    out: Memo<RowOutcome>,
+    out: ReadSignal<RowOutcome>,
     pos: Memo<usize>,
     id: u32,
     field: &'static str,

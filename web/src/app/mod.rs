@@ -42,6 +42,27 @@ pub(crate) fn after_pause(watch: impl Fn() + 'static, ms: u64, work: impl Fn() +
     });
 }
 
+/// A signal that follows `f` (a part of the setup or of the outcome), set only when the part
+/// changes. A memo would do the same work, but every edit of the setup marks a memo for a
+/// check and, with it, each of its readers: a label's language or a row's line read by
+/// thousands of closures woke them all on every keystroke. Here one effect per part wakes,
+/// and the readers only when their part changed.
+pub(crate) fn follow<T>(f: impl Fn() -> T + 'static) -> ReadSignal<T>
+where
+    T: PartialEq + Send + Sync + 'static,
+{
+    let part = RwSignal::new(untrack(&f));
+    // One effect type for every part (the wasm stays small): the part's own work is boxed.
+    let sync: Box<dyn Fn()> = Box::new(move || {
+        let now = f();
+        if part.with_untracked(|p| *p != now) {
+            part.set(now);
+        }
+    });
+    Effect::new(move |_| sync());
+    part.read_only()
+}
+
 /// Asks the user to confirm (a browser dialog); true when there is no window to ask.
 pub(crate) fn confirm(message: &str) -> bool {
     web_sys::window().is_none_or(|w| w.confirm_with_message(message).unwrap_or(true))
@@ -100,9 +121,10 @@ pub fn App() -> impl IntoView {
             shared.set(setup.with_untracked(keep::share_url));
         },
     );
-    // A memo, not a derived signal: every label reads the language, and a derived signal would
-    // subscribe each of them to the whole setup (thousands of closures re-run per keystroke).
-    let lang: Signal<Lang> = Memo::new(move |_| setup.with(|s| s.lang)).into();
+    // Followed, not derived: every label reads the language, and a derived signal or a memo
+    // would wake each of them on every keystroke (see `follow`).
+    let lang: Signal<Lang> = follow(move || setup.with(|s| s.lang)).into();
+    let catalog = follow(move || setup.with(|s| s.catalog.clone()));
     let catalog_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         let lines = setup.with_untracked(|s| s.items.len());
@@ -121,7 +143,7 @@ pub fn App() -> impl IntoView {
             s.items.clear();
         });
     };
-    let regions = Memo::new(move |_| state::offers::regions(&setup.with(|s| s.catalog.clone())));
+    let regions = Memo::new(move |_| catalog.with(|c| state::offers::regions(c)));
 
     view! {
         <main class="calculator" lang=move || if lang.get() == Lang::Fr { "fr" } else { "en" }>
@@ -154,7 +176,7 @@ pub fn App() -> impl IntoView {
             </header>
             <div class="layout">
                 <div class="main">
-                    <Compose setup outcome lang regions />
+                    <Compose setup outcome lang catalog regions />
                     <Compare setup outcome lang />
                     <WaysToPay setup outcome lang />
                     <Taxes setup outcome lang />
