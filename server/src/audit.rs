@@ -178,7 +178,6 @@ pub fn batch_digest<'a>(bodies: impl IntoIterator<Item = (&'a str, &'a str)>) ->
     digest(&text.join("\n"))
 }
 
-/// Reads `sha256=...` from an entry's detail.
 /// The batch an ingestion entry names (`batch=N`), if it names one.
 fn named_batch(detail: &str) -> Option<i64> {
     detail
@@ -187,6 +186,7 @@ fn named_batch(detail: &str) -> Option<i64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// Reads `sha256=...` from an entry's detail.
 fn recorded(detail: &str) -> Option<&str> {
     detail
         .split_whitespace()

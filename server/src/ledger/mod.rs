@@ -1528,37 +1528,68 @@ mod tests {
         }
     }
 
+    /// Waits (10 s at most) until `ok` holds; whether it did.
+    fn within(mut ok: impl FnMut() -> bool) -> bool {
+        for _ in 0..1000 {
+            if ok() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// The ledger's write lock held by a session of its own (dropped: released).
+    fn hold_ledger_lock(url: &str) -> ::postgres::Client {
+        let mut holder = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+        holder
+            .execute("SELECT pg_advisory_lock($1)", &[&0x7261_7465_6361_7264_i64])
+            .unwrap();
+        holder
+    }
+
+    /// How many sessions wait for an advisory lock; -1 when the question fails.
+    fn lock_waiters(c: &mut ::postgres::Client) -> i64 {
+        c.query_one(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+            &[],
+        )
+        .map_or(-1, |r| r.get(0))
+    }
+
+    fn pg_only(name: &str) -> Option<(String, PgLedger, ::postgres::Client)> {
+        let base = std::env::var("RATECARD_TEST_POSTGRES").ok()?;
+        let url = postgres::fresh_database(&base, name).unwrap();
+        let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
+        let l = PgLedger::connect(&url, key).unwrap();
+        let watcher = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        Some((url, l, watcher))
+    }
+
     /// On PostgreSQL a batch stores its events before it takes the ledger's write lock, so
     /// batches do not wait for each other's inserts: with the lock held elsewhere, an ingestion
     /// is found waiting for it with its events' keys already claimed. Released, it completes,
     /// and its audit entry names the batch its events carry.
     #[test]
     fn a_batch_is_stored_before_it_waits_for_the_ledger_lock() {
-        let Ok(base) = std::env::var("RATECARD_TEST_POSTGRES") else {
+        let Some((url, l, mut watcher)) = pg_only("ledger_late_lock") else {
             return;
         };
-        let url = postgres::fresh_database(&base, "ledger_late_lock").unwrap();
-        let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
-        let l = PgLedger::connect(&url, key).unwrap();
-        // A first batch adds January's partitions, which takes the lock.
+        // A first batch adds January's tables.
         l.ingest(&[ev("0", "2026-01-01T00:00:00Z")]).unwrap();
-        let mut holder = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
-        holder
-            .execute("SELECT pg_advisory_lock($1)", &[&0x7261_7465_6361_7264_i64])
-            .unwrap();
-        let mut watcher = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
-        std::thread::scope(|s| {
+        let holder = hold_ledger_lock(&url);
+        let (seen, r) = std::thread::scope(|s| {
             let ingest = s.spawn(|| {
                 l.ingest(&[
                     ev("1", "2026-01-02T00:00:00Z"),
                     ev("2", "2026-01-03T00:00:00Z"),
                 ])
             });
-            // The backend waiting for the advisory lock holds a row lock on event_keys: its
-            // keys are claimed.
-            let mut seen = false;
-            for _ in 0..500 {
-                let n: i64 = watcher
+            // The session waiting for the lock holds a row lock on event_keys: its keys are
+            // claimed. (Nothing here panics before the lock is released: a panic would leave
+            // the scope waiting for the ingestion, and the ingestion for the lock.)
+            let seen = within(|| {
+                watcher
                     .query_one(
                         "SELECT COUNT(*) FROM pg_locks w JOIN pg_locks k ON k.pid = w.pid
                          WHERE w.locktype = 'advisory' AND NOT w.granted
@@ -1566,36 +1597,73 @@ mod tests {
                            AND k.relation::regclass::text LIKE 'event_keys%'",
                         &[],
                     )
-                    .unwrap()
-                    .get(0);
-                if n > 0 {
-                    seen = true;
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            holder
-                .execute(
-                    "SELECT pg_advisory_unlock($1)",
-                    &[&0x7261_7465_6361_7264_i64],
-                )
-                .unwrap();
-            let r = ingest.join().unwrap().unwrap();
-            assert!(
-                seen,
-                "the ingestion waited for the lock before storing its events"
-            );
-            assert_eq!(r.accepted, 2);
+                    .is_ok_and(|r| r.get::<_, i64>(0) > 0)
+            });
+            drop(holder);
+            (seen, ingest.join())
         });
+        assert!(
+            seen,
+            "the ingestion waited for the lock before storing its events"
+        );
+        assert_eq!(r.unwrap().unwrap().accepted, 2);
         let batch: i64 = watcher
             .query_one("SELECT batch FROM events WHERE id = '1'", &[])
             .unwrap()
             .get(0);
+        assert!(
+            batch >= 1 << 40,
+            "batch numbers are apart from audit numbers: {batch}"
+        );
         let detail: String = watcher
             .query_one("SELECT detail FROM audit ORDER BY seq DESC LIMIT 1", &[])
             .unwrap()
             .get(0);
         assert!(detail.contains(&format!(" batch={batch} ")), "{detail}");
+        assert!(l.verify_audit().unwrap().ok);
+    }
+
+    /// A month's first batch adds the month's tables while other batches are in flight
+    /// (stored, holding the tables they stored in, waiting for the ledger's lock), in either
+    /// order: neither waits for the other, and all are stored. When the tables were added as
+    /// partitions under the ledger's lock, the first order was a deadlock: the adder held the
+    /// lock and waited for the batch's tables, the batch waited for the lock.
+    #[test]
+    fn a_new_month_is_added_beside_batches_in_flight() {
+        let Some((url, l, mut watcher)) = pg_only("ledger_new_month") else {
+            return;
+        };
+        l.ingest(&[ev("0", "2026-01-01T00:00:00Z")]).unwrap();
+        // The new month's batch first, then a January one; then a January batch first, and
+        // a new month's.
+        for (first, second) in [
+            (
+                ev("feb", "2026-02-01T00:00:00Z"),
+                ev("jan-1", "2026-01-05T00:00:00Z"),
+            ),
+            (
+                ev("jan-2", "2026-01-06T00:00:00Z"),
+                ev("mar", "2026-03-01T00:00:00Z"),
+            ),
+        ] {
+            let holder = hold_ledger_lock(&url);
+            let (both_waiting, a, b) = std::thread::scope(|s| {
+                let a = s.spawn(|| l.ingest(std::slice::from_ref(&first)));
+                let one = within(|| lock_waiters(&mut watcher) == 1);
+                let b = s.spawn(|| l.ingest(std::slice::from_ref(&second)));
+                let two = one && within(|| lock_waiters(&mut watcher) == 2);
+                drop(holder);
+                (two, a.join(), b.join())
+            });
+            assert!(
+                both_waiting,
+                "{} and {}: one waited for the other",
+                first.id, second.id
+            );
+            assert_eq!(a.unwrap().unwrap().accepted, 1, "{}", first.id);
+            assert_eq!(b.unwrap().unwrap().accepted, 1, "{}", second.id);
+        }
+        assert_eq!(l.event_count().unwrap(), 5);
         assert!(l.verify_audit().unwrap().ok);
     }
 

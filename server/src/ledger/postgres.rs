@@ -29,9 +29,9 @@ pub struct Postgres {
     size: usize,
     pool: Mutex<Pool>,
     freed: Condvar,
-    /// The months whose partitions this process has seen: a batch of those asks nothing.
-    /// (Partitions are only added; one detached by hand is refused by the insert, with
-    /// PostgreSQL's message naming it, until the process restarts.)
+    /// The months whose tables this process has seen: a batch of those asks nothing. (A month
+    /// detached by hand for retention fails the next batch that has events in it, with
+    /// PostgreSQL's message naming the table, and the process then looks again.)
     months: Mutex<std::collections::HashSet<String>>,
 }
 
@@ -100,6 +100,8 @@ fn month_of(at: &str) -> &str {
 
 /// The advisory lock every write transaction holds: one number for the whole ledger.
 const WRITE_LOCK: i64 = 0x7261_7465_6361_7264; // "ratecard"
+/// The advisory lock of whoever adds a month's tables.
+const PARTITION_LOCK: i64 = 0x7261_7465_6d6f_6e74; // "ratemont"
 
 /// Hash partitions of the events table.
 const EVENT_PARTITIONS: u32 = 8;
@@ -315,11 +317,38 @@ fn migrations() -> Vec<String> {
             .to_string(),
         // 11: event batches numbered by a sequence, so that a batch's events are stored before
         // the write lock, beside other batches; its audit entry names the number
-        // (`batch=N`). The numbers start past every audit entry's, which numbered the batches
-        // stored before.
-        "CREATE SEQUENCE event_batches;
-        SELECT setval('event_batches', (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit), false);"
-            .to_string(),
+        // (`batch=N`). The numbers start at 2^40, apart from the audit entries' numbers, which
+        // numbered the batches stored before. And a month's tables are attached rather than
+        // created as partitions: attaching locks the parent in a mode that inserts and reads
+        // do not conflict with, so it waits for no batch in flight (creating one waits for
+        // every transaction that has touched the parent, and a batch in flight waits for the
+        // ledger's lock: a deadlock if the creator held that lock).
+        format!(
+            r#"CREATE SEQUENCE event_batches START WITH 1099511627776;
+        CREATE OR REPLACE FUNCTION ratecard_event_month(m TEXT) RETURNS void LANGUAGE plpgsql AS $$
+        DECLARE
+            upper TEXT;
+            leaf TEXT;
+        BEGIN
+            IF m !~ '^[0-9]{{4}}-(0[1-9]|1[0-2])$' THEN
+                RAISE EXCEPTION 'the month % is not YYYY-MM', m;
+            END IF;
+            upper := CASE WHEN m = '9999-12' THEN 'MAXVALUE'
+                ELSE quote_literal(to_char(to_date(m || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM')) END;
+            FOR i IN 0..{last} LOOP
+                leaf := format('events_p%s_%s', i, replace(m, '-', '_'));
+                IF to_regclass(leaf) IS NULL THEN
+                    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                        leaf, 'events_p' || i);
+                    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse(%L)',
+                        leaf || '_not_truncated', leaf, 'stored events are kept');
+                    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%s)',
+                        'events_p' || i, leaf, m, upper);
+                END IF;
+            END LOOP;
+        END $$;"#,
+            last = EVENT_PARTITIONS - 1
+        ),
     ]
 }
 
@@ -610,7 +639,15 @@ impl Backend for Postgres {
     fn write_late<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         let mut client = self.client()?;
         let mut tx = client.transaction()?;
-        let out = f(&mut Tx(&mut tx))?;
+        let out = f(&mut Tx(&mut tx)).inspect_err(|e| {
+            // A month's tables were detached or dropped by hand: the next batch looks again.
+            if e.to_string().contains("no partition of relation") {
+                self.months
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clear();
+            }
+        })?;
         tx.commit()?;
         Ok(out)
     }
@@ -627,8 +664,10 @@ impl Backend for Postgres {
         }
     }
 
-    /// A month's partitions are added once, under the write lock, by the first batch that
-    /// needs them; the months seen are remembered, so a batch of those asks nothing.
+    /// A month's tables are added once, by the first batch that needs them, one adder at a
+    /// time (a lock of their own, not the ledger's: a batch in flight may hold the parent
+    /// tables while it waits for the ledger's lock); the months seen are remembered, so a
+    /// batch of those asks nothing.
     fn prepare_events(&self, rows: &[EventRow]) -> Result<()> {
         let months: std::collections::BTreeSet<&str> =
             rows.iter().map(|r| month_of(r.at)).collect();
@@ -642,14 +681,15 @@ impl Backend for Postgres {
         let missing = self.read(|tx| {
             tx.rows(
                 &format!(
-                    "SELECT m FROM unnest($1::text[]) AS m WHERE to_regclass('events_p{}_' || replace(m, '-', '_')) IS NULL",
+                    "SELECT DISTINCT m FROM unnest($1::text[]) AS m, generate_series(0, {}) AS i WHERE to_regclass('events_p' || i || '_' || replace(m, '-', '_')) IS NULL",
                     EVENT_PARTITIONS - 1
                 ),
                 &[V::Texts(&months)],
             )
         })?;
         if !missing.is_empty() {
-            self.write(|tx| {
+            self.write_late(|tx| {
+                tx.exec("SELECT pg_advisory_xact_lock($1)", &[PARTITION_LOCK.into()])?;
                 for m in &months {
                     tx.exec("SELECT ratecard_event_month($1)", &[(*m).into()])?;
                 }
@@ -704,6 +744,12 @@ impl PgLedger {
             .map(|r| r.get(0))
             .unwrap_or(0);
         let all = migrations();
+        if usize::try_from(version).is_ok_and(|v| v > all.len()) {
+            return Err(LedgerError::Db(format!(
+                "the ledger's schema is at version {version}, newer than this program's {}: run the newer ratecard",
+                all.len()
+            )));
+        }
         for m in all.iter().skip(usize::try_from(version).unwrap_or(0)) {
             tx.batch_execute(m)?;
         }
