@@ -324,8 +324,19 @@ fn migrations() -> Vec<String> {
         // every transaction that has touched the parent, and a batch in flight waits for the
         // ledger's lock: a deadlock if the creator held that lock).
         format!(
-            r#"CREATE SEQUENCE event_batches START WITH 1099511627776;
-        CREATE OR REPLACE FUNCTION ratecard_event_month(m TEXT) RETURNS void LANGUAGE plpgsql AS $$
+            "CREATE SEQUENCE event_batches START WITH 1099511627776;\n{}",
+            event_month_function()
+        ),
+    ]
+}
+
+/// The function that adds a month's tables, one per hash partition of `events`: each created
+/// apart, then attached (`ATTACH PARTITION` locks the parent in a mode that inserts and reads do
+/// not conflict with, where `CREATE TABLE ... PARTITION OF` waits for every transaction that
+/// has touched it).
+fn event_month_function() -> String {
+    format!(
+        r#"        CREATE OR REPLACE FUNCTION ratecard_event_month(m TEXT) RETURNS void LANGUAGE plpgsql AS $$
         DECLARE
             upper TEXT;
             leaf TEXT;
@@ -347,13 +358,12 @@ fn migrations() -> Vec<String> {
                 END IF;
             END LOOP;
         END $$;"#,
-            last = EVENT_PARTITIONS - 1
-        ),
-    ]
+        last = EVENT_PARTITIONS - 1
+    )
 }
 
 /// Migration 3: `event_keys`, events by account then month, and the function that adds a
-/// month's partitions (called by ingestion, under the write lock, before a month's first event).
+/// month's tables (called by [`Backend::prepare_events`] before a month's first event).
 fn month_partitions() -> String {
     let n = EVENT_PARTITIONS;
     let mut sql = String::from(
@@ -399,32 +409,13 @@ fn month_partitions() -> String {
     }
     sql.push_str(&format!(
         r#"
-        CREATE FUNCTION ratecard_event_month(m TEXT) RETURNS void LANGUAGE plpgsql AS $$
-        DECLARE
-            upper TEXT;
-            leaf TEXT;
-        BEGIN
-            IF m !~ '^[0-9]{{4}}-(0[1-9]|1[0-2])$' THEN
-                RAISE EXCEPTION 'the month % is not YYYY-MM', m;
-            END IF;
-            upper := CASE WHEN m = '9999-12' THEN 'MAXVALUE'
-                ELSE quote_literal(to_char(to_date(m || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM')) END;
-            FOR i IN 0..{last} LOOP
-                leaf := format('events_p%s_%s', i, replace(m, '-', '_'));
-                IF to_regclass(leaf) IS NULL THEN
-                    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%s)',
-                        leaf, 'events_p' || i, m, upper);
-                    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION ratecard_refuse(%L)',
-                        leaf || '_not_truncated', leaf, 'stored events are kept');
-                END IF;
-            END LOOP;
-        END $$;
+        {function}
         INSERT INTO event_keys (account, id, month) SELECT account, id, {month} FROM events_move;
         SELECT ratecard_event_month(m) FROM (SELECT DISTINCT {month} AS m FROM events_move) AS months;
         INSERT INTO events (account, id, month, at, body, batch)
             SELECT account, id, {month}, at, body, batch FROM events_move;
         "#,
-        last = n - 1,
+        function = event_month_function(),
         month = MONTH_OF_AT,
     ));
     sql
