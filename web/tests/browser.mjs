@@ -347,6 +347,18 @@ await scenario('a damaged share link says so; switching price list asks first', 
   await p.close();
 });
 
+await scenario('a product list narrowed by a filter still shows the line\'s product', async () => {
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  await p.selectOption('[data-testid=item-0-sku]', 'b2-15');
+  // The S1 family leaves b2-15 (the line's) and s1-8-legacy: the list is rebuilt in place.
+  await p.selectOption('[data-testid=family]', 'S1');
+  await p.waitForFunction(() => document.querySelectorAll('[data-testid=item-0-sku] option').length === 2, null, { timeout: 5000 });
+  await p.waitForTimeout(50);
+  expect((await p.inputValue('[data-testid=item-0-sku]')) === 'b2-15', `shown: ${await p.inputValue('[data-testid=item-0-sku]')}`);
+  await p.close();
+});
+
 await scenario('a support plan is a share of the month\'s spend', async () => {
   const p = await fresh();
   await p.click('[data-testid=add-instance]');
@@ -394,6 +406,8 @@ for (const width of [1366, 390]) await scenario(`a function and a volume billed 
   const p = await fresh(width);
   p.on('dialog', (d) => d.accept());
   await p.selectOption('[data-testid=catalog]', 'nimbus');
+  // The region shown is the setup's, once the list holds the new price list's regions.
+  await p.waitForFunction(() => document.querySelector('[data-testid=region]')?.value === 'fr-par', null, { timeout: 5000 });
   await p.click('[data-testid=add-other]');
   await p.selectOption('[data-testid=item-0-sku]', 'functions-compute');
   // A function's month replaces the pre-multiplied count: 3,000,000 invocations of 1 s at 512 MB.

@@ -119,7 +119,7 @@ pub(super) fn PricingView(
             <h2>{label(lang, "pricing_view")}</h2>
             <p class="hint">{label(lang, "pricing_view_hint")}</p>
             <label>{label(lang, "compare_region")}
-                <select data-testid="compare-region" prop:value=move || setup.with(|s| s.compare_region.clone()) on:change=move |ev| setup.update(|s| s.compare_region = event_target_value(&ev))>
+                <select data-testid="compare-region" prop:value=move || { regions.track(); setup.with(|s| s.compare_region.clone()) } on:change=move |ev| setup.update(|s| s.compare_region = event_target_value(&ev))>
                     <option value="">{label(lang, "none")}</option>
                     {move || regions.get().into_iter().filter(|(id, _)| setup.with(|s| &s.region != id)).map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
                 </select>

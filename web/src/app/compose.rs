@@ -1,6 +1,6 @@
 //! Composing a setup: the product filters, the add buttons and one row per line. Rows are keyed
-//! by the line's id and each reads its own line through a memo, so typing in one row redraws
-//! that row only.
+//! by the line's id and each follows its own line in a signal (`follow`), so typing in one row
+//! redraws that row only.
 
 use crate::i18n::money;
 use crate::state::offers::{Offer, offers};
@@ -137,6 +137,15 @@ pub(super) fn ItemRow(
         item.with(|it| all.with(|o| o.iter().find(|x| x.sku == it.sku).cloned()))
     });
     let kind = move || offer.with(|o| o.as_ref().map_or("", |x| x.kind));
+    // The value is set again whenever the options are rebuilt (by the filters or the price
+    // list): options are rebuilt in place, and the selected one would show another product.
+    let shown_sku = move || {
+        all.track();
+        family.track();
+        min_vcpu.track();
+        min_ram.track();
+        sku()
+    };
     let fields = move || offer.with(|o| o.as_ref().map(|x| x.fields).unwrap_or_default());
     let set = move |f: fn(&mut state::ItemForm, String)| {
         move |ev: leptos::ev::Event| {
@@ -205,7 +214,7 @@ pub(super) fn ItemRow(
         <div class="item" data-testid=tid("row") role="group" aria-label=move || format!("{} {}", label(lang, "line")(), pos.get() + 1)>
             <div class="row">
                 <label class="product">{label(lang, "product")}
-                    <select data-testid=tid("sku") prop:value=sku on:change=set(|it, v| it.sku = v)
+                    <select data-testid=tid("sku") prop:value=shown_sku on:change=set(|it, v| it.sku = v)
                         aria-invalid=invalid("sku") aria-describedby=described("sku")>
                         {move || {
                             let current = sku();

@@ -160,7 +160,7 @@ pub fn App() -> impl IntoView {
                             on:input=move |ev| setup.update(|s| s.month = event_target_value(&ev)) />
                     </label>
                     <label>{label(lang, "region")}
-                        <select data-testid="region" prop:value=move || setup.with(|s| s.region.clone())
+                        <select data-testid="region" prop:value=move || { regions.track(); setup.with(|s| s.region.clone()) }
                             on:change=move |ev| setup.update(|s| s.region = event_target_value(&ev))>
                             {move || regions.get().into_iter().map(|(id, name)| view! { <option value=id.clone()>{name}</option> }).collect_view()}
                         </select>

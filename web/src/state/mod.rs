@@ -297,7 +297,7 @@ impl std::ops::Deref for Shared {
     }
 }
 
-/// What one line's row shows of the outcome: a row reads this through its own memo, so the
+/// What one line's row shows of the outcome: a row follows this in a signal of its own, so the
 /// outcome has one reader per row, and a row redraws only when its own figures change.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RowOutcome {
