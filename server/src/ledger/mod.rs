@@ -1502,7 +1502,7 @@ mod tests {
     /// would make each wait for the other (one then fails, "deadlock detected"). Every batch
     /// succeeds, each event is stored once, and the audit log covers every batch.
     #[test]
-    fn batches_sharing_events_in_opposite_orders_are_stored_side_by_side() {
+    fn batches_sharing_events_in_opposite_orders_never_deadlock() {
         for c in stores("opposite") {
             let l = &c.ledger;
             let mut stored = 0;
