@@ -452,18 +452,8 @@ fn en16931() -> Result<(usize, usize), String> {
     let cii_out = r.join("target/cii-corpus");
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&cii_out);
-    let mut c = cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "-p",
-        "ratecard-conformance",
-        "--example",
-        "ubl_corpus",
-        "--",
-    ])
-    .arg(&out)
-    .arg(&cii_out);
+    let mut c = corpus_example("ubl_corpus");
+    c.arg(&out).arg(&cii_out);
     step("UBL and CII of the cases' invoices and credit notes", c)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
         .map_err(|e| e.to_string())?
@@ -578,17 +568,8 @@ fn focus_validation() -> Result<(usize, usize), String> {
         step("install focus-validator with pip", c)?;
     }
     let csv = target_dir().join("focus-corpus.csv");
-    let mut c = cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "-p",
-        "ratecard-conformance",
-        "--example",
-        "focus_corpus",
-        "--",
-    ])
-    .arg(&csv);
+    let mut c = corpus_example("focus_corpus");
+    c.arg(&csv);
     step("FOCUS rows of the cases' invoices and credit notes", c)?;
     // The validator reads its list of currencies relative to the working directory: its
     // package's parent.
@@ -745,6 +726,22 @@ fn bench(only: Option<&str>) -> Result<(), String> {
             "no benchmark `{other}`: pipeline, calculator, service, close, close-10m or explore"
         )),
     }
+}
+
+/// `cargo run` of one of the conformance crate's examples that write a corpus of documents
+/// from the cases (its arguments follow).
+fn corpus_example(name: &str) -> Command {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "-p",
+        "ratecard-conformance",
+        "--example",
+        name,
+        "--",
+    ]);
+    c
 }
 
 /// Runs one of the server's benchmarks (`benches/NAME.rs`) with a throwaway PostgreSQL beside

@@ -763,11 +763,24 @@ impl<B: Backend> Store for Ledger<B> {
                 }
             }
             B::lock_ledger(tx)?;
+            let mut detail = format!(
+                "{} accepted, {} duplicate, {} conflicting",
+                out.accepted,
+                out.duplicate,
+                out.conflicting.len()
+            );
+            if !accepted.is_empty() {
+                if drawn.is_some() {
+                    detail.push_str(&format!(" batch={batch}"));
+                }
+                let d = audit::batch_digest(accepted.iter().copied());
+                detail.push_str(&format!(" sha256={d}"));
+            }
+            let stamp = append_audit(tx, &self.key, "ingest", "events", &detail)?;
             // A kept rating of these accounts' months, and of the months after, no longer
             // matches their events: each month stored in is stamped with this batch's audit
             // entry. Numbered under the lock, the stamps grow in the order batches commit,
             // so a snapshot that sees a stamp sees every batch stamped before it.
-            let stamp = next_audit_seq(tx)?;
             let mut touched: Vec<(&str, &str)> = rows
                 .iter()
                 .zip(&stored)
@@ -782,20 +795,6 @@ impl<B: Backend> Store for Ledger<B> {
                     &[a.into(), month.into(), stamp.into()],
                 )?;
             }
-            let mut detail = format!(
-                "{} accepted, {} duplicate, {} conflicting",
-                out.accepted,
-                out.duplicate,
-                out.conflicting.len()
-            );
-            if !accepted.is_empty() {
-                if drawn.is_some() {
-                    detail.push_str(&format!(" batch={batch}"));
-                }
-                let d = audit::batch_digest(accepted.iter().copied());
-                detail.push_str(&format!(" sha256={d}"));
-            }
-            append_audit(tx, &self.key, "ingest", "events", &detail)?;
             Ok(out)
         })
     }
@@ -1312,11 +1311,19 @@ mod tests {
         }
     }
 
-    fn pg(name: &str) -> Option<Case> {
+    /// A fresh PostgreSQL ledger and its connection string, when `RATECARD_TEST_POSTGRES`
+    /// names a server.
+    fn fresh_pg(name: &str) -> Option<(String, PgLedger)> {
         let base = std::env::var("RATECARD_TEST_POSTGRES").ok()?;
         let url = postgres::fresh_database(&base, &format!("ledger_{name}")).unwrap();
         let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
-        let ledger = Arc::new(PgLedger::connect(&url, key).unwrap());
+        let ledger = PgLedger::connect(&url, key).unwrap();
+        Some((url, ledger))
+    }
+
+    fn pg(name: &str) -> Option<Case> {
+        let (_, ledger) = fresh_pg(name)?;
+        let ledger = Arc::new(ledger);
         let (l1, l) = (ledger.clone(), ledger.clone());
         let unguarded = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let u = unguarded.clone();
@@ -1543,7 +1550,7 @@ mod tests {
     fn hold_ledger_lock(url: &str) -> ::postgres::Client {
         let mut holder = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
         holder
-            .execute("SELECT pg_advisory_lock($1)", &[&0x7261_7465_6361_7264_i64])
+            .execute("SELECT pg_advisory_lock($1)", &[&postgres::WRITE_LOCK])
             .unwrap();
         holder
     }
@@ -1557,11 +1564,9 @@ mod tests {
         .map_or(-1, |r| r.get(0))
     }
 
+    /// A fresh PostgreSQL ledger, its connection string and a session to watch it from.
     fn pg_only(name: &str) -> Option<(String, PgLedger, ::postgres::Client)> {
-        let base = std::env::var("RATECARD_TEST_POSTGRES").ok()?;
-        let url = postgres::fresh_database(&base, name).unwrap();
-        let key = AuditKey::from_bytes(b"a-test-key-for-postgres-0123456789").unwrap();
-        let l = PgLedger::connect(&url, key).unwrap();
+        let (url, l) = fresh_pg(name)?;
         let watcher = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
         Some((url, l, watcher))
     }
@@ -1572,7 +1577,7 @@ mod tests {
     /// and its audit entry names the batch its events carry.
     #[test]
     fn a_batch_is_stored_before_it_waits_for_the_ledger_lock() {
-        let Some((url, l, mut watcher)) = pg_only("ledger_late_lock") else {
+        let Some((url, l, mut watcher)) = pg_only("late_lock") else {
             return;
         };
         // A first batch adds January's tables.
@@ -1630,7 +1635,7 @@ mod tests {
     /// lock and waited for the batch's tables, the batch waited for the lock.
     #[test]
     fn a_new_month_is_added_beside_batches_in_flight() {
-        let Some((url, l, mut watcher)) = pg_only("ledger_new_month") else {
+        let Some((url, l, mut watcher)) = pg_only("new_month") else {
             return;
         };
         l.ingest(&[ev("0", "2026-01-01T00:00:00Z")]).unwrap();

@@ -99,7 +99,7 @@ fn month_of(at: &str) -> &str {
 }
 
 /// The advisory lock every write transaction holds: one number for the whole ledger.
-const WRITE_LOCK: i64 = 0x7261_7465_6361_7264; // "ratecard"
+pub(crate) const WRITE_LOCK: i64 = 0x7261_7465_6361_7264; // "ratecard"
 /// The advisory lock of whoever adds a month's tables.
 const PARTITION_LOCK: i64 = 0x7261_7465_6d6f_6e74; // "ratemont"
 
