@@ -64,6 +64,23 @@ async function signIn(p, token, hash = '#/now') {
   await p.click('[data-testid=sign-in]');
 }
 
+await scenario('the server sends the calculator gzipped, the copies the size budget counts', async () => {
+  const q = await page();
+  const sent = {};
+  q.on('response', (r) => { sent[new URL(r.url()).pathname] = r; });
+  await q.goto(`${base}/`);
+  await q.waitForSelector('[data-testid=total-gross]');
+  for (const f of ['web_bg.wasm', 'web.js', 'style.css']) {
+    const r = sent[`/${f}`];
+    expect(r, `${f} was loaded`);
+    const h = await r.allHeaders();
+    expect(h['content-encoding'] === 'gzip', `${f}: content-encoding ${h['content-encoding']}`);
+    const gz = fs.statSync(path.join(dist, `${f}.gz`)).size;
+    expect(Number(h['content-length']) === gz, `${f}: ${h['content-length']} bytes sent, the copy has ${gz}`);
+  }
+  await q.context().close();
+});
+
 let p;
 await scenario('a wrong token is refused where it was typed', async () => {
   p = await page();
