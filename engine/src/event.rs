@@ -64,6 +64,29 @@ impl EventKind {
     }
 }
 
+/// The longest id, account, resource, SKU, region or tag value an event may carry, in bytes: an
+/// ARN or a UUID fits many times over, and the ledger's keys stay well inside an index entry.
+pub const MAX_NAME_BYTES: usize = 512;
+/// The longest tag key or dimension name, in bytes (the clouds allow 128 characters).
+pub const MAX_TAG_KEY_BYTES: usize = 128;
+/// The most tags, and the most dimensions, on one event (AWS allows 50 tags a resource).
+pub const MAX_TAGS: usize = 64;
+
+/// A text of an event: at most `max` bytes, and no control character (a NUL cannot be stored
+/// in PostgreSQL, and a line break would forge lines in an export).
+fn check_text(value: &str, max: usize) -> Result<(), String> {
+    if value.len() > max {
+        return Err(format!("is {} bytes long, more than {max}", value.len()));
+    }
+    match value.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "must not contain control characters (found U+{:04X})",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A usage event as written on the wire. `at` is RFC 3339 with an offset; `quantity` is a
 /// decimal string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -225,6 +248,29 @@ impl UsageEvent {
             if value.is_empty() {
                 return Err((field, "must not be empty".into()));
             }
+            check_text(value, MAX_NAME_BYTES).map_err(|m| (field, m))?;
+        }
+        if self.tags.len() > MAX_TAGS {
+            return Err((
+                "tags",
+                format!("at most {MAX_TAGS} tags (got {})", self.tags.len()),
+            ));
+        }
+        for (k, v) in &self.tags {
+            check_text(k, MAX_TAG_KEY_BYTES).map_err(|m| ("tags", format!("a key {m}")))?;
+            check_text(v, MAX_NAME_BYTES).map_err(|m| ("tags", format!("`{k}` {m}")))?;
+        }
+        if self.dimensions.len() > MAX_TAGS {
+            return Err((
+                "dimensions",
+                format!(
+                    "at most {MAX_TAGS} dimensions (got {})",
+                    self.dimensions.len()
+                ),
+            ));
+        }
+        for k in self.dimensions.keys() {
+            check_text(k, MAX_TAG_KEY_BYTES).map_err(|m| ("dimensions", format!("a name {m}")))?;
         }
         if !self.dimensions.is_empty() && !matches!(self.kind, EventKind::Start | EventKind::Sample)
         {
@@ -342,13 +388,17 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// Rejects every copy of an id that the input carries twice with different content, each
-    /// copy naming the other lines: which one is right cannot be told, so neither is kept.
-    /// Exact copies stay (they are one event).
+    /// Rejects every copy of an id that the input carries twice with different content for one
+    /// account, each copy naming the other lines: which one is right cannot be told, so neither
+    /// is kept. Exact copies stay (they are one event). An id is its account's own: two accounts
+    /// may use the same id, as they may in two batches.
     pub fn reject_conflicting_ids(&mut self) {
-        let mut by_id: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut by_id: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
         for (i, e) in self.events.iter().enumerate() {
-            by_id.entry(e.id.as_str()).or_default().push(i);
+            by_id
+                .entry((e.account.as_str(), e.id.as_str()))
+                .or_default()
+                .push(i);
         }
         let mut bad: Vec<usize> = Vec::new();
         for positions in by_id.values().filter(|p| p.len() > 1) {
@@ -370,7 +420,13 @@ impl Parsed {
             };
             let others: Vec<String> = bad
                 .iter()
-                .filter(|&&j| j != i && self.events.get(j).is_some_and(|o| o.id == e.id))
+                .filter(|&&j| {
+                    j != i
+                        && self
+                            .events
+                            .get(j)
+                            .is_some_and(|o| o.id == e.id && o.account == e.account)
+                })
                 .filter_map(|&j| line_of(j).map(|l| l.to_string()))
                 .collect();
             rejects.push(Reject {
@@ -578,6 +634,75 @@ mod tests {
                 "line 1: event `e1`: id: the id is used again with other content at line 3, 4; neither copy is kept",
                 "line 3: event `e1`: id: the id is used again with other content at line 1, 4; neither copy is kept",
                 "line 4: event `e1`: id: the id is used again with other content at line 1, 3; neither copy is kept",
+            ]
+        );
+    }
+
+    #[test]
+    fn texts_that_no_ledger_could_keep_are_refused_by_field() {
+        let refused = |json: String| {
+            let p = parse_jsonl(&json);
+            assert!(p.events.is_empty(), "{json}");
+            p.rejects[0].to_string()
+        };
+        assert_eq!(
+            refused(OK.replace("\"e1\"", "\"e\\u0000x\"")),
+            "line 1: event `e\0x`: id: must not contain control characters (found U+0000)"
+        );
+        let long = "r".repeat(MAX_NAME_BYTES + 1);
+        assert_eq!(
+            refused(OK.replace("\"resource\":\"r\"", &format!("\"resource\":\"{long}\""))),
+            "line 1: event `e1`: resource: is 513 bytes long, more than 512"
+        );
+        assert_eq!(
+            refused(OK.replace("\"account\":\"a\"", "\"account\":\"a\\nb\"")),
+            "line 1: event `e1`: account: must not contain control characters (found U+000A)"
+        );
+        let tags = (0..=MAX_TAGS)
+            .map(|i| format!("\"t{i}\":\"v\""))
+            .collect::<Vec<_>>();
+        let with_tags = |t: &str| OK.replace("}", &format!(",\"tags\":{{{t}}}}}"));
+        assert_eq!(
+            refused(with_tags(&tags.join(","))),
+            "line 1: event `e1`: tags: at most 64 tags (got 65)"
+        );
+        assert_eq!(
+            refused(with_tags("\"project\":\"web\\u0007\"")),
+            "line 1: event `e1`: tags: `project` must not contain control characters (found U+0007)"
+        );
+        // At the bounds, the event is kept.
+        let at = OK.replace("\"e1\"", &format!("\"{}\"", "é".repeat(MAX_NAME_BYTES / 2)));
+        assert_eq!(
+            parse_jsonl(&with_tags(&tags[1..].join(",")).replace(OK, &at))
+                .events
+                .len(),
+            1
+        );
+        assert_eq!(parse_jsonl(&at).events.len(), 1);
+    }
+
+    #[test]
+    fn one_id_in_two_accounts_is_two_events() {
+        let a = OK.to_string();
+        let b = OK
+            .replace("\"account\":\"a\"", "\"account\":\"b\"")
+            .replace("\"kind\":\"start\"", "\"kind\":\"stop\"");
+        let mut p = parse_jsonl(&format!("{a}\n{b}\n"));
+        p.reject_conflicting_ids();
+        assert!(p.rejects.is_empty(), "{:?}", p.rejects);
+        assert_eq!(p.lines, vec![1, 2]);
+        // Within one account the conflict is still found, and named by the other account's
+        // copy not at all.
+        let c = a.replace("\"kind\":\"start\"", "\"kind\":\"stop\"");
+        let mut p = parse_jsonl(&format!("{a}\n{b}\n{c}\n"));
+        p.reject_conflicting_ids();
+        assert_eq!(p.lines, vec![2]);
+        let shown: Vec<String> = p.rejects.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "line 1: event `e1`: id: the id is used again with other content at line 3; neither copy is kept",
+                "line 3: event `e1`: id: the id is used again with other content at line 1; neither copy is kept",
             ]
         );
     }

@@ -418,6 +418,107 @@ fn ingestion_is_idempotent_and_keeps_rejects() {
     assert_eq!(ledger.event_count().unwrap(), 10);
 }
 
+/// An id is its account's own: two accounts' events with one id in one batch are two events,
+/// as they are in two batches.
+#[test]
+fn one_id_in_two_accounts_in_one_batch_is_two_events() {
+    let (addr, ledger) = start("one-id-two-accounts", Some(TOKEN));
+    let batch = concat!(
+        r#"{"id":"e1","account":"a","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}"#,
+        "\n",
+        r#"{"id":"e1","account":"b","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-10T00:00:00Z"}"#
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        batch.as_bytes(),
+    );
+    let v = json_of(&b);
+    assert_eq!(
+        (st, v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (200, Some(2), Some(0)),
+        "{b}"
+    );
+    assert_eq!(ledger.event_count().unwrap(), 2);
+}
+
+/// A customer's country in the wrong case, or a VAT prefix for a country, would read as a
+/// country outside the EU and be invoiced at 0 %: it is refused, and nothing is stored.
+#[test]
+fn a_customer_country_that_is_no_iso_code_is_refused() {
+    let (addr, _) = start("customer-country", Some(TOKEN));
+    for (country, said) in [
+        (
+            "fr",
+            "`fr` is not an ISO 3166 country code (write it in capitals)",
+        ),
+        ("EL", "its country code is GR"),
+    ] {
+        let body = format!(r#"{{"name":"Dupont","country":"{country}","kind":"consumer"}}"#);
+        let (st, b) = http(
+            addr,
+            "PUT",
+            "/api/v1/accounts/dupont/customer",
+            Some(TOKEN),
+            body.as_bytes(),
+        );
+        assert_eq!(st, 400, "{b}");
+        assert!(
+            json_of(&b)["message"].as_str().unwrap().contains(said),
+            "{b}"
+        );
+    }
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounts/dupont/customer",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 404, "{b}");
+}
+
+/// A finalize or a re-rate dated after tomorrow is refused: a series' dates never go back, so
+/// one invoice dated 9999-12-31 would refuse every later invoice of its series.
+#[test]
+fn an_issue_date_after_tomorrow_is_refused_and_the_series_goes_on() {
+    let (addr, ledger) = start("future-issue-date", Some(TOKEN));
+    setup_account(addr, "acme");
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"9999-12-31"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("issue_date_in_future")),
+        "{v}"
+    );
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-02"}"#,
+    );
+    assert_eq!(st, 201, "{v}");
+    let number = v["number"].as_str().unwrap().to_string();
+    let (st, v) = post(
+        addr,
+        &format!("/api/v1/invoices/{number}/rerate"),
+        None,
+        br#"{"issue_date":"9999-12-31"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("issue_date_in_future")),
+        "{v}"
+    );
+    assert!(ledger.verify_audit().unwrap().ok);
+}
+
 #[test]
 fn fifty_concurrent_finalizations_get_fifty_gapless_numbers() {
     let (addr, ledger) = start("numbers", Some(TOKEN));
