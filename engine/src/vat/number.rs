@@ -86,6 +86,16 @@ pub fn validate(country: &str, number: &str) -> Result<(), String> {
         ))
     };
     let ok = |valid: bool| if valid { Ok(()) } else { bad_check() };
+    // Every format below is ASCII and is checked by byte position: a character of several bytes
+    // would fall across a position (and panic the slice), so it fails here, as it is.
+    if let Some(c) = body
+        .chars()
+        .find(|c| !c.is_ascii_alphanumeric() && !matches!(c, '+' | '*'))
+    {
+        return Err(format!(
+            "`{number}` is not a {country} VAT number: `{c}` is not a letter or digit"
+        ));
+    }
     match prefix {
         "AT" => {
             let Some(rest) = body.strip_prefix('U').filter(|r| all_digits(r, &[8])) else {
@@ -318,6 +328,22 @@ mod tests {
             ("ES", "ESA28015865"),
         ] {
             assert_eq!(validate(c, n), Ok(()), "{n}");
+        }
+    }
+
+    /// A character of several bytes where the format counts bytes fails, never panics.
+    #[test]
+    fn characters_outside_ascii_fail_the_format() {
+        for (c, n) in [
+            ("NL", "NL12345678éB0"),
+            ("CY", "CY1234567é"),
+            ("FR", "FRé1303265045"),
+            ("ES", "ESé2801586"),
+            ("IE", "IE1234567€"),
+            ("DE", "DE١٢٣٤٥٦٧٨٩"),
+        ] {
+            let e = validate(c, n).unwrap_err();
+            assert!(e.contains("is not a letter or digit"), "{n}: {e}");
         }
     }
 
