@@ -590,8 +590,41 @@ pub fn request_problems(request: &DocumentRequest) -> Vec<(&'static str, Error)>
             )),
         }
     }
+    let party = |who: &'static str, list: Vec<(&'static str, String)>| {
+        list.into_iter().map(move |(field, m)| {
+            let field = match (who, field) {
+                ("seller", "name") => "seller.name",
+                ("seller", "country") => "seller.country",
+                ("seller", _) => "seller.address",
+                (_, "name") => "buyer.name",
+                (_, "country") => "buyer.country",
+                _ => "buyer.address",
+            };
+            (field, Error::Document(format!("{field}: {m}")))
+        })
+    };
+    problems.extend(party("seller", request.seller.problems()));
+    problems.extend(party("buyer", request.buyer.problems()));
+    let a = &request.adjustments;
+    for (name, n) in [
+        ("commitments", a.commitments.len()),
+        ("discounts", a.discounts.len()),
+        ("credits", a.credits.len()),
+    ] {
+        if n > MAX_ADJUSTMENTS {
+            problems.push((
+                "adjustments",
+                Error::Document(format!(
+                    "adjustments.{name}: at most {MAX_ADJUSTMENTS} (got {n}); each one is weighed against every line"
+                )),
+            ));
+        }
+    }
     problems
 }
+
+/// The most commitments, discounts or credits on one document.
+pub const MAX_ADJUSTMENTS: usize = 100;
 
 /// The document's line amounts summed per service, as shown (converted, after adjustments);
 /// `None` on overflow.
@@ -914,6 +947,36 @@ mod tests {
         );
         r.valid_until = NaiveDate::from_ymd_opt(2026, 2, 28);
         assert!(request_problems(&r).is_empty());
+        // A country in the wrong case would read as outside the EU, at 0 % VAT.
+        r.buyer.country = "fr".into();
+        r.seller.address = Some(crate::party::Address {
+            lines: vec!["a".into(); 2_000_000],
+            ..Default::default()
+        });
+        let d = crate::adjust::Adjustment {
+            id: "d".into(),
+            description: String::new(),
+            value: crate::adjust::Value::Percent(Decimal::ONE),
+            scope: Default::default(),
+        };
+        r.adjustments.discounts = vec![d; MAX_ADJUSTMENTS + 1];
+        let said: Vec<(&str, String)> = request_problems(&r)
+            .into_iter()
+            .map(|(f, e)| (f, e.to_string()))
+            .collect();
+        assert_eq!(
+            said,
+            vec![
+                ("seller.address", "document: seller.address: at most 6 address lines (got 2000000)".into()),
+                ("buyer.country", "document: buyer.country: `fr` is not an ISO 3166 country code (write it in capitals)".into()),
+                ("adjustments", "document: adjustments.discounts: at most 100 (got 101); each one is weighed against every line".into()),
+            ]
+        );
+        assert!(build_check_refuses(&r));
+    }
+
+    fn build_check_refuses(r: &DocumentRequest) -> bool {
+        check_request(r).is_err()
     }
 
     /// A figure shown beside a document is converted and rounded as its lines are.

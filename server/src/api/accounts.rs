@@ -19,6 +19,9 @@ pub(crate) async fn put_customer(
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
     let customer: Customer = parse(&body(b)?, "customer")?;
+    if let Some((field, m)) = customer.problems().into_iter().next() {
+        return Err(ApiError::bad(format!("customer: {field}: {m}")));
+    }
     let stored = customer.clone();
     blocking(&s, {
         let s = s.clone();
@@ -95,6 +98,7 @@ pub(crate) async fn finalize(
     let issue_date = f
         .issue_date
         .unwrap_or_else(|| billing::default_issue_date(&period));
+    billing::check_issue_date(issue_date, chrono::Utc::now())?;
     let outcome = blocking(&s, {
         let s = s.clone();
         let account = account.clone();
