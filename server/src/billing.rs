@@ -47,6 +47,26 @@ pub fn check_ended(period: &Period, now: chrono::DateTime<chrono::Utc>) -> Resul
     Ok(())
 }
 
+/// An invoice or credit note is dated at most tomorrow (`now` is the caller's clock; a day of
+/// slack for a caller ahead in its time zone). A series' dates never go back, so one document
+/// dated in 9999 would refuse every later one of its series for good.
+pub fn check_issue_date(
+    issue_date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let latest = now.date_naive().succ_opt().unwrap_or(NaiveDate::MAX);
+    if issue_date > latest {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "issue_date_in_future",
+            format!(
+                "issue date {issue_date} is after {latest}: a document is dated when it is issued, and its series' later documents may not come before it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Re-rates the original invoice `number` against the invoice as already corrected, and lets
 /// the ledger number and store what corrects it, in one transaction.
 pub fn rerate(

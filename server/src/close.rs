@@ -99,6 +99,8 @@ pub fn close(
     show: &(dyn Fn(&Progress) + Sync),
 ) -> Result<Report, String> {
     billing::check_ended(period, chrono::Utc::now()).map_err(|e| e.message().to_string())?;
+    billing::check_issue_date(issue_date, chrono::Utc::now())
+        .map_err(|e| e.message().to_string())?;
     let start = Instant::now();
     let todo = s
         .ledger

@@ -183,6 +183,7 @@ pub(crate) async fn rerate(
     let issue_date = r
         .issue_date
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    billing::check_issue_date(issue_date, chrono::Utc::now())?;
     let outcome = blocking(&s, {
         let s = s.clone();
         let number = number.clone();
