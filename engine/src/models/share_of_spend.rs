@@ -10,7 +10,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::catalog::{Charge, PriceBook, Product};
+use crate::catalog::{Charge, PlanBilling, PriceBook, Product};
 use crate::error::Result;
 use crate::models::flat;
 use crate::models::line::{self, RatedLine};
@@ -25,6 +25,16 @@ pub(crate) fn meter(
     diags: &mut Vec<Diagnostic>,
 ) -> Result<()> {
     flat::months(ctx, group, out, diags, "subscribed for")
+}
+
+/// Whether `l` is a monthly plan's fee billed in advance.
+fn billed_in_advance(book: &PriceBook, l: &RatedLine) -> bool {
+    matches!(
+        book.product(&l.sku).map(|p| &p.charge),
+        Some(Charge::MonthlyPlan {
+            billing: PlanBilling::InAdvance
+        })
+    )
 }
 
 /// Rated only with the lines it reads, by [`rate_with`]; alone it has nothing to read.
@@ -56,12 +66,16 @@ pub(crate) fn rate_with(
     for q in qs {
         let (catalog, price) = book.price_of(q)?;
         let cur = catalog.currency.as_str();
+        // The month's spend is what is billed in it: a plan billed in advance bills next
+        // month's fee at the end of this one (its segment starts where this one ends). Read by
+        // its segment alone, it would be in no month's base (next month's invoice does not
+        // carry it), where the estimate of a month counts one month of it.
         let reads = |l: &&RatedLine| {
             l.account == q.account
                 && l.service != product.service
                 && (services.is_empty() || services.contains(&l.service))
-                && q.segment.start <= l.segment.start
-                && l.segment.end <= q.segment.end
+                && ((q.segment.start <= l.segment.start && l.segment.end <= q.segment.end)
+                    || (l.segment.start == q.segment.end && billed_in_advance(book, l)))
         };
         let overflow = || format!("the spend under `{}` of account `{}`", q.sku, q.account);
         let base = crate::num::sum(spent.iter().filter(reads).map(|l| l.amount))
