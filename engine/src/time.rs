@@ -129,6 +129,9 @@ pub struct Period {
     pub end: DateTime<Utc>,
 }
 
+/// The longest period a `START/END` may name: a leap year.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+
 impl Period {
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self> {
         if start >= end {
@@ -151,11 +154,20 @@ impl Period {
         Period::new(midnight(first), midnight(next))
     }
 
-    /// Parses `YYYY-MM` (a calendar month) or `START/END` (two RFC 3339 instants).
+    /// Parses `YYYY-MM` (a calendar month) or `START/END` (two RFC 3339 instants, at most
+    /// [`MAX_PERIOD_DAYS`] apart).
     pub fn parse(text: &str) -> Result<Self> {
         if let Some((a, b)) = text.split_once('/') {
             let start = parse_instant(a).map_err(Error::Period)?;
             let end = parse_instant(b).map_err(Error::Period)?;
+            // Rating works per hour and per month of the period: a period of centuries from
+            // one request would be minutes of work and gigabytes.
+            let days = end.signed_duration_since(start).num_days();
+            if days > MAX_PERIOD_DAYS {
+                return Err(Error::Period(format!(
+                    "`{text}` is {days} days long; a period is at most {MAX_PERIOD_DAYS} days"
+                )));
+            }
             return Period::new(start, end);
         }
         let bad = || {
@@ -382,6 +394,13 @@ mod tests {
         assert_eq!(feb.label(), "2026-02");
         assert!(Period::parse("2026-13").is_err());
         assert!(Period::parse("2026-01-02T00:00:00Z/2026-01-01T00:00:00Z").is_err());
+        assert!(Period::parse("2028-01-01T00:00:00Z/2029-01-01T00:00:00Z").is_ok());
+        assert_eq!(
+            Period::parse("2026-01-01T00:00:00Z/9999-12-31T00:00:00Z")
+                .unwrap_err()
+                .to_string(),
+            "period: `2026-01-01T00:00:00Z/9999-12-31T00:00:00Z` is 2912442 days long; a period is at most 366 days"
+        );
     }
 
     #[test]
