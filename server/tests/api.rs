@@ -2929,7 +2929,7 @@ fn final_documents_are_archived_once_and_served_as_they_were() {
 
 /// A quote as the calculator sends it: its estimate request and its document request (the
 /// seller it names is replaced by the service's).
-const QUOTE: &[u8] = br#"{"estimate":{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2},{"sku":"classic-volume","gb":"100"}]},"document":{"kind":"quote","number":"Q-2026-0042","issue_date":"2026-01-05","valid_until":"2026-02-05","seller":{"name":"Someone Else"},"buyer":{"name":"Prospect SA","country":"FR","kind":"business","vat_number":"FR40303265045"},"adjustments":{"discounts":[{"id":"overall","description":"Overall discount","scope":"document","value":{"percent":"10"}}]},"notes":"Prices held until the validity date."}}"#;
+const QUOTE: &[u8] = br#"{"estimate":{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2,"label":"web"},{"sku":"classic-volume","gb":"100"}]},"document":{"kind":"quote","number":"Q-2026-0042","issue_date":"2026-01-05","valid_until":"2026-02-05","seller":{"name":"Someone Else"},"buyer":{"name":"Prospect SA","country":"FR","kind":"business","vat_number":"FR40303265045"},"adjustments":{"discounts":[{"id":"overall","description":"Overall discount","scope":"document","value":{"percent":"10"}}]},"notes":"Prices held until the validity date."}}"#;
 
 /// The calculator's quote, priced again by the service with the same engine: the same figures
 /// as the engine gives for the same requests, the service's seller, a PDF (posted as JSON or
@@ -2955,6 +2955,14 @@ fn a_quote_is_priced_by_the_engine_and_printed() {
         ratecard::document::Fx::Rates(&state.fx),
     )
     .unwrap();
+    // The same document, each line of the labelled item saying what it is for.
+    let mut expected = expected;
+    let mut labelled = 0;
+    for l in expected.lines.iter_mut().filter(|l| l.sku == "b2-15") {
+        l.description = format!("web: {}", l.description);
+        labelled += 1;
+    }
+    assert_eq!(labelled, 2);
     assert_eq!(doc, expected);
     assert_eq!(doc.seller.name, "Ratecard Cloud SAS");
     assert_eq!(doc.number.as_deref(), Some("Q-2026-0042"));

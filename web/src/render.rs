@@ -11,6 +11,20 @@ use crate::state::{Lang, Outcome};
 
 /// The summary: totals for the month with VAT, the period, mentions and warnings, and the
 /// subtotals per group.
+/// The term table's caption: its figures are the estimate's, at list prices; when the document
+/// takes something off (a quote's discount), the caption says so, beside totals that are lower.
+fn term_title(o: &Outcome) -> &'static str {
+    let reduced = o
+        .document
+        .as_ref()
+        .is_some_and(|d| d.lines.iter().any(|line| !line.reductions.is_zero()));
+    if reduced {
+        "term_title_list"
+    } else {
+        "term_title"
+    }
+}
+
 pub fn summary(o: &Outcome, l: Lang, quote: bool) -> String {
     let mut h = Html::default();
     h.el(
@@ -78,11 +92,19 @@ pub fn summary(o: &Outcome, l: Lang, quote: bool) -> String {
         );
     }
     for w in &d.warnings {
-        h.el("p", &[("class", "warning"), ("data-testid", "warning")], w);
+        let w = match l {
+            Lang::Fr => crate::state::in_french(w),
+            Lang::En => w.clone(),
+        };
+        h.el("p", &[("class", "warning"), ("data-testid", "warning")], &w);
     }
     if let Some(tr) = &o.term {
         h.open("table", &[("class", "term"), ("data-testid", "term")])
-            .el("caption", &[], t(l, "term_title"));
+            .el(
+                "caption",
+                &[("data-testid", "term-caption")],
+                t(l, term_title(o)),
+            );
         h.row(
             t(l, "upfront"),
             &[("term-upfront", &money(tr.upfront, c, l))],
@@ -556,7 +578,8 @@ pub fn saved<'a>(names: impl Iterator<Item = &'a String>, l: Lang) -> String {
 
 /// The document as printed: title, seller and customer, number and dates, the lines after
 /// their discounts (they add up to the net total), VAT with its mention, totals and notes.
-pub fn document(d: &Document, l: Lang) -> String {
+/// The document as printed; `estimate` gives each line the label its item was given.
+pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) -> String {
     let mut h = Html::default();
     let c = d.currency.as_str();
     let title = match d.kind {
@@ -632,7 +655,16 @@ pub fn document(d: &Document, l: Lang) -> String {
     }
     h.close("tr");
     for line in &d.lines {
-        h.open("tr", &[]).open("td", &[]).text(&line.description);
+        h.open("tr", &[]).open("td", &[]);
+        let label = line
+            .resource
+            .as_deref()
+            .and_then(|r| estimate.and_then(|e| e.label_of(r)));
+        if let Some(label) = label {
+            h.el("strong", &[("data-testid", "print-line-label")], label)
+                .open("br", &[]);
+        }
+        h.text(&line.description);
         h.open("br", &[])
             .el("small", &[], &line.formula)
             .close("td");
@@ -745,9 +777,17 @@ mod tests {
             notes: "12-month commitment".into(),
             ..QuoteForm::default()
         };
+        s.items[0].label = "web <front>".into();
         let out = s.compute();
         let doc = out.document.as_ref().expect("document");
-        let html = document(doc, Lang::En);
+        let html = document(doc, out.estimate.as_ref(), Lang::En);
+        // The line says what it is for: its item's label, escaped, before the description.
+        assert!(
+            html.contains(
+                "<strong data-testid=\"print-line-label\">web &lt;front&gt;</strong><br>"
+            ),
+            "{html}"
+        );
         assert!(html.contains("<h1 data-testid=\"print-title\">Quote Q-2026-0042</h1>"));
         assert!(html.contains("Acme &lt;SARL&gt;"));
         // 744 h x 0.111 = 82.584; 10 % off: -8.2584 (shown -8.26), leaving 74.3256 (74.33).
@@ -755,5 +795,41 @@ mod tests {
         assert!(html.contains(">EUR 74.33</td>"));
         assert!(html.contains("12-month commitment"));
         assert_eq!(doc.totals.net.to_string(), "74.33");
+    }
+
+    /// The term table is the estimate's, at list prices: beside a quote's discount its caption
+    /// says so (it showed 528.52 a month under a net total of 475.67 without a word).
+    #[test]
+    fn the_term_table_says_when_its_figures_are_before_discounts() {
+        let mut s = Setup::default();
+        let vm = s.add("b2-30");
+        s.item_mut(vm).expect("line").count = "4".into();
+        let plan = s.add("savings-1y");
+        s.item_mut(plan).expect("line").commitment = "0.7104".into();
+        let caption = |s: &Setup| {
+            let html = summary(&s.compute(), Lang::En, s.quote.enabled);
+            let at = html
+                .find("data-testid=\"term-caption\">")
+                .expect("a term table");
+            html[at..].split('<').next().unwrap_or_default().to_string()
+        };
+        assert!(
+            caption(&s).ends_with(">Over time, excluding VAT"),
+            "{}",
+            caption(&s)
+        );
+        s.quote = QuoteForm {
+            enabled: true,
+            number: "Q-2026-0042".into(),
+            issue_date: "2026-01-31".into(),
+            valid_until: "2026-02-28".into(),
+            discount: "10".into(),
+            ..QuoteForm::default()
+        };
+        assert!(
+            caption(&s).ends_with("at list prices (before the quote&apos;s discounts)"),
+            "{}",
+            caption(&s)
+        );
     }
 }

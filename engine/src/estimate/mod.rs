@@ -325,6 +325,15 @@ impl Estimate {
             rejects: Vec::new(),
         }
     }
+
+    /// The label given to the item that a line of this estimate (or of its document) comes
+    /// from, by the line's resource (`item-3/0` is item 3's): what a printed quote shows above
+    /// the product's description.
+    pub fn label_of(&self, resource: &str) -> Option<&str> {
+        let i = usage::item_of(resource)?;
+        let item = self.items.iter().find(|it| it.index == i)?;
+        item.label.as_deref().filter(|l| !l.trim().is_empty())
+    }
 }
 
 impl std::fmt::Display for Estimate {

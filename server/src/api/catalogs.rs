@@ -208,14 +208,22 @@ pub(crate) async fn quote(
             let est = ratecard::estimate(book, &request.estimate).map_err(ApiError::engine)?;
             let mut req = request.document;
             req.seller = s.seller.clone();
-            ratecard::document::build(
+            let mut doc = ratecard::document::build(
                 &req,
                 &est.rating(),
                 book,
                 &s.vat,
                 ratecard::document::Fx::Rates(&s.fx),
             )
-            .map_err(ApiError::engine)
+            .map_err(ApiError::engine)?;
+            // Each line says what it is for, as the calculator's printed quote does: the label
+            // its item was given, before the product's description.
+            for line in &mut doc.lines {
+                if let Some(label) = line.resource.as_deref().and_then(|r| est.label_of(r)) {
+                    line.description = format!("{label}: {}", line.description);
+                }
+            }
+            Ok(doc)
         }
     })
     .await?;

@@ -88,6 +88,6 @@ pub(super) fn Quote(
 pub(super) fn PrintDocument(outcome: Memo<Shared>, lang: Signal<Lang>) -> impl IntoView {
     view! {
         <article class="print-doc" data-testid="print-doc"
-            inner_html=move || outcome.with(|o| o.document.as_ref().map(|d| render::document(d, lang.get())).unwrap_or_default())></article>
+            inner_html=move || outcome.with(|o| o.document.as_ref().map(|d| render::document(d, o.estimate.as_ref(), lang.get())).unwrap_or_default())></article>
     }
 }
