@@ -71,6 +71,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Over time, excluding VAT",
         "Dans la durée, hors TVA",
     ),
+    (
+        "term_title_list",
+        "Over time, excluding VAT, at list prices (before the quote's discounts)",
+        "Dans la durée, hors TVA, au prix catalogue (avant les remises du devis)",
+    ),
     ("product", "Product", "Produit"),
     ("count", "Count", "Nombre"),
     ("plan", "Plan", "Formule"),
@@ -230,10 +235,16 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Remplacer l'estimation enregistrée",
     ),
     ("saved_as", "Saved as", "Enregistrée sous"),
+    ("not_saved", "Not saved", "Non enregistrée"),
     (
         "confirm_open",
         "Your current setup has changes that are not saved. Open another one anyway?",
         "La configuration en cours a des modifications non enregistrées. En ouvrir une autre quand même ?",
+    ),
+    (
+        "confirm_link",
+        "Open the setup of this link in place of the one on the page?",
+        "Ouvrir la configuration de ce lien à la place de celle de la page ?",
     ),
     (
         "confirm_forget",

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use ratecard::{Estimate, EstimateRequest};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::JsCast;
 
 use crate::state::{Outcome, Setup};
@@ -25,7 +25,7 @@ pub fn from_fragment(fragment: &str) -> Option<Result<Setup, String>> {
         Ok(j) => String::from(j),
         Err(_) => return Some(Err("(the link's text is cut or altered)".into())),
     };
-    Some(serde_json::from_str(&json).map_err(|e| format!("({e})")))
+    Some(crate::state::import::from_json(&json).map_err(|e| format!("({e})")))
 }
 
 /// What "Export JSON" writes: the setup (to import again), and the engine's request and result.
@@ -50,19 +50,6 @@ pub fn export_json(setup: &Setup, outcome: &Outcome) -> String {
     .unwrap_or_default()
 }
 
-/// Reads an exported file (its `setup`) or a bare setup.
-pub fn import_json(text: &str) -> Result<Setup, String> {
-    #[derive(Deserialize)]
-    struct Exported {
-        setup: Option<Setup>,
-    }
-    match serde_json::from_str::<Exported>(text) {
-        Ok(Exported { setup: Some(s) }) => Ok(s),
-        Ok(Exported { setup: None }) => serde_json::from_str(text).map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 /// Reads an exported or saved JSON file, or a CSV of lines (see [`crate::state::import`]).
 /// A CSV replaces the lines of `current` only.
 pub fn import_any(text: &str, current: &Setup) -> Result<Setup, String> {
@@ -71,7 +58,7 @@ pub fn import_any(text: &str, current: &Setup) -> Result<Setup, String> {
         .trim_start()
         .starts_with('{')
     {
-        import_json(text)
+        crate::state::import::from_json(text)
     } else {
         crate::state::import::from_csv(text, current)
     }
@@ -106,6 +93,8 @@ fn storage() -> Option<web_sys::Storage> {
     window().and_then(|w| w.local_storage().ok().flatten())
 }
 
+/// The saved estimates, by name. A stored list this version cannot read (saved by another
+/// version, say) reads as none here, and is kept aside by the next save, never overwritten.
 pub fn saved() -> BTreeMap<String, Setup> {
     storage()
         .and_then(|s| s.get_item(SAVED_KEY).ok().flatten())
@@ -113,20 +102,31 @@ pub fn saved() -> BTreeMap<String, Setup> {
         .unwrap_or_default()
 }
 
-pub fn save(name: &str, setup: &Setup) {
-    let mut all = saved();
-    all.insert(name.to_string(), setup.clone());
-    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
-        let _ = s.set_item(SAVED_KEY, &text);
+/// Writes the saved estimates back; an error when the browser keeps nothing (storage blocked,
+/// or full).
+fn write(all: &BTreeMap<String, Setup>) -> Result<(), String> {
+    let s = storage().ok_or("this browser keeps no local storage here")?;
+    let text = serde_json::to_string(all).map_err(|e| e.to_string())?;
+    if let Ok(Some(old)) = s.get_item(SAVED_KEY)
+        && serde_json::from_str::<BTreeMap<String, Setup>>(&old).is_err()
+    {
+        s.set_item(&format!("{SAVED_KEY}.unreadable"), &old)
+            .map_err(|_| "the browser refused to store it (its storage may be full)")?;
     }
+    s.set_item(SAVED_KEY, &text)
+        .map_err(|_| "the browser refused to store it (its storage may be full)".to_string())
 }
 
-pub fn forget(name: &str) {
+pub fn save(name: &str, setup: &Setup) -> Result<(), String> {
+    let mut all = saved();
+    all.insert(name.to_string(), setup.clone());
+    write(&all)
+}
+
+pub fn forget(name: &str) -> Result<(), String> {
     let mut all = saved();
     all.remove(name);
-    if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(&all)) {
-        let _ = s.set_item(SAVED_KEY, &text);
-    }
+    write(&all)
 }
 
 /// Offers `text` as a file download.

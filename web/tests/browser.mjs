@@ -226,6 +226,7 @@ for (const width of [1366, 390]) await scenario(`a line discount lands on its ow
   await p.fill('[data-testid=item-0-discount]', '');
   await p.fill('[data-testid=item-1-count]', '2');
   await p.fill('[data-testid=item-1-discount]', '50');
+  await p.fill('[data-testid=item-1-label]', 'Web servers for Acme');
   const halved = money(await text(p, 'item-1-cost'));
   expect(Math.abs(halved - money(instance)) <= 0.02, `count 2 at 50 %: ${halved} vs ${instance}`);
   const sum = money(await text(p, 'item-0-cost')) + halved;
@@ -238,6 +239,8 @@ for (const width of [1366, 390]) await scenario(`a line discount lands on its ow
   const net = money(await text(p, 'print-net'));
   expect(Math.round(lines.reduce((a, b) => a + b, 0) * 100) === Math.round(net * 100), `printed lines ${lines} add up to ${net}`);
   expect((await text(p, 'print-title')).includes('Q-2026-0007'), 'the quote number is the title');
+  const labels = await p.locator('[data-testid=print-line-label]').allTextContents();
+  expect(labels.length === 2 && labels.every((t) => t === 'Web servers for Acme'), `each of the instance's two lines carries its description: ${labels}`);
   await p.emulateMedia({ media: 'screen' });
   await p.close();
 });
@@ -332,6 +335,10 @@ await scenario('a CSV from a spreadsheet, picked as a file, feeds the calculator
   expect((await text(p, 'group-production')) === 'EUR 82.58', `production ${await text(p, 'group-production')}`);
   await p.setInputFiles('[data-testid=import-file]', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('sku,colour\nb2-15,red\n') });
   expect((await text(p, 'import-error')).includes('unknown column `colour`'), 'a bad file says why');
+  // JSON that is no setup (a quote's body, say) is refused; it once read as an empty setup.
+  await p.setInputFiles('[data-testid=import-file]', { name: 'quote.json', mimeType: 'application/json', buffer: Buffer.from('{"estimate":{"items":[]},"document":{}}') });
+  await p.waitForFunction(() => document.querySelector('[data-testid=import-error]')?.textContent.includes('not a setup'));
+  expect((await p.locator('[data-testid$="-row"]').count()) === 2, 'the lines stay');
   await p.close();
 });
 
@@ -453,6 +460,56 @@ await scenario('saved estimates: save, overwrite and open ask first, remove', as
   p.once('dialog', (d) => d.accept());
   await p.click('[data-testid="forget-web tier"]');
   expect((await p.locator('[data-testid="open-web tier"]').count()) === 0, 'removed');
+  await p.close();
+});
+
+await scenario('a save the browser refuses is said; saved estimates this version cannot read are kept aside', async () => {
+  const p = await fresh();
+  const other = JSON.stringify({ other: { items: 5 } });
+  await p.evaluate((t) => localStorage.setItem('ratecard.saved', t), other);
+  await p.click('[data-testid=add-instance]');
+  await p.fill('[data-testid=save-name]', 'mine');
+  await p.click('[data-testid=save]');
+  const stored = await p.evaluate(() => JSON.parse(localStorage.getItem('ratecard.saved')));
+  expect(Object.keys(stored).join() === 'mine', `saved: ${Object.keys(stored)}`);
+  expect((await p.evaluate(() => localStorage.getItem('ratecard.saved.unreadable'))) === other, 'the unreadable list is kept aside');
+  // Storage full: the save is said to have failed, and Open still asks before replacing.
+  await p.evaluate(() => { Storage.prototype.setItem = () => { throw new DOMException('full', 'QuotaExceededError'); }; });
+  await p.click('[data-testid=add-volume]');
+  await p.fill('[data-testid=save-name]', 'second');
+  await p.click('[data-testid=save]');
+  const said = await text(p, 'keep-notice');
+  expect(said.startsWith('Not saved') && said.includes('storage may be full'), `said: ${said}`);
+  let asked = '';
+  p.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+  await p.click('[data-testid="open-mine"]');
+  expect(asked.includes('not saved'), `open asks: ${asked}`);
+  await p.close();
+  const q = await fresh();
+  await q.evaluate(() => { localStorage.removeItem('ratecard.saved'); localStorage.removeItem('ratecard.saved.unreadable'); });
+  await q.close();
+});
+
+await scenario('a share link pasted into an open tab is read, after asking', async () => {
+  const a = await fresh();
+  await a.click('[data-testid=add-volume]');
+  const total = await text(a, 'total-gross');
+  await a.waitForFunction(() => location.hash.length > 10 && decodeURIComponent(location.hash).includes('classic-volume'));
+  const link = await a.evaluate(() => location.hash);
+  await a.close();
+  const p = await fresh();
+  await p.click('[data-testid=add-instance]');
+  const own = await text(p, 'total-gross');
+  let asked = '';
+  p.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+  await p.evaluate((h) => { location.hash = h; }, link);
+  await p.waitForFunction(() => !decodeURIComponent(location.hash).includes('classic-volume'));
+  expect(asked.includes('Open the setup of this link'), `asked: ${asked}`);
+  expect((await text(p, 'total-gross')) === own, 'dismissed: the page keeps its work');
+  p.once('dialog', (d) => d.accept());
+  await p.evaluate((h) => { location.hash = h; }, link);
+  await p.waitForFunction((v) => document.querySelector('[data-testid=total-gross]').textContent === v, total);
+  expect((await p.locator('[data-testid$="-row"]').count()) === 1, 'the link\'s one line');
   await p.close();
 });
 

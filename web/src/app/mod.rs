@@ -125,6 +125,30 @@ pub fn App() -> impl IntoView {
     // would wake each of them on every keystroke (see `follow`).
     let lang: Signal<Lang> = follow(move || setup.with(|s| s.lang)).into();
     let catalog = follow(move || setup.with(|s| s.catalog.clone()));
+    // A share link pasted into this tab changes only the fragment, and the page does not
+    // reload: it is read then, as a new page reads it. The work on the page is replaced only
+    // if the user agrees; otherwise the address is the page's own again (else the next edit
+    // would overwrite the link anyway).
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        let Some(read) = keep::from_fragment(&keep::current_fragment()) else {
+            return;
+        };
+        match read {
+            Ok(s) => {
+                let s = s.with_ids();
+                if setup.with_untracked(|now| *now == s) {
+                    return;
+                }
+                if confirm(t(lang.get_untracked(), "confirm_link")) {
+                    link_error.set(None);
+                    setup.set(s);
+                } else {
+                    setup.with_untracked(|s| keep::set_fragment(&keep::to_fragment(s)));
+                }
+            }
+            Err(e) => link_error.set(Some(e)),
+        }
+    });
     let catalog_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         let lines = setup.with_untracked(|s| s.items.len());

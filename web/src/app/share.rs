@@ -10,6 +10,14 @@ use wasm_bindgen::JsCast;
 
 use super::*;
 
+/// A message of the engine or of the browser, in the page's language.
+fn said(l: Lang, e: String) -> String {
+    match l {
+        Lang::Fr => crate::state::in_french(&e),
+        Lang::En => e,
+    }
+}
+
 #[component]
 pub(super) fn Keep(
     setup: RwSignal<Setup>,
@@ -50,10 +58,15 @@ pub(super) fn Keep(
         {
             return;
         }
-        keep::save(n, &setup.get());
-        kept.set_value(setup.get());
+        match keep::save(n, &setup.get()) {
+            Ok(()) => {
+                kept.set_value(setup.get());
+                notice.set(Some(format!("{} `{n}`", t(l, "saved_as"))));
+            }
+            // Not kept: Open and Import still ask before replacing this work.
+            Err(e) => notice.set(Some(format!("{}: {}", t(l, "not_saved"), said(l, e)))),
+        }
         saved.set(keep::saved());
-        notice.set(Some(format!("{} `{n}`", t(l, "saved_as"))));
     };
     let load = move |s: Setup| {
         let unsaved = setup.with(|now| kept.with_value(|k| now != k));
@@ -80,7 +93,10 @@ pub(super) fn Keep(
         } else if let Some(n) = el.get_attribute("data-forget") {
             let ask = format!("{} `{n}`?", t(lang.get_untracked(), "confirm_forget"));
             if confirm(&ask) {
-                keep::forget(&n);
+                if let Err(e) = keep::forget(&n) {
+                    let l = lang.get_untracked();
+                    notice.set(Some(format!("{}: {}", t(l, "not_saved"), said(l, e))));
+                }
                 saved.set(keep::saved());
             }
         }
@@ -92,10 +108,7 @@ pub(super) fn Keep(
                 import.set(String::new());
             }
         }
-        Err(e) => import_error.set(Some(match lang.get_untracked() {
-            Lang::Fr => crate::state::in_french(&e),
-            Lang::En => e,
-        })),
+        Err(e) => import_error.set(Some(said(lang.get_untracked(), e))),
     };
     let pick = move |ev: leptos::ev::Event| {
         let file = ev

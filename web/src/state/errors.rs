@@ -79,6 +79,60 @@ pub fn in_french(message: &str) -> String {
         ("must be at most", "doit valoir au plus"),
         ("must be at least", "doit valoir au moins"),
         ("must be from 0 to 100", "doit être entre 0 et 100"),
+        ("must be from 0 to", "doit être entre 0 et"),
+        ("the hours of", "les heures de"),
+        (
+            "required for storage sku",
+            "requis pour le produit de stockage",
+        ),
+        (
+            "has no monthly plan in region",
+            "n'a pas de forfait mensuel dans la région",
+        ),
+        ("unknown sku", "produit inconnu"),
+        ("in catalog", "dans la liste de prix"),
+        ("does not apply to sku", "ne s'applique pas au produit"),
+        ("give one of", "indiquez l'un de"),
+        ("for counter sku", "pour le compteur"),
+        ("sku `", "le produit `"),
+        (
+            "EU business without a VAT number: consumer VAT applied",
+            "entreprise de l'UE sans numéro de TVA : TVA des particuliers appliquée",
+        ),
+        (
+            "invalid VAT number, consumer VAT applied",
+            "numéro de TVA invalide, TVA des particuliers appliquée",
+        ),
+        (
+            "is not a letter or digit",
+            "n'est ni une lettre ni un chiffre",
+        ),
+        ("fails the", "ne passe pas le contrôle du"),
+        ("VAT number checksum", "numéro de TVA"),
+        (
+            "is not an ISO 3166 country code",
+            "n'est pas un code pays ISO 3166",
+        ),
+        ("(write it in capitals)", "(en majuscules)"),
+        ("is not percent or hours", "n'est ni percent ni hours"),
+        ("the file is larger than", "le fichier dépasse"),
+        (
+            "this browser keeps no local storage here",
+            "ce navigateur ne garde rien en stockage local ici",
+        ),
+        (
+            "the browser refused to store it (its storage may be full)",
+            "le navigateur a refusé de l'enregistrer (son stockage est peut-être plein)",
+        ),
+        (
+            "this JSON is not a setup: no `setup` and no `items`",
+            "ce JSON n'est pas une configuration : ni `setup` ni `items`",
+        ),
+        ("more than the", "plus que les"),
+        ("an estimate can hold", "qu'une estimation peut contenir"),
+        ("expected value", "valeur attendue"),
+        ("at line", "à la ligne"),
+        ("column ", "colonne "),
         ("(got ", "(reçu "),
         ("must be above zero", "doit être supérieur à zéro"),
         ("required for savings plan", "requis pour l'engagement"),
@@ -128,4 +182,59 @@ pub fn in_french(message: &str) -> String {
         out = out.replace(en, fr);
     }
     out
+}
+
+#[cfg(test)]
+mod french {
+    use super::in_french;
+
+    /// The messages a French page showed in English: each reads in French now.
+    #[test]
+    fn the_messages_of_common_mistakes_read_in_french() {
+        for (en, fr) in [
+            (
+                "must be from 0 to 744, the hours of 2026-01 (got 800)",
+                "doit être entre 0 et 744, les heures de 2026-01 (reçu 800)",
+            ),
+            (
+                "required for storage sku `classic-volume`",
+                "requis pour le produit de stockage `classic-volume`",
+            ),
+            (
+                "sku `s1-8-legacy` has no monthly plan in region `gra`",
+                "le produit `s1-8-legacy` n'a pas de forfait mensuel dans la région `gra`",
+            ),
+            (
+                "EU business without a VAT number: consumer VAT applied",
+                "entreprise de l'UE sans numéro de TVA : TVA des particuliers appliquée",
+            ),
+            (
+                "this JSON is not a setup: no `setup` and no `items`",
+                "ce JSON n'est pas une configuration : ni `setup` ni `items`",
+            ),
+            (
+                "1001 lines, more than the 1000 an estimate can hold",
+                "1001 lignes, plus que les 1000 qu'une estimation peut contenir",
+            ),
+            ("the file is larger than 2 MB", "le fichier dépasse 2 MB"),
+            (
+                "unknown sku `zz` in catalog `stratus`",
+                "produit inconnu `zz` dans la liste de prix `stratus`",
+            ),
+            (
+                "sku `b2-15` is not sold in region `waw`",
+                "le produit `b2-15` n'est pas vendu dans la région `waw`",
+            ),
+            (
+                "expected value at line 1 column 1",
+                "valeur attendue à la ligne 1 colonne 1",
+            ),
+            (
+                "line 3: uptime_unit `days` is not percent or hours",
+                "ligne 3: uptime_unit `days` n'est ni percent ni hours",
+            ),
+        ] {
+            assert_eq!(in_french(en), fr, "{en}");
+        }
+    }
 }

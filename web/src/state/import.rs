@@ -3,21 +3,52 @@
 //! `count`, `plan` (`hourly`/`monthly`), `uptime` (percent, or hours with `uptime_unit` =
 //! `hours`), `gb`, `egress_gb`, `requests`, `commitment`, `upfront` (`none`, `partial`, `all`),
 //! a function's `invocations`, `duration_ms` and `memory_mb`, a volume's first two
-//! provisioned dimensions `dim_1` and `dim_2` (IOPS, MB/s), `label`, `group`, `discount`. Values are read as the engine reads them (a point before
-//! decimals) when the form computes; an unknown column is an error, naming it.
+//! provisioned dimensions `dim_1` and `dim_2` (IOPS, MB/s), `label`, `group`, `discount`. Numbers
+//! are read the file's way, whatever the page's language: with a point before decimals in a
+//! file of comma-separated fields (`1000.5`, `"1,000.5"`), with a comma in one of
+//! semicolon-separated fields (`1000,5`, `1 000,5`, as a spreadsheet in French writes it); an
+//! unknown column is an error, naming it.
 //!
 //! The reader is a small RFC 4180 one (quoted fields, doubled quotes, commas or semicolons)
 //! rather than the `csv` crate: the calculator's download has a size budget.
 
 use ratecard::estimate::Plan;
 
-use super::{ItemForm, Setup, UptimeUnit};
+use super::{ItemForm, Lang, Setup, UptimeUnit};
 
 /// Most rows read from one file: the engine's bound on items.
 const MAX_ROWS: usize = ratecard::estimate::MAX_ITEMS;
 /// Most bytes and most fields per row: bounds on the work one file asks.
 const MAX_BYTES: usize = 2 << 20;
 const MAX_FIELDS: usize = 64;
+
+/// A setup from JSON: an exported file (its `setup`), a saved or shared setup (its `items`).
+/// Bounded as a CSV is (bytes, lines); JSON that is neither is an error, never an empty setup
+/// in place of the work on the page.
+pub fn from_json(text: &str) -> Result<Setup, String> {
+    #[derive(serde::Deserialize)]
+    struct Exported {
+        setup: Option<Setup>,
+        items: Option<Vec<ItemForm>>,
+    }
+    if text.len() > MAX_BYTES {
+        return Err(format!("the file is larger than {} MB", MAX_BYTES >> 20));
+    }
+    let setup = match serde_json::from_str::<Exported>(text).map_err(|e| e.to_string())? {
+        Exported { setup: Some(s), .. } => s,
+        Exported { items: Some(_), .. } => {
+            serde_json::from_str::<Setup>(text).map_err(|e| e.to_string())?
+        }
+        _ => return Err("this JSON is not a setup: no `setup` and no `items`".into()),
+    };
+    if setup.items.len() > MAX_ROWS {
+        return Err(format!(
+            "{} lines, more than the {MAX_ROWS} an estimate can hold",
+            setup.items.len()
+        ));
+    }
+    Ok(setup)
+}
 
 /// The records of a CSV text, each with the line it starts on; `sep` separates fields.
 fn records(text: &str, sep: char) -> Result<Vec<(usize, Vec<String>)>, String> {
@@ -201,12 +232,73 @@ pub fn from_csv(text: &str, base: &Setup) -> Result<Setup, String> {
     if setup.items.iter().any(|i| !i.discount.is_empty()) {
         setup.quote.enabled = true;
     }
+    // Numbers are read the file's way, whatever the page's language: a file whose fields a
+    // comma separates writes 1000.5 (or "1,000.5"), one that semicolons separate (a spreadsheet
+    // in French) 1000,5 or 1 000,5. Then they are written the page's way: one file, one price.
+    let file = if sep == ';' { Lang::Fr } else { Lang::En };
+    super::rewrite_numbers(&mut setup.items, file, setup.lang);
     Ok(setup)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JSON that is not a setup, or too large, is an error: before, `{}` or a quote's body read
+    /// as an empty setup and replaced the page's work without a word.
+    #[test]
+    fn json_that_is_no_setup_is_refused() {
+        for text in [
+            "{}",
+            r#"{"foo":1}"#,
+            r#"{"estimate":{"items":[]},"document":{}}"#,
+        ] {
+            assert_eq!(
+                from_json(text).unwrap_err(),
+                "this JSON is not a setup: no `setup` and no `items`",
+                "{text}"
+            );
+        }
+        let s = Setup::default();
+        let bare = serde_json::to_string(&s).unwrap();
+        assert_eq!(from_json(&bare), Ok(s.clone()));
+        let exported = format!(r#"{{"setup":{bare},"catalog":"stratus"}}"#);
+        assert_eq!(from_json(&exported), Ok(s));
+        let many = format!(r#"{{"items":[{}{{}}]}}"#, "{},".repeat(MAX_ROWS));
+        assert_eq!(
+            from_json(&many).unwrap_err(),
+            "1001 lines, more than the 1000 an estimate can hold"
+        );
+        let huge = format!(r#"{{"items":[],"month":"{}"}}"#, "x".repeat(MAX_BYTES));
+        assert_eq!(
+            from_json(&huge).unwrap_err(),
+            "the file is larger than 2 MB"
+        );
+    }
+
+    /// One file, one price, on either page: a comma-separated file's "1,000" is a thousand on
+    /// the French page too (it was 1 there), and a semicolon-separated file's 1000,5 is read
+    /// the French way on the English page.
+    #[test]
+    fn numbers_are_read_the_file_s_way_whatever_the_page_s_language() {
+        let comma = "sku,gb\nclassic-volume,\"1,000\"\nclassic-volume,250.5\n";
+        let semi = "sku;gb\nclassic-volume;1 000\nclassic-volume;250,5\n";
+        for lang in [Lang::En, Lang::Fr] {
+            let mut page = Setup::default();
+            page.switch_lang(lang);
+            for text in [comma, semi] {
+                let s = from_csv(text, &page).expect("reads");
+                let gb: Vec<&str> = s.items.iter().map(|i| i.gb.as_str()).collect();
+                let shown = match lang {
+                    Lang::En => vec!["1000", "250.5"],
+                    Lang::Fr => vec!["1000", "250,5"],
+                };
+                assert_eq!(gb, shown, "{lang:?} {text}");
+                let out = s.compute();
+                assert!(out.errors.is_empty(), "{:?}", out.errors);
+            }
+        }
+    }
 
     #[test]
     fn a_spreadsheet_feeds_the_calculator() {

@@ -365,6 +365,39 @@ impl Outcome {
     }
 }
 
+/// A number typed the `from` way, written the `to` way (`1 000,5` -> `1000.5`); a field that
+/// does not read stays as typed, for the form to show its error.
+fn rewrite_number(text: &mut String, from: Lang, to: Lang) {
+    if let Ok(n) = input::normalize(text, from) {
+        *text = match to {
+            Lang::En => n,
+            Lang::Fr => n.replace('.', ","),
+        };
+    }
+}
+
+/// Every number of `items`, typed the `from` way, written the `to` way.
+pub(super) fn rewrite_numbers(items: &mut [ItemForm], from: Lang, to: Lang) {
+    for it in items {
+        for f in [
+            &mut it.count,
+            &mut it.uptime,
+            &mut it.gb,
+            &mut it.egress_gb,
+            &mut it.requests,
+            &mut it.commitment,
+            &mut it.invocations,
+            &mut it.duration_ms,
+            &mut it.memory_mb,
+            &mut it.dim_1,
+            &mut it.dim_2,
+            &mut it.discount,
+        ] {
+            rewrite_number(f, from, to);
+        }
+    }
+}
+
 /// The setup over its savings plans' term, from the estimate, converted as the document
 /// converts; none without a savings plan.
 fn term_row(book: &PriceBook, out: &Outcome) -> Option<TermRow> {
@@ -409,33 +442,8 @@ impl Setup {
         if from == to {
             return;
         }
-        let rewrite = |text: &mut String| {
-            if let Ok(n) = input::normalize(text, from) {
-                *text = match to {
-                    Lang::En => n,
-                    Lang::Fr => n.replace('.', ","),
-                };
-            }
-        };
-        for it in &mut self.items {
-            for f in [
-                &mut it.count,
-                &mut it.uptime,
-                &mut it.gb,
-                &mut it.egress_gb,
-                &mut it.requests,
-                &mut it.commitment,
-                &mut it.invocations,
-                &mut it.duration_ms,
-                &mut it.memory_mb,
-                &mut it.dim_1,
-                &mut it.dim_2,
-                &mut it.discount,
-            ] {
-                rewrite(f);
-            }
-        }
-        rewrite(&mut self.quote.discount);
+        rewrite_numbers(&mut self.items, from, to);
+        rewrite_number(&mut self.quote.discount, from, to);
         self.lang = to;
     }
 
