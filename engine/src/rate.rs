@@ -138,6 +138,7 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         (&l.account, &l.sku, &l.region, &l.resource, l.segment)
     }
     crate::sort::sort_by(&mut lines, |a, b| key(a).cmp(&key(b)));
+    tell_apart(&mut lines);
     if book.fixes_prices_at_order() {
         explain_kept_prices(book, &mut lines);
     }
@@ -149,6 +150,40 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
         diagnostics: metered.diagnostics.clone(),
         rejects: metered.rejects.clone(),
     })
+}
+
+/// Gives each line of a resource and segment a key of its own: a second line with the same
+/// account, sku, region, resource, segment and slice (a storage resource deleted and created
+/// again within one month has two lives) is `part 2`, and so on. Corrections match an invoice's
+/// lines by that key; two lines under one key would be matched wrongly (one of them lost).
+fn tell_apart(lines: &mut [RatedLine]) {
+    let mut seen: BTreeMap<(&str, &str, &str, Option<&str>, Period, Option<&str>), usize> =
+        BTreeMap::new();
+    let mut parts = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let n = seen
+            .entry((
+                l.account.as_str(),
+                l.sku.as_str(),
+                l.region.as_str(),
+                l.resource.as_deref(),
+                l.segment,
+                l.slice.as_deref(),
+            ))
+            .or_default();
+        *n = n.saturating_add(1);
+        if *n > 1 {
+            parts.push((i, *n));
+        }
+    }
+    for (i, n) in parts {
+        if let Some(l) = lines.get_mut(i) {
+            l.slice = Some(match &l.slice {
+                Some(s) => format!("{s}, part {n}"),
+                None => format!("part {n}"),
+            });
+        }
+    }
 }
 
 /// A line priced by an older version than the one in force, because its resource was ordered
