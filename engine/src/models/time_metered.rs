@@ -594,24 +594,25 @@ fn apply_monthly_cap(
     lines: &mut Vec<RatedLine>,
 ) -> Result<()> {
     let month = |t: DateTime<Utc>| Period::month_of(t).start;
-    let mut keys: Vec<(&Option<String>, DateTime<Utc>)> = qs
-        .iter()
-        .map(|q| (&q.resource, month(q.segment.start)))
-        .collect();
-    crate::sort::sort(&mut keys);
-    keys.dedup();
+    // Each resource's month, with its first quantity and its lines: indexed once, where a scan
+    // of every line per resource was quadratic in the resources of a capped product.
+    type Month<'a> = (&'a Option<String>, DateTime<Utc>);
+    let mut firsts: std::collections::BTreeMap<Month, &Quantity> = Default::default();
+    for q in qs {
+        firsts
+            .entry((&q.resource, month(q.segment.start)))
+            .or_insert(*q);
+    }
+    let mut by_month: std::collections::BTreeMap<Month, Vec<&RatedLine>> = Default::default();
+    for l in lines.iter() {
+        by_month
+            .entry((&l.resource, month(l.segment.start)))
+            .or_default()
+            .push(l);
+    }
     let mut capped = Vec::with_capacity(lines.len());
-    for (resource, start) in keys {
-        let mine: Vec<&RatedLine> = lines
-            .iter()
-            .filter(|l| &l.resource == resource && month(l.segment.start) == start)
-            .collect();
-        let Some(first) = qs
-            .iter()
-            .find(|q| &q.resource == resource && month(q.segment.start) == start)
-        else {
-            continue;
-        };
+    for (key, first) in firsts {
+        let mine = by_month.remove(&key).unwrap_or_default();
         let (catalog, price) = book.price_of(first)?;
         let cap = required(price.monthly_price, "monthly_price", catalog, first)?;
         let overflow = || format!("summing the month of `{}`", first.sku);
