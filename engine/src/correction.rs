@@ -217,10 +217,22 @@ fn rebuild(
     book: &PriceBook,
     vat_table: &VatTable,
 ) -> Result<Document> {
+    // A credit gives the rebuilt invoice at most what it gave the original: the rest was
+    // carried over to later documents, which spent it (a rebuild from the full balance spent
+    // it twice, and left a late event's usage unbilled).
+    let mut adjustments = original.adjustments.clone();
+    for c in &mut adjustments.credits {
+        let used = original
+            .credits
+            .iter()
+            .find(|b| b.id == c.id)
+            .map_or(Decimal::ZERO, |b| b.used);
+        c.balance = c.balance.min(used);
+    }
     let request = DocumentRequest {
         currency: Some(original.currency.clone()),
         rounding: original.rounding.lines,
-        adjustments: original.adjustments.clone(),
+        adjustments,
         ..DocumentRequest::new(
             DocumentKind::DraftInvoice,
             original.issue_date,
