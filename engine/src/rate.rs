@@ -157,7 +157,14 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
 /// again within one month has two lives) is `part 2`, and so on. Corrections match an invoice's
 /// lines by that key; two lines under one key would be matched wrongly (one of them lost).
 fn tell_apart(lines: &mut [RatedLine]) {
-    type LineKey<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Period, Option<&'a str>);
+    type LineKey<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Period,
+        Option<&'a str>,
+    );
     let mut seen: BTreeMap<LineKey, usize> = BTreeMap::new();
     let mut parts = Vec::new();
     for (i, l) in lines.iter().enumerate() {

@@ -444,6 +444,43 @@ fn one_id_in_two_accounts_in_one_batch_is_two_events() {
     assert_eq!(ledger.event_count().unwrap(), 2);
 }
 
+/// An event whose id holds a NUL, or whose resource is 10 KB long, is one reject: on
+/// PostgreSQL either made the whole batch a 500 that no retry could pass.
+#[test]
+fn an_event_no_ledger_could_store_is_one_reject_and_the_batch_goes_in() {
+    let (addr, ledger) = start("unstorable-event", Some(TOKEN));
+    let long = "r".repeat(10_000);
+    let batch = format!(
+        "{}\n{}\n{}",
+        common::events("acme", 0, 4),
+        r#"{"id":"x\u0000y","account":"acme","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}"#,
+        format!(
+            r#"{{"id":"long","account":"acme","resource":"{long}","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}}"#
+        ),
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        batch.as_bytes(),
+    );
+    let v = json_of(&b);
+    assert_eq!(
+        (st, v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (200, Some(4), Some(2)),
+        "{b}"
+    );
+    let fields: Vec<&str> = v["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["id", "resource"], "{b}");
+    assert_eq!(ledger.event_count().unwrap(), 4);
+}
+
 /// A customer's country in the wrong case, or a VAT prefix for a country, would read as a
 /// country outside the EU and be invoiced at 0 %: it is refused, and nothing is stored.
 #[test]
