@@ -118,37 +118,34 @@ fn text_problem(t: &str) -> Option<String> {
     (n > MAX_TEXT_CHARS).then(|| format!("is {n} characters long, more than {MAX_TEXT_CHARS}"))
 }
 
+/// What is wrong with a party's name, country and address, each with its field.
+fn problems_of(
+    name: &str,
+    country: &str,
+    address: Option<&Address>,
+) -> Vec<(&'static str, String)> {
+    let found = [
+        ("name", text_problem(name)),
+        ("country", country_problem(country)),
+        ("address", address.and_then(address_problem)),
+    ];
+    found
+        .into_iter()
+        .filter_map(|(f, m)| Some((f, m?)))
+        .collect()
+}
+
 impl Customer {
     /// What is wrong with the customer's fields, each with its field (`country`, `address`).
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Some(m) = text_problem(&self.name) {
-            out.push(("name", m));
-        }
-        if let Some(m) = country_problem(&self.country) {
-            out.push(("country", m));
-        }
-        if let Some(m) = self.address.as_ref().and_then(address_problem) {
-            out.push(("address", m));
-        }
-        out
+        problems_of(&self.name, &self.country, self.address.as_ref())
     }
 }
 
 impl Seller {
     /// What is wrong with the seller's fields, each with its field.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if let Some(m) = text_problem(&self.name) {
-            out.push(("name", m));
-        }
-        if let Some(m) = country_problem(&self.country) {
-            out.push(("country", m));
-        }
-        if let Some(m) = self.address.as_ref().and_then(address_problem) {
-            out.push(("address", m));
-        }
-        out
+        problems_of(&self.name, &self.country, self.address.as_ref())
     }
 }
 
