@@ -82,9 +82,12 @@ impl Budget {
                 format!("`{}` is not 1 to 64 letters, digits, `-` or `_`", self.id),
             ));
         }
-        if self.account.is_empty() || self.account.len() > 256 {
-            return Err(bad("account", "1 to 256 characters".into()));
+        if self.account.is_empty() {
+            return Err(bad("account", "must not be empty".into()));
         }
+        // The account as an event names it: the same bound, no control character.
+        crate::event::check_text(&self.account, crate::event::MAX_NAME_BYTES)
+            .map_err(|m| bad("account", m))?;
         if self.amount <= Decimal::ZERO || self.amount > crate::num::MAX_AMOUNT {
             return Err(bad(
                 "amount",

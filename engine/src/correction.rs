@@ -87,7 +87,20 @@ fn as_corrected<'a>(
 ) -> BTreeMap<Key, (&'a DocumentLine, Billed)> {
     let mut state: BTreeMap<Key, (&DocumentLine, Billed)> = BTreeMap::new();
     for l in &original.lines {
-        state.insert(key(l), (l, billed(l)));
+        // An invoice issued before lines of one key were told apart (a volume created again
+        // in its month) holds two lines under one key: the second is `part 2`, as the rating
+        // names it now, so that neither is lost from what the invoice billed.
+        let mut k = key(l);
+        let mut n = 1usize;
+        while state.contains_key(&k) {
+            n = n.saturating_add(1);
+            let base = l.slice.as_deref();
+            k.5 = Some(match base {
+                Some(s) => format!("{s}, part {n}"),
+                None => format!("part {n}"),
+            });
+        }
+        state.insert(k, (l, billed(l)));
     }
     for doc in earlier {
         for l in &doc.lines {
@@ -244,7 +257,7 @@ fn rebuild(
         fx: original.fx.as_ref(),
         vat: original.vat_fx.as_ref(),
     };
-    document::build(&request, rerated, book, vat_table, fx)
+    document::build_as_issued(&request, rerated, book, vat_table, fx)
 }
 
 /// The lines that went down (to credit) and up (to bill), key by key, between the invoice as
@@ -479,5 +492,63 @@ fn due_formula(l: &DocumentLine) -> &str {
     match &l.change {
         Some(_) => l.formula.rsplit(" -> ").next().unwrap_or(&l.formula),
         None => &l.formula,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{DocumentRequest, Fx, build};
+    use crate::party::Customer;
+    use crate::time::Period;
+
+    /// An invoice issued before lines of one key were told apart held a re-created volume's
+    /// two lives under one key. Re-rated with nothing new, it is corrected by nothing (its
+    /// second line was lost from what it billed, and the first life was billed again).
+    #[test]
+    fn an_invoice_with_two_lines_of_one_key_is_read_whole() {
+        let book = PriceBook::single(
+            crate::Catalog::from_json(include_str!("../../catalog/stratus-2026-01.json")).unwrap(),
+        );
+        let events = [
+            ("v1", "start", "2026-01-05", ",\"quantity\":\"100\""),
+            ("v2", "delete", "2026-01-10", ""),
+            ("v3", "start", "2026-01-20", ",\"quantity\":\"50\""),
+            ("v4", "delete", "2026-01-25", ""),
+        ]
+        .map(|(id, kind, day, q)| {
+            format!(r#"{{"id":"{id}","account":"a","resource":"vol","sku":"classic-volume","region":"gra","kind":"{kind}","at":"{day}T00:00:00Z"{q}}}"#)
+        })
+        .join("\n");
+        let rating = crate::rate_events(&book, Period::parse("2026-01").unwrap(), &events).unwrap();
+        let buyer: Customer = serde_json::from_str(r#"{"name":"Acme","country":"FR"}"#).unwrap();
+        let mut req = DocumentRequest::new(
+            DocumentKind::FinalInvoice,
+            NaiveDate::from_ymd_opt(2026, 2, 2).unwrap(),
+            crate::samples::seller(),
+            buyer,
+        );
+        req.number = Some("INV-2026-000001".into());
+        let vat = VatTable::builtin();
+        let mut original = build(&req, &rating, &book, &vat, Fx::None).unwrap();
+        let slices: Vec<Option<&str>> = original.lines.iter().map(|l| l.slice.as_deref()).collect();
+        assert_eq!(slices, [None, Some("part 2")]);
+        // As it was issued before: both lines under one key.
+        for l in &mut original.lines {
+            l.slice = None;
+        }
+        let req = CorrectionRequest {
+            issue_date: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+            credit_note_number: Some("CN-2026-000001".into()),
+            supplementary_number: Some("INV-2026-000002".into()),
+        };
+        let c = correct(&original, &[], &rating, &book, &vat, &req).unwrap();
+        assert_eq!(
+            c,
+            Correction {
+                credit_note: None,
+                supplementary_invoice: None
+            }
+        );
     }
 }

@@ -414,7 +414,31 @@ pub fn build(
     vat_table: &VatTable,
     fx: Fx,
 ) -> Result<Document> {
-    check_request(request)?;
+    check_request(request, true)?;
+    build_checked(request, rating, book, vat_table, fx)
+}
+
+/// [`build`] for a document already issued with these parties (a correction rebuilds its
+/// invoice): their countries are not checked again, so an invoice issued before a check
+/// existed can still be corrected, with the treatment it was issued with.
+pub(crate) fn build_as_issued(
+    request: &DocumentRequest,
+    rating: &Rating,
+    book: &PriceBook,
+    vat_table: &VatTable,
+    fx: Fx,
+) -> Result<Document> {
+    check_request(request, false)?;
+    build_checked(request, rating, book, vat_table, fx)
+}
+
+fn build_checked(
+    request: &DocumentRequest,
+    rating: &Rating,
+    book: &PriceBook,
+    vat_table: &VatTable,
+    fx: Fx,
+) -> Result<Document> {
     let treatment = vat::treatment(
         vat_table,
         &request.seller,
@@ -560,8 +584,8 @@ pub fn build(
 
 /// What the types cannot say of a request: a number in the right form for the kind and the
 /// issue year, and a quote's validity.
-fn check_request(request: &DocumentRequest) -> Result<()> {
-    match request_problems(request).into_iter().next() {
+fn check_request(request: &DocumentRequest, parties: bool) -> Result<()> {
+    match problems(request, parties).into_iter().next() {
         Some((_, e)) => Err(e),
         None => Ok(()),
     }
@@ -570,6 +594,11 @@ fn check_request(request: &DocumentRequest) -> Result<()> {
 /// What is wrong with a request's own fields, each with the field it is about (`number`,
 /// `valid_until`): a form shows each at its field, and [`build`] refuses the first.
 pub fn request_problems(request: &DocumentRequest) -> Vec<(&'static str, Error)> {
+    problems(request, true)
+}
+
+/// [`request_problems`], with the parties' countries checked or not.
+fn problems(request: &DocumentRequest, parties: bool) -> Vec<(&'static str, Error)> {
     let mut problems = Vec::new();
     if let Err(e) = check_number(request.kind, request.number.as_deref(), request.issue_date) {
         problems.push(("number", e));
@@ -590,21 +619,18 @@ pub fn request_problems(request: &DocumentRequest) -> Vec<(&'static str, Error)>
             )),
         }
     }
-    let party = |who: &'static str, list: Vec<(&'static str, String)>| {
-        list.into_iter().map(move |(field, m)| {
-            let field = match (who, field) {
-                ("seller", "name") => "seller.name",
-                ("seller", "country") => "seller.country",
-                ("seller", _) => "seller.address",
-                (_, "name") => "buyer.name",
-                (_, "country") => "buyer.country",
-                _ => "buyer.address",
-            };
-            (field, Error::Document(format!("{field}: {m}")))
-        })
-    };
-    problems.extend(party("seller", request.seller.problems()));
-    problems.extend(party("buyer", request.buyer.problems()));
+    // A country in the wrong case or a VAT prefix would read as outside the EU (0 % VAT). The
+    // parties' other bounds (names, addresses) are the printing's, checked where documents
+    // are printed and customers stored.
+    let countries = [
+        ("seller.country", &request.seller.country),
+        ("buyer.country", &request.buyer.country),
+    ];
+    for (field, country) in countries.into_iter().filter(|_| parties) {
+        if let Some(m) = crate::party::country_problem(country) {
+            problems.push((field, Error::Document(format!("{field}: {m}"))));
+        }
+    }
     let a = &request.adjustments;
     for (name, n) in [
         ("commitments", a.commitments.len()),
@@ -623,8 +649,9 @@ pub fn request_problems(request: &DocumentRequest) -> Vec<(&'static str, Error)>
     problems
 }
 
-/// The most commitments, discounts or credits on one document.
-pub const MAX_ADJUSTMENTS: usize = 100;
+/// The most commitments, discounts or credits on one document: one a line of the largest
+/// estimate (each is weighed against every line, so the work stays within lines x this).
+pub const MAX_ADJUSTMENTS: usize = crate::estimate::MAX_ITEMS;
 
 /// The document's line amounts summed per service, as shown (converted, after adjustments);
 /// `None` on overflow.
@@ -967,16 +994,14 @@ mod tests {
         assert_eq!(
             said,
             vec![
-                ("seller.address", "document: seller.address: at most 6 address lines (got 2000000)".into()),
                 ("buyer.country", "document: buyer.country: `fr` is not an ISO 3166 country code (write it in capitals)".into()),
-                ("adjustments", "document: adjustments.discounts: at most 100 (got 101); each one is weighed against every line".into()),
+                ("adjustments", "document: adjustments.discounts: at most 1000 (got 1001); each one is weighed against every line".into()),
             ]
         );
-        assert!(build_check_refuses(&r));
-    }
-
-    fn build_check_refuses(r: &DocumentRequest) -> bool {
-        check_request(r).is_err()
+        assert!(check_request(&r, true).is_err());
+        // A document already issued with these parties is rebuilt as it was (a correction).
+        r.adjustments.discounts.truncate(MAX_ADJUSTMENTS);
+        assert!(check_request(&r, false).is_ok());
     }
 
     /// A figure shown beside a document is converted and rounded as its lines are.

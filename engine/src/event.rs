@@ -67,17 +67,31 @@ impl EventKind {
 /// The longest id, account, resource, SKU, region or tag value an event may carry, in bytes: an
 /// ARN or a UUID fits many times over, and the ledger's keys stay well inside an index entry.
 pub const MAX_NAME_BYTES: usize = 512;
-/// The longest tag key or dimension name, in bytes (the clouds allow 128 characters).
-pub const MAX_TAG_KEY_BYTES: usize = 128;
+/// The longest tag key, tag value or dimension name, in characters (Azure allows 512 for a
+/// tag's name, AWS 128 and 256 characters for a key and a value).
+pub const MAX_TAG_CHARS: usize = 512;
 /// The most tags, and the most dimensions, on one event (AWS allows 50 tags a resource).
 pub const MAX_TAGS: usize = 64;
 
 /// A text of an event: at most `max` bytes, and no control character (a NUL cannot be stored
 /// in PostgreSQL, and a line break would forge lines in an export).
-fn check_text(value: &str, max: usize) -> Result<(), String> {
+pub(crate) fn check_text(value: &str, max: usize) -> Result<(), String> {
     if value.len() > max {
         return Err(format!("is {} bytes long, more than {max}", value.len()));
     }
+    no_control(value)
+}
+
+/// A tag's or a dimension's text: at most [`MAX_TAG_CHARS`] characters, no control character.
+fn check_tag(value: &str) -> Result<(), String> {
+    let n = value.chars().count();
+    if n > MAX_TAG_CHARS {
+        return Err(format!("is {n} characters long, more than {MAX_TAG_CHARS}"));
+    }
+    no_control(value)
+}
+
+fn no_control(value: &str) -> Result<(), String> {
     match value.chars().find(|c| c.is_control()) {
         Some(c) => Err(format!(
             "must not contain control characters (found U+{:04X})",
@@ -257,8 +271,8 @@ impl UsageEvent {
             ));
         }
         for (k, v) in &self.tags {
-            check_text(k, MAX_TAG_KEY_BYTES).map_err(|m| ("tags", format!("a key {m}")))?;
-            check_text(v, MAX_NAME_BYTES).map_err(|m| ("tags", format!("`{k}` {m}")))?;
+            check_tag(k).map_err(|m| ("tags", format!("a key {m}")))?;
+            check_tag(v).map_err(|m| ("tags", format!("`{k}` {m}")))?;
         }
         if self.dimensions.len() > MAX_TAGS {
             return Err((
@@ -270,7 +284,7 @@ impl UsageEvent {
             ));
         }
         for k in self.dimensions.keys() {
-            check_text(k, MAX_TAG_KEY_BYTES).map_err(|m| ("dimensions", format!("a name {m}")))?;
+            check_tag(k).map_err(|m| ("dimensions", format!("a name {m}")))?;
         }
         if !self.dimensions.is_empty() && !matches!(self.kind, EventKind::Start | EventKind::Sample)
         {
@@ -669,6 +683,13 @@ mod tests {
         assert_eq!(
             refused(with_tags("\"project\":\"web\\u0007\"")),
             "line 1: event `e1`: tags: `project` must not contain control characters (found U+0007)"
+        );
+        // A tag counts characters: a key of 200 Japanese characters (600 bytes) is kept.
+        assert_eq!(
+            parse_jsonl(&with_tags(&format!("\"{}\":\"v\"", "値".repeat(200))))
+                .events
+                .len(),
+            1
         );
         // At the bounds, the event is kept.
         let at = OK.replace("\"e1\"", &format!("\"{}\"", "é".repeat(MAX_NAME_BYTES / 2)));

@@ -54,6 +54,11 @@ pub mod sort;
 pub mod time;
 pub mod vat;
 
+/// Changes whenever the rating of the same events under the same price list can change (a
+/// rule of rating, metering or of a share of spend): ratings kept by the service are keyed by
+/// it, so that none made under older rules is read as current.
+pub const RATING_RULES: &str = "2026-12-01";
+
 pub use catalog::{Catalog, PriceBook};
 pub use error::{Error, Result};
 pub use estimate::{Estimate, EstimateRequest, estimate};

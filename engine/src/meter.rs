@@ -164,25 +164,28 @@ fn order_prices(group: &Group, qs: &mut [Quantity]) {
     }
 }
 
-/// Step 1: deduplicate by id. The map is keyed by a 64-bit hash of the id (small entries, no
-/// string compare); two different ids with one hash go to a string-keyed map, so the result
-/// never depends on the hash. Returns which events go on (in input order), how many exact
-/// duplicates were folded, and a reject for each id used with different content.
+/// Step 1: deduplicate by account and id (an id is its account's own). The map is keyed by a
+/// 64-bit hash of the two (small entries, no string compare); two different keys with one hash
+/// go to a string-keyed map, so the result never depends on the hash. Returns which events go
+/// on (in input order), how many exact duplicates were folded, and a reject for each id used
+/// with different content within one account.
 fn dedupe(events: &[UsageEvent]) -> (Vec<bool>, usize, Vec<Reject>) {
     let mut by_hash: HashMap<u64, usize, FixedState> =
         HashMap::with_capacity_and_hasher(events.len(), FixedState::default());
-    let mut collided: HashMap<&str, usize, FixedState> = HashMap::default();
-    let mut conflicted: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut collided: HashMap<(&str, &str), usize, FixedState> = HashMap::default();
+    let mut conflicted: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     let mut keep = vec![true; events.len()];
     let mut duplicates = 0usize;
+    let same = |a: &UsageEvent, b: &UsageEvent| a.id == b.id && a.account == b.account;
     for (i, e) in events.iter().enumerate() {
-        let first = match by_hash.entry(FixedState::default().hash_one(e.id.as_str())) {
+        let key = (e.account.as_str(), e.id.as_str());
+        let first = match by_hash.entry(FixedState::default().hash_one(key)) {
             Entry::Vacant(slot) => {
                 slot.insert(i);
                 continue;
             }
-            Entry::Occupied(j) if events[*j.get()].id == e.id => *j.get(),
-            Entry::Occupied(_) => match collided.entry(e.id.as_str()) {
+            Entry::Occupied(j) if same(&events[*j.get()], e) => *j.get(),
+            Entry::Occupied(_) => match collided.entry(key) {
                 Entry::Vacant(slot) => {
                     slot.insert(i);
                     continue;
@@ -194,14 +197,14 @@ fn dedupe(events: &[UsageEvent]) -> (Vec<bool>, usize, Vec<Reject>) {
         if events[first] == *e {
             duplicates = duplicates.saturating_add(1);
         } else {
-            let list = conflicted.entry(&e.id).or_insert_with(|| vec![first]);
+            let list = conflicted.entry(key).or_insert_with(|| vec![first]);
             if !list.iter().any(|&k| events[k] == *e) {
                 list.push(i);
             }
         }
     }
     let mut rejects = Vec::new();
-    for (id, list) in conflicted {
+    for ((_, id), list) in conflicted {
         // Each list holds the first copy and at least one other.
         keep[list[0]] = false;
         let mut texts: Vec<String> = list.iter().map(|&k| events[k].canonical()).collect();

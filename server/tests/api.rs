@@ -1904,6 +1904,16 @@ fn budget_alerts_are_recorded_once_and_delivered_signed_with_retries() {
     );
     assert_eq!(st, 422, "{b}");
     assert!(b.contains("amount"), "{b}");
+    // An account with a NUL is refused as an event's is (on PostgreSQL it was a 500).
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/budgets/x",
+        Some(TOKEN),
+        br#"{"id":"x","account":"a\u0000b","amount":"5"}"#,
+    );
+    assert_eq!(st, 422, "{b}");
+    assert!(b.contains("control characters"), "{b}");
 }
 
 /// The current month as the customer sees it, on 15 February: the February plan was billed in
@@ -3025,6 +3035,24 @@ fn a_quote_is_priced_by_the_engine_and_printed() {
     let (st, b) = http(addr, "POST", "/api/v1/quotes", None, invoice.as_bytes());
     assert_eq!(st, 400, "{b}");
     assert!(b.contains("quotes and estimates only"), "{b}");
+    // The buyer's address is bounded: the block is drawn on the first page, not paginated.
+    let lines = vec!["\"a\""; 7].join(",");
+    let many = String::from_utf8(QUOTE.to_vec()).unwrap().replace(
+        r#""country":"FR","kind":"business""#,
+        &format!(r#""country":"FR","address":{{"lines":[{lines}]}},"kind":"business""#),
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/quotes?format=pdf",
+        None,
+        many.as_bytes(),
+    );
+    assert_eq!(st, 400, "{b}");
+    assert!(
+        b.contains("document.buyer.address: at most 6 address lines (got 7)"),
+        "{b}"
+    );
     // Notes are bounded: a public route that prints is no book printer.
     let long = String::from_utf8(QUOTE.to_vec())
         .unwrap()

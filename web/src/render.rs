@@ -9,8 +9,6 @@ use crate::html::Html;
 use crate::i18n::{money, service, t};
 use crate::state::{Lang, Outcome};
 
-/// The summary: totals for the month with VAT, the period, mentions and warnings, and the
-/// subtotals per group.
 /// The term table's caption: its figures are the estimate's, at list prices; when the document
 /// takes something off (a quote's discount), the caption says so, beside totals that are lower.
 fn term_title(o: &Outcome) -> &'static str {
@@ -25,6 +23,8 @@ fn term_title(o: &Outcome) -> &'static str {
     }
 }
 
+/// The summary: totals for the month with VAT, the period, mentions and warnings, and the
+/// subtotals per group.
 pub fn summary(o: &Outcome, l: Lang, quote: bool) -> String {
     let mut h = Html::default();
     h.el(
@@ -578,7 +578,7 @@ pub fn saved<'a>(names: impl Iterator<Item = &'a String>, l: Lang) -> String {
 
 /// The document as printed: title, seller and customer, number and dates, the lines after
 /// their discounts (they add up to the net total), VAT with its mention, totals and notes.
-/// The document as printed; `estimate` gives each line the label its item was given.
+/// `estimate` gives each line the label its item was given.
 pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) -> String {
     let mut h = Html::default();
     let c = d.currency.as_str();

@@ -180,6 +180,11 @@ pub(crate) async fn quote(
             n.chars().count()
         )));
     }
+    // A public route that prints: the buyer's name and address are bounded as a stored
+    // customer's are (two million address lines were drawn on one page).
+    if let Some((field, m)) = request.document.buyer.problems().into_iter().next() {
+        return Err(ApiError::bad(format!("document.buyer.{field}: {m}")));
+    }
     if request.document.references.is_some() {
         return Err(ApiError::bad(
             "document.references: a quote corrects no invoice".to_string(),

@@ -67,17 +67,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The key of ratings made with this state's price list: `id@version,...` and the SHA-256
-    /// of the versions' canonical JSON, so that a changed price list is never read from a
-    /// rating kept under the old one.
+    /// The key of ratings made with this state's price list: `id@version,...`, the SHA-256
+    /// of the versions' canonical JSON and the engine's [`ratecard::RATING_RULES`], so that a
+    /// rating kept under an older price list or older rules is never read as current.
     pub fn rating_key(&self) -> &str {
         self.rating_key.get_or_init(|| {
             let refs: Vec<String> = self.book.versions().iter().map(|c| c.reference()).collect();
             let body = serde_json::to_string(self.book.versions()).unwrap_or_default();
             format!(
-                "{} {}",
+                "{} {} rules {}",
                 refs.join(","),
-                ratecard::canonical::sha256_hex(&body)
+                ratecard::canonical::sha256_hex(&body),
+                ratecard::RATING_RULES
             )
         })
     }

@@ -130,9 +130,6 @@ pub fn in_french(message: &str) -> String {
         ),
         ("more than the", "plus que les"),
         ("an estimate can hold", "qu'une estimation peut contenir"),
-        ("expected value", "valeur attendue"),
-        ("at line", "à la ligne"),
-        ("column ", "colonne "),
         ("(got ", "(reçu "),
         ("must be above zero", "doit être supérieur à zéro"),
         ("required for savings plan", "requis pour l'engagement"),
@@ -173,9 +170,13 @@ pub fn in_french(message: &str) -> String {
         ("more than", "plus de"),
         ("no sku", "pas de sku"),
         ("is not hourly or monthly", "n'est ni hourly ni monthly"),
+        ("at line", "à la ligne"),
         ("line ", "ligne "),
         ("lines", "lignes"),
         ("FX: ", "Change : "),
+        // JSON's own messages, after every phrase that names a column.
+        ("expected value", "valeur attendue"),
+        ("column ", "colonne "),
     ];
     let mut out = message.to_string();
     for (en, fr) in PHRASES {
@@ -217,6 +218,10 @@ mod french {
                 "1001 lignes, plus que les 1000 qu'une estimation peut contenir",
             ),
             ("the file is larger than 2 MB", "le fichier dépasse 2 MB"),
+            (
+                "unknown column `colour` (known: sku, gb)",
+                "colonne inconnue `colour` (connues : sku, gb)",
+            ),
             (
                 "unknown sku `zz` in catalog `stratus`",
                 "produit inconnu `zz` dans la liste de prix `stratus`",
