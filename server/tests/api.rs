@@ -450,14 +450,11 @@ fn one_id_in_two_accounts_in_one_batch_is_two_events() {
 fn an_event_no_ledger_could_store_is_one_reject_and_the_batch_goes_in() {
     let (addr, ledger) = start("unstorable-event", Some(TOKEN));
     let long = "r".repeat(10_000);
-    let batch = format!(
-        "{}\n{}\n{}",
-        common::events("acme", 0, 4),
-        r#"{"id":"x\u0000y","account":"acme","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}"#,
-        format!(
-            r#"{{"id":"long","account":"acme","resource":"{long}","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}}"#
-        ),
+    let nul = r#"{"id":"x\u0000y","account":"acme","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}"#;
+    let tall = format!(
+        r#"{{"id":"long","account":"acme","resource":"{long}","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-09T00:00:00Z"}}"#
     );
+    let batch = format!("{}\n{nul}\n{tall}", common::events("acme", 0, 4));
     let (st, b) = http(
         addr,
         "POST",
@@ -3036,7 +3033,7 @@ fn a_quote_is_priced_by_the_engine_and_printed() {
     assert_eq!(st, 400, "{b}");
     assert!(b.contains("quotes and estimates only"), "{b}");
     // The buyer's address is bounded: the block is drawn on the first page, not paginated.
-    let lines = vec!["\"a\""; 7].join(",");
+    let lines = ["\"a\""; 7].join(",");
     let many = String::from_utf8(QUOTE.to_vec()).unwrap().replace(
         r#""country":"FR","kind":"business""#,
         &format!(r#""country":"FR","address":{{"lines":[{lines}]}},"kind":"business""#),
