@@ -157,30 +157,30 @@ pub fn rate(book: &PriceBook, metered: &Metered) -> Result<Rating> {
 /// again within one month has two lives) is `part 2`, and so on. Corrections match an invoice's
 /// lines by that key; two lines under one key would be matched wrongly (one of them lost).
 fn tell_apart(lines: &mut [RatedLine]) {
-    type LineKey<'a> = (
-        &'a str,
-        &'a str,
-        &'a str,
-        Option<&'a str>,
-        Period,
-        Option<&'a str>,
-    );
-    let mut seen: BTreeMap<LineKey, usize> = BTreeMap::new();
+    fn key(l: &RatedLine) -> impl Ord + '_ {
+        (
+            (&l.account, &l.sku, &l.region),
+            (&l.resource, l.segment, &l.slice),
+        )
+    }
+    // Positions in key order (ties in line order), through the shared sort: a map of these
+    // keys would be one more copy of a B-tree in the calculator's download.
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    crate::sort::sort_by(&mut order, |&a, &b| match (lines.get(a), lines.get(b)) {
+        (Some(x), Some(y)) => key(x).cmp(&key(y)).then(a.cmp(&b)),
+        _ => a.cmp(&b),
+    });
     let mut parts = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let n = seen
-            .entry((
-                l.account.as_str(),
-                l.sku.as_str(),
-                l.region.as_str(),
-                l.resource.as_deref(),
-                l.segment,
-                l.slice.as_deref(),
-            ))
-            .or_default();
-        *n = n.saturating_add(1);
-        if *n > 1 {
-            parts.push((i, *n));
+    let mut n = 0usize;
+    for (k, &i) in order.iter().enumerate() {
+        let prev = k.checked_sub(1).and_then(|p| order.get(p)).copied();
+        let same = match (prev.and_then(|p| lines.get(p)), lines.get(i)) {
+            (Some(a), Some(b)) => key(a) == key(b),
+            _ => false,
+        };
+        n = if same { n.saturating_add(1) } else { 1 };
+        if n > 1 {
+            parts.push((i, n));
         }
     }
     for (i, n) in parts {

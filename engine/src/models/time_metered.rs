@@ -594,25 +594,28 @@ fn apply_monthly_cap(
     lines: &mut Vec<RatedLine>,
 ) -> Result<()> {
     let month = |t: DateTime<Utc>| Period::month_of(t).start;
-    // Each resource's month, with its first quantity and its lines: indexed once, where a scan
-    // of every line per resource was quadratic in the resources of a capped product.
-    type Month<'a> = (&'a Option<String>, DateTime<Utc>);
-    let mut firsts: std::collections::BTreeMap<Month, &Quantity> = Default::default();
-    for q in qs {
-        firsts
-            .entry((&q.resource, month(q.segment.start)))
-            .or_insert(*q);
-    }
-    let mut by_month: std::collections::BTreeMap<Month, Vec<&RatedLine>> = Default::default();
-    for l in lines.iter() {
-        by_month
-            .entry((&l.resource, month(l.segment.start)))
-            .or_default()
-            .push(l);
-    }
+    // Each resource's month, with its first quantity and its lines: both sorted once by that
+    // key (stable, through the shared sort) and walked side by side, where a scan of every
+    // line per resource was quadratic in the resources of a capped product.
+    let mut firsts: Vec<(&Option<String>, DateTime<Utc>, &Quantity)> = qs
+        .iter()
+        .map(|q| (&q.resource, month(q.segment.start), *q))
+        .collect();
+    crate::sort::sort_by(&mut firsts, |a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    firsts.dedup_by(|b, a| (a.0, a.1) == (b.0, b.1));
+    let mut owned: Vec<(&Option<String>, DateTime<Utc>, &RatedLine)> = lines
+        .iter()
+        .map(|l| (&l.resource, month(l.segment.start), l))
+        .collect();
+    crate::sort::sort_by(&mut owned, |a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut owned = owned.into_iter().peekable();
     let mut capped = Vec::with_capacity(lines.len());
-    for (key, first) in firsts {
-        let mine = by_month.remove(&key).unwrap_or_default();
+    for (resource, start, first) in firsts {
+        while owned.next_if(|o| (o.0, o.1) < (resource, start)).is_some() {}
+        let mut mine: Vec<&RatedLine> = Vec::new();
+        while let Some((_, _, l)) = owned.next_if(|o| (o.0, o.1) == (resource, start)) {
+            mine.push(l);
+        }
         let (catalog, price) = book.price_of(first)?;
         let cap = required(price.monthly_price, "monthly_price", catalog, first)?;
         let overflow = || format!("summing the month of `{}`", first.sku);
