@@ -576,6 +576,26 @@ pub fn saved<'a>(names: impl Iterator<Item = &'a String>, l: Lang) -> String {
     h.finish()
 }
 
+/// What Save or Remove did: a status, or an error the page says as one.
+pub fn notice(text: &str, failed: bool) -> String {
+    let mut h = Html::default();
+    let (class, role) = if failed {
+        ("notice failed", "alert")
+    } else {
+        ("notice", "status")
+    };
+    h.el(
+        "p",
+        &[
+            ("class", class),
+            ("role", role),
+            ("data-testid", "keep-notice"),
+        ],
+        text,
+    );
+    h.finish()
+}
+
 /// The document as printed: title, seller and customer, number and dates, the lines after
 /// their discounts (they add up to the net total), VAT with its mention, totals and notes.
 /// `estimate` gives each line the label its item was given.

@@ -480,6 +480,7 @@ await scenario('a save the browser refuses is said; saved estimates this version
   await p.click('[data-testid=save]');
   const said = await text(p, 'keep-notice');
   expect(said.startsWith('Not saved') && said.includes('storage may be full'), `said: ${said}`);
+  expect((await p.getAttribute('[data-testid=keep-notice]', 'role')) === 'alert', 'said as an error');
   let asked = '';
   p.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
   await p.click('[data-testid="open-mine"]');

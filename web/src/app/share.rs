@@ -31,7 +31,13 @@ pub(super) fn Keep(
     let kept = StoredValue::new(setup.get_untracked());
     let import = RwSignal::new(String::new());
     let import_error = RwSignal::new(None::<String>);
+    // What Save or Remove did, and whether it failed (said as an error).
     let notice = RwSignal::new(None::<String>);
+    let failed = RwSignal::new(false);
+    let tell = move |text: String, bad: bool| {
+        failed.set(bad);
+        notice.set(Some(text));
+    };
     let export_json = move |_| {
         let text = setup.with(|s| outcome.with(|o| keep::export_json(s, o)));
         keep::download("estimate.json", "application/json", &text);
@@ -50,7 +56,7 @@ pub(super) fn Keep(
         let n = n.trim();
         let l = lang.get_untracked();
         if n.is_empty() {
-            notice.set(Some(t(l, "name_needed").into()));
+            tell(t(l, "name_needed").into(), true);
             return;
         }
         if saved.with(|s| s.contains_key(n))
@@ -61,10 +67,10 @@ pub(super) fn Keep(
         match keep::save(n, &setup.get()) {
             Ok(()) => {
                 kept.set_value(setup.get());
-                notice.set(Some(format!("{} `{n}`", t(l, "saved_as"))));
+                tell(format!("{} `{n}`", t(l, "saved_as")), false);
             }
             // Not kept: Open and Import still ask before replacing this work.
-            Err(e) => notice.set(Some(format!("{}: {}", t(l, "not_saved"), said(l, e)))),
+            Err(e) => tell(format!("{}: {}", t(l, "not_saved"), said(l, e)), true),
         }
         saved.set(keep::saved());
     };
@@ -95,7 +101,7 @@ pub(super) fn Keep(
             if confirm(&ask) {
                 if let Err(e) = keep::forget(&n) {
                     let l = lang.get_untracked();
-                    notice.set(Some(format!("{}: {}", t(l, "not_saved"), said(l, e))));
+                    tell(format!("{}: {}", t(l, "not_saved"), said(l, e)), true);
                 }
                 saved.set(keep::saved());
             }
@@ -147,7 +153,7 @@ pub(super) fn Keep(
                 <button data-testid="export-json" on:click=export_json>{label(lang, "export_json")}</button>
                 <button data-testid="export-csv" on:click=export_csv>{label(lang, "export_csv")}</button>
             </div>
-            {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="keep-notice">{n}</p> })}
+            <div inner_html=move || notice.get().map(|n| render::notice(&n, failed.get_untracked())).unwrap_or_default()></div>
             <h3>{label(lang, "saved")}</h3>
             <ul data-testid="saved" on:click=saved_click
                 inner_html=move || saved.with(|m| render::saved(m.keys(), lang.get()))></ul>
