@@ -356,7 +356,13 @@ fn AccountPicker(session: RwSignal<Option<Session>>, lang: Signal<Lang>) -> impl
 fn Now(session: Session, lang: Signal<Lang>) -> impl IntoView {
     let token = session.token.clone();
     let account = session.account.clone();
-    let consumption = api_resource(&token, format!("/api/v1/accounts/{account}/consumption"));
+    let consumption = api_resource(
+        &token,
+        format!(
+            "/api/v1/accounts/{}/consumption",
+            route::encode_component(&account)
+        ),
+    );
     let budgets = LocalResource::new({
         let (t, a) = (token.clone(), account.clone());
         move || {
@@ -378,11 +384,24 @@ fn Now(session: Session, lang: Signal<Lang>) -> impl IntoView {
 
 /// The account's budgets, each with its status this month.
 async fn budget_statuses(token: &str, account: &str) -> Result<Value, String> {
-    let list = json(token, &format!("/api/v1/budgets?account={account}")).await?;
+    let list = json(
+        token,
+        &format!(
+            "/api/v1/budgets?account={}",
+            route::encode_component(account)
+        ),
+    )
+    .await?;
     let mut out = Vec::new();
     for b in list["budgets"].as_array().into_iter().flatten() {
         let id = b["id"].as_str().unwrap_or("");
-        out.push(json(token, &format!("/api/v1/budgets/{id}/status")).await?);
+        out.push(
+            json(
+                token,
+                &format!("/api/v1/budgets/{}/status", route::encode_component(id)),
+            )
+            .await?,
+        );
     }
     Ok(Value::Array(out))
 }
@@ -398,7 +417,10 @@ fn Budgets(session: Session, lang: Signal<Lang>) -> impl IntoView {
             async move { budget_statuses(&t, &a).await }
         }
     });
-    let alerts = api_resource(&t, format!("/api/v1/alerts?account={a}"));
+    let alerts = api_resource(
+        &t,
+        format!("/api/v1/alerts?account={}", route::encode_component(&a)),
+    );
     let deliveries = LocalResource::new({
         let t = t.clone();
         move || {
@@ -578,7 +600,10 @@ fn budget_list_with(v: &Value, lang: Lang, admin: bool) -> String {
 #[component]
 fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
     let (t, a) = (session.token.clone(), session.account.clone());
-    let docs = api_resource(&t, format!("/api/v1/accounts/{a}/documents"));
+    let docs = api_resource(
+        &t,
+        format!("/api/v1/accounts/{}/documents", route::encode_component(&a)),
+    );
     let error = RwSignal::new(None::<String>);
     // A download button names the document and the format; the file is fetched with the token.
     let on_click = move |ev: leptos::ev::MouseEvent| {
@@ -597,14 +622,25 @@ fn Invoices(session: Session, lang: Signal<Lang>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             if format == "pdf" {
                 // The file archived when the document was issued, in the seller's language.
-                let path = format!("/api/v1/invoices/{number}?format=pdf");
+                let path = format!(
+                    "/api/v1/invoices/{}?format=pdf",
+                    route::encode_component(&number)
+                );
                 match save_file(&t, &path, &format!("{number}.pdf")).await {
                     Ok(()) => error.set(None),
                     Err(e) => error.set(Some(e)),
                 }
                 return;
             }
-            match fetch(&t, &format!("/api/v1/invoices/{number}?format={format}")).await {
+            match fetch(
+                &t,
+                &format!(
+                    "/api/v1/invoices/{}?format={format}",
+                    route::encode_component(&number)
+                ),
+            )
+            .await
+            {
                 Ok(text) => {
                     let (ext, mime) = match format.as_str() {
                         "csv" => ("csv", "text/csv"),
@@ -746,7 +782,8 @@ fn Costs(session: Session, route: RwSignal<Route>, lang: Signal<Lang>) -> impl I
                 let p = period.get_untracked();
                 leptos::task::spawn_local(async move {
                     let path = format!(
-                        "/api/v1/accounts/{a}/events?period={p}&resource={}",
+                        "/api/v1/accounts/{}/events?period={p}&resource={}",
+                        route::encode_component(&a),
                         route::encode_component(&res)
                     );
                     events.set(Some(json(&t, &path).await));

@@ -90,6 +90,7 @@ pub fn rerate(
         |stored: &Stored, earlier: &[Document], events: &[UsageEvent], cn: &str, inv: &str| {
             let period = stored.document.supply_period;
             let rerated = rate_of(s, &period, events).map_err(|e| e.message().to_string())?;
+            let rerated = billing_every_event(rerated)?;
             let req = CorrectionRequest {
                 issue_date,
                 credit_note_number: Some(cn.to_string()),
@@ -322,6 +323,20 @@ fn rate_of(
     ratecard::rate(&s.book, &metered).map_err(ApiError::engine)
 }
 
+/// A rating that bills every stored event, for a document that stays: the ledger's events were
+/// accepted under the service's price list, so one this price list rejects (a close or a server
+/// started with another `--catalog`) would be usage left off a final invoice without a word.
+fn billing_every_event(rating: ratecard::Rating) -> Result<ratecard::Rating, String> {
+    match rating.rejects.first() {
+        None => Ok(rating),
+        Some(first) => Err(format!(
+            "the price list `{}` rejects {} of the stored events ({first}): invoice with the price list they were accepted under",
+            rating.catalog,
+            rating.rejects.len()
+        )),
+    }
+}
+
 pub(crate) fn customer_of(s: &AppState, account: &str) -> Result<Customer, ApiError> {
     s.ledger.customer(account)?.ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("account `{account}` has no customer details (PUT /api/v1/accounts/{account}/customer)"))
@@ -380,6 +395,7 @@ pub fn finalize_period(
     // closed month's overview then reads no event.
     let mut make = |number: String, events: &[UsageEvent]| {
         let rating = rate_of(s, period, events).map_err(|e| e.message().to_string())?;
+        let rating = billing_every_event(rating)?;
         let keep = rating_rollup(&rating).map(|text| crate::ledger::KeepAlong {
             period: rollup_label(period, ratecard::RoundingMode::default()),
             catalog: s.rating_key().to_string(),

@@ -641,13 +641,7 @@ fn focus(
 ) -> Result<String, String> {
     let period =
         ratecard_server::billing::period_of(period).map_err(|e| e.message().to_string())?;
-    let location = ledger::Location::parse(db);
-    if let ledger::Location::Sqlite(p) = &location
-        && !p.exists()
-    {
-        return Err(format!("{}: no ledger there", p.display()));
-    }
-    let ledger = location.open()?;
+    let ledger = existing_ledger(db)?;
     let rules = match allocate {
         true => Some(
             ratecard_server::billing::allocation_rules(ledger.as_ref())
@@ -663,6 +657,18 @@ fn focus(
     }
 }
 
+/// The ledger at `db`, which must exist: a command that reads or closes a ledger never makes
+/// an empty one (a mistyped `--db` closed nothing and said so with exit 0).
+fn existing_ledger(db: &str) -> Result<std::sync::Arc<dyn ledger::Store>, String> {
+    let location = ledger::Location::parse(db);
+    if let ledger::Location::Sqlite(p) = &location
+        && !p.exists()
+    {
+        return Err(format!("{}: no ledger there", p.display()));
+    }
+    location.open()
+}
+
 /// A stored document from the ledger, in `format`.
 fn document_of(
     number: &str,
@@ -671,13 +677,7 @@ fn document_of(
     out: Option<&Path>,
     db: &str,
 ) -> Result<String, String> {
-    let location = ledger::Location::parse(db);
-    if let ledger::Location::Sqlite(p) = &location
-        && !p.exists()
-    {
-        return Err(format!("{}: no ledger there", p.display()));
-    }
-    let ledger = location.open()?;
+    let ledger = existing_ledger(db)?;
     let doc = ledger
         .document(number)
         .map_err(|e| e.to_string())?
@@ -725,13 +725,7 @@ fn accounting(
         None => ratecard::samples::ACCOUNT_MAP.to_string(),
     };
     let map = ratecard::accounting::AccountMap::from_json(&map_text).map_err(|e| e.to_string())?;
-    let location = ledger::Location::parse(db);
-    if let ledger::Location::Sqlite(p) = &location
-        && !p.exists()
-    {
-        return Err(format!("{}: no ledger there", p.display()));
-    }
-    let ledger = location.open()?;
+    let ledger = existing_ledger(db)?;
     let entries = ratecard_server::billing::journal(ledger.as_ref(), &book(catalogs)?, year, &map)
         .map_err(|e| e.message().to_string())?;
     let closing = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or("no such year")?;
@@ -777,7 +771,7 @@ fn close(
     };
     let book = book(catalogs)?;
     let state = api::AppState {
-        ledger: ledger::Location::parse(db).open()?,
+        ledger: existing_ledger(db)?,
         book: book.clone(),
         catalogs: Default::default(),
         token: None,

@@ -478,6 +478,45 @@ fn an_event_no_ledger_could_store_is_one_reject_and_the_batch_goes_in() {
     assert_eq!(ledger.event_count().unwrap(), 4);
 }
 
+/// Events accepted under one price list, finalized by a service started with another that does
+/// not sell them: the invoice is refused, naming the rejects, where it was issued at 0.00 (the
+/// usage left off without a word).
+#[test]
+fn a_final_invoice_that_would_leave_stored_usage_off_is_refused() {
+    let (addr, ledger) = start("other-price-list", Some(TOKEN));
+    setup_account(addr, "acme");
+    let mut state = state_of(ledger.clone(), Some(TOKEN));
+    state.book = ratecard::PriceBook::single(
+        ratecard::Catalog::from_json(include_str!("../../catalog/nimbus-2026-01.json")).unwrap(),
+    );
+    let other = serve(std::sync::Arc::new(state));
+    let (st, v) = post(
+        other,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-02"}"#,
+    );
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (422, Some("unprocessable")),
+        "{v}"
+    );
+    let said = v["message"].as_str().unwrap();
+    assert!(
+        said.contains("the price list `nimbus` rejects 20 of the stored events"),
+        "{said}"
+    );
+    // Nothing was issued: the right price list still makes the one invoice.
+    let (st, v) = post(
+        addr,
+        "/api/v1/accounts/acme/invoices",
+        None,
+        br#"{"period":"2026-01","issue_date":"2026-02-02"}"#,
+    );
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["number"].as_str(), Some("INV-2026-000001"), "{v}");
+}
+
 /// A customer's country in the wrong case, or a VAT prefix for a country, would read as a
 /// country outside the EU and be invoiced at 0 %: it is refused, and nothing is stored.
 #[test]

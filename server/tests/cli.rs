@@ -316,6 +316,22 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
             assert_eq!(l.ingest(&parsed.events).unwrap().accepted, 1);
         }
     }
+    // A mistyped ledger is an error, never an empty ledger closed with exit 0.
+    let typo = d.join("ledgr.sqlite");
+    let out = run(&[
+        "close",
+        "--period",
+        "2026-01",
+        "--db",
+        typo.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no ledger there"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!typo.exists(), "no ledger made");
     let close = || run(&["close", "--period", "2026-01", "--db", db.to_str().unwrap()]);
     let out = close();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
