@@ -40,6 +40,31 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("difference", "Difference", "Écart"),
     ("lines", "Rated lines", "Lignes valorisées"),
     ("events", "Events", "Événements"),
+    (
+        "latest_shown",
+        "the latest shown:",
+        "les plus récents affichés :",
+    ),
+    // Words the API answers in (statuses, bases, sources, the projection's rule).
+    ("final", "final", "définitive"),
+    (
+        "final, corrected",
+        "final, corrected",
+        "définitive, corrigée",
+    ),
+    (
+        "shared resources",
+        "shared resources",
+        "ressources partagées",
+    ),
+    ("delivered", "delivered", "livrée"),
+    ("pending", "pending", "en attente"),
+    ("failed", "failed", "échouée"),
+    (
+        "resources running at as_of run to the end of the period (those stopped or deleted stay so), storage stays at its last size, and counters go on at their rate so far (scaled by the whole period over the time elapsed)",
+        "resources running at as_of run to the end of the period (those stopped or deleted stay so), storage stays at its last size, and counters go on at their rate so far (scaled by the whole period over the time elapsed)",
+        "les ressources en marche continuent jusqu'à la fin de la période (celles arrêtées ou supprimées le restent), le stockage garde sa dernière taille, et les compteurs continuent à leur rythme jusqu'ici (rapporté à toute la période)",
+    ),
     ("formula", "How", "Calcul"),
     ("back_to", "All groups", "Tous les groupes"),
     ("daily_chart", "Cost per day", "Coût par jour"),
@@ -162,6 +187,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "au prorata du coût direct",
     ),
     ("weights", "by weights", "par poids"),
+    (
+        "proportional (no direct cost: even)",
+        "evenly (no direct cost to be proportional to)",
+        "à parts égales (aucun coût direct à suivre)",
+    ),
     ("preview", "Preview", "Prévisualiser"),
     ("reset", "The server's rules", "Les règles du serveur"),
     (
@@ -187,6 +217,14 @@ pub fn colon(lang: Lang) -> &'static str {
     if lang == Lang::Fr { " : " } else { ": " }
 }
 
+/// A word or phrase the API answers in, in `lang` when it is known here, else as it came.
+pub fn said(lang: Lang, text: &str) -> String {
+    match l(lang, text) {
+        "" => text.to_string(),
+        known => known.to_string(),
+    }
+}
+
 pub fn l(lang: Lang, key: &str) -> &'static str {
     LABELS
         .iter()
@@ -198,6 +236,25 @@ pub fn l(lang: Lang, key: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The words the API answers in read in French on the French page (the documents' status,
+    /// the projection's rule, the allocation's sources and methods); an unknown one as it came.
+    #[test]
+    fn the_api_s_words_in_french() {
+        assert_eq!(said(Lang::Fr, "final, corrected"), "définitive, corrigée");
+        assert_eq!(said(Lang::Fr, "shared resources"), "ressources partagées");
+        assert_eq!(
+            said(Lang::Fr, "proportional (no direct cost: even)"),
+            "à parts égales (aucun coût direct à suivre)"
+        );
+        assert!(said(Lang::Fr, crate_rule()).starts_with("les ressources en marche"));
+        assert_eq!(said(Lang::Fr, "some new word"), "some new word");
+        assert_eq!(said(Lang::En, "final"), "final");
+    }
+
+    fn crate_rule() -> &'static str {
+        ratecard::projection::RULE
+    }
 
     #[test]
     fn every_label_has_both_languages_once() {

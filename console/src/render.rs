@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::labels::l;
+use crate::labels::{l, said};
 use ratecard_web::html::Html;
 use ratecard_web::i18n;
 use ratecard_web::state::Lang;
@@ -100,7 +100,7 @@ pub fn now(c: &Value, lang: Lang) -> String {
             &[],
             &format!("{}{}", l(lang, "rule"), crate::labels::colon(lang)),
         )
-        .text(s(&c["rule"]))
+        .text(&said(lang, s(&c["rule"])))
         .close("p");
     h.finish()
 }
@@ -548,7 +548,16 @@ pub fn events_table(v: &Value, lang: Lang) -> String {
     h.el(
         "p",
         &[("class", "hint"), ("data-testid", "events-total")],
-        &format!("{} {}", v["total"], l(lang, "events")),
+        &match v["truncated"].as_bool() {
+            Some(true) => format!(
+                "{} {} ({} {})",
+                v["total"],
+                l(lang, "events"),
+                l(lang, "latest_shown"),
+                v["events"].as_array().map_or(0, Vec::len)
+            ),
+            _ => format!("{} {}", v["total"], l(lang, "events")),
+        },
     );
     h.open("table", &[("class", "events-table")]);
     for e in v["events"].as_array().into_iter().flatten() {
@@ -586,7 +595,7 @@ pub fn documents(v: &Value, lang: Lang) -> String {
     for d in &docs {
         let n = s(&d["number"]);
         let cur = s(&d["currency"]);
-        let mut status = s(&d["status"]).to_string();
+        let mut status = said(lang, s(&d["status"]));
         if let Some(of) = d["corrects"].as_str() {
             status = format!("{status} · {} {of}", l(lang, "corrects"));
         }
@@ -699,7 +708,7 @@ pub fn allocation(a: &Value, lang: Lang) -> String {
                     &[],
                     &format!(
                         "{} · {} · {} {} {} · {}",
-                        s(&sh["source"]),
+                        said(lang, s(&sh["source"])),
                         l(lang, s(&sh["method"])),
                         i18n::number(dec(&sh["weight"]), lang),
                         l(lang, "of"),
@@ -733,7 +742,7 @@ pub fn allocation(a: &Value, lang: Lang) -> String {
             &[],
             &format!(
                 "{} · {} · {}",
-                s(&i["source"]),
+                said(lang, s(&i["source"])),
                 l(lang, s(&i["method"])),
                 money(&i["amount"], cur, lang)
             ),
@@ -763,7 +772,7 @@ pub fn deliveries(v: &Value, lang: Lang) -> String {
             .text(&format!(
                 "{} · {} · {} {}{last} ",
                 s(&d["event"]),
-                s(&d["status"]),
+                said(lang, s(&d["status"])),
                 d["attempts"],
                 l(lang, "attempts")
             ))
@@ -801,7 +810,7 @@ pub fn alerts(v: &Value, lang: Lang) -> String {
                 s(&a["budget"]),
                 s(&a["period"]),
                 a["threshold"],
-                s(&a["basis"]),
+                said(lang, s(&a["basis"])),
                 s(&a["at"])
             ),
         );

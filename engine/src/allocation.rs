@@ -247,8 +247,11 @@ pub fn allocate(
         spreads.push(&f.spread);
     }
     let mut shares: BTreeMap<String, Vec<Share>> = BTreeMap::new();
-    for (cost, spread) in indirect.iter().zip(spreads) {
+    for (cost, spread) in indirect.iter_mut().zip(spreads) {
         for s in spread_cost(cost, spread, &direct, currency)? {
+            // The list of indirect costs names the method its shares were spread by (a
+            // proportional spread with no direct cost to follow goes evenly).
+            cost.method.clone_from(&s.method);
             shares.entry(s.target.clone()).or_default().push(s);
         }
     }

@@ -517,6 +517,60 @@ fn a_final_invoice_that_would_leave_stored_usage_off_is_refused() {
     assert_eq!(v["number"].as_str(), Some("INV-2026-000001"), "{v}");
 }
 
+/// A resource with more events than a page shows: the latest are kept, the period's own
+/// (the oldest were kept, so a resource of many months showed none of the month asked).
+#[test]
+fn an_events_page_keeps_the_latest() {
+    let (addr, _) = start("events-page", Some(TOKEN));
+    let n = ratecard_server::api::costs::MAX_EVENTS + 6;
+    let batch = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"id":"s{i}","account":"acme","resource":"disk","sku":"classic-volume","region":"gra","kind":"sample","quantity":"{}","at":"2026-01-{:02}T{:02}:{:02}:00Z"}}"#,
+                10 + i % 7,
+                1 + i / 1440,
+                i / 60 % 24,
+                i % 60
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        batch.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "GET",
+        "/api/v1/accounts/acme/events?period=2026-01&resource=disk",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{b}");
+    let v = json_of(&b);
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(
+        (v["total"].as_u64(), v["truncated"].as_bool()),
+        (Some(n as u64), Some(true))
+    );
+    assert_eq!(events.len(), n - 6);
+    let last = format!("s{}", n - 1);
+    assert_eq!(
+        events.last().unwrap()["id"].as_str(),
+        Some(last.as_str()),
+        "the latest is shown"
+    );
+    assert_eq!(
+        events[0]["id"].as_str(),
+        Some("s6"),
+        "the six oldest are left out"
+    );
+}
+
 /// A customer's country in the wrong case, or a VAT prefix for a country, would read as a
 /// country outside the EU and be invoiced at 0 %: it is refused, and nothing is stored.
 #[test]
@@ -2791,6 +2845,23 @@ fn allocation_rules_are_saved_checked_and_applied() {
         broken.to_string().as_bytes(),
     );
     assert!(st == 422 || st == 400, "{st} {b}");
+    // So is a version from the middle of a month, checked for the month it first applies to
+    // (it was checked against the version before it, saved, and refused every later month).
+    let mut late = rules.clone();
+    let mut v = rules["versions"][0].clone();
+    v["version"] = "2026-04b".into();
+    v["effective_from"] = "2026-04-15T00:00:00Z".into();
+    v["fixed"][1]["spread"] = serde_json::json!({"method": "weights", "weights": {"web": "-1"}});
+    late["versions"].as_array_mut().unwrap().push(v);
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/costs/allocation/rules",
+        Some(TOKEN),
+        late.to_string().as_bytes(),
+    );
+    assert!(st == 422 || st == 400, "{st} {b}");
+    assert!(b.contains("weight"), "{b}");
     let (st, b) = http(
         addr,
         "PUT",

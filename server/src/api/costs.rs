@@ -407,7 +407,9 @@ pub(crate) async fn events(
             }
             events.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
             let total = events.len();
-            events.truncate(MAX_EVENTS);
+            // The latest are kept: the period's own events come last (those before it only set
+            // its state), and a resource of many months would otherwise show only its first.
+            events.drain(..total.saturating_sub(MAX_EVENTS));
             Ok(EventList {
                 account,
                 period: period.label(),
@@ -474,7 +476,12 @@ pub(crate) async fn put_allocation_rules(
         )));
     }
     for v in &rules.versions {
-        let month = ratecard::Period::month_of(v.effective_from);
+        // A month is allocated under the version in force at its start: a version from the
+        // middle of a month first applies to the next one, so that is the month checked.
+        let mut month = ratecard::Period::month_of(v.effective_from);
+        if month.start < v.effective_from {
+            month = ratecard::Period::month_of(month.end);
+        }
         ratecard::allocation::allocate(
             &[],
             &month,
