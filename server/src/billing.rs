@@ -512,6 +512,20 @@ pub(crate) fn stored_document(
     })
 }
 
+/// `docs`, read with a limit one past `limit`, when they are all: an export that holds only
+/// some of the documents would be a wrong file (a tax authority's journal with entries missing)
+/// written with success.
+fn complete<T>(docs: Vec<T>, limit: i64, what: &str) -> Result<Vec<T>, ApiError> {
+    if i64::try_from(docs.len()).map_or(true, |n| n > limit) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_documents",
+            format!("{what} holds at most {limit} documents, and there are more"),
+        ));
+    }
+    Ok(docs)
+}
+
 /// Most documents one FOCUS export holds.
 pub const MAX_FOCUS_DOCUMENTS: i64 = 100_000;
 
@@ -536,7 +550,11 @@ pub fn focus(
     period: &Period,
     rules: Option<&ratecard::allocation::AllocationRules>,
 ) -> Result<ratecard::focus::Table, ApiError> {
-    let docs = ledger.documents_in(&period.label(), MAX_FOCUS_DOCUMENTS)?;
+    let docs = complete(
+        ledger.documents_in(&period.label(), MAX_FOCUS_DOCUMENTS.saturating_add(1))?,
+        MAX_FOCUS_DOCUMENTS,
+        "a FOCUS export",
+    )?;
     let mut tags: std::collections::BTreeMap<(String, String), String> = Default::default();
     let accounts: std::collections::BTreeSet<&str> =
         docs.iter().map(|d| d.account.as_str()).collect();
@@ -573,7 +591,11 @@ pub fn journal(
     year: i32,
     map: &ratecard::accounting::AccountMap,
 ) -> Result<Vec<ratecard::accounting::Entry>, ApiError> {
-    let mut docs = ledger.documents_of_year(year, MAX_JOURNAL_DOCUMENTS)?;
+    let mut docs = complete(
+        ledger.documents_of_year(year, MAX_JOURNAL_DOCUMENTS.saturating_add(1))?,
+        MAX_JOURNAL_DOCUMENTS,
+        "a year's journal",
+    )?;
     // A stable sort: within a day, the order they were stored.
     docs.sort_by_key(|d| d.document.issue_date);
     let posted: Vec<ratecard::accounting::Posted> = docs
@@ -584,4 +606,20 @@ pub fn journal(
         })
         .collect();
     ratecard::accounting::journal(&posted, map, Some(book)).map_err(ApiError::engine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An export past its bound is refused, never written with some documents missing.
+    #[test]
+    fn an_export_holds_every_document_or_none() {
+        assert_eq!(complete(vec![1, 2], 2, "x").map(|v| v.len()).ok(), Some(2));
+        let e = complete(vec![1, 2, 3], 2, "a year's journal").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "too_many_documents: a year's journal holds at most 2 documents, and there are more"
+        );
+    }
 }
