@@ -462,26 +462,42 @@ fn archive_files(doc: &Document) -> Result<crate::ledger::Archive, ApiError> {
 
 /// Archives every final document that has no files yet, in batches of 100: what a process
 /// stopped between storing a document and archiving it left. `serve` runs it when it starts,
-/// a close when it ends. The number archived.
-pub fn archive_missing(ledger: &dyn crate::ledger::Store) -> Result<usize, ApiError> {
-    let mut done = 0usize;
+/// a close when it ends. A document that cannot be archived is named and passed over: the
+/// others are still archived, and what stored it is still reported.
+pub fn archive_missing(ledger: &dyn crate::ledger::Store) -> Result<Archived, ApiError> {
+    let mut out = Archived::default();
     loop {
-        let numbers = ledger.unarchived(100)?;
-        if numbers.is_empty() {
-            return Ok(done);
+        // Read past the documents that failed: each is named once, and the sweep goes on.
+        let limit = 100usize.saturating_add(out.failed.len());
+        let numbers = ledger.unarchived(i64::try_from(limit).unwrap_or(i64::MAX))?;
+        let todo: Vec<&String> = numbers
+            .iter()
+            .filter(|n| !out.failed.iter().any(|(f, _)| f == *n))
+            .collect();
+        if todo.is_empty() {
+            return Ok(out);
         }
         let mut progressed = false;
-        for n in &numbers {
+        for n in todo {
             if let Some(stored) = ledger.document(n)? {
-                archived(ledger, &stored.document)?;
-                done = done.saturating_add(1);
+                match archived(ledger, &stored.document) {
+                    Ok(_) => out.done = out.done.saturating_add(1),
+                    Err(e) => out.failed.push((n.clone(), e.message().to_string())),
+                }
                 progressed = true;
             }
         }
         if !progressed {
-            return Ok(done);
+            return Ok(out);
         }
     }
+}
+
+/// What [`archive_missing`] did: the documents it archived, and those it could not, with why.
+#[derive(Debug, Default)]
+pub struct Archived {
+    pub done: usize,
+    pub failed: Vec<(String, String)>,
 }
 
 /// Archives the final documents just stored. A failure is logged, not returned: the documents

@@ -65,6 +65,9 @@ pub struct Report {
     pub found: BTreeMap<String, String>,
     /// Accounts that could not be invoiced, with why.
     pub failed: BTreeMap<String, String>,
+    /// Final documents stored without their files (PDF, Factur-X), with why: they stay final;
+    /// their files are made again by the next close or start, or by the first reader.
+    pub unarchived: BTreeMap<String, String>,
     pub events: u64,
 }
 
@@ -143,8 +146,10 @@ pub fn close(
     });
     result?;
     // The files of any invoice a stopped run stored without archiving.
-    billing::archive_missing(s.ledger.as_ref()).map_err(|e| e.message().to_string())?;
-    let shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    let archived =
+        billing::archive_missing(s.ledger.as_ref()).map_err(|e| e.message().to_string())?;
+    let mut shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    shared.report.unarchived.extend(archived.failed);
     let mut last = shared.progress;
     last.elapsed = start.elapsed();
     last.finished = true;

@@ -578,8 +578,17 @@ fn serve(
     }
     // The files of documents a stopped process stored without archiving, made before serving.
     match ratecard_server::billing::archive_missing(state.ledger.as_ref()) {
-        Ok(0) => {}
-        Ok(n) => println!("archived the files of {n} document(s) left without them"),
+        Ok(a) => {
+            if a.done > 0 {
+                println!(
+                    "archived the files of {} document(s) left without them",
+                    a.done
+                );
+            }
+            for (n, why) in &a.failed {
+                eprintln!("archiving {n}: {why}");
+            }
+        }
         Err(e) => eprintln!("archiving: {}", e.message()),
     }
     let has_token = state.token.is_some();
@@ -796,11 +805,16 @@ fn close(
     if let (Some(first), Some(last)) = (numbers.iter().min(), numbers.iter().max()) {
         text.push_str(&format!(" (made {first} to {last})"));
     }
-    if r.failed.is_empty() {
+    if r.failed.is_empty() && r.unarchived.is_empty() {
         return Ok((text, 0));
     }
     for (account, why) in &r.failed {
         text.push_str(&format!("\n  {account}: {why}"));
+    }
+    for (number, why) in &r.unarchived {
+        text.push_str(&format!(
+            "\n  {number} is final, but its files were not made: {why}"
+        ));
     }
     Err(text)
 }

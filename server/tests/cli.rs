@@ -514,6 +514,40 @@ fn close_invoices_a_period_and_names_what_it_could_not() {
         "{}",
         text(&out.stderr)
     );
+    // An invoice whose files cannot be made (over the PDF's 1,000 pages) is final, is named,
+    // and stops neither the report nor the archiving of the others (it ended every later close
+    // with only the PDF's error).
+    {
+        let l = ratecard_server::ledger::SqliteLedger::open(&db).unwrap();
+        let customer: ratecard::party::Customer =
+            serde_json::from_str(r#"{"name":"Big SA","country":"FR","kind":"consumer"}"#).unwrap();
+        l.put_customer("acct-big", &customer).unwrap();
+        let events: Vec<String> = (0..20_000)
+            .map(|i| format!(r#"{{"id":"b{i}","account":"acct-big","resource":"vm-{i}","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-30T10:00:00Z"}}"#))
+            .collect();
+        let parsed = ratecard::event::parse_jsonl(&events.join("\n"));
+        assert_eq!(l.ingest(&parsed.events).unwrap().accepted, 20_000);
+    }
+    let out = close();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("closed 2026-01: 1 invoices made, 0 already made, 1 failed (made INV-2026-000003 to INV-2026-000003)"), "{err}");
+    assert!(
+        err.contains("INV-2026-000003 is final, but its files were not made: "),
+        "{err}"
+    );
+    assert!(err.contains("pages"), "{err}");
+    // The next close reports it again, and the invoices already made.
+    let out = close();
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("closed 2026-01: 0 invoices made, 0 already made, 1 failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("INV-2026-000003 is final, but its files were not made"),
+        "{err}"
+    );
 }
 
 /// A PostgreSQL ledger without its audit key from the environment: the service refuses to
