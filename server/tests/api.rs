@@ -3047,7 +3047,9 @@ fn final_documents_are_archived_once_and_served_as_they_were() {
         report.problems
     );
     assert_eq!(
-        ratecard_server::billing::archive_missing(ledger.as_ref()).unwrap(),
+        ratecard_server::billing::archive_missing(ledger.as_ref())
+            .unwrap()
+            .done,
         1
     );
     assert!(ledger.unarchived(10).unwrap().is_empty());
