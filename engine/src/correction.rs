@@ -94,11 +94,7 @@ fn as_corrected<'a>(
         let mut n = 1usize;
         while state.contains_key(&k) {
             n = n.saturating_add(1);
-            let base = l.slice.as_deref();
-            k.5 = Some(match base {
-                Some(s) => format!("{s}, part {n}"),
-                None => format!("part {n}"),
-            });
+            k.5 = Some(crate::rate::part(l.slice.as_deref(), n));
         }
         state.insert(k, (l, billed(l)));
     }
