@@ -94,7 +94,11 @@ fn as_corrected<'a>(
         let mut n = 1usize;
         while state.contains_key(&k) {
             n = n.saturating_add(1);
-            k.5 = Some(crate::rate::part(l.slice.as_deref(), n));
+            let base = l.slice.as_deref();
+            k.5 = Some(match base {
+                Some(s) => format!("{s}, part {n}"),
+                None => format!("part {n}"),
+            });
         }
         state.insert(k, (l, billed(l)));
     }

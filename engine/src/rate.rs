@@ -185,18 +185,11 @@ fn tell_apart(lines: &mut [RatedLine]) {
     }
     for (i, n) in parts {
         if let Some(l) = lines.get_mut(i) {
-            l.slice = Some(part(l.slice.as_deref(), n));
+            l.slice = Some(match &l.slice {
+                Some(s) => format!("{s}, part {n}"),
+                None => format!("part {n}"),
+            });
         }
-    }
-}
-
-/// The slice of the `n`th line of one key (`n` from 2): `part 2`, or `tier 1, part 2`. The one
-/// name for it, which a correction also gives the lines of an invoice issued before lines were
-/// told apart.
-pub(crate) fn part(slice: Option<&str>, n: usize) -> String {
-    match slice {
-        Some(s) => format!("{s}, part {n}"),
-        None => format!("part {n}"),
     }
 }
 
