@@ -45,7 +45,7 @@ fn main() -> ExitCode {
             eprintln!("usage: cargo xtask <test|bench|build-web|serve|readme|test-postgres|focus>");
             eprintln!("  test   fmt, clippy, native tests, wasm32 build of the engine");
             eprintln!(
-                "  bench [pipeline|calculator|service|close|close-10m|explore]  benchmarks; figures written to BENCHMARKS.md"
+                "  bench [pipeline|calculator|size-floor|service|close|close-10m|explore]  benchmarks; figures written to BENCHMARKS.md"
             );
             eprintln!(
                 "  build-web  the calculator into dist/ (no Trunk needed), with its size budget"
@@ -706,24 +706,26 @@ fn validate(
     Ok((passed, failed))
 }
 
-/// All benchmarks, or one section: `pipeline`, `calculator`, `service`, `close`, `close-10m` or `explore`.
+/// All benchmarks, or one section: `pipeline`, `calculator`, `size-floor`, `service`, `close`, `close-10m` or `explore`.
 fn bench(only: Option<&str>) -> Result<(), String> {
     match only {
         None => {
             pipeline_bench()?;
             web::bench()?;
+            web::size_floor()?;
             service_bench()?;
             close_bench(false)?;
             explore_bench()
         }
         Some("pipeline") => pipeline_bench(),
         Some("calculator") => web::bench(),
+        Some("size-floor") => web::size_floor(),
         Some("service") => service_bench(),
         Some("close") => close_bench(false),
         Some("close-10m") => close_bench(true),
         Some("explore") => explore_bench(),
         Some(other) => Err(format!(
-            "no benchmark `{other}`: pipeline, calculator, service, close, close-10m or explore"
+            "no benchmark `{other}`: pipeline, calculator, size-floor, service, close, close-10m or explore"
         )),
     }
 }
