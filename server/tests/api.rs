@@ -3087,6 +3087,37 @@ fn final_documents_are_archived_once_and_served_as_they_were() {
 /// seller it names is replaced by the service's).
 const QUOTE: &[u8] = br#"{"estimate":{"month":"2026-01","region":"gra","items":[{"sku":"b2-15","count":2,"label":"web"},{"sku":"classic-volume","gb":"100"}]},"document":{"kind":"quote","number":"Q-2026-0042","issue_date":"2026-01-05","valid_until":"2026-02-05","seller":{"name":"Someone Else"},"buyer":{"name":"Prospect SA","country":"FR","kind":"business","vat_number":"FR40303265045"},"adjustments":{"discounts":[{"id":"overall","description":"Overall discount","scope":"document","value":{"percent":"10"}}]},"notes":"Prices held until the validity date."}}"#;
 
+/// A labelled object storage's egress, an account total with no resource, says what it is
+/// for on the service's quote, as the storage does (it had no label).
+#[test]
+fn a_quote_labels_its_counter_lines() {
+    let (addr, _) = start("quote-counter", Some(TOKEN));
+    let quote = String::from_utf8(QUOTE.to_vec()).unwrap().replace(
+        r#"{"sku":"classic-volume","gb":"100"}"#,
+        r#"{"sku":"object-storage","gb":"100","egress_gb":"500","label":"backups"}"#,
+    );
+    let (st, b) = http(addr, "POST", "/api/v1/quotes", None, quote.as_bytes());
+    assert_eq!(st, 200, "{b}");
+    let doc: ratecard::document::Document = serde_json::from_str(&b).unwrap();
+    let described = |sku: &str| {
+        doc.lines
+            .iter()
+            .filter(|l| l.sku == sku)
+            .map(|l| {
+                l.description
+                    .split_once(": ")
+                    .map(|(label, _)| label.to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(described("object-egress"), [Some("backups".to_string())]);
+    assert_eq!(described("object-storage"), [Some("backups".to_string())]);
+    assert_eq!(
+        described("b2-15"),
+        [Some("web".to_string()), Some("web".to_string())]
+    );
+}
+
 /// The calculator's quote, priced again by the service with the same engine: the same figures
 /// as the engine gives for the same requests, the service's seller, a PDF (posted as JSON or
 /// as the calculator's form) that prints them; an invoice kind is refused.

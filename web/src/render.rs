@@ -674,12 +674,9 @@ pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) ->
         }
     }
     h.close("tr");
-    for line in &d.lines {
+    for (i, line) in d.lines.iter().enumerate() {
         h.open("tr", &[]).open("td", &[]);
-        let label = line
-            .resource
-            .as_deref()
-            .and_then(|r| estimate.and_then(|e| e.label_of(r)));
+        let label = estimate.and_then(|e| e.label_of_line(i, &line.sku));
         if let Some(label) = label {
             h.el("strong", &[("data-testid", "print-line-label")], label)
                 .open("br", &[]);
@@ -815,6 +812,35 @@ mod tests {
         assert!(html.contains(">EUR 74.33</td>"));
         assert!(html.contains("12-month commitment"));
         assert_eq!(doc.totals.net.to_string(), "74.33");
+    }
+
+    /// A counter line (egress, an account total) carries the label of the line it belongs to,
+    /// the first that feeds it, as its amount does; it printed no label, having no resource.
+    #[test]
+    fn a_counter_line_is_printed_with_its_label() {
+        let mut s = Setup::default();
+        for (label, egress) in [("backups", "500"), ("", "200")] {
+            let id = s.add("object-storage");
+            let it = s.item_mut(id).expect("line");
+            it.gb = "100".into();
+            it.egress_gb = egress.into();
+            it.label = label.into();
+        }
+        let out = s.compute();
+        let doc = out.document.as_ref().expect("document");
+        let html = document(doc, out.estimate.as_ref(), Lang::En);
+        let egress = doc
+            .lines
+            .iter()
+            .find(|l| l.sku == "object-egress")
+            .expect("an egress line");
+        let label = "<strong data-testid=\"print-line-label\">backups</strong><br>";
+        assert!(
+            html.contains(&format!("{label}{}", egress.description)),
+            "{html}"
+        );
+        // The storage of the first line, and the egress: two labels; the second line has none.
+        assert_eq!(html.matches(label).count(), 2, "{html}");
     }
 
     /// The term table is the estimate's, at list prices: beside a quote's discount its caption

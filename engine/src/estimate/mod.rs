@@ -326,12 +326,16 @@ impl Estimate {
         }
     }
 
-    /// The label given to the item that a line of this estimate (or of its document) comes
-    /// from, by the line's resource (`item-3/0` is item 3's): what a printed quote shows above
-    /// the product's description.
-    pub fn label_of(&self, resource: &str) -> Option<&str> {
-        let i = usage::item_of(resource)?;
-        let item = self.items.iter().find(|it| it.index == i)?;
+    /// The label given to the item that line `i` of this estimate belongs to, by the line's
+    /// `item` tag: what a printed quote shows above the product's description. A document
+    /// built on the estimate has its lines in the same order; `sku` is the document line's, and
+    /// a line of another sku has no label. A counter line (egress, requests), an account
+    /// total, is the first feeding item's, as its cost and its discounts are (it had none: it
+    /// was looked up by resource, and counters have none).
+    pub fn label_of_line(&self, i: usize, sku: &str) -> Option<&str> {
+        let line = self.lines.get(i).filter(|l| l.sku == sku)?;
+        let index: usize = line.tags.get("item")?.parse().ok()?;
+        let item = self.items.iter().find(|it| it.index == index)?;
         item.label.as_deref().filter(|l| !l.trim().is_empty())
     }
 }

@@ -223,8 +223,8 @@ pub(crate) async fn quote(
             .map_err(ApiError::engine)?;
             // Each line says what it is for, as the calculator's printed quote does: the label
             // its item was given, before the product's description.
-            for line in &mut doc.lines {
-                if let Some(label) = line.resource.as_deref().and_then(|r| est.label_of(r)) {
+            for (i, line) in doc.lines.iter_mut().enumerate() {
+                if let Some(label) = est.label_of_line(i, &line.sku) {
                     line.description = format!("{label}: {}", line.description);
                 }
             }
