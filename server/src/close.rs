@@ -78,6 +78,43 @@ struct Shared {
     last_shown: Option<Instant>,
 }
 
+impl Shared {
+    /// Whether this run has made, found or failed `account`'s invoice.
+    fn ended(&self, account: &str) -> bool {
+        let r = &self.report;
+        r.made.contains_key(account)
+            || r.found.contains_key(account)
+            || r.failed.contains_key(account)
+    }
+
+    /// Counts one account's outcome: its invoice made (`true`) or found, with its number, or
+    /// why it failed. An account is counted once: a worker whose queue was refilled while a
+    /// sibling invoiced that account takes it again and finds the sibling's invoice, which
+    /// this run made (it was counted twice, made and "already made", past the total).
+    fn record(&mut self, account: String, events: u64, outcome: Result<(bool, String), String>) {
+        if self.ended(&account) {
+            return;
+        }
+        match outcome {
+            Ok((created, number)) => {
+                let list = if created {
+                    &mut self.report.made
+                } else {
+                    &mut self.report.found
+                };
+                list.insert(account, number);
+                self.progress.done += 1;
+                self.progress.events = self.progress.events.saturating_add(events);
+                self.report.events = self.progress.events;
+            }
+            Err(e) => {
+                self.report.failed.insert(account, e);
+                self.progress.failed += 1;
+            }
+        }
+    }
+}
+
 /// How long a claim holds: `RATECARD_CLOSE_LEASE_S`, 60 s by default.
 fn lease() -> Duration {
     let s = std::env::var("RATECARD_CLOSE_LEASE_S")
@@ -179,10 +216,7 @@ fn work(
                 .accounts_to_close(period, "INV")
                 .map_err(|e| e.to_string())?;
             let mut g = lock();
-            let left: Vec<(String, u64)> = left
-                .into_iter()
-                .filter(|(a, _)| !g.report.failed.contains_key(a))
-                .collect();
+            let left: Vec<(String, u64)> = left.into_iter().filter(|(a, _)| !g.ended(a)).collect();
             if left.is_empty() {
                 return Ok(());
             }
@@ -193,6 +227,10 @@ fn work(
             std::thread::sleep(Duration::from_millis(200));
             continue;
         };
+        if lock().ended(&account) {
+            // Read again while a sibling was invoicing it: this run's own, already counted.
+            continue;
+        }
         let now = chrono::Utc::now();
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
         let claimed = s
@@ -207,34 +245,13 @@ fn work(
             .release(period, &account, worker)
             .map_err(|e| e.to_string())?;
         let mut g = lock();
-        match outcome {
-            Ok(o) => {
-                let number = o
-                    .documents
-                    .first()
-                    .and_then(|d| d.number.clone())
-                    .unwrap_or_default();
-                let list = if o.created {
-                    &mut g.report.made
-                } else {
-                    &mut g.report.found
-                };
-                if list.insert(account, number).is_none() {
-                    g.progress.done += 1;
-                    g.progress.events = g.progress.events.saturating_add(events);
-                    g.report.events = g.progress.events;
-                }
-            }
-            Err(e) => {
-                if g.report
-                    .failed
-                    .insert(account, e.message().to_string())
-                    .is_none()
-                {
-                    g.progress.failed += 1;
-                }
-            }
-        }
+        let outcome = outcome
+            .map(|o| {
+                let number = o.documents.first().and_then(|d| d.number.clone());
+                (o.created, number.unwrap_or_default())
+            })
+            .map_err(|e| e.message().to_string());
+        g.record(account, events, outcome);
         let due = g
             .last_shown
             .is_none_or(|t| t.elapsed() >= Duration::from_millis(200));
@@ -245,5 +262,43 @@ fn work(
             drop(g);
             show(&p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared() -> Shared {
+        Shared {
+            queue: VecDeque::new(),
+            report: Report::default(),
+            progress: Progress {
+                done: 0,
+                failed: 0,
+                total: 2,
+                events: 0,
+                elapsed: Duration::ZERO,
+                finished: false,
+            },
+            last_shown: None,
+        }
+    }
+
+    /// A worker refills its queue while a sibling is invoicing `acme`, takes it again once the
+    /// sibling is done, and finds the invoice: this run made it once, and says so once.
+    #[test]
+    fn an_account_read_again_is_counted_once() {
+        let mut g = shared();
+        g.record("acme".into(), 40, Ok((true, "INV-2026-000001".into())));
+        assert!(g.ended("acme"));
+        g.record("acme".into(), 40, Ok((false, "INV-2026-000001".into())));
+        g.record("beta".into(), 10, Err("no price".into()));
+        g.record("beta".into(), 10, Ok((true, "INV-2026-000002".into())));
+        assert_eq!(g.report.made.len(), 1);
+        assert!(g.report.found.is_empty(), "{:?}", g.report.found);
+        assert_eq!(g.report.failed.len(), 1);
+        assert_eq!((g.progress.done, g.progress.failed), (1, 1));
+        assert_eq!(g.report.events, 40);
     }
 }
