@@ -200,7 +200,8 @@ pub(crate) struct When {
 
 impl When {
     pub(crate) fn of(p: &crate::time::Period) -> When {
-        let one_day = p.end.signed_duration_since(p.start) == chrono::Duration::days(1)
+        // A day, or today up to now (the current month's last day, cut short).
+        let one_day = p.end.signed_duration_since(p.start) <= chrono::Duration::days(1)
             && p.start.time() == chrono::NaiveTime::MIN;
         When {
             month: p.start.format("%Y-%m").to_string(),

@@ -137,8 +137,9 @@ pub(crate) fn project_lines(
 }
 
 /// The period so far: the events known at `as_of` (those up to it), metered and rated over
-/// `[start, as_of)`; and those events.
-pub(crate) fn so_far(
+/// `[start, as_of)`; and those events. What the service's views over consumption show of the
+/// current month.
+pub fn so_far(
     book: &PriceBook,
     events: &[UsageEvent],
     p: &Period,

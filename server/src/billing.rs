@@ -119,10 +119,45 @@ pub(crate) fn rating(
     rate_of(s, period, &s.ledger.events(account, period)?)
 }
 
-/// [`rating`], kept: what the explorer and the allocation read. A rating depends on the events
-/// and the price list only (no clock), so one kept at the account's current version with this
-/// price list is the fresh rating; otherwise it is made, and kept for the next reader. Drafts
-/// and invoices are always rated afresh.
+/// How much of `period` the views over consumption (the explorer, the allocation, the pricing
+/// view) rate: while the period is under way (the current month), up to now, to the minute,
+/// as the Now page and budgets count it: a resource still running has cost what it ran so far,
+/// not the rest of the month (the explorer showed the whole month's hours on its first day). A
+/// period over, or not begun, is rated whole.
+pub(crate) fn seen(period: &Period, now: chrono::DateTime<chrono::Utc>) -> Period {
+    use chrono::DurationRound;
+    if now <= period.start || now >= period.end {
+        return *period;
+    }
+    let minute = now
+        .duration_trunc(chrono::Duration::minutes(1))
+        .ok()
+        .filter(|m| *m > period.start)
+        .unwrap_or(now);
+    Period::new(period.start, minute).unwrap_or(*period)
+}
+
+/// The rating of the events over `seen`, the part of `period` that [`seen`] gives: the events
+/// known at its end, over it (the projection's "so far"), or every event over a whole period.
+fn rate_seen(
+    s: &AppState,
+    period: &Period,
+    seen: &Period,
+    events: &[UsageEvent],
+) -> Result<ratecard::Rating, ApiError> {
+    if seen == period {
+        return rate_of(s, period, events);
+    }
+    ratecard::projection::so_far(&s.book, events, seen, seen.end)
+        .map(|(rating, _)| rating)
+        .map_err(ApiError::engine)
+}
+
+/// [`rating`] over what [`seen`] gives of the period, kept: what the explorer and the
+/// allocation read. A rating depends on the events, the price list and that part of the period,
+/// so one kept at the account's current version with this price list, over the same part, is
+/// the fresh rating; otherwise it is made, and kept for the next reader. Drafts and invoices
+/// are always rated afresh, over the whole period.
 pub(crate) fn kept_rating(
     s: &AppState,
     account: &str,
@@ -143,15 +178,17 @@ fn kept_rating_versioned(
     account: &str,
     period: &Period,
 ) -> Result<(ratecard::Rating, i64, Option<String>), ApiError> {
+    let seen = seen(period, chrono::Utc::now());
     if let Some((text, version)) = s
         .ledger
         .kept_rating(account, &period.label(), s.rating_key())?
         && let Ok(r) = serde_json::from_str::<ratecard::Rating>(&text)
+        && r.period == seen
     {
         return Ok((r, version, None));
     }
     let (events, version) = s.ledger.events_versioned(account, period)?;
-    let r = rate_of(s, period, &events)?;
+    let r = rate_seen(s, period, &seen, &events)?;
     let made = if version > 0 {
         serde_json::to_string(&r).ok()
     } else {
@@ -194,17 +231,25 @@ pub(crate) fn kept_rollups(
     use ratecard::explore::Rollup;
     let label = rollup_label(period, rounding);
     let catalog = s.rating_key();
+    // A rollup kept over another part of the period (an earlier minute of the current month,
+    // or the current month before it ended) is made again.
+    let seen = seen(period, chrono::Utc::now());
+    let read = |text: &str| {
+        serde_json::from_str::<Rollup>(text)
+            .ok()
+            .filter(|r| r.period == seen)
+    };
     let mut kept: std::collections::HashMap<String, Rollup> = if every {
         s.ledger
             .kept_ratings(&label, catalog)?
             .into_iter()
-            .filter_map(|k| Some((k.account, serde_json::from_str(&k.rating).ok()?)))
+            .filter_map(|k| Some((k.account, read(&k.rating)?)))
             .collect()
     } else {
         let mut found = std::collections::HashMap::new();
         for a in accounts {
             if let Some((text, _)) = s.ledger.kept_rating(a, &label, catalog)?
-                && let Ok(r) = serde_json::from_str(&text)
+                && let Some(r) = read(&text)
             {
                 found.insert(a.clone(), r);
             }
@@ -280,13 +325,16 @@ pub(crate) fn kept_days(
 ) -> Result<Vec<ratecard::Rating>, ApiError> {
     let label = format!("{}/days", period.label());
     let catalog = s.rating_key();
+    // The current month's days end now, today's cut short (see [`seen`]).
+    let seen = seen(period, chrono::Utc::now());
     if let Some((text, _)) = s.ledger.kept_rating(account, &label, catalog)?
         && let Ok(r) = serde_json::from_str::<Vec<ratecard::Rating>>(&text)
+        && r.last().map(|d| d.period.end) == Some(seen.end)
     {
         return Ok(r);
     }
     let (events, version) = s.ledger.events_versioned(account, period)?;
-    let days = ratecard::daily::days(&s.book, period, &events, ratecard::RoundingMode::default())
+    let days = ratecard::daily::days(&s.book, &seen, &events, ratecard::RoundingMode::default())
         .map_err(ApiError::engine)?;
     if version > 0
         && let Ok(text) = serde_json::to_string(&days)
@@ -306,8 +354,11 @@ pub(crate) fn rating_and_view(
     period: &Period,
     other: &ratecard::PriceBook,
 ) -> Result<(ratecard::Rating, ratecard::Rating), ApiError> {
-    let events = s.ledger.events(account, period)?;
-    let metered = ratecard::meter(&s.book, *period, &events).map_err(ApiError::engine)?;
+    let mut events = s.ledger.events(account, period)?;
+    // The current month up to now, as the explorer rates it (see [`seen`]).
+    let seen = seen(period, chrono::Utc::now());
+    events.retain(|e| e.at <= seen.end);
+    let metered = ratecard::meter(&s.book, seen, &events).map_err(ApiError::engine)?;
     let billed = ratecard::rate(&s.book, &metered).map_err(ApiError::engine)?;
     let view = ratecard::reprice(&metered, other).map_err(ApiError::engine)?;
     Ok((billed, view))
@@ -627,6 +678,29 @@ pub fn journal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The current month is seen up to now, to the minute (now itself in its first minute); a
+    /// month over or to come, whole.
+    #[test]
+    fn a_month_under_way_is_seen_up_to_now() {
+        let t = |s: &str| ratecard::time::parse_instant(s).unwrap();
+        let dec = Period::parse("2026-12").unwrap();
+        assert_eq!(
+            seen(&dec, t("2026-12-01T23:54:31Z")),
+            Period::new(t("2026-12-01T00:00:00Z"), t("2026-12-01T23:54:00Z")).unwrap()
+        );
+        assert_eq!(
+            seen(&dec, t("2026-12-01T00:00:31Z")),
+            Period::new(t("2026-12-01T00:00:00Z"), t("2026-12-01T00:00:31Z")).unwrap()
+        );
+        for now in [
+            "2027-01-01T00:00:00Z",
+            "2026-11-30T23:59:59Z",
+            "2026-12-01T00:00:00Z",
+        ] {
+            assert_eq!(seen(&dec, t(now)), dec, "{now}");
+        }
+    }
 
     /// An export past its bound is refused, never written with some documents missing.
     #[test]

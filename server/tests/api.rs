@@ -1504,6 +1504,78 @@ fn projection_with_budget_alerts() {
     assert_eq!(v["alerts"].as_array().map(|a| a.len()), Some(3));
 }
 
+/// The current month is rated up to now, as the Now page counts it: a machine running since the
+/// month began has cost its hours so far, not the whole month's (the explorer showed 744 hours
+/// of it on the month's first day), by account, by day and in the pricing view; a rating kept
+/// a minute ago is made again.
+#[test]
+fn the_current_month_is_rated_up_to_now() {
+    use chrono::{Datelike, DurationRound, TimeZone};
+    let (addr, _) = start("costs-now", Some(TOKEN));
+    let now = chrono::Utc::now();
+    let month_start = chrono::Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .unwrap();
+    let month = month_start.format("%Y-%m").to_string();
+    let event = format!(
+        r#"{{"id":"n1","account":"acme","resource":"web-1","sku":"b2-15","region":"gra","kind":"start","at":"{}"}}"#,
+        month_start.to_rfc3339()
+    );
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        event.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    // b2-15 at 0.111 EUR per started clock hour, up to the minute of the request.
+    let cost_at = |t: chrono::DateTime<chrono::Utc>| {
+        let until = t.duration_trunc(chrono::Duration::minutes(1)).unwrap();
+        let seconds = (until - month_start).num_seconds().max(1);
+        let hours = (seconds + 3599) / 3600;
+        format!(
+            "{:.2}",
+            rust_decimal::Decimal::from(hours) * rust_decimal::Decimal::new(111, 3)
+        )
+    };
+    let get = |path: &str| {
+        let before = cost_at(chrono::Utc::now());
+        let (st, b) = http(addr, "GET", path, Some(TOKEN), b"");
+        let after = cost_at(chrono::Utc::now());
+        assert_eq!(st, 200, "{b}");
+        (json_of(&b), [before, after])
+    };
+    for path in [
+        format!("/api/v1/costs?period={month}&group_by=account"),
+        format!("/api/v1/costs?period={month}&group_by=resource"),
+        format!("/api/v1/costs?period={month}&group_by=resource"),
+        format!("/api/v1/costs?period={month}&group_by=day"),
+    ] {
+        let (v, expected) = get(&path);
+        let total = v["total"].as_str().unwrap().to_string();
+        assert!(
+            expected.contains(&total),
+            "{path}: {total}, not {expected:?}"
+        );
+    }
+    // By day: no day after today.
+    let (v, _) = get(&format!("/api/v1/costs?period={month}&group_by=day"));
+    let today = now.format("%Y-%m-%d").to_string();
+    for g in v["groups"].as_array().unwrap() {
+        let day = g["values"][0].as_str().unwrap();
+        assert!(day <= today.as_str(), "{day} after {today}: {v}");
+    }
+    // The pricing view of the same month, valued under the same price list.
+    let (v, expected) = get(&format!(
+        "/api/v1/costs/pricing-view?period={month}&price_list=stratus"
+    ));
+    for total in ["total", "compared_total"] {
+        let t = v[total].as_str().unwrap_or_default().to_string();
+        assert!(expected.contains(&t), "{total} {t}, not {expected:?}: {v}");
+    }
+}
+
 /// The cost explorer over the ledger: February against January by project, the drill-down to
 /// a resource's lines and the events behind them, the account list and the customer read back.
 /// The amounts are those of the conformance case `explore/month-over-month-by-project`.

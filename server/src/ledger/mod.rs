@@ -551,7 +551,7 @@ fn at_bound(end: &chrono::DateTime<chrono::Utc>) -> String {
 /// Keeps a rating made from the events of its version, unless one from a later version is kept.
 fn keep_in(tx: &mut dyn Sql, period: &str, catalog: &str, k: &Kept) -> Result<()> {
     tx.exec(
-        "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version < excluded.version",
+        "INSERT INTO rated_months (account, period, catalog, version, rating) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, period, catalog) DO UPDATE SET version = excluded.version, rating = excluded.rating WHERE rated_months.version <= excluded.version",
         &[
             k.account.as_str().into(),
             period.into(),
@@ -1803,6 +1803,19 @@ mod tests {
                 "{}",
                 c.name
             );
+            // One made again from the same events (the current month a minute later) replaces
+            // it: it stayed, and the current month was rated again on every read.
+            l.keep_rating("a", "2026-01", "k", v2, "R2 later").unwrap();
+            assert_eq!(
+                l.kept_rating("a", "2026-01", "k")
+                    .unwrap()
+                    .map(|k| k.0)
+                    .as_deref(),
+                Some("R2 later"),
+                "{}",
+                c.name
+            );
+            l.keep_rating("a", "2026-01", "k", v2, "R2").unwrap();
             // Every account's at once: in one transaction, a stale one ignored, and read back
             // only at each account's current version.
             let (_, vb) = l.events_versioned("b", &jan).unwrap();
