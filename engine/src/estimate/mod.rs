@@ -326,6 +326,15 @@ impl Estimate {
         }
     }
 
+    /// Whether a savings plan covers some of item `index`'s usage: its lines then cost less
+    /// than the on-demand figures its plan comparison weighs.
+    pub fn covered_by_savings_plan(&self, index: usize) -> bool {
+        let index = index.to_string();
+        self.lines.iter().any(|l| {
+            l.rule.starts_with("savings_plan/") && l.tags.get("item") == Some(&index)
+        })
+    }
+
     /// The label given to the item that line `i` of this estimate belongs to, by the line's
     /// `item` tag: what a printed quote shows above the product's description. A document
     /// built on the estimate has its lines in the same order; `sku` is the document line's, and

@@ -860,8 +860,12 @@ impl Setup {
                 // Both plans at list price (the verdict is the engine's, before discounts). The
                 // plan the line is on shows the line's list amount as the document converts it,
                 // so with no discount it is the line's own figure to the cent; the other plan
-                // is converted from its rounded cost.
-                let billed = out.item_list.get(&id).copied();
+                // is converted from its rounded cost. A line a savings plan covers costs less
+                // than the on-demand figures the verdict weighs: both plans show those (the
+                // covered cost beside the verdict said "monthly cheaper by 13.93" for 2.58).
+                let billed = (!est.covered_by_savings_plan(it.index))
+                    .then(|| out.item_list.get(&id).copied())
+                    .flatten();
                 let (hourly, monthly) = match it.plan {
                     Plan::Hourly => (billed.or(out.shown(c.hourly))?, out.shown(c.monthly)?),
                     Plan::Monthly => (out.shown(c.hourly)?, billed.or(out.shown(c.monthly))?),
@@ -1356,6 +1360,23 @@ mod tests {
         assert_eq!(out.item_amounts.get(&0), Some(&Decimal::new(0, 2)));
         assert_eq!(Some(sum(&out)), net(&out));
         assert_eq!(net(&out), full.item_amounts.get(&1).copied());
+    }
+
+    /// A line a savings plan covers is compared on demand, as the verdict is: the covered cost
+    /// (66.07, 744 h at the plan's 0.0888) showed as its hourly cost beside "monthly cheaper".
+    #[test]
+    fn plans_are_compared_on_demand_under_a_savings_plan() {
+        let mut s = Setup::default();
+        let vm = s.add("b2-15");
+        let plan = s.add("savings-1y");
+        s.item_mut(plan).expect("line").commitment = "0.0888".into();
+        let out = s.compute();
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let row = out.plans.iter().find(|r| r.id == vm).expect("a plan row");
+        // 744 h x 0.111 on demand, against the monthly plan's fee.
+        assert_eq!(row.hourly.to_string(), "82.58");
+        assert_eq!(row.saves, row.hourly - row.monthly);
+        assert_eq!(row.cheaper, ratecard::estimate::Cheaper::Monthly);
     }
 
     /// With a line discount, both plans are still compared at list price, so the verdict and
