@@ -599,6 +599,27 @@ pub fn notice(text: &str, failed: bool) -> String {
 /// The document as printed: title, seller and customer, number and dates, the lines after
 /// their discounts (they add up to the net total), VAT with its mention, totals and notes.
 /// `estimate` gives each line the label its item was given.
+/// A line's unit price as printed: the price list's own, or converted into another currency
+/// to five significant digits (0.11560349... USD is USD 0.1156; a request's 0.000000432 keeps
+/// its digits).
+fn unit_price(d: &Document, line: &ratecard::document::DocumentLine) -> Decimal {
+    let p = line.unit_price.normalize();
+    if d.fx.is_none() {
+        return p;
+    }
+    // Five digits from the first significant one: the decimals to keep.
+    let (mut dp, mut x) = (5u32, p.abs());
+    while x >= Decimal::TEN && dp > 0 {
+        x /= Decimal::TEN;
+        dp -= 1;
+    }
+    while !x.is_zero() && x < Decimal::ONE && dp < 28 {
+        x *= Decimal::TEN;
+        dp += 1;
+    }
+    p.round_dp(dp.saturating_sub(1)).normalize()
+}
+
 pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) -> String {
     let mut h = Html::default();
     let c = d.currency.as_str();
@@ -691,20 +712,18 @@ pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) ->
                 &[("class", "num")],
                 &format!(
                     "{} {}",
-                    line.quantity.normalize(),
+                    crate::i18n::number(line.quantity.normalize(), l),
                     line.unit.plural(line.quantity)
                 ),
             )
             .el(
                 "td",
                 &[("class", "num")],
-                &format!("{} / {}", line.unit_price.normalize(), line.price_unit),
+                &format!("{} / {}", money(unit_price(d, line), c, l), line.price_unit),
             );
         if discounted {
-            // What the discounts took off, converted as the line is.
-            let off =
-                ratecard::document::convert(line.reductions, d.fx.as_ref(), c, d.rounding.lines)
-                    .unwrap_or_default();
+            // What the discounts took off, as the line's list amount and amount are printed.
+            let off = ratecard::document::shown_reduction(d, line).unwrap_or_default();
             let shown = if off.is_zero() {
                 String::new()
             } else {
@@ -807,11 +826,28 @@ mod tests {
         );
         assert!(html.contains("<h1 data-testid=\"print-title\">Quote Q-2026-0042</h1>"));
         assert!(html.contains("Acme &lt;SARL&gt;"));
-        // 744 h x 0.111 = 82.584; 10 % off: -8.2584 (shown -8.26), leaving 74.3256 (74.33).
-        assert!(html.contains("<td class=\"num\">EUR -8.26</td>"), "{html}");
+        // 744 h x 0.111 = 82.584 (82.58); 10 % off leaves 74.3256 (74.33): the discount is
+        // printed as 82.58 less 74.33, so the line adds up on paper (it was -8.2584, -8.26).
+        assert!(html.contains("<td class=\"num\">EUR -8.25</td>"), "{html}");
         assert!(html.contains(">EUR 74.33</td>"));
+        assert!(html.contains(">EUR 0.111 / hour</td>"), "{html}");
         assert!(html.contains("12-month commitment"));
         assert_eq!(doc.totals.net.to_string(), "74.33");
+        // In USD, the converted unit price to five significant digits, with its currency; in
+        // French, the numbers written the French way.
+        s.currency = "USD".into();
+        s.lang = Lang::Fr;
+        let out = s.compute();
+        let doc = out.document.as_ref().expect("document");
+        let html = document(doc, out.estimate.as_ref(), Lang::Fr);
+        let price = doc.lines[0].unit_price;
+        assert!(price.scale() > 5, "{price}");
+        let shown = crate::i18n::number(price.round_sf(5).unwrap().normalize(), Lang::Fr);
+        assert!(shown.contains(','), "{shown}");
+        assert!(
+            html.contains(&format!(">{shown} USD / hour</td>")),
+            "{html}"
+        );
     }
 
     /// A counter line (egress, an account total) carries the label of the line it belongs to,

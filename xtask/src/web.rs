@@ -33,10 +33,12 @@ const TYPESCRIPT: &str = "5";
 /// an outside review cost 5.3 KB (378,249 bytes): JSON that is no setup refused, saved estimates
 /// kept aside when unreadable and a failed save said, a link pasted into an open tab read, the
 /// printed lines' labels, the parties' countries checked, lines of one key told apart, ids an
-/// account's own, more messages in French: 378,300 until the size work brings it down further
-/// (the goal is 250,000, under the floor of the engine and a minimal Leptos page together,
-/// 256,485 bytes: `cargo xtask bench size-floor`).
-pub const BUDGET_GZIP_BYTES: u64 = 378_300;
+/// account's own, more messages in French: 378,300. The goal is 250,000, under the floor of the
+/// engine and a minimal Leptos page together, 256,485 bytes (`cargo xtask bench size-floor`).
+/// The printed quote's lines that add up on paper (the discount as printed, the unit price
+/// with its currency and the numbers in the page's language) and the plan comparison on demand
+/// under a savings plan cost 1.5 KB (379,772 bytes): 379,800.
+pub const BUDGET_GZIP_BYTES: u64 = 379_800;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")

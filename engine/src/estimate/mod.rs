@@ -330,9 +330,9 @@ impl Estimate {
     /// than the on-demand figures its plan comparison weighs.
     pub fn covered_by_savings_plan(&self, index: usize) -> bool {
         let index = index.to_string();
-        self.lines.iter().any(|l| {
-            l.rule.starts_with("savings_plan/") && l.tags.get("item") == Some(&index)
-        })
+        self.lines
+            .iter()
+            .any(|l| l.rule.starts_with("savings_plan/") && l.tags.get("item") == Some(&index))
     }
 
     /// The label given to the item that line `i` of this estimate belongs to, by the line's
