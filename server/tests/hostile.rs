@@ -617,3 +617,40 @@ fn a_body_of_many_small_values_costs_no_tree_of_them() {
     );
     assert!(s.alive());
 }
+
+/// A batch of the largest size holding one id 80,000 times, one copy different, and a batch
+/// of 4 million `1`s: each is refused with a small answer, and the server's memory peak grows
+/// by a few times the body. Each copy's reject named every other line (48 GB of messages, the
+/// server killed by the kernel), and each `1` was a reject held whole (a gigabyte).
+#[test]
+#[ignore = "needs the release build: cargo xtask test"]
+fn batches_of_conflicting_ids_or_bare_values_cost_a_bounded_memory() {
+    let s = Server::start("conflicts");
+    let before = peak_kb(&s);
+    let event = |resource: &str| {
+        format!(
+            r#"{{"id":"e","account":"a","resource":"{resource}","sku":"b2-7","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z"}}"#
+        )
+    };
+    let limit = ratecard_server::api::BODY_LIMIT;
+    let copy = format!("{}\n", event("r2"));
+    let mut body = format!("{}\n", event("r1"));
+    body.push_str(&copy.repeat((limit - body.len()) / copy.len()));
+    let ones = format!("[{}1]", "1,".repeat((limit - 3) / 2));
+    for body in [body, ones] {
+        let (st, v) = s.call("POST", "/api/v1/events", body.as_bytes());
+        assert_eq!(st, 422, "{v}");
+        assert_eq!(v["code"], "too_many_rejects", "{v}");
+        assert!(v.to_string().len() < 4096, "{v}");
+    }
+    let grown_mb = (peak_kb(&s) - before) / 1024;
+    assert!(
+        grown_mb < 128,
+        "the peak grew by {grown_mb} MB for 8 MB bodies"
+    );
+    assert_eq!(
+        s.call("GET", "/api/v1/health", b"").1["events"].as_u64(),
+        Some(0)
+    );
+    assert!(s.alive());
+}
