@@ -75,6 +75,15 @@ pub const MAX_TAGS: usize = 64;
 
 /// A text of an event: at most `max` bytes, and no control character (a NUL cannot be stored
 /// in PostgreSQL, and a line break would forge lines in an export).
+/// Checks an account's name as an event's is checked (not empty, at most [`MAX_NAME_BYTES`], no
+/// control character): what the service asks of an account named in an address.
+pub fn check_account(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    check_text(name, MAX_NAME_BYTES)
+}
+
 pub(crate) fn check_text(value: &str, max: usize) -> Result<(), String> {
     if value.len() > max {
         return Err(format!("is {} bytes long, more than {max}", value.len()));
@@ -263,6 +272,17 @@ impl UsageEvent {
                 return Err((field, "must not be empty".into()));
             }
             check_text(value, MAX_NAME_BYTES).map_err(|m| (field, m))?;
+        }
+        // Within the years a period names (four digits): `9999-12-31T23:00:00-05:00` is in the
+        // year 10000 in UTC, whose text sorted before every month and was in every close.
+        if !(1..=9999).contains(&chrono::Datelike::year(&self.at)) {
+            return Err((
+                "at",
+                format!(
+                    "{} is outside the years 0001 to 9999 in UTC",
+                    time::format_instant(&self.at)
+                ),
+            ));
         }
         if self.tags.len() > MAX_TAGS {
             return Err((
@@ -727,6 +747,23 @@ mod tests {
         let ones = format!("[{}1]", "1,".repeat(999));
         let p = parse_bounded(&ones, 10);
         assert_eq!((p.rejects.len(), p.rejects_left_out), (10, 990));
+    }
+
+    /// An instant past the year 9999 in UTC is refused at its field.
+    #[test]
+    fn an_instant_past_the_year_9999_is_refused() {
+        let late = OK.replace("2026-01-01T10:00:00+01:00", "9999-12-31T23:00:00-05:00");
+        let p = parse_jsonl(&late);
+        assert_eq!(
+            p.rejects.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            [
+                "line 1: event `e1`: at: +10000-01-01T04:00:00Z is outside the years 0001 to 9999 in UTC"
+            ]
+        );
+        let last = OK.replace("2026-01-01T10:00:00+01:00", "9999-12-31T23:00:00Z");
+        assert_eq!(parse_jsonl(&last).events.len(), 1);
+        assert!(check_account("").is_err() && check_account(&"a".repeat(513)).is_err());
+        assert!(check_account("a\u{7}").is_err() && check_account("acme").is_ok());
     }
 
     #[test]

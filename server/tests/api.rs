@@ -1504,6 +1504,35 @@ fn projection_with_budget_alerts() {
     assert_eq!(v["alerts"].as_array().map(|a| a.len()), Some(3));
 }
 
+/// A customer's account is checked as an event's is: one longer than an event may name was
+/// stored on SQLite (a customer no event could have) and a 500 on PostgreSQL.
+#[test]
+fn a_customer_account_is_named_as_events_name_it() {
+    let (addr, _) = start("customer-account", Some(TOKEN));
+    let body = br#"{"name":"Acme SARL","country":"FR","kind":"business"}"#;
+    let long = "a".repeat(600);
+    let (st, b) = http(
+        addr,
+        "PUT",
+        &format!("/api/v1/accounts/{long}/customer"),
+        Some(TOKEN),
+        body,
+    );
+    assert_eq!(st, 400, "{b}");
+    assert!(
+        b.contains("account: is 600 bytes long, more than 512"),
+        "{b}"
+    );
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        body,
+    );
+    assert_eq!(st, 200, "{b}");
+}
+
 /// The current month is rated up to now, as the Now page counts it: a machine running since the
 /// month began has cost its hours so far, not the whole month's (the explorer showed 744 hours
 /// of it on the month's first day), by account, by day and in the pricing view; a rating kept

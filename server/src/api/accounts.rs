@@ -18,6 +18,9 @@ pub(crate) async fn put_customer(
     Path(account): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    // The account as its events name it: a 3,500-byte one was a 500 on PostgreSQL (its index
+    // row too large) and, on SQLite, a customer no event could ever have.
+    ratecard::event::check_account(&account).map_err(|m| ApiError::bad(format!("account: {m}")))?;
     let customer: Customer = parse(&body(b)?, "customer")?;
     if let Some((field, m)) = customer.problems().into_iter().next() {
         return Err(ApiError::bad(format!("customer: {field}: {m}")));

@@ -69,15 +69,19 @@ pub(crate) async fn put_budget(
         let s = s.clone();
         move || {
             s.ledger.put_budget(&stored, &now_text())?;
-            // A budget already passed in the current month alerts now, not in a minute.
+            // A budget already passed in the current month alerts now, not in a minute. The
+            // budget is stored: a failed check is logged, and the next minute's pass checks it
+            // again (it answered an error for a budget saved and in force).
             let now = chrono::Utc::now();
-            if let Some(p) = alerting::month_of(now) {
-                alerting::check_budgets(
+            if let Some(p) = alerting::month_of(now)
+                && let Err(e) = alerting::check_budgets(
                     &s,
                     Some(std::slice::from_ref(&stored.account)),
                     &[p],
                     now,
-                )?;
+                )
+            {
+                tracing::warn!(error = ?e, budget = %stored.id, "budget check after saving");
             }
             Ok(())
         }
