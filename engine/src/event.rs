@@ -75,6 +75,26 @@ pub const MAX_TAGS: usize = 64;
 
 /// A text of an event: at most `max` bytes, and no control character (a NUL cannot be stored
 /// in PostgreSQL, and a line break would forge lines in an export).
+/// Each resource's tags over `events`, by account and resource: its events' tags in the order
+/// metering reads them (time, kind, id), later values winning, as a rated line's are. What a
+/// FOCUS row of that resource carries, the same whatever order the events were read in (the
+/// export kept the tags of whichever event a store gave back last).
+pub fn resource_tags(
+    events: &[UsageEvent],
+) -> BTreeMap<(String, String), BTreeMap<String, String>> {
+    let mut tagged: Vec<&UsageEvent> = events.iter().filter(|e| !e.tags.is_empty()).collect();
+    crate::sort::sort_by(&mut tagged, |a, b| {
+        (a.at, a.kind.rank(), &a.id).cmp(&(b.at, b.kind.rank(), &b.id))
+    });
+    let mut out: BTreeMap<(String, String), BTreeMap<String, String>> = BTreeMap::new();
+    for e in tagged {
+        out.entry((e.account.to_string(), e.resource.to_string()))
+            .or_default()
+            .extend(e.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
 /// Checks an account's name as an event's is checked (not empty, at most [`MAX_NAME_BYTES`], no
 /// control character): what the service asks of an account named in an address.
 pub fn check_account(name: &str) -> Result<(), String> {
@@ -747,6 +767,34 @@ mod tests {
         let ones = format!("[{}1]", "1,".repeat(999));
         let p = parse_bounded(&ones, 10);
         assert_eq!((p.rejects.len(), p.rejects_left_out), (10, 990));
+    }
+
+    /// A resource's tags are its events' in time order, later values winning, whatever order
+    /// the events come in.
+    #[test]
+    fn a_resource_has_its_events_tags_in_time_order() {
+        let first = OK.replace("\"e1\"", "\"b1\"").replace(
+            "\"kind\":\"start\"",
+            "\"kind\":\"start\",\"tags\":{\"project\":\"web\",\"team\":\"x\"}",
+        );
+        let later = OK
+            .replace("\"e1\"", "\"a1\"")
+            .replace("2026-01-01T10:00:00+01:00", "2026-01-20T00:00:00Z")
+            .replace(
+                "\"kind\":\"start\"",
+                "\"kind\":\"stop\",\"tags\":{\"env\":\"prod\",\"team\":\"y\"}",
+            );
+        let key = ("a".to_string(), "r".to_string());
+        let expected: BTreeMap<String, String> =
+            [("env", "prod"), ("project", "web"), ("team", "y")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        for text in [format!("{first}\n{later}"), format!("{later}\n{first}")] {
+            let p = parse_jsonl(&text);
+            assert!(p.rejects.is_empty(), "{:?}", p.rejects);
+            assert_eq!(resource_tags(&p.events).get(&key), Some(&expected));
+        }
     }
 
     /// An instant past the year 9999 in UTC is refused at its field.

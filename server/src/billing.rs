@@ -626,11 +626,12 @@ pub fn focus(
     let accounts: std::collections::BTreeSet<&str> =
         docs.iter().map(|d| d.account.as_str()).collect();
     for a in accounts {
-        for e in ledger.events(a, period)? {
-            if !e.tags.is_empty() {
-                let json = serde_json::to_string(&e.tags).unwrap_or_else(|_| "{}".into());
-                tags.insert((a.to_string(), e.resource.to_string()), json);
-            }
+        // As the rating reads them: in time order, later values winning.
+        for (key, t) in ratecard::event::resource_tags(&ledger.events(a, period)?) {
+            tags.insert(
+                key,
+                serde_json::to_string(&t).unwrap_or_else(|_| "{}".into()),
+            );
         }
     }
     let list: Vec<&Document> = docs.iter().map(|d| &d.document).collect();

@@ -1504,6 +1504,64 @@ fn projection_with_budget_alerts() {
     assert_eq!(v["alerts"].as_array().map(|a| a.len()), Some(3));
 }
 
+/// A FOCUS row carries its resource's tags as the rating does, in time order with later values
+/// winning, whatever order the ledger gives the events back in: SQLite gives them by id, and
+/// the row carried only the tags of the event whose id sorted last.
+#[test]
+fn focus_tags_follow_the_events_in_time_order() {
+    let (addr, _) = start("focus-tags", Some(TOKEN));
+    let (st, b) = http(
+        addr,
+        "PUT",
+        "/api/v1/accounts/acme/customer",
+        Some(TOKEN),
+        br#"{"name":"Acme SARL","country":"FR","kind":"business","vat_number":"FR40303265045"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    let events = [
+        r#"{"id":"b1","account":"acme","resource":"vm","sku":"b2-15","region":"gra","kind":"start","at":"2026-01-01T00:00:00Z","tags":{"project":"web","team":"x"}}"#,
+        r#"{"id":"a1","account":"acme","resource":"vm","sku":"b2-15","region":"gra","kind":"stop","at":"2026-01-20T00:00:00Z","tags":{"env":"prod","team":"y"}}"#,
+    ]
+    .join("\n");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/events",
+        Some(TOKEN),
+        events.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = http(
+        addr,
+        "POST",
+        "/api/v1/accounts/acme/invoices",
+        Some(TOKEN),
+        br#"{"period":"2026-01","issue_date":"2026-02-01"}"#,
+    );
+    assert_eq!(st, 201, "{b}");
+    let (st, csv) = http(
+        addr,
+        "GET",
+        "/api/v1/focus?period=2026-01",
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(st, 200, "{csv}");
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let tags: Vec<String> = r
+        .records()
+        .map(|rec| rec.unwrap())
+        .filter(|rec| &rec[col("ResourceId")] == "vm")
+        .map(|rec| rec[col("Tags")].to_string())
+        .collect();
+    assert!(!tags.is_empty(), "{csv}");
+    for t in tags {
+        assert_eq!(t, r#"{"env":"prod","project":"web","team":"y"}"#, "{csv}");
+    }
+}
+
 /// A customer's account is checked as an event's is: one longer than an event may name was
 /// stored on SQLite (a customer no event could have) and a 500 on PostgreSQL.
 #[test]
