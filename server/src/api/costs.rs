@@ -497,12 +497,7 @@ pub(crate) async fn put_allocation_rules(
         let s = s.clone();
         move || {
             let now = ratecard::time::format_instant(&chrono::Utc::now());
-            let seq = s.ledger.save_allocation_rules(&text, &now)?;
-            s.ledger.audit(
-                "allocation_rules",
-                &seq.to_string(),
-                &ratecard::canonical::sha256_hex(&text),
-            )?;
+            s.ledger.save_allocation_rules(&text, &now)?;
             Ok(())
         }
     })

@@ -84,7 +84,9 @@ pub trait Alerts {
     fn deliveries(&self, limit: i64) -> Result<Vec<Delivery>>;
     /// Makes a delivery due again now, whatever its status; false when there is none.
     fn redeliver(&self, id: i64, now: &str) -> Result<bool>;
-    /// Keeps a new version of the allocation rules (JSON), after the others: returns its number.
+    /// Keeps a new version of the allocation rules (JSON), after the others, with its audit
+    /// entry (`allocation_rules`, its number, the digest of the text) in the same locked
+    /// transaction: returns its number.
     fn save_allocation_rules(&self, body: &str, now: &str) -> Result<i64>;
     /// The allocation rules saved last, with their number and when they were saved.
     fn allocation_rules(&self) -> Result<Option<(i64, String, String)>>;
@@ -304,15 +306,25 @@ impl<B: Backend> Alerts for Ledger<B> {
     }
 
     fn save_allocation_rules(&self, body: &str, now: &str) -> Result<i64> {
-        self.db.write_state(|tx| {
-            tx.exec(
-                "INSERT INTO allocation_rules (body, saved) VALUES ($1, $2)",
-                &[body.into(), now.into()],
-            )?;
+        // Saved and audited in one transaction, under the ledger's lock, and the version read
+        // back is this insert's own: saved then audited apart, a crash between left rules in
+        // force unaudited, and two saves at once on PostgreSQL could both audit the later one.
+        self.db.write(|tx| {
             let mut r = tx
-                .row("SELECT max(seq) FROM allocation_rules", &[])?
+                .row(
+                    "INSERT INTO allocation_rules (body, saved) VALUES ($1, $2) RETURNING seq",
+                    &[body.into(), now.into()],
+                )?
                 .ok_or_else(|| super::LedgerError::Db("no allocation rules saved".into()))?;
-            r.take().int()
+            let seq = r.take().int()?;
+            super::append_audit(
+                tx,
+                &self.key,
+                "allocation_rules",
+                &seq.to_string(),
+                &ratecard::canonical::sha256_hex(body),
+            )?;
+            Ok(seq)
         })
     }
 

@@ -1738,6 +1738,45 @@ mod tests {
     /// made from: an ingestion that stores one of them (a late one too, or one of an earlier
     /// month) retires it; another account's does not, nor a batch of duplicates, nor an event
     /// of a later month.
+    /// Rules saved by two callers at once: each version has its own audit entry, naming it and
+    /// the digest of its text (saved, then audited apart, two saves could both audit one
+    /// version on PostgreSQL, and a crash between left a version unaudited).
+    #[test]
+    fn each_version_of_the_allocation_rules_is_audited_with_it() {
+        for c in stores("rules-audit") {
+            std::thread::scope(|scope| {
+                for t in 0..2 {
+                    let l = c.ledger.clone();
+                    scope.spawn(move || {
+                        for i in 0..10 {
+                            let body = format!("{{\"caller\":{t},\"n\":{i}}}");
+                            l.save_allocation_rules(&body, "2026-01-01T00:00:00Z")
+                                .unwrap();
+                        }
+                    });
+                }
+            });
+            let saved: std::collections::BTreeMap<String, String> =
+                (c.query)("SELECT CAST(seq AS TEXT), body FROM allocation_rules ORDER BY seq")
+                    .into_iter()
+                    .map(|mut r| {
+                        let seq = r.take().text().unwrap();
+                        let body = r.take().text().unwrap();
+                        (seq, ratecard::canonical::sha256_hex(&body))
+                    })
+                    .collect();
+            let audited: std::collections::BTreeMap<String, String> = (c.query)(
+                "SELECT subject, detail FROM audit WHERE action = 'allocation_rules' ORDER BY seq",
+            )
+            .into_iter()
+            .map(|mut r| (r.take().text().unwrap(), r.take().text().unwrap()))
+            .collect();
+            assert_eq!(saved.len(), 20, "{}", c.name);
+            assert_eq!(audited, saved, "{}", c.name);
+            assert!(c.ledger.verify_audit().unwrap().ok, "{}", c.name);
+        }
+    }
+
     #[test]
     fn a_kept_rating_is_retired_by_the_accounts_next_events() {
         for c in stores("kept") {
