@@ -275,7 +275,54 @@ const SERVICES: &[(&str, &str)] = &[
     ("Archive", "Archivage"),
     ("Serverless", "Serverless"),
     ("Support", "Support"),
+    ("Savings plans", "Plans d'engagement"),
 ];
+
+/// Unit words in French, singular and plural.
+const UNITS: &[(&str, &str, &str)] = &[
+    ("second", "seconde", "secondes"),
+    ("hour", "heure", "heures"),
+    ("day", "jour", "jours"),
+    ("month", "mois", "mois"),
+    ("GB", "Go", "Go"),
+    ("request", "requête", "requêtes"),
+    ("package", "lot", "lots"),
+    ("unused", "non utilisé", "non utilisés"),
+    ("spent", "dépensé", "dépensés"),
+];
+
+/// A unit in French, word by word (`GB-month` is `Go-mois`, `1000000 request` is `1000000
+/// requêtes`), its last word plural past one; `quantity` is the line's, or one for a price's
+/// unit, whose leading number then counts.
+pub fn unit_fr(name: &str, quantity: Decimal) -> String {
+    let lead = name
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse::<Decimal>().ok())
+        .unwrap_or(Decimal::ONE);
+    let plural = quantity.abs() > Decimal::ONE || lead > Decimal::ONE;
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush =
+        |word: &mut String, out: &mut String, last: bool| {
+            let fr = UNITS.iter().find(|(en, _, _)| en == word).map_or(
+                word.as_str(),
+                |(_, one, many)| if plural && last { many } else { one },
+            );
+            out.push_str(fr);
+            word.clear();
+        };
+    for c in name.chars() {
+        if c == '-' || c == ' ' {
+            flush(&mut word, &mut out, false);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out, true);
+    out
+}
 
 /// A service's name for the language.
 pub fn service(lang: Lang, name: &str) -> String {

@@ -599,6 +599,23 @@ pub fn notice(text: &str, failed: bool) -> String {
 /// The document as printed: title, seller and customer, number and dates, the lines after
 /// their discounts (they add up to the net total), VAT with its mention, totals and notes.
 /// `estimate` gives each line the label its item was given.
+/// A line's description in the page's language: in French, the price list's French one for
+/// its product (the catalog carries both), when the line's is the product's own.
+fn description(d: &Document, line: &ratecard::document::DocumentLine, l: Lang) -> String {
+    let french = || {
+        let id = d.catalog.first()?.split('@').next()?;
+        let book = crate::state::book(id).ok()?;
+        let p = book.product(&line.sku)?;
+        (p.description == line.description)
+            .then(|| p.description_fr.clone())
+            .flatten()
+    };
+    match l {
+        Lang::Fr => french().unwrap_or_else(|| line.description.clone()),
+        Lang::En => line.description.clone(),
+    }
+}
+
 /// A line's unit price as printed: the price list's own, or converted into another currency
 /// to five significant digits (0.11560349... USD is USD 0.1156; a request's 0.000000432 keeps
 /// its digits).
@@ -702,7 +719,7 @@ pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) ->
             h.el("strong", &[("data-testid", "print-line-label")], label)
                 .open("br", &[]);
         }
-        h.text(&line.description);
+        h.text(&description(d, line, l));
         h.open("br", &[])
             .el("small", &[], &line.formula)
             .close("td");
@@ -713,13 +730,23 @@ pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) ->
                 &format!(
                     "{} {}",
                     crate::i18n::number(line.quantity.normalize(), l),
-                    line.unit.plural(line.quantity)
+                    match l {
+                        Lang::En => line.unit.plural(line.quantity),
+                        Lang::Fr => crate::i18n::unit_fr(line.unit.name(), line.quantity),
+                    }
                 ),
             )
             .el(
                 "td",
                 &[("class", "num")],
-                &format!("{} / {}", money(unit_price(d, line), c, l), line.price_unit),
+                &format!(
+                    "{} / {}",
+                    money(unit_price(d, line), c, l),
+                    match l {
+                        Lang::En => line.price_unit.clone(),
+                        Lang::Fr => crate::i18n::unit_fr(&line.price_unit, Decimal::ONE),
+                    }
+                ),
             );
         if discounted {
             // What the discounts took off, as the line's list amount and amount are printed.
@@ -771,7 +798,7 @@ pub fn document(d: &Document, estimate: Option<&ratecard::Estimate>, l: Lang) ->
             &[],
             &format!(
                 "1 EUR = {} {} ({} {}, {})",
-                fx.rate,
+                crate::i18n::number(fx.rate, l),
                 fx.to,
                 t(l, "rate_of"),
                 fx.date,
@@ -845,9 +872,25 @@ mod tests {
         let shown = crate::i18n::number(price.round_sf(5).unwrap().normalize(), Lang::Fr);
         assert!(shown.contains(','), "{shown}");
         assert!(
-            html.contains(&format!(">{shown} USD / hour</td>")),
+            html.contains(&format!(">{shown} USD / heure</td>")),
             "{html}"
         );
+        // Units and the product's description in French.
+        assert!(html.contains(">744 heures</td>"), "{html}");
+        let fr = crate::state::book("stratus")
+            .unwrap()
+            .product("b2-15")
+            .and_then(|p| p.description_fr.clone())
+            .unwrap();
+        assert!(html.contains(&fr.replace('\'', "&apos;")), "{fr}: {html}");
+        for (name, q, fr) in [
+            ("GB-month", "1", "Go-mois"),
+            ("1000000 request", "1", "1000000 requêtes"),
+            ("GB-hour", "2", "Go-heures"),
+            ("EUR unused", "1", "EUR non utilisé"),
+        ] {
+            assert_eq!(crate::i18n::unit_fr(name, q.parse().unwrap()), fr);
+        }
     }
 
     /// A counter line (egress, an account total) carries the label of the line it belongs to,

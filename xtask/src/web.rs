@@ -37,8 +37,10 @@ const TYPESCRIPT: &str = "5";
 /// engine and a minimal Leptos page together, 256,485 bytes (`cargo xtask bench size-floor`).
 /// The printed quote's lines that add up on paper (the discount as printed, the unit price
 /// with its currency and the numbers in the page's language) and the plan comparison on demand
-/// under a savings plan cost 1.5 KB (379,772 bytes): 379,800.
-pub const BUDGET_GZIP_BYTES: u64 = 379_800;
+/// under a savings plan cost 1.5 KB (379,772 bytes): 379,800. A country the page does not offer
+/// said at its field, a CSV number that does not read the file's way refused, and the printed
+/// quote's descriptions, units and rates in French cost 1.6 KB (381,368 bytes): 381,400.
+pub const BUDGET_GZIP_BYTES: u64 = 381_400;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")

@@ -31,9 +31,11 @@ pub(super) fn Taxes(
             <h2>{label(lang, "taxes")}</h2>
             <div class="row">
                 <label>{label(lang, "country")}
-                    <select data-testid="country" prop:value=move || setup.with(|s| s.customer.country.clone()) on:change=move |ev| setup.update(|s| s.customer.country = event_target_value(&ev))>
+                    <select data-testid="country" prop:value=move || setup.with(|s| s.customer.country.clone()) on:change=move |ev| setup.update(|s| s.customer.country = event_target_value(&ev))
+                        aria-invalid=move || outcome.with(|o| o.error_for(None, "customer.country").is_some()).then_some("true") aria-describedby="customer.country-error">
                         {state::COUNTRIES.iter().map(|c| view! { <option value=*c>{*c}</option> }).collect_view()}
                     </select>
+                    <FieldError outcome field="customer.country" />
                 </label>
                 <label>
                     <input type="checkbox" data-testid="business" prop:checked=move || setup.with(|s| s.customer.business) on:change=move |ev| setup.update(|s| s.customer.business = event_target_checked(&ev)) />
@@ -51,7 +53,7 @@ pub(super) fn Taxes(
                     <FieldError outcome field="currency" />
                 </label>
                 {move || outcome.with(|o| o.document.as_ref().and_then(|d| d.fx.clone())).map(|fx| view! {
-                    <span data-testid="fx-rate">{format!("1 EUR = {} {} ({} {}, {})", fx.rate, fx.to, t(lang.get(), "rate_of"), fx.date, fx.source)}</span>
+                    <span data-testid="fx-rate">{format!("1 EUR = {} {} ({} {}, {})", crate::i18n::number(fx.rate, lang.get()), fx.to, t(lang.get(), "rate_of"), fx.date, fx.source)}</span>
                 })}
             </div>
         </section>

@@ -157,6 +157,26 @@ pub fn in_french(message: &str) -> String {
         ("no EUR/", "pas de taux EUR/"),
         ("reference rate published from", "publié entre le"),
         ("document: ", ""),
+        (
+            "is not a number: a file separated by semicolons writes numbers as",
+            "n'est pas un nombre : un fichier séparé par des points-virgules écrit les nombres ainsi :",
+        ),
+        (
+            "is not a number: a file separated by commas writes numbers as",
+            "n'est pas un nombre : un fichier séparé par des virgules écrit les nombres ainsi :",
+        ),
+        (" or 1 000,5", " ou 1 000,5"),
+        (" or \"1,000.5\"", " ou \"1,000.5\""),
+        (
+            "resources in all per request (the counts add up to",
+            "ressources en tout par estimation (les quantités font",
+        ),
+        ("at most ", "au plus "),
+        ("` in ", "` dans "),
+        (
+            "is not a country offered here: pick one in the list",
+            "n'est pas un pays proposé ici : choisissez-en un dans la liste",
+        ),
         ("unknown column", "colonne inconnue"),
         ("(known: ", "(connues : "),
         ("the file is empty", "le fichier est vide"),
@@ -237,6 +257,14 @@ mod french {
             (
                 "line 3: uptime_unit `days` is not percent or hours",
                 "ligne 3: uptime_unit `days` n'est ni percent ni hours",
+            ),
+            (
+                "at most 5000 resources in all per request (the counts add up to 6000)",
+                "au plus 5000 ressources en tout par estimation (les quantités font 6000)",
+            ),
+            (
+                "unknown product `x` in stratus",
+                "produit inconnu `x` dans stratus",
             ),
         ] {
             assert_eq!(in_french(en), fr, "{en}");

@@ -235,8 +235,19 @@ pub fn from_csv(text: &str, base: &Setup) -> Result<Setup, String> {
     // Numbers are read the file's way, whatever the page's language: a file whose fields a
     // comma separates writes 1000.5 (or "1,000.5"), one that semicolons separate (a spreadsheet
     // in French) 1000,5 or 1 000,5. Then they are written the page's way: one file, one price.
+    // A number that does not read the file's way is refused, named: left as typed, the page
+    // read it its own way ("1.000" in a semicolon file was 1 on the English page).
     let file = if sep == ';' { Lang::Fr } else { Lang::En };
-    super::rewrite_numbers(&mut setup.items, file, setup.lang);
+    if let Err((i, field, text)) = super::rewrite_numbers(&mut setup.items, file, setup.lang) {
+        let line = rows.get(i).map_or(0, |(l, _)| *l);
+        let how = match sep {
+            ';' => "a file separated by semicolons writes numbers as 1000,5 or 1 000,5",
+            _ => "a file separated by commas writes numbers as 1000.5 or \"1,000.5\"",
+        };
+        return Err(format!(
+            "line {line}: {field}: `{text}` is not a number: {how}"
+        ));
+    }
     Ok(setup)
 }
 
@@ -298,6 +309,31 @@ mod tests {
                 assert!(out.errors.is_empty(), "{:?}", out.errors);
             }
         }
+    }
+
+    /// A number that does not read the file's way is refused, named, on either page: a
+    /// semicolon file's "1.000" was 1 on the English page and an error on the French one.
+    #[test]
+    fn a_number_that_does_not_read_the_file_s_way_is_refused() {
+        for lang in [Lang::En, Lang::Fr] {
+            let mut page = Setup::default();
+            page.switch_lang(lang);
+            let e = from_csv("sku;gb\nclassic-volume;10\nclassic-volume;1.000\n", &page)
+                .expect_err("ambiguous");
+            assert_eq!(
+                e,
+                "line 3: gb: `1.000` is not a number: a file separated by semicolons writes numbers as 1000,5 or 1 000,5"
+            );
+            let e = from_csv("sku,gb\nclassic-volume,\"2,5\"\n", &page).expect_err("ambiguous");
+            assert!(e.starts_with("line 2: gb: `2,5` is not a number: "), "{e}");
+        }
+        let fr = crate::state::in_french(
+            "line 3: gb: `1.000` is not a number: a file separated by semicolons writes numbers as 1000,5 or 1 000,5",
+        );
+        assert_eq!(
+            fr,
+            "ligne 3: gb: `1.000` n'est pas un nombre : un fichier séparé par des points-virgules écrit les nombres ainsi : 1000,5 ou 1 000,5"
+        );
     }
 
     #[test]

@@ -366,36 +366,49 @@ impl Outcome {
 }
 
 /// A number typed the `from` way, written the `to` way (`1 000,5` -> `1000.5`); a field that
-/// does not read stays as typed, for the form to show its error.
-fn rewrite_number(text: &mut String, from: Lang, to: Lang) {
-    if let Ok(n) = input::normalize(text, from) {
-        *text = match to {
-            Lang::En => n,
-            Lang::Fr => n.replace('.', ","),
-        };
+/// does not read stays as typed, and its error is returned.
+fn rewrite_number(text: &mut String, from: Lang, to: Lang) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Ok(());
     }
+    let n = input::normalize(text, from)?;
+    *text = match to {
+        Lang::En => n,
+        Lang::Fr => n.replace('.', ","),
+    };
+    Ok(())
 }
 
-/// Every number of `items`, typed the `from` way, written the `to` way.
-pub(super) fn rewrite_numbers(items: &mut [ItemForm], from: Lang, to: Lang) {
-    for it in items {
-        for f in [
-            &mut it.count,
-            &mut it.uptime,
-            &mut it.gb,
-            &mut it.egress_gb,
-            &mut it.requests,
-            &mut it.commitment,
-            &mut it.invocations,
-            &mut it.duration_ms,
-            &mut it.memory_mb,
-            &mut it.dim_1,
-            &mut it.dim_2,
-            &mut it.discount,
+/// Every number of `items`, typed the `from` way, written the `to` way. Those that do not read
+/// the `from` way stay as typed; the first is returned, by its line's position, its field and
+/// its text.
+pub(super) fn rewrite_numbers(
+    items: &mut [ItemForm],
+    from: Lang,
+    to: Lang,
+) -> Result<(), (usize, &'static str, String)> {
+    let mut first = Ok(());
+    for (i, it) in items.iter_mut().enumerate() {
+        for (name, f) in [
+            ("count", &mut it.count),
+            ("uptime", &mut it.uptime),
+            ("gb", &mut it.gb),
+            ("egress_gb", &mut it.egress_gb),
+            ("requests", &mut it.requests),
+            ("commitment", &mut it.commitment),
+            ("invocations", &mut it.invocations),
+            ("duration_ms", &mut it.duration_ms),
+            ("memory_mb", &mut it.memory_mb),
+            ("dim_1", &mut it.dim_1),
+            ("dim_2", &mut it.dim_2),
+            ("discount", &mut it.discount),
         ] {
-            rewrite_number(f, from, to);
+            if rewrite_number(f, from, to).is_err() && first.is_ok() {
+                first = Err((i, name, f.clone()));
+            }
         }
     }
+    first
 }
 
 /// The setup over its savings plans' term, from the estimate, converted as the document
@@ -431,6 +444,8 @@ impl Setup {
         for (n, it) in self.items.iter_mut().enumerate() {
             it.id = u32::try_from(n).unwrap_or(u32::MAX);
         }
+        // A country code as the list writes it (`fr` is FR).
+        self.customer.country = self.customer.country.trim().to_ascii_uppercase();
         self
     }
 
@@ -442,8 +457,9 @@ impl Setup {
         if from == to {
             return;
         }
-        rewrite_numbers(&mut self.items, from, to);
-        rewrite_number(&mut self.quote.discount, from, to);
+        // A field that did not read stays as typed, with its error.
+        let _ = rewrite_numbers(&mut self.items, from, to);
+        let _ = rewrite_number(&mut self.quote.discount, from, to);
         self.lang = to;
     }
 
@@ -625,6 +641,22 @@ impl Setup {
             }
         }
         let c = &self.customer;
+        // A country the page does not offer (a link's `fr` or `UK`) is an error at its field,
+        // and the figures are those of the default country meanwhile: the document failed,
+        // every total was blank, and the error was filed where nothing showed it.
+        let country = if COUNTRIES.contains(&c.country.as_str()) {
+            c.country.clone()
+        } else {
+            errors.push(FieldError {
+                item: None,
+                field: "customer.country".into(),
+                message: format!(
+                    "`{}` is not a country offered here: pick one in the list",
+                    c.country
+                ),
+            });
+            CustomerForm::default().country
+        };
         let mut request = DocumentRequest::new(
             if q.enabled {
                 DocumentKind::Quote
@@ -639,7 +671,7 @@ impl Setup {
                 } else {
                     c.name.trim().to_string()
                 },
-                country: c.country.clone(),
+                country,
                 kind: if c.business {
                     CustomerKind::Business
                 } else {
@@ -1360,6 +1392,26 @@ mod tests {
         assert_eq!(out.item_amounts.get(&0), Some(&Decimal::new(0, 2)));
         assert_eq!(Some(sum(&out)), net(&out));
         assert_eq!(net(&out), full.item_amounts.get(&1).copied());
+    }
+
+    /// A country the page does not offer, from a link or a file, is an error at the country
+    /// field, and the totals stay (they were blank, the error shown nowhere); `fr` is FR.
+    #[test]
+    fn a_country_not_offered_is_an_error_at_its_field() {
+        let mut s = setup();
+        s.quote.enabled = true;
+        s.customer.country = "UK".into();
+        let out = s.compute();
+        assert_eq!(
+            out.error_for(None, "customer.country").as_deref(),
+            Some("`UK` is not a country offered here: pick one in the list")
+        );
+        let doc = out.document.expect("the figures stay");
+        assert_eq!(doc.totals.gross.to_string(), "111.49");
+        s.customer.country = " fr".into();
+        let s = s.with_ids();
+        assert_eq!(s.customer.country, "FR");
+        assert!(s.compute().error_for(None, "customer.country").is_none());
     }
 
     /// A line a savings plan covers is compared on demand, as the verdict is: the covered cost
