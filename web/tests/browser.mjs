@@ -245,6 +245,45 @@ for (const width of [1366, 390]) await scenario(`a line discount lands on its ow
   await p.close();
 });
 
+for (const width of [1366, 390]) await scenario(`a link's country the page does not offer is said at its field, and the quote printed in French and USD adds up (${width} px)`, async () => {
+  const p = await fresh(width);
+  await p.click('[data-testid=add-instance]');
+  await p.fill('[data-testid=item-0-count]', '4');
+  await p.click('[data-testid=lang]');
+  await p.selectOption('[data-testid=currency]', 'USD');
+  await p.check('[data-testid=quote-mode]');
+  await p.fill('[data-testid=quote-number]', 'Q-2026-0007');
+  await p.fill('[data-testid=quote-date]', '2026-01-31');
+  await p.fill('[data-testid=quote-valid]', '2026-02-28');
+  await p.fill('[data-testid=item-0-discount]', '10');
+  await p.emulateMedia({ media: 'print' });
+  // Each printed line: its list amount (quantity x unit price) less the discount is its amount.
+  const rows = await p.locator('[data-testid=print-lines] tr').allTextContents();
+  expect(rows.length === 5, `four lines and a header: ${rows.length}`);
+  const fr = (t) => Number(t.replace(/[^\d,-]/g, '').replace(',', '.'));
+  const cells = await p.locator('[data-testid=print-lines] tr:nth-child(2) td').allTextContents();
+  expect(cells[2].includes('heures') && cells[3].includes('USD / heure'), `French units: ${cells}`);
+  expect(cells[0].includes('Instance généraliste'), `French description: ${cells[0]}`);
+  const list = Math.round(fr(cells[2]) * fr(cells[3]) * 100) / 100;
+  expect(Math.abs(list + fr(cells[4]) - fr(cells[5])) < 0.005, `list ${list} less discount ${cells[4]} is ${cells[5]}`);
+  await p.emulateMedia({ media: 'screen' });
+  // The share link with a country the page does not offer: said at the field, totals kept.
+  await p.waitForFunction(() => decodeURIComponent(document.querySelector('[data-testid=share-link]').value).includes('"currency":"USD"'));
+  const json = decodeURIComponent((await p.inputValue('[data-testid=share-link]')).split('#s=')[1]);
+  const bad = json.replace('"country":"FR"', '"country":"UK"');
+  expect(bad !== json, 'the link holds the country');
+  const q = await context.newPage();
+  await q.setViewportSize({ width, height: 900 });
+  await q.goto(`${base}#s=${encodeURIComponent(bad)}`);
+  await q.waitForSelector('[data-testid="customer.country-error"]');
+  expect((await text(q, 'customer.country-error')).includes('UK'), await text(q, 'customer.country-error'));
+  expect((await q.getAttribute('[data-testid=country]', 'aria-invalid')) === 'true', 'the field is marked');
+  expect(money(await text(q, 'total-gross')) > 0, `the totals stay: ${await text(q, 'total-gross')}`);
+  await q.screenshot({ path: `${out}/country-error-${width}.png` });
+  await q.close();
+  await p.close();
+});
+
 for (const width of [1366, 390]) await scenario(`quote mode never blanks the totals; its missing fields are marked (${width} px)`, async () => {
   const p = await fresh(width);
   await p.click('[data-testid=add-instance]');
