@@ -133,19 +133,12 @@ pub fn build_web() -> Result<PathBuf, String> {
     ]);
     step("calculator release build (wasm32)", c)?;
     let target = crate::target_dir();
-    let mut c = Command::new("wasm-bindgen");
-    c.args([
-        "--target",
+    bind_for_the_web(
+        &target.join("wasm32-unknown-unknown/wasm-release/ratecard-web.wasm"),
+        &dist,
         "web",
-        "--no-typescript",
-        "--out-name",
-        "web",
-        "--out-dir",
-    ])
-    .arg(&dist)
-    .arg(target.join("wasm32-unknown-unknown/wasm-release/ratecard-web.wasm"));
-    with_tools_path(&mut c);
-    step("wasm-bindgen", c)?;
+        "wasm-bindgen",
+    )?;
     let wasm = dist.join("web_bg.wasm");
     let (page, rust_link, opt_params) = page_recipe()?;
     wasm_opt(&wasm, &opt_params, "wasm-opt -Oz (binaryen 132)")?;
@@ -187,6 +180,24 @@ fn page_recipe() -> Result<(String, String, Vec<String>), String> {
     Ok((page, rust_link, opt_params))
 }
 
+/// Binds `wasm` for a page (`--target web`, no TypeScript) into `out` as `name.js` and
+/// `name_bg.wasm`.
+fn bind_for_the_web(wasm: &Path, out: &Path, name: &str, what: &str) -> Result<(), String> {
+    let mut c = Command::new("wasm-bindgen");
+    c.args([
+        "--target",
+        "web",
+        "--no-typescript",
+        "--out-name",
+        name,
+        "--out-dir",
+    ])
+    .arg(out)
+    .arg(wasm);
+    with_tools_path(&mut c);
+    step(what, c)
+}
+
 /// Optimises a bound wasm file in place for size, with the page's extra parameters.
 fn wasm_opt(wasm: &Path, opt_params: &[String], name: &str) -> Result<(), String> {
     let mut c = Command::new("wasm-opt");
@@ -225,19 +236,12 @@ fn build_console(dist: &Path, opt_params: &[String]) -> Result<(), String> {
         crate::WASM_TARGET,
     ]);
     step("console release build (wasm32)", c)?;
-    let mut c = Command::new("wasm-bindgen");
-    c.args([
-        "--target",
-        "web",
-        "--no-typescript",
-        "--out-name",
+    bind_for_the_web(
+        &crate::target_dir().join("wasm32-unknown-unknown/wasm-release/ratecard-console.wasm"),
+        &out,
         "console",
-        "--out-dir",
-    ])
-    .arg(&out)
-    .arg(crate::target_dir().join("wasm32-unknown-unknown/wasm-release/ratecard-console.wasm"));
-    with_tools_path(&mut c);
-    step("wasm-bindgen (console)", c)?;
+        "wasm-bindgen (console)",
+    )?;
     let wasm = out.join("console_bg.wasm");
     wasm_opt(&wasm, opt_params, "wasm-opt -Oz (console)")?;
     std::fs::copy(r.join("console/index.html"), out.join("index.html"))
@@ -358,21 +362,14 @@ pub fn size_floor() -> Result<(), String> {
         step(&format!("{example} (wasm32)"), c)?;
         let dir = out.join(example);
         let _ = std::fs::remove_dir_all(&dir);
-        let mut c = Command::new("wasm-bindgen");
-        c.args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-name",
+        bind_for_the_web(
+            &crate::target_dir().join(format!(
+                "wasm32-unknown-unknown/wasm-release/examples/{example}.wasm"
+            )),
+            &dir,
             example,
-            "--out-dir",
-        ])
-        .arg(&dir)
-        .arg(crate::target_dir().join(format!(
-            "wasm32-unknown-unknown/wasm-release/examples/{example}.wasm"
-        )));
-        with_tools_path(&mut c);
-        step(&format!("wasm-bindgen ({example})"), c)?;
+            &format!("wasm-bindgen ({example})"),
+        )?;
         let wasm = dir.join(format!("{example}_bg.wasm"));
         wasm_opt(&wasm, &opt_params, &format!("wasm-opt -Oz ({example})"))?;
         let js = dir.join(format!("{example}.js"));
