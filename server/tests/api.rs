@@ -1621,10 +1621,10 @@ fn the_current_month_is_rated_up_to_now() {
         let until = t.duration_trunc(chrono::Duration::minutes(1)).unwrap();
         let seconds = (until - month_start).num_seconds().max(1);
         let hours = (seconds + 3599) / 3600;
-        format!(
-            "{:.2}",
-            rust_decimal::Decimal::from(hours) * rust_decimal::Decimal::new(111, 3)
-        )
+        // Rounded half up to the cent, as lines are (2.775 is 2.78).
+        (rust_decimal::Decimal::from(hours) * rust_decimal::Decimal::new(111, 3))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            .to_string()
     };
     let get = |path: &str| {
         let before = cost_at(chrono::Utc::now());
@@ -1648,7 +1648,8 @@ fn the_current_month_is_rated_up_to_now() {
     }
     // By day: no day after today.
     let (v, _) = get(&format!("/api/v1/costs?period={month}&group_by=day"));
-    let today = now.format("%Y-%m-%d").to_string();
+    // Read after the request: a day that turns meanwhile is still not after it.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     for g in v["groups"].as_array().unwrap() {
         let day = g["values"][0].as_str().unwrap();
         assert!(day <= today.as_str(), "{day} after {today}: {v}");
