@@ -39,8 +39,9 @@ const TYPESCRIPT: &str = "5";
 /// with its currency and the numbers in the page's language) and the plan comparison on demand
 /// under a savings plan cost 1.5 KB (379,772 bytes): 379,800. A country the page does not offer
 /// said at its field, a CSV number that does not read the file's way refused, and the printed
-/// quote's descriptions, units and rates in French cost 1.6 KB (381,368 bytes): 381,400.
-pub const BUDGET_GZIP_BYTES: u64 = 381_400;
+/// quote's descriptions, units and rates in French cost 1.6 KB (381,368 bytes), and a field
+/// the calculator does not know refused in a file or a link 213 bytes (381,581): 381,600.
+pub const BUDGET_GZIP_BYTES: u64 = 381_600;
 
 pub fn tools_dir() -> PathBuf {
     std::env::var_os("RATECARD_TOOLS")

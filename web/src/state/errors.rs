@@ -177,6 +177,8 @@ pub fn in_french(message: &str) -> String {
             "is not a country offered here: pick one in the list",
             "n'est pas un pays proposé ici : choisissez-en un dans la liste",
         ),
+        ("unknown field", "champ inconnu"),
+        ("expected one of", "attendu : l'un de"),
         ("unknown column", "colonne inconnue"),
         ("(known: ", "(connues : "),
         ("the file is empty", "le fichier est vide"),

@@ -311,6 +311,25 @@ mod tests {
         }
     }
 
+    /// A field the calculator does not know is an error naming it: `egress` for `egress_gb`
+    /// imported the line without its egress, silently.
+    #[test]
+    fn a_field_the_calculator_does_not_know_is_refused() {
+        let e = from_json(r#"{"items":[{"sku":"object-storage","gb":"100","egress":"500"}]}"#)
+            .expect_err("unknown field");
+        assert!(
+            e.starts_with("unknown field `egress`, expected one of"),
+            "{e}"
+        );
+        let e = from_json(r#"{"setup":{"items":[],"curency":"USD"}}"#).expect_err("unknown");
+        assert!(e.starts_with("unknown field `curency`"), "{e}");
+        // What the page writes reads back.
+        let mut s = Setup::default();
+        s.add("object-storage");
+        let text = serde_json::to_string(&s).unwrap();
+        assert_eq!(from_json(&text).expect("reads"), s);
+    }
+
     /// A number that does not read the file's way is refused, named, on either page: a
     /// semicolon file's "1.000" was 1 on the English page and an error on the French one.
     #[test]

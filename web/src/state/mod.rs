@@ -95,7 +95,7 @@ pub enum UptimeUnit {
 
 /// One line of the setup, as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ItemForm {
     /// The line's own id, stable while lines are added, moved and removed: rows, errors,
     /// discounts and costs follow it (a row number would shift).
@@ -156,7 +156,7 @@ impl Default for ItemForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CustomerForm {
     pub name: String,
     pub country: String,
@@ -176,7 +176,7 @@ impl Default for CustomerForm {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct QuoteForm {
     pub enabled: bool,
     pub number: String,
@@ -187,9 +187,11 @@ pub struct QuoteForm {
     pub notes: String,
 }
 
-/// The whole state of the calculator: what a share link and a saved estimate hold.
+/// The whole state of the calculator: what a share link and a saved estimate hold. A field it
+/// does not know (a typo in an imported file: `egress` for `egress_gb`) is an error, never a
+/// line imported without it; no field was ever removed, so every link this page wrote reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Setup {
     pub catalog: String,
     pub month: String,
