@@ -137,36 +137,87 @@ pub(crate) fn seen(period: &Period, now: chrono::DateTime<chrono::Utc>) -> Perio
     Period::new(period.start, minute).unwrap_or(*period)
 }
 
-/// The rating of the events over `seen`, the part of `period` that [`seen`] gives: the events
-/// known at its end, over it (the projection's "so far"), or every event over a whole period.
+/// How old a kept rating of the current month may be and still be read (same events, cut up to
+/// this much earlier): without it every kept one was stale a minute later, and each overview
+/// rated every account's month again.
+const SO_FAR_KEPT_FOR_S: i64 = 600;
+
+/// What a view over consumption reads of a period at one instant (read once per request, so
+/// every account is cut at the same minute): the part [`seen`] gives, and the label its kept
+/// ratings go under. A whole period's is its own (`2026-12`), a cut one's `2026-12/so-far`: a
+/// month's own label only ever holds whole ratings, which an older build reads unchecked.
+#[derive(Debug, Clone)]
+pub(crate) struct Seen {
+    pub period: Period,
+    whole: Period,
+    pub label: String,
+}
+
+impl Seen {
+    pub(crate) fn of(period: &Period, now: chrono::DateTime<chrono::Utc>) -> Seen {
+        let cut = seen(period, now);
+        let label = if cut == *period {
+            period.label()
+        } else {
+            format!("{}/so-far", period.label())
+        };
+        Seen {
+            period: cut,
+            whole: *period,
+            label,
+        }
+    }
+
+    fn is_whole(&self) -> bool {
+        self.period == self.whole
+    }
+
+    /// Whether something kept over `kept` answers: the same period when it is whole; for the
+    /// current month, a cut made at most [`SO_FAR_KEPT_FOR_S`] before this one.
+    fn answers(&self, kept: &Period) -> bool {
+        if self.is_whole() {
+            return *kept == self.period;
+        }
+        kept.start == self.period.start
+            && kept.end <= self.period.end
+            && self
+                .period
+                .end
+                .signed_duration_since(kept.end)
+                .num_seconds()
+                <= SO_FAR_KEPT_FOR_S
+    }
+}
+
+/// The rating of the events over what `seen` gives of the period: every event over a whole
+/// period, or the events known at its cut, over it (the projection's "so far").
 fn rate_seen(
     s: &AppState,
-    period: &Period,
-    seen: &Period,
+    seen: &Seen,
     events: &[UsageEvent],
 ) -> Result<ratecard::Rating, ApiError> {
-    if seen == period {
-        return rate_of(s, period, events);
+    if seen.is_whole() {
+        return rate_of(s, &seen.period, events);
     }
-    ratecard::projection::so_far(&s.book, events, seen, seen.end)
+    ratecard::projection::so_far(&s.book, events, &seen.period, seen.period.end)
         .map(|(rating, _)| rating)
         .map_err(ApiError::engine)
 }
 
-/// [`rating`] over what [`seen`] gives of the period, kept: what the explorer and the
-/// allocation read. A rating depends on the events, the price list and that part of the period,
-/// so one kept at the account's current version with this price list, over the same part, is
-/// the fresh rating; otherwise it is made, and kept for the next reader. Drafts and invoices
-/// are always rated afresh, over the whole period.
+/// [`rating`] over what `seen` gives of the period, kept: what the explorer and the allocation
+/// read. A rating depends on the events, the price list and that part of the period, so one
+/// kept at the account's current version with this price list, over the same part (or, for
+/// the current month, cut a few minutes earlier), answers; otherwise it is made, and kept for
+/// the next reader. Drafts and invoices are always rated afresh, over the whole period.
 pub(crate) fn kept_rating(
     s: &AppState,
     account: &str,
-    period: &Period,
+    seen: &Seen,
 ) -> Result<ratecard::Rating, ApiError> {
-    let (r, version, made) = kept_rating_versioned(s, account, period)?;
+    let (r, version, made) = kept_rating_versioned(s, account, seen)?;
     if let Some(text) = made {
         s.ledger
-            .keep_rating(account, &period.label(), s.rating_key(), version, &text)?;
+            .keep_rating(account, &seen.label, s.rating_key(), version, &text)?;
     }
     Ok(r)
 }
@@ -176,19 +227,16 @@ pub(crate) fn kept_rating(
 fn kept_rating_versioned(
     s: &AppState,
     account: &str,
-    period: &Period,
+    seen: &Seen,
 ) -> Result<(ratecard::Rating, i64, Option<String>), ApiError> {
-    let seen = seen(period, chrono::Utc::now());
-    if let Some((text, version)) = s
-        .ledger
-        .kept_rating(account, &period.label(), s.rating_key())?
+    if let Some((text, version)) = s.ledger.kept_rating(account, &seen.label, s.rating_key())?
         && let Ok(r) = serde_json::from_str::<ratecard::Rating>(&text)
-        && r.period == seen
+        && seen.answers(&r.period)
     {
         return Ok((r, version, None));
     }
-    let (events, version) = s.ledger.events_versioned(account, period)?;
-    let r = rate_seen(s, period, &seen, &events)?;
+    let (events, version) = s.ledger.events_versioned(account, &seen.whole)?;
+    let r = rate_seen(s, seen, &events)?;
     let made = if version > 0 {
         serde_json::to_string(&r).ok()
     } else {
@@ -207,13 +255,14 @@ fn rating_rollup(rating: &ratecard::Rating) -> Option<String> {
         .and_then(|r| serde_json::to_string(&r).ok())
 }
 
-/// The label a period's rollups are kept under: `YYYY-MM/rollup/half_up`.
-fn rollup_label(period: &Period, rounding: ratecard::RoundingMode) -> String {
+/// The label a period's rollups are kept under: `YYYY-MM/rollup/half_up` (and
+/// `YYYY-MM/so-far/rollup/half_up` for the current month, after its ratings' label).
+fn rollup_label(label: &str, rounding: ratecard::RoundingMode) -> String {
     let how = match rounding {
         ratecard::RoundingMode::HalfUp => "half_up",
         ratecard::RoundingMode::HalfEven => "half_even",
     };
-    format!("{}/rollup/{how}", period.label())
+    format!("{label}/rollup/{how}")
 }
 
 /// The rollups of `accounts` for the period ([`ratecard::explore::Rollup`]): each made from
@@ -225,19 +274,18 @@ pub(crate) fn kept_rollups(
     s: &AppState,
     accounts: &[String],
     every: bool,
-    period: &Period,
+    seen: &Seen,
     rounding: ratecard::RoundingMode,
 ) -> Result<Vec<ratecard::explore::Rollup>, ApiError> {
     use ratecard::explore::Rollup;
-    let label = rollup_label(period, rounding);
+    let label = rollup_label(&seen.label, rounding);
     let catalog = s.rating_key();
-    // A rollup kept over another part of the period (an earlier minute of the current month,
-    // or the current month before it ended) is made again.
-    let seen = seen(period, chrono::Utc::now());
+    // A rollup kept over another part of the period (the current month cut too long ago) is
+    // made again.
     let read = |text: &str| {
         serde_json::from_str::<Rollup>(text)
             .ok()
-            .filter(|r| r.period == seen)
+            .filter(|r| seen.answers(&r.period))
     };
     let mut kept: std::collections::HashMap<String, Rollup> = if every {
         s.ledger
@@ -264,7 +312,7 @@ pub(crate) fn kept_rollups(
     let flush = |ratings: &mut Vec<crate::ledger::Kept>,
                  rollups: &mut Vec<crate::ledger::Kept>|
      -> Result<(), ApiError> {
-        s.ledger.keep_ratings(&period.label(), catalog, ratings)?;
+        s.ledger.keep_ratings(&seen.label, catalog, ratings)?;
         s.ledger.keep_ratings(&label, catalog, rollups)?;
         ratings.clear();
         rollups.clear();
@@ -275,7 +323,7 @@ pub(crate) fn kept_rollups(
             out.push(r);
             continue;
         }
-        let made = kept_rating_versioned(s, a, period).and_then(|(rating, version, made)| {
+        let made = kept_rating_versioned(s, a, seen).and_then(|(rating, version, made)| {
             let r = Rollup::of(&rating, rounding).map_err(ApiError::engine)?;
             Ok((r, version, made))
         });
@@ -321,21 +369,26 @@ pub(crate) fn kept_rollups(
 pub(crate) fn kept_days(
     s: &AppState,
     account: &str,
-    period: &Period,
+    seen: &Seen,
 ) -> Result<Vec<ratecard::Rating>, ApiError> {
-    let label = format!("{}/days", period.label());
+    let label = format!("{}/days", seen.label);
     let catalog = s.rating_key();
-    // The current month's days end now, today's cut short (see [`seen`]).
-    let seen = seen(period, chrono::Utc::now());
+    // The current month's days end at its cut, today's cut short (see [`seen`]).
     if let Some((text, _)) = s.ledger.kept_rating(account, &label, catalog)?
         && let Ok(r) = serde_json::from_str::<Vec<ratecard::Rating>>(&text)
-        && r.last().map(|d| d.period.end) == Some(seen.end)
+        && let (Some(first), Some(last)) = (r.first(), r.last())
+        && seen.answers(&Period::new(first.period.start, last.period.end).unwrap_or(seen.whole))
     {
         return Ok(r);
     }
-    let (events, version) = s.ledger.events_versioned(account, period)?;
-    let days = ratecard::daily::days(&s.book, &seen, &events, ratecard::RoundingMode::default())
-        .map_err(ApiError::engine)?;
+    let (events, version) = s.ledger.events_versioned(account, &seen.whole)?;
+    let days = ratecard::daily::days(
+        &s.book,
+        &seen.period,
+        &events,
+        ratecard::RoundingMode::default(),
+    )
+    .map_err(ApiError::engine)?;
     if version > 0
         && let Ok(text) = serde_json::to_string(&days)
     {
@@ -351,14 +404,13 @@ pub(crate) fn kept_days(
 pub(crate) fn rating_and_view(
     s: &AppState,
     account: &str,
-    period: &Period,
+    seen: &Seen,
     other: &ratecard::PriceBook,
 ) -> Result<(ratecard::Rating, ratecard::Rating), ApiError> {
-    let mut events = s.ledger.events(account, period)?;
-    // The current month up to now, as the explorer rates it (see [`seen`]).
-    let seen = seen(period, chrono::Utc::now());
-    events.retain(|e| e.at <= seen.end);
-    let metered = ratecard::meter(&s.book, seen, &events).map_err(ApiError::engine)?;
+    let mut events = s.ledger.events(account, &seen.whole)?;
+    // The current month up to its cut, as the explorer rates it (see [`seen`]).
+    events.retain(|e| e.at <= seen.period.end);
+    let metered = ratecard::meter(&s.book, seen.period, &events).map_err(ApiError::engine)?;
     let billed = ratecard::rate(&s.book, &metered).map_err(ApiError::engine)?;
     let view = ratecard::reprice(&metered, other).map_err(ApiError::engine)?;
     Ok((billed, view))
@@ -448,7 +500,7 @@ pub fn finalize_period(
         let rating = rate_of(s, period, events).map_err(|e| e.message().to_string())?;
         let rating = billing_every_event(rating)?;
         let keep = rating_rollup(&rating).map(|text| crate::ledger::KeepAlong {
-            period: rollup_label(period, ratecard::RoundingMode::default()),
+            period: rollup_label(&period.label(), ratecard::RoundingMode::default()),
             catalog: s.rating_key().to_string(),
             rating: text,
         });
@@ -701,6 +753,27 @@ mod tests {
         ] {
             assert_eq!(seen(&dec, t(now)), dec, "{now}");
         }
+    }
+
+    /// What was kept answers a view: a whole month's rating only over the whole month, under
+    /// the month's own label; the current month's, under its own label, when cut at most ten
+    /// minutes before (each minute made every account's month again).
+    #[test]
+    fn a_kept_cut_answers_for_ten_minutes() {
+        let t = |s: &str| ratecard::time::parse_instant(s).unwrap();
+        let dec = Period::parse("2026-12").unwrap();
+        let cut = |end: &str| Period::new(t("2026-12-01T00:00:00Z"), t(end)).unwrap();
+        let now = Seen::of(&dec, t("2026-12-10T12:30:45Z"));
+        assert_eq!(now.label, "2026-12/so-far");
+        assert!(now.answers(&cut("2026-12-10T12:30:00Z")));
+        assert!(now.answers(&cut("2026-12-10T12:20:00Z")));
+        assert!(!now.answers(&cut("2026-12-10T12:19:00Z")));
+        assert!(!now.answers(&cut("2026-12-10T12:31:00Z")));
+        assert!(!now.answers(&dec));
+        let over = Seen::of(&dec, t("2027-01-01T00:00:05Z"));
+        assert_eq!(over.label, "2026-12");
+        assert!(over.answers(&dec));
+        assert!(!over.answers(&cut("2026-12-31T23:59:00Z")));
     }
 
     /// An export past its bound is refused, never written with some documents missing.

@@ -241,17 +241,19 @@ fn work(
             continue;
         }
         let outcome = billing::finalize_period(s, &account, period, issue_date, None);
-        s.ledger
-            .release(period, &account, worker)
-            .map_err(|e| e.to_string())?;
-        let mut g = lock();
         let outcome = outcome
             .map(|o| {
                 let number = o.documents.first().and_then(|d| d.number.clone());
                 (o.created, number.unwrap_or_default())
             })
             .map_err(|e| e.message().to_string());
-        g.record(account, events, outcome);
+        // Counted before the claim is let go: a sibling that claims the account next finds it
+        // counted (released first, the sibling could count this run's invoice as found first).
+        lock().record(account.clone(), events, outcome);
+        s.ledger
+            .release(period, &account, worker)
+            .map_err(|e| e.to_string())?;
+        let mut g = lock();
         let due = g
             .last_shown
             .is_none_or(|t| t.elapsed() >= Duration::from_millis(200));

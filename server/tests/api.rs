@@ -1593,15 +1593,19 @@ fn a_customer_account_is_named_as_events_name_it() {
 
 /// The current month is rated up to now, as the Now page counts it: a machine running since the
 /// month began has cost its hours so far, not the whole month's (the explorer showed 744 hours
-/// of it on the month's first day), by account, by day and in the pricing view; a rating kept
-/// a minute ago is made again.
+/// of it on the month's first day), by account, by resource (kept, then read again), by day and
+/// in the pricing view; a month not begun is refused, and the pricing view is never by day.
 #[test]
 fn the_current_month_is_rated_up_to_now() {
     use chrono::{Datelike, DurationRound, TimeZone};
+    use rust_decimal::Decimal;
     let (addr, _) = start("costs-now", Some(TOKEN));
-    let now = chrono::Utc::now();
+    let t0 = chrono::Utc::now();
     let month_start = chrono::Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .with_ymd_and_hms(t0.year(), t0.month(), 1, 0, 0, 0)
+        .unwrap();
+    let next_month = (month_start + chrono::Duration::days(32))
+        .with_day(1)
         .unwrap();
     let month = month_start.format("%Y-%m").to_string();
     let event = format!(
@@ -1616,35 +1620,45 @@ fn the_current_month_is_rated_up_to_now() {
         event.as_bytes(),
     );
     assert_eq!(st, 200, "{b}");
-    // b2-15 at 0.111 EUR per started clock hour, up to the minute of the request.
+    // b2-15 at 0.111 EUR per started clock hour, up to the minute (and at most the month).
     let cost_at = |t: chrono::DateTime<chrono::Utc>| {
-        let until = t.duration_trunc(chrono::Duration::minutes(1)).unwrap();
+        let until = t
+            .duration_trunc(chrono::Duration::minutes(1))
+            .unwrap()
+            .min(next_month);
         let seconds = (until - month_start).num_seconds().max(1);
         let hours = (seconds + 3599) / 3600;
         // Rounded half up to the cent, as lines are (2.775 is 2.78).
-        (rust_decimal::Decimal::from(hours) * rust_decimal::Decimal::new(111, 3))
+        (Decimal::from(hours) * Decimal::new(111, 3))
             .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-            .to_string()
+    };
+    // A rating kept earlier in the test (minutes ago at most) may answer: at least the cost
+    // when the test began, at most the cost after the request.
+    let within = |path: &str, v: &Value, field: &str, after: Decimal| {
+        let t: Decimal = v[field].as_str().unwrap_or_default().parse().unwrap();
+        assert!(
+            cost_at(t0) <= t && t <= after,
+            "{path}: {field} {t}, not from {} to {after}: {v}",
+            cost_at(t0)
+        );
     };
     let get = |path: &str| {
-        let before = cost_at(chrono::Utc::now());
         let (st, b) = http(addr, "GET", path, Some(TOKEN), b"");
-        let after = cost_at(chrono::Utc::now());
         assert_eq!(st, 200, "{b}");
-        (json_of(&b), [before, after])
+        (json_of(&b), cost_at(chrono::Utc::now()))
     };
     for path in [
         format!("/api/v1/costs?period={month}&group_by=account"),
         format!("/api/v1/costs?period={month}&group_by=resource"),
         format!("/api/v1/costs?period={month}&group_by=resource"),
         format!("/api/v1/costs?period={month}&group_by=day"),
+        format!("/api/v1/costs/pricing-view?period={month}&price_list=stratus"),
     ] {
-        let (v, expected) = get(&path);
-        let total = v["total"].as_str().unwrap().to_string();
-        assert!(
-            expected.contains(&total),
-            "{path}: {total}, not {expected:?}"
-        );
+        let (v, after) = get(&path);
+        within(&path, &v, "total", after);
+        if path.contains("pricing-view") {
+            within(&path, &v, "compared_total", after);
+        }
     }
     // By day: no day after today.
     let (v, _) = get(&format!("/api/v1/costs?period={month}&group_by=day"));
@@ -1654,13 +1668,19 @@ fn the_current_month_is_rated_up_to_now() {
         let day = g["values"][0].as_str().unwrap();
         assert!(day <= today.as_str(), "{day} after {today}: {v}");
     }
-    // The pricing view of the same month, valued under the same price list.
-    let (v, expected) = get(&format!(
-        "/api/v1/costs/pricing-view?period={month}&price_list=stratus"
-    ));
-    for total in ["total", "compared_total"] {
-        let t = v[total].as_str().unwrap_or_default().to_string();
-        assert!(expected.contains(&t), "{total} {t}, not {expected:?}: {v}");
+    // Next month has not begun; the pricing view is never by day.
+    let next = next_month.format("%Y-%m").to_string();
+    for (path, status, says) in [
+        (format!("/api/v1/costs?period={next}"), 400, "has not begun"),
+        (
+            format!("/api/v1/costs/pricing-view?period={month}&group_by=day&price_list=stratus"),
+            422,
+            "not of single days",
+        ),
+    ] {
+        let (st, b) = http(addr, "GET", &path, Some(TOKEN), b"");
+        assert_eq!(st, status, "{path}: {b}");
+        assert!(b.contains(says), "{path}: {b}");
     }
 }
 

@@ -281,6 +281,7 @@ const SERVICES: &[(&str, &str)] = &[
 /// Unit words in French, singular and plural.
 const UNITS: &[(&str, &str, &str)] = &[
     ("second", "seconde", "secondes"),
+    ("minute", "minute", "minutes"),
     ("hour", "heure", "heures"),
     ("day", "jour", "jours"),
     ("month", "mois", "mois"),
@@ -292,7 +293,7 @@ const UNITS: &[(&str, &str, &str)] = &[
 ];
 
 /// A unit in French, word by word (`GB-month` is `Go-mois`, `1000000 request` is `1000000
-/// requêtes`), its last word plural past one; `quantity` is the line's, or one for a price's
+/// requêtes`), its last word plural from two on; `quantity` is the line's, or one for a price's
 /// unit, whose leading number then counts.
 pub fn unit_fr(name: &str, quantity: Decimal) -> String {
     let lead = name
@@ -300,7 +301,8 @@ pub fn unit_fr(name: &str, quantity: Decimal) -> String {
         .next()
         .and_then(|n| n.parse::<Decimal>().ok())
         .unwrap_or(Decimal::ONE);
-    let plural = quantity.abs() > Decimal::ONE || lead > Decimal::ONE;
+    // French puts the plural from two on (1,5 heure).
+    let plural = quantity.abs() >= Decimal::TWO || lead >= Decimal::TWO;
     let mut out = String::new();
     let mut word = String::new();
     let flush =

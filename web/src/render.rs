@@ -888,6 +888,8 @@ mod tests {
             ("1000000 request", "1", "1000000 requêtes"),
             ("GB-hour", "2", "Go-heures"),
             ("EUR unused", "1", "EUR non utilisé"),
+            ("hour", "1.5", "heure"),
+            ("minute", "43200", "minutes"),
         ] {
             assert_eq!(crate::i18n::unit_fr(name, q.parse().unwrap()), fr);
         }

@@ -196,6 +196,27 @@ pub(crate) async fn costs(State(s): State<Shared>, Query(q): Query<CostsQuery>) 
     json_response(StatusCode::OK, &out)
 }
 
+/// What the views read of each period at `now` ([`billing::Seen`]): the current month up to
+/// now, a month over whole. A month not yet begun is refused: nothing is spent in it, and a
+/// machine running now showed its whole month there.
+fn seen_all(
+    periods: &[Period],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<billing::Seen>, ApiError> {
+    periods
+        .iter()
+        .map(|p| {
+            if now <= p.start {
+                return Err(ApiError::bad(format!(
+                    "period: {} has not begun: nothing is spent in it yet",
+                    p.label()
+                )));
+            }
+            Ok(billing::Seen::of(p, now))
+        })
+        .collect()
+}
+
 /// The explorer over the ledger: the accounts' kept rollups of `periods` (and of `compared`)
 /// when they answer the request, else their kept ratings, or their kept days when the request
 /// is by day, grouped by the engine.
@@ -207,11 +228,16 @@ pub fn explore(
 ) -> Result<ratecard::explore::Exploration, ApiError> {
     let n = periods.len() + compared.map_or(0, <[Period]>::len);
     let accounts = accounts_for(s, req, n)?;
+    // One clock for the whole answer: every account cut at the same minute.
+    let now = chrono::Utc::now();
+    let periods = &seen_all(periods, now)?;
+    let compared = compared.map(|c| seen_all(c, now)).transpose()?;
+    let compared = compared.as_deref();
     if ratecard::explore::Rollup::answers(req) {
         // No resource, tag, day or line asked: the accounts' rollups answer, read in one query
         // per month when every account is explored.
         let every = !req.filters.contains_key(&Dimension::Account);
-        let roll = |list: &[Period]| -> Result<Vec<ratecard::explore::Rollup>, ApiError> {
+        let roll = |list: &[billing::Seen]| -> Result<Vec<ratecard::explore::Rollup>, ApiError> {
             let mut out = Vec::new();
             for p in list {
                 out.extend(billing::kept_rollups(s, &accounts, every, p, req.rounding)?);
@@ -224,7 +250,7 @@ pub fn explore(
             .map_err(ApiError::engine);
     }
     let days = by_day(req);
-    let rate = |list: &[Period]| -> Result<Vec<ratecard::Rating>, ApiError> {
+    let rate = |list: &[billing::Seen]| -> Result<Vec<ratecard::Rating>, ApiError> {
         let mut out = Vec::new();
         for p in list {
             for a in &accounts {
@@ -309,6 +335,12 @@ pub(crate) async fn pricing_view(
         q.filter.as_deref(),
         q.lines,
     )?;
+    if by_day(&req) {
+        // Its ratings are whole months (or the current one up to now), never days.
+        return Err(ApiError::engine(ratecard::Error::Explore(
+            "day: the pricing view's ratings are not of single days; group or filter by day in the explorer".into(),
+        )));
+    }
     let bytes = body(b)?;
     let (other, label) = price_list(&s, q.price_list.as_deref(), &bytes)?;
     let out = blocking(&s, {
@@ -316,7 +348,7 @@ pub(crate) async fn pricing_view(
         move || {
             let accounts = accounts_for(&s, &req, periods.len())?;
             let (mut billed, mut view) = (Vec::new(), Vec::new());
-            for p in &periods {
+            for p in &seen_all(&periods, chrono::Utc::now())? {
                 for a in &accounts {
                     let (r, v) = billing::rating_and_view(&s, a, p, &other)?;
                     billed.push(r);
@@ -537,9 +569,12 @@ pub(crate) async fn allocation(
                 None => server_rules(&s)?,
             };
             let accounts = accounts_for(&s, &req, 1)?;
+            let [seen] = &seen_all(&[period], chrono::Utc::now())?[..] else {
+                return Err(ApiError::bad("period: an allocation covers one month"));
+            };
             let ratings = accounts
                 .iter()
-                .map(|a| billing::kept_rating(&s, a, &period))
+                .map(|a| billing::kept_rating(&s, a, seen))
                 .collect::<Result<Vec<_>, _>>()?;
             ratecard::allocation::allocate(
                 &ratings,

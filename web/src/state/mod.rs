@@ -646,7 +646,8 @@ impl Setup {
         // A country the page does not offer (a link's `fr` or `UK`) is an error at its field,
         // and the figures are those of the default country meanwhile: the document failed,
         // every total was blank, and the error was filed where nothing showed it.
-        let country = if COUNTRIES.contains(&c.country.as_str()) {
+        let offered = COUNTRIES.contains(&c.country.as_str());
+        let country = if offered {
             c.country.clone()
         } else {
             errors.push(FieldError {
@@ -708,8 +709,10 @@ impl Setup {
         }
         // A quote's own fields in error are shown at those fields; meanwhile the figures are
         // those of an estimate (the same lines, discounts and VAT), never a blank page.
+        // So is a quote whose customer's country is refused: it is not numbered, printed or
+        // sent with the default country's VAT.
         let problems = document::request_problems(&request);
-        if !problems.is_empty() {
+        if !problems.is_empty() || !offered {
             for (field, e) in problems {
                 errors.push(FieldError {
                     item: None,
@@ -1401,7 +1404,17 @@ mod tests {
     #[test]
     fn a_country_not_offered_is_an_error_at_its_field() {
         let mut s = setup();
-        s.quote.enabled = true;
+        s.quote = QuoteForm {
+            enabled: true,
+            number: "Q-2026-0001".into(),
+            issue_date: "2026-01-31".into(),
+            valid_until: "2026-02-28".into(),
+            ..QuoteForm::default()
+        };
+        assert_eq!(
+            s.compute().document.expect("a quote").kind,
+            DocumentKind::Quote
+        );
         s.customer.country = "UK".into();
         let out = s.compute();
         assert_eq!(
@@ -1410,6 +1423,8 @@ mod tests {
         );
         let doc = out.document.expect("the figures stay");
         assert_eq!(doc.totals.gross.to_string(), "111.49");
+        // Not a quote meanwhile: no number to print or send with the default country's VAT.
+        assert_eq!((doc.kind, doc.number), (DocumentKind::Estimate, None));
         s.customer.country = " fr".into();
         let s = s.with_ids();
         assert_eq!(s.customer.country, "FR");
