@@ -247,6 +247,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Ouvrir la configuration de ce lien à la place de celle de la page ?",
     ),
     (
+        "confirm_remove",
+        "Remove this line, with its description, group and discount?",
+        "Retirer cette ligne, avec sa description, son groupe et sa remise ?",
+    ),
+    (
         "confirm_forget",
         "Delete the saved estimate",
         "Supprimer l'estimation enregistrée",

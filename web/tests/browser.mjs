@@ -332,6 +332,24 @@ for (const width of [1366, 390]) await scenario(`numbers read the way each langu
   await p.close();
 });
 
+await scenario('removing a line with a description asks first; a bare line goes at once', async () => {
+  const p = await fresh(1366);
+  await p.click('[data-testid=add-instance]');
+  await p.click('[data-testid=add-volume]');
+  await p.fill('[data-testid=item-0-label]', 'Web servers for Acme');
+  const asked = [];
+  p.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await p.click('[data-testid=item-0-remove]');
+  expect(asked.length === 1 && asked[0].startsWith('Remove this line'), `asked: ${asked}`);
+  expect((await p.inputValue('[data-testid=item-0-label]')) === 'Web servers for Acme', 'kept when refused');
+  p.once('dialog', (d) => d.accept());
+  await p.click('[data-testid=item-0-remove]');
+  await p.waitForFunction(() => document.querySelectorAll('[data-testid$="-remove"]').length === 1);
+  await p.click('[data-testid=item-0-remove]'); // the volume, bare: no question
+  await p.waitForFunction(() => document.querySelectorAll('[data-testid$="-remove"]').length === 0);
+  await p.close();
+});
+
 for (const width of [1366, 390]) await scenario(`the keyboard focus follows add, duplicate and remove (${width} px)`, async () => {
   const p = await fresh(width);
   await p.click('[data-testid=add-instance]');

@@ -193,6 +193,17 @@ pub(super) fn ItemRow(
         })
     };
     let remove = move |_| {
+        // A line given a label, a group or a discount is work: removing it asks first.
+        let worked = setup.with_untracked(|s| {
+            s.item(id).is_some_and(|it| {
+                [&it.label, &it.group, &it.discount]
+                    .iter()
+                    .any(|f| !f.trim().is_empty())
+            })
+        });
+        if worked && !confirm(t(lang.get_untracked(), "confirm_remove")) {
+            return;
+        }
         let mut at = None;
         setup.update(|s| at = s.remove(id));
         let left = setup.with_untracked(|s| s.items.len());
